@@ -1,0 +1,77 @@
+"""build_app(): the Bolt app for one configuration (no module-level App)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+
+from bot.runtime import Runtime, system_clock
+from bot.settings import Settings
+from storage.db import Database, open_database
+
+log = logging.getLogger(__name__)
+
+
+def make_client(settings: Settings, *, retries: bool = False, timeout: int = 10) -> WebClient:
+    """A WebClient that honours SLACK_API_URL; scheduled jobs add retry handlers, the ack path never sleeps."""
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=timeout)
+    if retries:
+        from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+        client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def build_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    db: Database | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> App:
+    if not settings.bot_token:
+        raise SystemExit("SLACK_BOT_TOKEN is not set.")
+    if not settings.signing_secret and not settings.app_token:
+        raise SystemExit("SLACK_SIGNING_SECRET is not set (or SLACK_APP_TOKEN for Socket Mode).")
+    runtime = Runtime(
+        db=db or open_database(settings.database_url),
+        zone=settings.zone,
+        clock=clock or system_clock,
+    )
+    app = App(
+        client=client or make_client(settings),
+        signing_secret=settings.signing_secret or "unused-in-socket-mode",
+        # Commands finish their short database work before the HTTP response; slow work goes to lazy listeners.
+        process_before_response=True,
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="mktbot-lazy"),
+        request_verification_enabled=bool(settings.signing_secret),
+    )
+
+    @app.middleware
+    def inject_runtime(context: BoltContext, next: Callable[[], Any]) -> Any:
+        context["runtime"] = runtime
+        return next()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.exception("unhandled error for %s", body.get("type") or body.get("command"), exc_info=error)
+
+    from commands import register as register_commands
+
+    register_commands(app)
+
+    @app.event("message")
+    def ignore_messages() -> None:
+        """Channel messages matter only inside retrospective threads."""
+
+    app.runtime = runtime  # type: ignore[attr-defined]
+    return app

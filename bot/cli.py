@@ -1,0 +1,146 @@
+"""The `mktbot` command line: run, serve, scheduler, db upgrade, export, import, playground."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+
+NO_CREDENTIALS = """mktbot needs Slack credentials to talk to a real workspace:
+  SLACK_BOT_TOKEN       the bot token (xoxb-…)
+  SLACK_SIGNING_SECRET  to verify requests Slack sends over HTTP
+  SLACK_APP_TOKEN       optional app-level token (xapp-…) for Socket Mode
+Put them in the environment or in a .env file (see README.md, "Create the Slack app").
+"""
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.has_slack_credentials:
+        if args.no_playground:
+            print(NO_CREDENTIALS, file=sys.stderr)
+            return 2
+        try:
+            from bot.playground import main as playground_main
+        except ImportError:
+            print(NO_CREDENTIALS, file=sys.stderr)
+            return 2
+        print("No Slack credentials set: starting the local playground instead.\n" + NO_CREDENTIALS)
+        return playground_main(settings, port=args.port, demo=False)
+    from bot.app import build_app
+
+    app = build_app(settings)
+    if settings.app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        logging.getLogger(__name__).info("connecting with Socket Mode")
+        SocketModeHandler(app, settings.app_token).start()
+        return 0
+    from bot.server import serve
+
+    serve(app, port=args.port)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.bot_token or not settings.signing_secret:
+        print(NO_CREDENTIALS, file=sys.stderr)
+        return 2
+    from bot.app import build_app
+    from bot.server import serve
+
+    serve(build_app(settings), host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import make_engine
+    from storage.migrate import current_revision, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    print(f"database at revision {current_revision(engine)}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import open_database
+    from storage.export import export_workspace
+
+    db = open_database(settings.database_url)
+    counts = export_workspace(db, workspace_id=args.workspace, out=Path(args.out))
+    print(f"exported {sum(counts.values())} rows from {len(counts)} tables to {args.out}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import open_database
+    from storage.export import import_workspace
+
+    db = open_database(settings.database_url)
+    counts = import_workspace(db, source=Path(args.source), workspace_id=args.workspace)
+    print(f"imported {sum(counts.values())} rows into {len(counts)} tables")
+    return 0
+
+
+def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.playground import main as playground_main
+
+    return playground_main(settings, port=args.port, demo=args.demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mktbot", description="A Slack bot that runs a marketing team's working loop.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the bot and its scheduler (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    run.add_argument("--port", type=int, default=3000)
+    run.add_argument("--no-playground", action="store_true", help="fail instead of starting the playground without credentials")
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="HTTP only, for replicas behind a load balancer")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--threads", type=int, default=32)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db)
+
+    export = sub.add_parser("export", help="write one workspace's data as JSON files")
+    export.add_argument("--workspace", required=True, help="Slack team id, e.g. T0123")
+    export.add_argument("--out", default="mktbot-export", help="folder to write (one JSON file per table)")
+    export.set_defaults(func=cmd_export)
+
+    imp = sub.add_parser("import", help="load a workspace's data written by export")
+    imp.add_argument("source", help="folder written by mktbot export")
+    imp.add_argument("--workspace", help="import under another team id")
+    imp.set_defaults(func=cmd_import)
+
+    pg = sub.add_parser("playground", help="a local Slack-compatible workspace in the browser")
+    pg.add_argument("--port", type=int, default=3000)
+    pg.add_argument("--demo", action="store_true", help="seed a believable team with three months of data")
+    pg.set_defaults(func=cmd_playground)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    settings = Settings.from_env()
+    return int(args.func(args, settings) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

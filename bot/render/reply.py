@@ -1,0 +1,112 @@
+"""A reply: Block Kit blocks plus the plain-text fallback, kept within Slack's limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.render.text import truncate
+
+MAX_BLOCKS = 50
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+HEADER_TEXT = 150
+FALLBACK_TEXT = 3900
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    in_channel: bool = False
+
+    def ack_kwargs(self) -> dict[str, Any]:
+        return {
+            "text": truncate(self.text, FALLBACK_TEXT),
+            "blocks": self.blocks[:MAX_BLOCKS],
+            "response_type": "in_channel" if self.in_channel else "ephemeral",
+        }
+
+
+class Builder:
+    """Collects blocks and the fallback text together so both always say the same thing."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.lines: list[str] = []
+
+    def header(self, text: str) -> Builder:
+        self.blocks.append(HeaderBlock(text=PlainTextObject(text=truncate(text, HEADER_TEXT), emoji=True)))
+        self.lines.append(text)
+        return self
+
+    def section(self, mrkdwn: str, fields: list[str] | None = None) -> Builder:
+        kwargs: dict[str, Any] = {}
+        if fields:
+            kwargs["fields"] = [MarkdownTextObject(text=truncate(f, FIELD_TEXT)) for f in fields[:10]]
+        self.blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(mrkdwn, SECTION_TEXT)), **kwargs))
+        self.lines.append(mrkdwn)
+        if fields:
+            self.lines.extend(fields[:10])
+        return self
+
+    def fields(self, fields: list[str]) -> Builder:
+        for start in range(0, len(fields), 10):
+            chunk = fields[start : start + 10]
+            self.blocks.append(SectionBlock(fields=[MarkdownTextObject(text=truncate(f, FIELD_TEXT)) for f in chunk]))
+            self.lines.extend(chunk)
+        return self
+
+    def context(self, mrkdwn: str) -> Builder:
+        self.blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(mrkdwn, SECTION_TEXT))]))
+        self.lines.append(mrkdwn)
+        return self
+
+    def divider(self) -> Builder:
+        self.blocks.append(DividerBlock())
+        return self
+
+    def lines_section(self, lines: list[str], *, more: str = "and {n} more") -> Builder:
+        """Many lines as few sections as the limits allow; what does not fit is counted, not dropped silently."""
+        chunk: list[str] = []
+        size = 0
+        budget = MAX_BLOCKS - len(self.blocks) - 2
+        for index, line in enumerate(lines):
+            if size + len(line) + 1 > SECTION_TEXT:
+                if budget <= 1:
+                    self.section("\n".join(chunk))
+                    self.context(more.format(n=len(lines) - index))
+                    return self
+                self.section("\n".join(chunk))
+                budget -= 1
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line) + 1
+        if chunk:
+            self.section("\n".join(chunk))
+        return self
+
+    def add(self, block: Block) -> Builder:
+        self.blocks.append(block)
+        return self
+
+    def build(self, *, in_channel: bool = False, text: str | None = None) -> Reply:
+        fallback = text if text is not None else "\n".join(self.lines)
+        return Reply(text=fallback, blocks=[b.to_dict() for b in self.blocks][:MAX_BLOCKS], in_channel=in_channel)
+
+
+def error_reply(message: str, usage: str | None = None) -> Reply:
+    b = Builder().section(f":warning: {message}")
+    if usage:
+        b.section(f"*Usage*\n```{usage}```")
+    return b.build(text=message + (f"\nUsage:\n{usage}" if usage else ""))

@@ -1,0 +1,23 @@
+"""What listeners and jobs share at run time: the database, the clock, the default zone, the user directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from commands.base import UserDirectory
+from storage.db import Database
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    db: Database
+    zone: ZoneInfo
+    clock: Callable[[], datetime] = system_clock
+    directory: UserDirectory = field(default_factory=UserDirectory)

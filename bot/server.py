@@ -1,0 +1,61 @@
+"""Serving the Bolt app over HTTP on a production-grade threaded WSGI server (waitress)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") in ("/healthz", "/health") and environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        return slack(environ, start_response)  # type: ignore[arg-type]
+
+    return application
+
+
+def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> Any:
+    from waitress.server import create_server
+
+    return create_server(
+        wsgi_app(app), host=host, port=port, threads=threads, ident="mktbot", connection_limit=1000, channel_timeout=30
+    )
+
+
+def serve(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> None:
+    server = make_server(app, host=host, port=port, threads=threads)
+    log.info("listening on http://%s:%s%s", host, server.effective_port, EVENTS_PATH)
+    server.run()
+
+
+class BackgroundServer:
+    """The real HTTP stack in a thread, for tests, benchmarks and the playground."""
+
+    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 0, threads: int = 32) -> None:
+        self.server = make_server(app, host=host, port=port, threads=threads)
+        self.thread = threading.Thread(target=self.server.run, name="mktbot-http", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.effective_port}{EVENTS_PATH}"
+
+    def start(self) -> BackgroundServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)

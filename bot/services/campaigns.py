@@ -1,0 +1,210 @@
+"""Campaigns (promotions): dates, channels, budget and spend, ROI, risks, linked goals and documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.errors import UserError
+from bot.services import kpis
+from bot.services.refs import get_by_number, next_number
+from storage.models import Campaign, CampaignGoal, CampaignRisk, CampaignSpend, Document, Goal, Task
+from storage.types import utcnow
+
+REVENUE_METRICS = ("revenue", "gmv", "sales", "销售额", "营收", "成交额")
+
+
+@dataclass(frozen=True)
+class CampaignCreate:
+    name: str
+    start_on: date
+    end_on: date
+    channels: list[str] = field(default_factory=list)
+    budget: Decimal | None = None
+    currency: str | None = None
+    goal: int | None = None
+    audience: str | None = None
+    theme: str | None = None
+    slack_channel_id: str | None = None
+
+
+def create_campaign(session: Session, *, workspace_id: str, data: CampaignCreate, user_id: str | None) -> Campaign:
+    if data.end_on < data.start_on:
+        raise UserError(f"The end {data.end_on} is before the start {data.start_on}.")
+    if data.budget is not None and data.budget < 0:
+        raise UserError("A budget cannot be negative.")
+    goal = None
+    if data.goal is not None:
+        goal = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal")
+    channels = [kpis.known_channel(session, workspace_id=workspace_id, channel=c) for c in data.channels if c.strip()]
+    campaign = Campaign(
+        workspace_id=workspace_id,
+        number=next_number(session, workspace_id=workspace_id, kind="campaign"),
+        name=data.name,
+        start_on=data.start_on,
+        end_on=data.end_on,
+        channels=channels,
+        budget=data.budget,
+        currency=data.currency,
+        audience=data.audience,
+        theme=data.theme,
+        status="open",
+        slack_channel_id=data.slack_channel_id,
+        created_by=user_id,
+        created_at=utcnow(),
+    )
+    session.add(campaign)
+    session.flush()
+    if goal is not None:
+        session.add(CampaignGoal(campaign_id=campaign.id, goal_id=goal.id))
+        session.flush()
+    return campaign
+
+
+def get_campaign(session: Session, *, workspace_id: str, number: int) -> Campaign:
+    return get_by_number(session, Campaign, workspace_id=workspace_id, number=number, kind="campaign")
+
+
+def phase(campaign: Campaign, today: date) -> str:
+    if campaign.status == "closed":
+        return "closed"
+    if today < campaign.start_on:
+        return "upcoming"
+    if today > campaign.end_on:
+        return "ended"
+    return "live"
+
+
+def list_campaigns(session: Session, *, workspace_id: str, include_closed: bool = False) -> list[Campaign]:
+    query = select(Campaign).where(Campaign.workspace_id == workspace_id)
+    if not include_closed:
+        query = query.where(Campaign.status == "open")
+    return list(session.scalars(query.order_by(Campaign.start_on, Campaign.number)))
+
+
+def close_campaign(session: Session, *, workspace_id: str, number: int) -> tuple[Campaign, bool]:
+    campaign = get_campaign(session, workspace_id=workspace_id, number=number)
+    if campaign.status == "closed":
+        return campaign, False
+    campaign.status = "closed"
+    campaign.closed_at = utcnow()
+    return campaign, True
+
+
+def add_spend(
+    session: Session,
+    *,
+    workspace_id: str,
+    number: int,
+    amount: Decimal,
+    channel: str,
+    day: date,
+    user_id: str | None,
+) -> tuple[Campaign, CampaignSpend]:
+    if amount <= 0:
+        raise UserError("Spend must be a positive amount.")
+    campaign = get_campaign(session, workspace_id=workspace_id, number=number)
+    row = CampaignSpend(
+        workspace_id=workspace_id,
+        campaign_id=campaign.id,
+        amount=amount,
+        channel=kpis.known_channel(session, workspace_id=workspace_id, channel=channel),
+        day=day,
+        user_id=user_id,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return campaign, row
+
+
+def add_risk(session: Session, *, workspace_id: str, number: int, text: str, user_id: str | None) -> tuple[Campaign, CampaignRisk]:
+    campaign = get_campaign(session, workspace_id=workspace_id, number=number)
+    row = CampaignRisk(workspace_id=workspace_id, campaign_id=campaign.id, text=text, user_id=user_id, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return campaign, row
+
+
+def add_document(
+    session: Session, *, workspace_id: str, number: int, url: str, title: str | None, user_id: str | None
+) -> tuple[Campaign, Document]:
+    campaign = get_campaign(session, workspace_id=workspace_id, number=number)
+    row = Document(
+        workspace_id=workspace_id, campaign_id=campaign.id, url=url, title=title, user_id=user_id, created_at=utcnow()
+    )
+    session.add(row)
+    session.flush()
+    return campaign, row
+
+
+@dataclass
+class CampaignSummary:
+    campaign: Campaign
+    spend: Decimal
+    spend_by_channel: dict[str, Decimal]
+    revenue: Decimal | None
+    revenue_metric: str | None
+    roi: Decimal | None
+    goals: list[Goal]
+    risks: list[CampaignRisk]
+    documents: list[Document]
+    open_tasks: int
+    done_tasks: int
+
+
+def summary(session: Session, *, campaign: Campaign) -> CampaignSummary:
+    spend_rows = session.execute(
+        select(CampaignSpend.channel, func.sum(CampaignSpend.amount))
+        .where(CampaignSpend.campaign_id == campaign.id)
+        .group_by(CampaignSpend.channel)
+    ).all()
+    by_channel = {ch: Decimal(total or 0) for ch, total in spend_rows}
+    spend = sum(by_channel.values(), Decimal(0))
+    revenue = None
+    revenue_metric = None
+    for name in REVENUE_METRICS:
+        metric = kpis.find_metric(session, workspace_id=campaign.workspace_id, name=name)
+        if metric is None or metric.is_ratio:
+            continue
+        total = Decimal(0)
+        found = False
+        channels: list[str | None] = list(campaign.channels) or [None]
+        for channel in channels:
+            value = kpis.period_value(session, metric=metric, start=campaign.start_on, end=campaign.end_on, channel=channel)
+            if value.value is not None:
+                total += value.value
+                found = True
+        if found:
+            revenue, revenue_metric = total, metric.name
+            break
+    roi = (revenue - spend) / spend if revenue is not None and spend > 0 else None
+    goals = list(
+        session.scalars(
+            select(Goal).join(CampaignGoal, CampaignGoal.goal_id == Goal.id).where(CampaignGoal.campaign_id == campaign.id)
+        )
+    )
+    risks = list(session.scalars(select(CampaignRisk).where(CampaignRisk.campaign_id == campaign.id).order_by(CampaignRisk.id)))
+    docs = list(session.scalars(select(Document).where(Document.campaign_id == campaign.id).order_by(Document.id)))
+    by_status = dict(
+        session.execute(select(Task.status, func.count()).where(Task.campaign_id == campaign.id).group_by(Task.status)).all()
+    )
+    done = int(by_status.pop("done", 0))
+    counts = {True: done, False: sum(int(n) for n in by_status.values())}
+    return CampaignSummary(
+        campaign=campaign,
+        spend=spend,
+        spend_by_channel=by_channel,
+        revenue=revenue,
+        revenue_metric=revenue_metric,
+        roi=roi,
+        goals=goals,
+        risks=risks,
+        documents=docs,
+        open_tasks=int(counts.get(False, 0)),
+        done_tasks=int(counts.get(True, 0)),
+    )

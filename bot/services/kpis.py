@@ -1,0 +1,300 @@
+"""KPI metrics and values: definitions, ratio metrics, logging, and period aggregation from summed parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.errors import NotFound, UserError
+from bot.services.refs import get_by_number, next_number
+from storage.models import KpiValue, Metric
+from storage.types import utcnow
+
+AGGS = ("sum", "avg", "last")
+BETTER = ("up", "down")
+
+
+def metric_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    unit: str | None = None
+    agg: str | None = None
+    better: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+
+
+@dataclass
+class DefineResult:
+    metric: Metric
+    created: bool
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoggedValue:
+    metric: Metric
+    channel: str
+    day: date
+    value: Decimal
+    previous: Decimal | None  # the value it replaced, if any
+    metric_created: bool
+
+
+def find_metric(session: Session, *, workspace_id: str, name: str) -> Metric | None:
+    return session.scalars(
+        select(Metric).where(Metric.workspace_id == workspace_id, Metric.key == metric_key(name))
+    ).first()
+
+
+def get_metric(session: Session, *, workspace_id: str, name_or_number: str | int) -> Metric:
+    if isinstance(name_or_number, int):
+        return get_by_number(session, Metric, workspace_id=workspace_id, number=name_or_number, kind="kpi")
+    metric = find_metric(session, workspace_id=workspace_id, name=name_or_number)
+    if metric is None:
+        known = ", ".join(m.name for m in list_metrics(session, workspace_id=workspace_id)[:12]) or "none yet"
+        raise NotFound(f"There is no KPI metric called `{name_or_number}`. Known metrics: {known}.")
+    return metric
+
+
+def list_metrics(session: Session, *, workspace_id: str) -> list[Metric]:
+    return list(session.scalars(select(Metric).where(Metric.workspace_id == workspace_id).order_by(Metric.number)))
+
+
+def _create_metric(session: Session, *, workspace_id: str, name: str, user_id: str | None) -> Metric:
+    metric = Metric(
+        workspace_id=workspace_id,
+        number=next_number(session, workspace_id=workspace_id, kind="kpi"),
+        name=" ".join(name.split()),
+        key=metric_key(name),
+        agg="sum",
+        better="up",
+        created_by=user_id,
+        created_at=utcnow(),
+    )
+    session.add(metric)
+    session.flush()
+    return metric
+
+
+def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user_id: str | None) -> DefineResult:
+    metric = find_metric(session, workspace_id=workspace_id, name=spec.name)
+    created = metric is None
+    if metric is None:
+        metric = _create_metric(session, workspace_id=workspace_id, name=spec.name, user_id=user_id)
+    changed: list[str] = []
+    if spec.unit is not None and spec.unit != metric.unit:
+        metric.unit = spec.unit or None
+        changed.append("unit")
+    if spec.agg is not None and spec.agg != metric.agg:
+        metric.agg = spec.agg
+        changed.append("aggregation")
+    if spec.better is not None and spec.better != metric.better:
+        metric.better = spec.better
+        changed.append("direction")
+    if spec.numerator is not None and spec.denominator is not None:
+        parts = []
+        for part in (spec.numerator, spec.denominator):
+            if metric_key(part) == metric.key:
+                raise UserError(f"`{metric.name}` cannot be computed from itself.")
+            found = find_metric(session, workspace_id=workspace_id, name=part)
+            if found is None:
+                found = _create_metric(session, workspace_id=workspace_id, name=part, user_id=user_id)
+            if found.is_ratio:
+                raise UserError(f"`{found.name}` is itself a ratio; build `{metric.name}` from logged metrics.")
+            parts.append(found)
+        has_values = session.scalar(select(func.count()).select_from(KpiValue).where(KpiValue.metric_id == metric.id))
+        if has_values:
+            raise UserError(
+                f"`{metric.name}` already has logged values; a ratio metric is computed, not logged. "
+                "Define the ratio under a new name."
+            )
+        if (metric.numerator_id, metric.denominator_id) != (parts[0].id, parts[1].id):
+            metric.numerator_id, metric.denominator_id = parts[0].id, parts[1].id
+            changed.append("formula")
+        if spec.unit is None and metric.unit is None:
+            metric.unit = "%"
+    session.flush()
+    return DefineResult(metric=metric, created=created, changed=changed)
+
+
+def known_channel(session: Session, *, workspace_id: str, channel: str) -> str:
+    """Reuse the spelling already on record ("JD" stays "JD" when someone types "jd")."""
+    channel = " ".join(channel.split())
+    if not channel:
+        return ""
+    existing = session.scalars(
+        select(KpiValue.channel).where(KpiValue.workspace_id == workspace_id).distinct()
+    ).all()
+    for name in existing:
+        if name.casefold() == channel.casefold():
+            return name
+    return channel
+
+
+def log_value(
+    session: Session,
+    *,
+    workspace_id: str,
+    metric_name: str,
+    value: Decimal,
+    percent: bool,
+    channel: str,
+    day: date,
+    user_id: str | None,
+    currency: str | None = None,
+) -> LoggedValue:
+    metric = find_metric(session, workspace_id=workspace_id, name=metric_name)
+    created = metric is None
+    if metric is None:
+        metric = _create_metric(session, workspace_id=workspace_id, name=metric_name, user_id=user_id)
+        if percent:
+            metric.unit = "%"
+            metric.agg = "avg"
+        elif currency:
+            metric.unit = currency
+    if metric.is_ratio:
+        parts = f"{metric.numerator.name if metric.numerator else '?'} / {metric.denominator.name if metric.denominator else '?'}"
+        raise UserError(f"`{metric.name}` is computed as {parts}; log those metrics instead.")
+    if metric.unit == "%" and not percent:
+        value = value / 100  # a bare number on a percent metric is read as percentage points
+    channel = known_channel(session, workspace_id=workspace_id, channel=channel)
+    row = session.scalars(
+        select(KpiValue).where(KpiValue.metric_id == metric.id, KpiValue.channel == channel, KpiValue.day == day)
+    ).first()
+    previous = None
+    now = utcnow()
+    if row is None:
+        session.add(
+            KpiValue(
+                workspace_id=workspace_id,
+                metric_id=metric.id,
+                channel=channel,
+                day=day,
+                value=value,
+                user_id=user_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        previous = row.value
+        row.value = value
+        row.user_id = user_id
+        row.updated_at = now
+    session.flush()
+    return LoggedValue(metric=metric, channel=channel, day=day, value=value, previous=previous, metric_created=created)
+
+
+@dataclass(frozen=True)
+class PartTotals:
+    """What a period of one metric adds up to, per channel: the parts ratios are computed from."""
+
+    total: Decimal
+    count: int
+    last_day: date | None
+    last_value: Decimal
+
+
+def _part_totals(
+    session: Session, *, metric: Metric, start: date, end: date, channel: str | None
+) -> dict[str, PartTotals]:
+    conditions = [KpiValue.metric_id == metric.id, KpiValue.day >= start, KpiValue.day <= end]
+    if channel is not None:
+        conditions.append(func.lower(KpiValue.channel) == channel.lower())
+    rows = session.execute(
+        select(
+            KpiValue.channel,
+            func.sum(KpiValue.value),
+            func.count(),
+            func.max(KpiValue.day),
+        )
+        .where(*conditions)
+        .group_by(KpiValue.channel)
+    ).all()
+    result: dict[str, PartTotals] = {}
+    for ch, total, count, last_day in rows:
+        last_value = session.scalar(
+            select(KpiValue.value).where(
+                KpiValue.metric_id == metric.id, KpiValue.channel == ch, KpiValue.day == last_day
+            )
+        )
+        result[ch] = PartTotals(
+            total=Decimal(total or 0), count=int(count), last_day=last_day, last_value=last_value or Decimal(0)
+        )
+    return result
+
+
+def combine(metric: Metric, parts: list[PartTotals]) -> Decimal | None:
+    """One value for a plain metric over a period, by its aggregation."""
+    if not parts:
+        return None
+    if metric.agg == "avg":
+        count = sum(p.count for p in parts)
+        return sum((p.total for p in parts), Decimal(0)) / count if count else None
+    if metric.agg == "last":
+        return sum((p.last_value for p in parts), Decimal(0))
+    return sum((p.total for p in parts), Decimal(0))
+
+
+def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return numerator / denominator
+
+
+@dataclass
+class PeriodValue:
+    value: Decimal | None
+    by_channel: dict[str, Decimal | None]
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+
+
+def period_value(
+    session: Session, *, metric: Metric, start: date, end: date, channel: str | None = None
+) -> PeriodValue:
+    """A metric over [start, end]; a ratio metric from the summed parts, never the mean of daily ratios."""
+    if metric.is_ratio:
+        assert metric.numerator is not None and metric.denominator is not None
+        num = _part_totals(session, metric=metric.numerator, start=start, end=end, channel=channel)
+        den = _part_totals(session, metric=metric.denominator, start=start, end=end, channel=channel)
+        n_total = combine(metric.numerator, list(num.values()))
+        d_total = combine(metric.denominator, list(den.values()))
+        by_channel = {
+            ch: ratio(combine(metric.numerator, [num[ch]]) if ch in num else None, combine(metric.denominator, [den[ch]]))
+            for ch in den
+        }
+        return PeriodValue(ratio(n_total, d_total), by_channel, n_total, d_total)
+    parts = _part_totals(session, metric=metric, start=start, end=end, channel=channel)
+    return PeriodValue(
+        combine(metric, list(parts.values())), {ch: combine(metric, [p]) for ch, p in parts.items()}
+    )
+
+
+def latest_day(session: Session, *, metric: Metric) -> date | None:
+    ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
+    return session.scalar(select(func.max(KpiValue.day)).where(KpiValue.metric_id.in_(ids)))
+
+
+def daily_series(
+    session: Session, *, metric_ids: list[int], start: date, end: date, channel: str | None = None
+) -> list[tuple[int, str, date, Decimal]]:
+    """Raw (metric_id, channel, day, value) rows, for charts and analytics."""
+    conditions = [KpiValue.metric_id.in_(metric_ids), KpiValue.day >= start, KpiValue.day <= end]
+    if channel is not None:
+        conditions.append(func.lower(KpiValue.channel) == channel.lower())
+    rows = session.execute(
+        select(KpiValue.metric_id, KpiValue.channel, KpiValue.day, KpiValue.value).where(*conditions)
+    ).all()
+    return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+

@@ -1,0 +1,135 @@
+"""Tasks: owner, dates, status, and links to campaigns and goals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from bot.errors import UserError
+from bot.services.refs import get_by_number, next_number
+from storage.models import Campaign, Goal, Task
+from storage.types import utcnow
+
+STATUS_LABEL = {"todo": "to do", "in_progress": "in progress", "blocked": "blocked", "done": "done"}
+
+
+@dataclass(frozen=True)
+class TaskCreate:
+    title: str
+    owner_id: str | None = None
+    due_on: date | None = None
+    start_on: date | None = None
+    campaign: int | None = None
+    goal: int | None = None
+    source_permalink: str | None = None
+    slack_channel_id: str | None = None
+
+
+def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> Task:
+    if data.start_on and data.due_on and data.due_on < data.start_on:
+        raise UserError(f"The due date {data.due_on} is before the start {data.start_on}.")
+    campaign_id = goal_id = None
+    if data.campaign is not None:
+        campaign_id = get_by_number(session, Campaign, workspace_id=workspace_id, number=data.campaign, kind="campaign").id
+    if data.goal is not None:
+        goal_id = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal").id
+    now = utcnow()
+    task = Task(
+        workspace_id=workspace_id,
+        number=next_number(session, workspace_id=workspace_id, kind="task"),
+        title=data.title,
+        owner_id=data.owner_id,
+        status="todo",
+        start_on=data.start_on,
+        due_on=data.due_on,
+        campaign_id=campaign_id,
+        goal_id=goal_id,
+        source_permalink=data.source_permalink,
+        slack_channel_id=data.slack_channel_id,
+        created_by=user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def get_task(session: Session, *, workspace_id: str, number: int) -> Task:
+    return get_by_number(session, Task, workspace_id=workspace_id, number=number, kind="task")
+
+
+@dataclass
+class Change:
+    task: Task
+    changed: bool  # False when the task was already in that state: clicking twice does no harm
+    before: str
+
+
+def set_status(
+    session: Session, *, workspace_id: str, number: int, status: str, reason: str | None = None
+) -> Change:
+    task = get_task(session, workspace_id=workspace_id, number=number)
+    before = task.status
+    if status == "blocked" and not reason:
+        raise UserError("Say why the task is blocked.")
+    if before == status and (status != "blocked" or reason == task.block_reason):
+        return Change(task, False, before)
+    task.status = status
+    task.block_reason = reason if status == "blocked" else None
+    task.completed_at = utcnow() if status == "done" else None
+    task.updated_at = utcnow()
+    return Change(task, True, before)
+
+
+def assign(session: Session, *, workspace_id: str, number: int, owner_id: str) -> Change:
+    task = get_task(session, workspace_id=workspace_id, number=number)
+    before = task.owner_id or ""
+    if task.owner_id == owner_id:
+        return Change(task, False, before)
+    task.owner_id = owner_id
+    task.updated_at = utcnow()
+    return Change(task, True, before)
+
+
+def set_due(session: Session, *, workspace_id: str, number: int, due_on: date) -> Change:
+    task = get_task(session, workspace_id=workspace_id, number=number)
+    before = task.due_on.isoformat() if task.due_on else ""
+    if task.start_on and due_on < task.start_on:
+        raise UserError(f"The due date {due_on} is before the task's start {task.start_on}.")
+    if task.due_on == due_on:
+        return Change(task, False, before)
+    task.due_on = due_on
+    task.updated_at = utcnow()
+    return Change(task, True, before)
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    owner_id: str | None = None
+    overdue: bool = False
+    blocked: bool = False
+    include_done: bool = False
+    campaign: int | None = None
+
+
+def list_tasks(session: Session, *, workspace_id: str, filters: TaskFilter, today: date, limit: int = 200) -> list[Task]:
+    query = select(Task).where(Task.workspace_id == workspace_id)
+    if not filters.include_done:
+        query = query.where(Task.status != "done")
+    if filters.owner_id:
+        query = query.where(Task.owner_id == filters.owner_id)
+    if filters.overdue:
+        query = query.where(Task.due_on < today, Task.status != "done")
+    if filters.blocked:
+        query = query.where(Task.status == "blocked")
+    if filters.campaign is not None:
+        campaign = get_by_number(session, Campaign, workspace_id=workspace_id, number=filters.campaign, kind="campaign")
+        query = query.where(Task.campaign_id == campaign.id)
+    order_done_last = case((Task.status == "done", 1), else_=0)
+    no_due_last = case((Task.due_on.is_(None), 1), else_=0)
+    query = query.order_by(order_done_last, no_due_last, Task.due_on, Task.number).limit(limit)
+    return list(session.scalars(query))

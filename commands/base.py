@@ -1,0 +1,135 @@
+"""What every slash command shares: its context, user resolution, and the ack wrapper that maps errors to private replies."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from threading import Lock
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import UserError
+from bot.render.reply import Reply, error_reply
+from commands.grammar import ParseError, UserRef, parse_user
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CommandContext:
+    db: Database
+    workspace_id: str
+    user_id: str
+    channel_id: str
+    now: datetime
+    zone: ZoneInfo
+    client: WebClient | None = None
+    directory: UserDirectory | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def resolve_user(self, value: str) -> str:
+        ref = parse_user(value)
+        return self.resolve(ref, value)
+
+    def resolve(self, ref: UserRef, typed: str) -> str:
+        if ref.user_id:
+            return ref.user_id
+        if self.directory is None or self.client is None or not ref.name:
+            raise ParseError(f"I can't look up `{typed}` here; mention the person so Slack fills in their id.")
+        user_id = self.directory.find(self.client, self.workspace_id, ref.name)
+        if user_id is None:
+            raise ParseError(f"I don't know anyone called `{typed}` in this workspace.")
+        return user_id
+
+
+class UserDirectory:
+    """Resolves `@name` to a user id through users.list, cached per workspace for a few minutes."""
+
+    def __init__(self, ttl: float = 600.0) -> None:
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, dict[str, str]]] = {}
+        self._lock = Lock()
+
+    def find(self, client: WebClient, workspace_id: str, name: str) -> str | None:
+        key = name.lstrip("@").casefold()
+        with self._lock:
+            cached = self._cache.get(workspace_id)
+        if cached is None or time.monotonic() - cached[0] > self.ttl or key not in cached[1]:
+            cached = (time.monotonic(), self._load(client))
+            with self._lock:
+                self._cache[workspace_id] = cached
+        return cached[1].get(key)
+
+    @staticmethod
+    def _load(client: WebClient) -> dict[str, str]:
+        names: dict[str, str] = {}
+        cursor: str | None = None
+        try:
+            for _ in range(50):
+                response = client.users_list(limit=200, cursor=cursor) if cursor else client.users_list(limit=200)
+                members: list[dict[str, Any]] = response.get("members") or []
+                for member in members:
+                    if member.get("deleted"):
+                        continue
+                    profile = member.get("profile", {})
+                    for candidate in (member.get("name"), profile.get("display_name"), profile.get("real_name")):
+                        if candidate:
+                            names.setdefault(str(candidate).casefold(), member["id"])
+                cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    break
+        except SlackApiError as exc:
+            log.warning("users.list failed: %s", exc.response.get("error"))
+        return names
+
+
+Handler = Callable[[str, CommandContext], Reply]
+
+
+HELP_WORDS = ("help", "-h", "--help", "?", "帮助")
+
+
+def run_handler(
+    handler: Handler, text: str, ctx: CommandContext, usage: str, help_reply: Callable[[], Reply] | None = None
+) -> Reply:
+    """Run one command; bad input and unknown records become a private reply with the usage, and nothing is written."""
+    stripped = text.strip()
+    if stripped.lower() in HELP_WORDS:
+        return help_reply() if help_reply else error_reply_usage(usage)
+    try:
+        return handler(stripped, ctx)
+    except ParseError as exc:
+        return error_reply(exc.message, exc.usage or usage)
+    except UserError as exc:
+        return error_reply(exc.message, exc.usage)
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("command failed (error id %s): %r", error_id, text)
+        return error_reply(
+            f"Something went wrong on our side (error id `{error_id}`). Nothing was saved; please try again."
+        )
+
+
+def error_reply_usage(usage: str) -> Reply:
+    from bot.render.reply import Builder
+
+    return Builder().section(f"```{usage}```").build(text=usage)
+
+
+def split_verb(text: str) -> tuple[str, str]:
+    parts = text.split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0].lower(), parts[1].strip() if len(parts) > 1 else ""

@@ -1,0 +1,205 @@
+"""/kpi: define metrics (incl. ratios of two others), log daily values per channel, show a period."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.render import views
+from bot.render.reply import Reply
+from bot.services import goals as goal_service
+from bot.services import kpis as service
+from commands.base import CommandContext, split_verb
+from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number
+
+USAGE = """/kpi log <metric> <value> [<metric> <value> …] [channel:<name>] [date:<date>]
+/kpi define <metric> [unit:<u>] [agg:sum|avg|last] [better:up|down] [= <a> / <b>]
+/kpi show <metric> [period:30d|12w|this-month|this-quarter|<from>..<to>] [by:channel] [channel:<name>]
+/kpi list
+Examples: /kpi log visits 12,500 orders 310 gmv ¥48.2k channel:天猫 date:yesterday
+          /kpi define conversion = orders / visits"""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    metric: str
+    value: str
+
+
+def parse_log(text: str, ctx: CommandContext) -> tuple[list[tuple[str, Number]], str, date]:
+    parsed = parse_args(text, options={"channel": "channel", "date": "date", "day": "date", "on": "date"}, usage=USAGE)
+    words = parsed.words
+    if not words:
+        raise ParseError("Give a metric and a value: `/kpi log visits 12500 channel:天猫`.", USAGE)
+    if len(words) % 2:
+        raise ParseError(f"`{words[-1].text}` has no value; write metric and value pairs: `visits 12500 orders 310`.", USAGE)
+    entries: list[tuple[str, Number]] = []
+    seen: set[str] = set()
+    for name_token, value_token in zip(words[::2], words[1::2], strict=True):
+        name = name_token.text.strip()
+        if not name or _looks_numeric(name):
+            raise ParseError(f"`{name_token.text}` is not a metric name; write the metric first: `visits 12500`.", USAGE)
+        number = parse_number(value_token.text)
+        key = service.metric_key(name)
+        if key in seen:
+            raise ParseError(f"`{name}` is given twice.", USAGE)
+        seen.add(key)
+        entries.append((name, number))
+    day = parse_date(parsed.options["date"], today=ctx.today) if "date" in parsed.options else ctx.today
+    if day > ctx.today:
+        raise ParseError(f"{day} is in the future; KPI values are logged for today or earlier.", USAGE)
+    return entries, parsed.options.get("channel", ""), day
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        parse_number(text)
+        return True
+    except ParseError:
+        return False
+
+
+FORMULA = re.compile(r"^\s*=\s*(?P<a>.+?)\s*/\s*(?P<b>.+?)\s*$")
+
+
+def parse_define(text: str) -> service.MetricSpec:
+    # `=` also separates option keys from values (agg=avg), so only a standalone `= a / b` is a formula.
+    split = re.search(r"(?:^|\s)=", text)
+    head, eq, formula = (text[: split.start()], "=", text[split.end() :]) if split else (text, "", "")
+    parsed = parse_args(head, options={"unit", "agg", "better"}, usage=USAGE)
+    if not parsed.words:
+        raise ParseError("Name the metric: `/kpi define conversion = orders / visits`.", USAGE)
+    name = parsed.text()
+    numerator = denominator = None
+    if eq:
+        match = FORMULA.match("=" + formula)
+        if not match:
+            raise ParseError(f"A derived metric is `= <a> / <b>`, e.g. `= orders / visits`; got `={formula}`.", USAGE)
+        numerator = _strip_quotes(match["a"])
+        denominator = _strip_quotes(match["b"])
+    opts = parsed.options
+    return service.MetricSpec(
+        name=name,
+        unit=opts.get("unit"),
+        agg=parse_choice(opts["agg"], list(service.AGGS), name="agg") if "agg" in opts else None,
+        better=parse_choice(opts["better"], list(service.BETTER), name="better") if "better" in opts else None,
+        numerator=numerator,
+        denominator=denominator,
+    )
+
+
+def _strip_quotes(text: str) -> str:
+    text = text.strip()
+    for open_, close in (('"', '"'), ("“", "”"), ("「", "」")):
+        if text.startswith(open_) and text.endswith(close) and len(text) >= 2:
+            return text[1:-1].strip()
+    return text
+
+
+def parse_period(value: str, *, today: date) -> tuple[date, date]:
+    v = value.strip().lower()
+    match = re.fullmatch(r"(\d{1,4})([dwm])", v)
+    if match:
+        n, unit = int(match[1]), match[2]
+        if n < 1:
+            raise ParseError("A period needs at least one day.", USAGE)
+        days = n * {"d": 1, "w": 7, "m": 30}[unit]
+        return today - timedelta(days=days - 1), today
+    if v in ("this-week", "week"):
+        return today - timedelta(days=today.weekday()), today
+    if v in ("this-month", "month", "mtd", "本月"):
+        return today.replace(day=1), today
+    if v in ("last-month", "上月"):
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    if v in ("this-quarter", "quarter", "qtd", "本季度"):
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        return date(today.year, first_month, 1), today
+    if v in ("last-quarter",):
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        end = date(today.year, first_month, 1) - timedelta(days=1)
+        return date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end
+    if v in ("this-year", "ytd", "year"):
+        return date(today.year, 1, 1), today
+    if ".." in v:
+        a, _, b = value.partition("..")
+        start, end = parse_date(a.strip(), today=today), parse_date(b.strip(), today=today)
+        if end < start:
+            raise ParseError(f"The period ends ({end}) before it starts ({start}).", USAGE)
+        return start, end
+    raise ParseError(
+        f"`period:{value}` is not a period; use 30d, 12w, this-month, this-quarter, last-month or 2026-10-01..2026-10-31.",
+        USAGE,
+    )
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+@dataclass(frozen=True)
+class ShowRequest:
+    metric: str
+    start: date
+    end: date
+    by_channel: bool
+    channel: str | None
+
+
+def parse_show(text: str, ctx: CommandContext) -> ShowRequest:
+    parsed = parse_args(text, options={"period", "by", "channel"}, usage=USAGE)
+    if not parsed.words:
+        raise ParseError("Name the metric to show: `/kpi show gmv period:this-month by:channel`.", USAGE)
+    start, end = parse_period(parsed.options.get("period", "30d"), today=ctx.today)
+    by = parsed.options.get("by")
+    if by is not None and by.lower() not in ("channel", "channels", "渠道"):
+        raise ParseError(f"`by:{by}` — charts break down by `channel` only.", USAGE)
+    return ShowRequest(parsed.text(), start, end, by is not None, parsed.options.get("channel"))
+
+
+def handle(text: str, ctx: CommandContext) -> Reply:
+    verb, rest = split_verb(text)
+    if verb in ("", "list", "ls"):
+        if rest:
+            raise ParseError(f"`/kpi list` takes nothing after it; got `{rest}`.", USAGE)
+        with ctx.db.session(write=False) as session:
+            metrics = service.list_metrics(session, workspace_id=ctx.workspace_id)
+            return views.kpi_list([(m, service.latest_day(session, metric=m)) for m in metrics], today=ctx.today)
+    if verb == "log":
+        entries, channel, day = parse_log(rest, ctx)
+        with ctx.db.session() as session:
+            logged = [
+                service.log_value(
+                    session, workspace_id=ctx.workspace_id, metric_name=name, value=number.value,
+                    percent=number.percent, currency=number.currency, channel=channel, day=day, user_id=ctx.user_id,
+                )
+                for name, number in entries
+            ]
+            return views.kpi_logged(logged, today=ctx.today)
+    if verb == "define":
+        spec = parse_define(rest)
+        with ctx.db.session() as session:
+            result = service.define_metric(session, workspace_id=ctx.workspace_id, spec=spec, user_id=ctx.user_id)
+            return views.kpi_defined(result)
+    if verb == "show":
+        request = parse_show(rest, ctx)
+        with ctx.db.session(write=False) as session:
+            metric = service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=request.metric)
+            current = service.period_value(session, metric=metric, start=request.start, end=request.end, channel=request.channel)
+            length = request.end - request.start + timedelta(days=1)
+            previous = service.period_value(
+                session, metric=metric, start=request.start - length, end=request.start - timedelta(days=1), channel=request.channel
+            )
+            goals = [
+                (g, goal_service.progress(session, goal=g, today=ctx.today))
+                for g in goal_service.list_goals(session, workspace_id=ctx.workspace_id)
+                if g.metric_id == metric.id
+            ]
+            return views.kpi_show(
+                metric, current, previous, start=request.start, end=request.end, by_channel=request.by_channel,
+                channel=request.channel, goals=goals, today=ctx.today,
+            )
+    raise ParseError(f"`{verb}` is not a /kpi action.", USAGE)
+

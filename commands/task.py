@@ -1,0 +1,131 @@
+"""/task: record and move tasks (owner, dates, campaign and goal links)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.render import views
+from bot.render.reply import Reply
+from bot.services import tasks as service
+from commands.base import CommandContext, split_verb
+from commands.grammar import ParseError, is_user_token, parse_args, parse_date, parse_ref
+
+USAGE = """/task add <title> [@owner] [due:<date>] [start:<date>] [campaign:<C>] [goal:<G>]
+/task list [mine | @user | overdue | blocked | all] [campaign:<C>]
+/task start <T>        /task done <T>        /task block <T> <reason>
+/task assign <T> @user /task due <T> <date>
+Dates: 2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom, eoq, 今天, 明天"""
+
+ADD_OPTIONS = {"due": "due", "by": "due", "start": "start", "campaign": "campaign", "goal": "goal", "owner": "owner"}
+
+
+@dataclass(frozen=True)
+class AddTask:
+    data: service.TaskCreate
+
+
+def parse_add(text: str, ctx: CommandContext) -> service.TaskCreate:
+    parsed = parse_args(text, options=ADD_OPTIONS, usage=USAGE)
+    owner = None
+    words = []
+    for token in parsed.words:
+        if not token.quoted and is_user_token(token):
+            if owner is not None:
+                raise ParseError("A task has one owner; mention one person.", USAGE)
+            owner = ctx.resolve_user(token.raw)
+        else:
+            words.append(token.text)
+    if "owner" in parsed.options:
+        if owner is not None:
+            raise ParseError("A task has one owner; mention one person.", USAGE)
+        owner = ctx.resolve_user(parsed.options["owner"])
+    title = " ".join(words).strip()
+    if not title:
+        raise ParseError("A task needs a title, e.g. `/task add \"Draft 双十一 banner\" @ana due:fri`.", USAGE)
+    opts = parsed.options
+    return service.TaskCreate(
+        title=title,
+        owner_id=owner,
+        due_on=parse_date(opts["due"], today=ctx.today) if "due" in opts else None,
+        start_on=parse_date(opts["start"], today=ctx.today) if "start" in opts else None,
+        campaign=parse_ref(opts["campaign"], "campaign") if "campaign" in opts else None,
+        goal=parse_ref(opts["goal"], "goal") if "goal" in opts else None,
+        slack_channel_id=ctx.channel_id,
+    )
+
+
+def parse_list(text: str, ctx: CommandContext) -> service.TaskFilter:
+    parsed = parse_args(text, options={"campaign"}, usage=USAGE)
+    owner = None
+    overdue = blocked = include_done = False
+    for token in parsed.words:
+        word = token.text.lower()
+        if is_user_token(token):
+            owner = ctx.resolve_user(token.raw)
+        elif word in ("mine", "me", "my", "我的"):
+            owner = ctx.user_id
+        elif word == "overdue":
+            overdue = True
+        elif word == "blocked":
+            blocked = True
+        elif word == "all":
+            include_done = True
+        elif word == "open":
+            pass
+        else:
+            raise ParseError(f"`{token.text}` is not a list filter; use mine, @user, overdue, blocked or all.", USAGE)
+    campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
+    return service.TaskFilter(owner_id=owner, overdue=overdue, blocked=blocked, include_done=include_done, campaign=campaign)
+
+
+def _one_ref(rest: str, what: str) -> tuple[int, str]:
+    parts = rest.split(None, 1)
+    if not parts:
+        raise ParseError(f"Say which task to {what}, e.g. `T-12`.", USAGE)
+    return parse_ref(parts[0], "task"), parts[1].strip() if len(parts) > 1 else ""
+
+
+def handle(text: str, ctx: CommandContext) -> Reply:
+    verb, rest = split_verb(text)
+    if verb in ("", "list", "ls"):
+        filters = parse_list(rest, ctx)
+        with ctx.db.session(write=False) as session:
+            rows = service.list_tasks(session, workspace_id=ctx.workspace_id, filters=filters, today=ctx.today)
+            return views.task_list(rows, filters=filters, today=ctx.today, viewer=ctx.user_id)
+    if verb in ("add", "new", "create"):
+        data = parse_add(rest, ctx)
+        with ctx.db.session() as session:
+            task = service.create_task(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
+            return views.task_created(task, today=ctx.today)
+    if verb in ("start", "done", "finish", "complete", "reopen"):
+        number, extra = _one_ref(rest, verb)
+        if extra:
+            raise ParseError(f"`/task {verb}` takes only a task reference; got extra text `{extra}`.", USAGE)
+        status = {"start": "in_progress", "reopen": "todo"}.get(verb, "done")
+        with ctx.db.session() as session:
+            change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status=status)
+            return views.task_changed(change, actor=ctx.user_id, today=ctx.today)
+    if verb == "block":
+        number, reason = _one_ref(rest, "block")
+        if not reason:
+            raise ParseError("Say why it is blocked: `/task block T-12 waiting for the new banner copy`.", USAGE)
+        with ctx.db.session() as session:
+            change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status="blocked", reason=reason)
+            return views.task_changed(change, actor=ctx.user_id, today=ctx.today)
+    if verb == "assign":
+        number, who = _one_ref(rest, "assign")
+        if not who or len(who.split()) != 1:
+            raise ParseError("Name one new owner: `/task assign T-12 @ana`.", USAGE)
+        owner = ctx.resolve_user(who)
+        with ctx.db.session() as session:
+            change = service.assign(session, workspace_id=ctx.workspace_id, number=number, owner_id=owner)
+            return views.task_changed(change, actor=ctx.user_id, today=ctx.today)
+    if verb == "due":
+        number, when = _one_ref(rest, "reschedule")
+        if not when:
+            raise ParseError("Give the new due date: `/task due T-12 fri`.", USAGE)
+        due = parse_date(when.strip(), today=ctx.today)
+        with ctx.db.session() as session:
+            change = service.set_due(session, workspace_id=ctx.workspace_id, number=number, due_on=due)
+            return views.task_changed(change, actor=ctx.user_id, today=ctx.today)
+    raise ParseError(f"`{verb}` is not a /task action.", USAGE)

@@ -1,0 +1,147 @@
+"""A workspace's data as plain JSON files (one per table), and back: nothing a team records is ever trapped."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Date, Table, insert, select, update
+
+from storage.db import Database
+from storage.models import Base
+from storage.types import Micros, UTCDateTime
+
+FORMAT_VERSION = 1
+
+
+def _tables() -> list[Table]:
+    return list(Base.metadata.sorted_tables)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _owned_rows(conn: Any, table: Table, workspace_id: str, exported: dict[str, set[Any]]) -> list[dict[str, Any]]:
+    if "workspace_id" in table.c:
+        query = select(table).where(table.c.workspace_id == workspace_id)
+    elif table.name == "workspaces":
+        query = select(table).where(table.c.id == workspace_id)
+    else:
+        # Link tables: keep rows whose every foreign key points at exported rows.
+        query = select(table)
+    rows = [dict(r._mapping) for r in conn.execute(query)]
+    if "workspace_id" not in table.c and table.name != "workspaces":
+        def owned(row: dict[str, Any]) -> bool:
+            for fk in table.foreign_keys:
+                target = fk.column.table.name
+                if row[fk.parent.name] is not None and row[fk.parent.name] not in exported.get(target, set()):
+                    return False
+            return True
+
+        rows = [r for r in rows if owned(r)]
+    if "id" in table.c:
+        rows.sort(key=lambda r: r["id"])
+    return rows
+
+
+def export_workspace(db: Database, *, workspace_id: str, out: Path) -> dict[str, int]:
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    exported: dict[str, set[Any]] = {}
+    with db.engine.connect() as conn:
+        for table in _tables():
+            rows = _owned_rows(conn, table, workspace_id, exported)
+            if "id" in table.c:
+                exported[table.name] = {r["id"] for r in rows}
+            (out / f"{table.name}.json").write_text(
+                json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in rows], ensure_ascii=False, indent=1),
+                encoding="utf-8",
+            )
+            counts[table.name] = len(rows)
+    (out / "_manifest.json").write_text(
+        json.dumps({"format": FORMAT_VERSION, "workspace_id": workspace_id, "counts": counts}, indent=1), encoding="utf-8"
+    )
+    return counts
+
+
+def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    decoded: dict[str, Any] = {}
+    for key, value in row.items():
+        if key not in table.c:
+            continue
+        col_type = table.c[key].type
+        if value is not None and isinstance(col_type, Micros):
+            value = Decimal(str(value))
+        elif value is not None and isinstance(col_type, UTCDateTime):
+            value = datetime.fromisoformat(value)
+        elif value is not None and isinstance(col_type, Date):
+            value = date.fromisoformat(value)
+        decoded[key] = value
+    return decoded
+
+
+def import_workspace(db: Database, *, source: Path, workspace_id: str | None = None) -> dict[str, int]:
+    """Load an export into this database, under its own team id or another; new row ids, same references."""
+    manifest = json.loads((source / "_manifest.json").read_text(encoding="utf-8"))
+    target_ws = workspace_id or manifest["workspace_id"]
+    id_maps: dict[str, dict[Any, Any]] = {}
+    counts: dict[str, int] = {}
+    with db.session() as session:
+        conn = session.connection()
+        if conn.execute(select(Base.metadata.tables["workspaces"].c.id).where(
+            Base.metadata.tables["workspaces"].c.id == target_ws
+        )).first():
+            exists_rows = conn.execute(select(Base.metadata.tables["counters"]).where(
+                Base.metadata.tables["counters"].c.workspace_id == target_ws
+            )).first()
+            if exists_rows:
+                raise ValueError(f"workspace {target_ws} already has data; import into an empty workspace")
+        for table in _tables():
+            path = source / f"{table.name}.json"
+            if not path.exists():
+                continue
+            rows = [_decode(table, r) for r in json.loads(path.read_text(encoding="utf-8"))]
+            self_fks = [fk for fk in table.foreign_keys if fk.column.table is table]
+            deferred: list[tuple[Any, dict[str, Any]]] = []
+            id_maps[table.name] = {}
+            for row in rows:
+                if table.name == "workspaces":
+                    row["id"] = target_ws
+                if "workspace_id" in row:
+                    row["workspace_id"] = target_ws
+                old_id = row.pop("id", None) if "id" in table.c and table.name != "workspaces" else None
+                later: dict[str, Any] = {}
+                for fk in table.foreign_keys:
+                    name = fk.parent.name
+                    if name == "workspace_id" or row.get(name) is None:
+                        continue
+                    if fk.column.table is table:
+                        later[name] = row.pop(name)
+                    else:
+                        row[name] = id_maps[fk.column.table.name][row[name]]
+                if table.name == "workspaces":
+                    exists = conn.execute(select(table.c.id).where(table.c.id == target_ws)).first()
+                    if exists:
+                        continue
+                    conn.execute(insert(table).values(**row))
+                elif old_id is not None:
+                    new_id = conn.execute(insert(table).values(**row).returning(table.c.id)).scalar_one()
+                    id_maps[table.name][old_id] = new_id
+                    if later:
+                        deferred.append((new_id, later))
+                else:
+                    conn.execute(insert(table).values(**row))
+            for new_id, later in deferred:
+                mapped = {k: id_maps[table.name][v] for k, v in later.items()}
+                conn.execute(update(table).where(table.c.id == new_id).values(**mapped))
+            counts[table.name] = len(rows)
+            del self_fks
+    return counts

@@ -1,0 +1,245 @@
+"""Typed ORM models. Every row belongs to a workspace (Slack team_id) and every query is scoped by it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import JSONList, Micros, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # Slack team_id
+    name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Counter(Base):
+    """The next short reference number per workspace and kind (T, G, C, F, R, K)."""
+
+    __tablename__ = "counters"
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Metric(Base):
+    __tablename__ = "metrics"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "number"),
+        UniqueConstraint("workspace_id", "key", name="uq_metrics_workspace_key"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(100))  # casefolded name, for lookups
+    unit: Mapped[str | None] = mapped_column(String(20))
+    agg: Mapped[str] = mapped_column(String(8), default="sum")  # sum | avg | last
+    better: Mapped[str] = mapped_column(String(4), default="up")  # up | down
+    numerator_id: Mapped[int | None] = mapped_column(ForeignKey("metrics.id"))
+    denominator_id: Mapped[int | None] = mapped_column(ForeignKey("metrics.id"))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    numerator: Mapped[Metric | None] = relationship(foreign_keys=[numerator_id], remote_side=[id])
+    denominator: Mapped[Metric | None] = relationship(foreign_keys=[denominator_id], remote_side=[id])
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.numerator_id is not None
+
+
+class KpiValue(Base):
+    """One value of a metric for one marketing channel ('' when none) on one day."""
+
+    __tablename__ = "kpi_values"
+    __table_args__ = (
+        UniqueConstraint("metric_id", "channel", "day", name="uq_kpi_values_metric_channel_day"),
+        Index("ix_kpi_values_workspace_day", "workspace_id", "day"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id"))
+    channel: Mapped[str] = mapped_column(String(100), default="")
+    day: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Micros())
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Goal(Base):
+    __tablename__ = "goals"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id"))
+    target: Mapped[Decimal] = mapped_column(Micros())
+    baseline: Mapped[Decimal | None] = mapped_column(Micros())
+    start_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id"))
+    channel: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active | closed
+    slack_channel_id: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    metric: Mapped[Metric] = relationship()
+    parent: Mapped[Goal | None] = relationship(remote_side=[id])
+
+
+class GoalCheckin(Base):
+    __tablename__ = "goal_checkins"
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id"), index=True)
+    value: Mapped[Decimal] = mapped_column(Micros())
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    start_on: Mapped[date] = mapped_column(Date)
+    end_on: Mapped[date] = mapped_column(Date)
+    channels: Mapped[list[str]] = mapped_column(JSONList(), default=list)
+    budget: Mapped[Decimal | None] = mapped_column(Micros())
+    currency: Mapped[str | None] = mapped_column(String(4))
+    audience: Mapped[str | None] = mapped_column(Text)
+    theme: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
+    slack_channel_id: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CampaignGoal(Base):
+    __tablename__ = "campaign_goals"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id"), primary_key=True)
+
+
+class CampaignSpend(Base):
+    __tablename__ = "campaign_spend"
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Micros())
+    channel: Mapped[str] = mapped_column(String(100), default="")
+    day: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CampaignRisk(Base):
+    __tablename__ = "campaign_risks"
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id"))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "number"),
+        Index("ix_tasks_workspace_status_due", "workspace_id", "status", "due_on"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12), default="todo")  # todo | in_progress | blocked | done
+    block_reason: Mapped[str | None] = mapped_column(Text)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id"))
+    source_permalink: Mapped[str | None] = mapped_column(Text)
+    slack_channel_id: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    campaign: Mapped[Campaign | None] = relationship()
+    goal: Mapped[Goal | None] = relationship()
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10), default="team")  # customer | team
+    tags: Mapped[list[str]] = mapped_column(JSONList(), default=list)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id"))
+    permalink: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    campaign: Mapped[Campaign | None] = relationship()
+    goal: Mapped[Goal | None] = relationship()
