@@ -1,0 +1,709 @@
+"""Pure, Slack-free parsing of slash-command text: tokens, options, dates, numbers, users, refs and tags."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+
+__all__ = [
+    "REF_KINDS",
+    "Number",
+    "ParseError",
+    "Parsed",
+    "Token",
+    "UserRef",
+    "format_ref",
+    "is_user_token",
+    "parse_args",
+    "parse_choice",
+    "parse_date",
+    "parse_number",
+    "parse_ref",
+    "parse_tags",
+    "parse_time_of_day",
+    "parse_url",
+    "parse_user",
+    "parse_weekdays",
+    "tokenize",
+]
+
+
+class ParseError(Exception):
+    """Bad user input. message says what is wrong, in plain words, e.g.
+    "`due:` needs a date like 2026-12-01, fri or +3d — got `soonish`"."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+# --------------------------------------------------------------------------- helpers
+
+# Full-width ASCII (Ａ-ｚ, ０-９, ：, ＋, ％, …) and the ideographic space fold to plain ASCII;
+# ￥ becomes ¥ and the Unicode minus sign a hyphen-minus.
+_HALFWIDTH: dict[int, int] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_HALFWIDTH[0x3000] = 0x20
+_HALFWIDTH[0xFFE5] = ord("¥")
+_HALFWIDTH[0x2212] = ord("-")
+
+
+def _norm(value: str) -> str:
+    """Full-width to half-width, trimmed: the form every value parser works on."""
+    return value.translate(_HALFWIDTH).strip()
+
+
+def _q(value: str, limit: int = 40) -> str:
+    """Quote what the user typed in backticks for a message (short, and without breaking the code span)."""
+    shown = value.replace("`", "'").replace("\n", " ").strip()
+    if len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return f"`{shown}`" if shown else "nothing"
+
+
+def _ascii_lower(value: str) -> str:
+    return "".join(ch.lower() if ch.isascii() else ch for ch in value)
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # the value, quotes removed
+    quoted: bool  # came from "…", “…”, 「…」, ＂…＂ or 『…』
+    raw: str  # as typed
+
+
+# A Slack-formatted span: <@U123|ana>, <#C123|name>, <!channel>, <https://x.y|label>, <mailto:…>.
+# Slack escapes a typed "<" as "&lt;", so a real "<" only ever starts one of these.
+_SPAN_RE = re.compile(r"<(?:[@#!]|[A-Za-z][A-Za-z0-9+.\-]*:)[^<>\n]*>")
+_ENTITY_RE = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+
+_WESTERN_QUOTES = '"“”'
+_CLOSERS: dict[str, str] = {
+    '"': _WESTERN_QUOTES,
+    "“": _WESTERN_QUOTES,
+    "”": _WESTERN_QUOTES,
+    "＂": "＂",
+    "「": "」",
+    "『": "』",
+}
+_KEY_SEP_PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z_-]*[:=：＝]")
+
+
+def _unescape(text: str) -> str:
+    return _ENTITY_RE.sub(lambda m: _ENTITIES[m.group(1)], text)
+
+
+def _unescape_keep_spans(text: str) -> str:
+    """Undo Slack's &amp; &lt; &gt; in plain text; Slack <…> spans stay exactly as sent."""
+    out: list[str] = []
+    pos = 0
+    for m in _SPAN_RE.finditer(text):
+        out.append(_unescape(text[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(_unescape(text[pos:]))
+    return "".join(out)
+
+
+def _find_close(text: str, pos: int, opener: str) -> int:
+    """Index of the quote closing `opener` from pos on (skipping Slack spans), or -1."""
+    closers = _CLOSERS[opener]
+    n = len(text)
+    while pos < n:
+        ch = text[pos]
+        if ch == "<":
+            m = _SPAN_RE.match(text, pos)
+            if m:
+                pos = m.end()
+                continue
+        if ch in closers:
+            return pos
+        pos += 1
+    return -1
+
+
+def _unterminated(text: str, start: int, opener: str) -> ParseError:
+    closer = {"“": "”", "”": "”"}.get(opener, _CLOSERS[opener][0])
+    return ParseError(f"the quote in {_q(text[start:], 30)} is never closed — add a closing {closer}")
+
+
+def _ends_token(text: str, pos: int) -> bool:
+    return pos >= len(text) or text[pos].isspace()
+
+
+def _scan(text: str, start: int) -> tuple[Token, int]:
+    """Read one token starting at a non-space character; return it and the index after it."""
+    n = len(text)
+    first = text[start]
+    if first in _CLOSERS:
+        end = _find_close(text, start + 1, first)
+        if end == -1:
+            raise _unterminated(text, start, first)
+        if _ends_token(text, end + 1):
+            return Token(_unescape_keep_spans(text[start + 1 : end]), True, text[start : end + 1]), end + 1
+        # `"a b"c`: the quote is not a grouping quote after all; read the token as plain text.
+    i = start
+    while i < n and not text[i].isspace():
+        ch = text[i]
+        if ch == "<":
+            m = _SPAN_RE.match(text, i)
+            if m:
+                i = m.end()
+                continue
+        if ch in _CLOSERS and i > start and _KEY_SEP_PREFIX_RE.fullmatch(text, start, i):
+            # key:"quoted value"
+            end = _find_close(text, i + 1, ch)
+            if end == -1:
+                raise _unterminated(text, i, ch)
+            if _ends_token(text, end + 1):
+                value = _unescape_keep_spans(text[i + 1 : end])
+                return Token(text[start:i] + value, False, text[start : end + 1]), end + 1
+        i += 1
+    raw = text[start:i]
+    return Token(_unescape_keep_spans(raw), False, raw), i
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split on any whitespace; quotes group words; Slack <…> spans are single tokens."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        token, i = _scan(text, i)
+        tokens.append(token)
+    return tokens
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass
+class Parsed:
+    words: list[Token]  # positional tokens in order (not options)
+    options: dict[str, str]  # key (lower-cased, canonical) -> value (quotes removed)
+
+    def text(self) -> str:
+        """The positional words joined by single spaces (quoted ones as their text)."""
+        return " ".join(word.text for word in self.words if word.text)
+
+
+_OPTION_RE = re.compile(r"([A-Za-z][A-Za-z_-]*)[:=：＝](.*)", re.DOTALL)
+
+
+def _option_table(options: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
+    if isinstance(options, str):
+        raise TypeError("options must be a collection of keys, not a string")
+    if isinstance(options, Mapping):
+        return {alias.lower(): canonical.lower() for alias, canonical in options.items()}
+    return {key.lower(): key.lower() for key in options}
+
+
+def parse_args(
+    text: str,
+    *,
+    options: Mapping[str, str] | Iterable[str] = frozenset(),
+    usage: str | None = None,
+) -> Parsed:
+    """Split `key:value` / `key=value` options (also ： and ＝) from the positional words."""
+    table = _option_table(options)
+    try:
+        tokens = tokenize(text)
+    except ParseError as exc:
+        raise ParseError(exc.message, exc.usage or usage) from None
+    words: list[Token] = []
+    found: dict[str, str] = {}
+    typed_as: dict[str, str] = {}
+    for index, token in enumerate(tokens):
+        m = None if token.quoted or token.raw.startswith("<") else _OPTION_RE.fullmatch(token.text)
+        if m is None or m.group(2).startswith("//"):  # a word, a quoted text, a mention, or a URL
+            words.append(token)
+            continue
+        typed, value = m.group(1), m.group(2)
+        key = table.get(typed.lower())
+        if key is None:
+            if not value:  # "Launch: …" — a word that happens to end with a colon
+                words.append(token)
+                continue
+            known = sorted(set(table.values()))
+            takes = (
+                "options here: " + ", ".join(f"`{k}:`" for k in known)
+                if known
+                else "this command takes no options"
+            )
+            raise ParseError(
+                f"unknown option {_q(typed + ':')} — {takes} (quote the text if it contains a colon)", usage
+            )
+        if not value:
+            following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+            example = f"{typed}:{following}" if following else f"{typed}:…"
+            raise ParseError(
+                f"{_q(typed + ':')} has no value — write it without a space, like {_q(example)}", usage
+            )
+        if key in found:
+            first = typed_as[key]
+            if first.lower() == typed.lower():
+                raise ParseError(f"{_q(typed + ':')} is given twice — give it once", usage)
+            raise ParseError(f"{_q(typed + ':')} and {_q(first + ':')} mean the same — give it once", usage)
+        found[key] = value
+        typed_as[key] = typed
+    return Parsed(words=words, options=found)
+
+
+# --------------------------------------------------------------------------- dates
+
+_DATE_HINT = "2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom or eoq"
+
+_WEEKDAY_NAMES: dict[str, int] = {
+    "mon": 0, "monday": 0,
+    "tue": 1, "tues": 1, "tuesday": 1,
+    "wed": 2, "weds": 2, "wednesday": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3,
+    "fri": 4, "friday": 4,
+    "sat": 5, "saturday": 5,
+    "sun": 6, "sunday": 6,
+}  # fmt: skip
+_CJK_DAY_DIGITS: dict[str, int] = {
+    "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+    "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6,
+}  # fmt: skip
+_CJK_WEEK = r"(?:周|週|星期|礼拜|禮拜)"
+_CJK_WEEKDAY_RE = re.compile(rf"{_CJK_WEEK}([一二三四五六日天1-7])")
+_CJK_DATE_WEEKDAY_RE = re.compile(rf"(下下|下|本|这|這)?{_CJK_WEEK}([一二三四五六日天1-7]|末)")
+
+_RELATIVE_DAYS: dict[str, int] = {
+    "today": 0, "tomorrow": 1, "tmr": 1, "tmrw": 1, "yesterday": -1,
+    "今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "後天": 2, "大后天": 3, "大後天": 3,
+    "昨天": -1, "昨日": -1, "前天": -2,
+}  # fmt: skip
+
+_YMD_RE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", re.ASCII)
+_MD_RE = re.compile(r"(\d{1,2})([-/])(\d{1,2})", re.ASCII)
+_CJK_YMD_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号號]?", re.ASCII)
+_OFFSET_RE = re.compile(r"([+-]?)(\d{1,4})(d|days?|w|wks?|weeks?|m|mos?|months?|y|yrs?|years?)", re.ASCII)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _checked_date(value: str, year: int, month: int, day: int) -> date:
+    if not 1 <= year <= 9999:
+        raise ParseError(f"{_q(value)} isn't a real date — the year is out of range")
+    if not 1 <= month <= 12:
+        raise ParseError(f"{_q(value)} isn't a real date — there is no month {month}")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise ParseError(
+            f"{_q(value)} isn't a real date — {calendar.month_name[month]} {year} has {days} days"
+        )
+    return date(year, month, day)
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    """The next such day; today counts if it is that day."""
+    return today + timedelta(days=(weekday - today.weekday()) % 7)
+
+
+def _week_day(today: date, weekday: int, weeks_ahead: int) -> date:
+    """The given weekday of this week (Monday-based) or of a later week."""
+    return today - timedelta(days=today.weekday()) + timedelta(days=7 * weeks_ahead + weekday)
+
+
+def _parse_date(value: str, v: str, today: date) -> date | None:
+    if v in _RELATIVE_DAYS:
+        return today + timedelta(days=_RELATIVE_DAYS[v])
+    if v in _WEEKDAY_NAMES:
+        return _next_weekday(today, _WEEKDAY_NAMES[v])
+    if v == "eow":
+        return _next_weekday(today, 4)
+    if v in ("eom", "月底", "月末", "本月底", "本月末"):
+        return _month_end(today.year, today.month)
+    if v in ("eoq", "季度末", "季末", "本季度末", "本季末", "季度底"):
+        return _month_end(today.year, (today.month - 1) // 3 * 3 + 3)
+    if v in ("eoy", "年底", "年末", "今年底"):
+        return date(today.year, 12, 31)
+    if m := _YMD_RE.fullmatch(v):
+        return _checked_date(value, int(m.group(1)), int(m.group(3)), int(m.group(4)))
+    if m := _MD_RE.fullmatch(v):
+        return _checked_date(value, today.year, int(m.group(1)), int(m.group(3)))
+    if m := _CJK_YMD_RE.fullmatch(v):
+        year = int(m.group(1)) if m.group(1) else today.year
+        return _checked_date(value, year, int(m.group(2)), int(m.group(3)))
+    if m := _OFFSET_RE.fullmatch(v):
+        amount = int(m.group(2)) * (-1 if m.group(1) == "-" else 1)
+        unit = m.group(3)[0]
+        if unit == "d":
+            return today + timedelta(days=amount)
+        if unit == "w":
+            return today + timedelta(weeks=amount)
+        if unit == "m":
+            return _add_months(today, amount)
+        return _add_months(today, 12 * amount)
+    if m := _CJK_DATE_WEEKDAY_RE.fullmatch(v):
+        which, day_name = m.group(1), m.group(2)
+        weekday = 6 if day_name == "末" else _CJK_DAY_DIGITS[day_name]
+        if which in ("下", "下下"):
+            return _week_day(today, weekday, len(which))
+        if which or day_name == "末":  # 本周五 / 这周五 / 周末: this week's
+            return _week_day(today, weekday, 0)
+        return _next_weekday(today, weekday)
+    return None
+
+
+def parse_date(value: str, *, today: date) -> date:
+    """2026-12-01, 12-01, today, fri, +3d, eow, eom, eoq, eoy, 明天, 周五, 月底, …"""
+    v = _norm(value).lower()
+    if not v:
+        raise ParseError(f"a date is missing — use {_DATE_HINT}")
+    try:
+        result = _parse_date(value, v, today)
+    except (OverflowError, ValueError):  # +9999y and the like
+        raise ParseError(f"{_q(value)} is too far away — use a date like {_DATE_HINT}") from None
+    if result is None:
+        raise ParseError(f"{_q(value)} isn't a date I understand — use {_DATE_HINT}")
+    return result
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+@dataclass(frozen=True)
+class Number:
+    value: Decimal  # 15% -> Decimal("0.15"); 12.5k -> 12500; 3万 -> 30000; 1.5亿 -> 150000000
+    percent: bool  # typed with %
+    currency: str | None  # "¥", "$", "€", "£" or None
+
+
+_NUMBER_HINT = "12500, 12,500, 12.5k, 1.2m, 15%, ¥12,500 or $1,200"
+_NUMBER_RE = re.compile(
+    r"""
+    (?P<sign1>[+-])?
+    (?P<cur1>[¥$€£])?
+    (?P<sign2>[+-])?
+    (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+    (?P<suffix>[kmbw]|千|万|萬|亿|億)?
+    (?P<pct>%)?
+    (?P<cur2>[¥$€£]|元)?
+    """,
+    re.VERBOSE | re.ASCII,
+)
+_ODD_GROUPING_RE = re.compile(r"[+-]?[¥$€£]?[+-]?[0-9][0-9,]*(?:\.[0-9]+)?\D{0,2}", re.ASCII)
+_SCALE: dict[str, int] = {"k": 3, "千": 3, "w": 4, "万": 4, "萬": 4, "m": 6, "亿": 8, "億": 8, "b": 9}
+_MAX_DIGITS = 30
+
+
+def _tidy(number: Decimal) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = 2 * _MAX_DIGITS + 20
+        if number == 0:
+            return Decimal(0)
+        if number == number.to_integral_value():
+            return number.quantize(Decimal(1))
+        return number.normalize()
+
+
+def parse_number(value: str) -> Number:
+    """12500, 12,500, 12.5k, 1.2m, 15%, ¥12,500, $1,200, -3, 3万, 1.5亿 — exact Decimals."""
+    v = _norm(value).lower()
+    if not v:
+        raise ParseError(f"a number is missing — use {_NUMBER_HINT}")
+    m = _NUMBER_RE.fullmatch(v)
+    if m is None:
+        if "," in v and _ODD_GROUPING_RE.fullmatch(v):
+            raise ParseError(f"{_q(value)} has odd thousands separators — write 12,500 or 12500")
+        raise ParseError(f"{_q(value)} isn't a number I understand — use {_NUMBER_HINT}")
+    if m.group("sign1") and m.group("sign2"):
+        raise ParseError(f"{_q(value)} has two signs — use one, like -3 or +4.5")
+    cur1, cur2 = m.group("cur1"), m.group("cur2")
+    if cur1 and cur2:
+        raise ParseError(f"{_q(value)} names the currency twice — write ¥12,500 or 12500元")
+    currency = "¥" if cur2 == "元" else (cur1 or cur2)
+    percent = m.group("pct") is not None
+    suffix = m.group("suffix")
+    if percent and (currency or suffix):
+        raise ParseError(f"{_q(value)} mixes a percentage with an amount — write 15% or ¥12,500")
+    digits = m.group("num").replace(",", "")
+    if len(digits.replace(".", "")) > _MAX_DIGITS:
+        raise ParseError(f"{_q(value)} is too long a number")
+    negative = "-" in (m.group("sign1") or "", m.group("sign2") or "")
+    exponent = _SCALE.get(suffix or "", 0) - (2 if percent else 0)
+    number = Decimal(f"{'-' if negative else ''}{digits}E{exponent}")  # exact: built from the text
+    return Number(value=_tidy(number), percent=percent, currency=currency)
+
+
+# --------------------------------------------------------------------------- users
+
+
+@dataclass(frozen=True)
+class UserRef:
+    user_id: str | None  # from <@U123|ana> or <@U123> (also W… ids)
+    name: str | None  # from @ana (to be resolved by name later)
+
+
+_MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_AT_NAME_RE = re.compile(r"[@＠]([^\s@＠<>|`]+)")
+
+
+def parse_user(value: str) -> UserRef:
+    """<@U123|ana> or <@U123> → a user id; @ana → a name to resolve later."""
+    v = value.strip()
+    if m := _MENTION_RE.fullmatch(v):
+        return UserRef(user_id=m.group(1), name=None)
+    if m := _AT_NAME_RE.fullmatch(v):
+        return UserRef(user_id=None, name=m.group(1))
+    if not v:
+        raise ParseError("a person is missing — mention them, like @ana")
+    raise ParseError(f"{_q(value)} isn't a person — mention them, like @ana")
+
+
+def is_user_token(token: Token) -> bool:
+    """A real Slack mention or an unquoted @name (a typed "&lt;@U1&gt;" is only text)."""
+    if token.quoted:
+        return False
+    return bool(_MENTION_RE.fullmatch(token.raw) or _AT_NAME_RE.fullmatch(token.raw))
+
+
+# --------------------------------------------------------------------------- references
+
+REF_KINDS: dict[str, str] = {
+    "task": "T",
+    "goal": "G",
+    "campaign": "C",
+    "feedback": "F",
+    "retro": "R",
+    "kpi": "K",
+}
+_REF_NOUNS: dict[str, str] = {
+    "task": "task",
+    "goal": "goal",
+    "campaign": "campaign",
+    "feedback": "feedback item",
+    "retro": "retrospective",
+    "kpi": "KPI metric",
+}
+_KIND_BY_LETTER: dict[str, str] = {letter: kind for kind, letter in REF_KINDS.items()}
+_REF_RE = re.compile(r"(?:([a-z])\s*[-–]?\s*|#)?(\d+)", re.IGNORECASE | re.ASCII)
+_MAX_REF = 2**31 - 1
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[0] in "aeiouAEIOU" else "a"
+
+
+def parse_ref(value: str, kind: str) -> int:
+    """T-12, t12, T12, t-12, #12 or 12 (where the kind is clear) → 12."""
+    if kind not in REF_KINDS:
+        raise ValueError(f"unknown reference kind {kind!r}")
+    letter, noun = REF_KINDS[kind], _REF_NOUNS[kind]
+    example = f"{letter}-12"
+    v = _norm(value).rstrip(",;")
+    if not v:
+        raise ParseError(f"{_article(noun)} {noun} is missing — give one like {example}")
+    m = _REF_RE.fullmatch(v)
+    if m is None:
+        raise ParseError(f"{_q(value)} isn't {_article(noun)} {noun} — use one like {example}")
+    typed_letter = (m.group(1) or letter).upper()
+    if typed_letter != letter:
+        other = _KIND_BY_LETTER.get(typed_letter)
+        if other is None:
+            raise ParseError(f"{_q(value)} isn't {_article(noun)} {noun} — use one like {example}")
+        other_noun = _REF_NOUNS[other]
+        raise ParseError(
+            f"{_q(value)} is {_article(other_noun)} {other_noun}; expected {_article(noun)} {noun} like {example}"
+        )
+    digits = m.group(2)
+    if len(digits) > 10 or int(digits) > _MAX_REF:
+        raise ParseError(f"{_q(value)} is too big to be {_article(noun)} {noun} — use one like {example}")
+    number = int(digits)
+    if number < 1:
+        raise ParseError(f"{_q(value)} isn't {_article(noun)} {noun} — numbers start at {letter}-1")
+    return number
+
+
+def format_ref(kind: str, number: int) -> str:
+    """("task", 12) → "T-12"."""
+    if kind not in REF_KINDS:
+        raise ValueError(f"unknown reference kind {kind!r}")
+    return f"{REF_KINDS[kind]}-{number}"
+
+
+# --------------------------------------------------------------------------- choices, tags, links
+
+
+def parse_choice(value: str, choices: list[str], *, name: str) -> str:
+    """One of `choices`, case-insensitively; returns the choice as spelled in `choices`."""
+    v = _norm(value).casefold()
+    for choice in choices:
+        if choice.casefold() == v:
+            return choice
+    listed = ", ".join(choices)
+    if not v:
+        raise ParseError(f"{name} is missing — pick one of: {listed}")
+    raise ParseError(f"{_q(value)} isn't a valid {name} — pick one of: {listed}")
+
+
+_CHANNEL_RE = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^<>]*))?>")
+_TAG_TRAILING = ".,;:!?，。；：！？、"
+
+
+def _tag_of(token: Token) -> str | None:
+    if token.quoted:
+        return None
+    if m := _CHANNEL_RE.fullmatch(token.raw):
+        label = (m.group(2) or "").strip()
+        return _ascii_lower(label) if label else None
+    text = token.text
+    if not text or text[0] not in "#＃" or token.raw[0] not in "#＃":
+        return None
+    body = text[1:].rstrip(_TAG_TRAILING)
+    if body.endswith(("#", "＃")):  # Weibo style #话题#
+        body = body[:-1]
+    if not body or any(ch in body for ch in "#＃<>"):
+        return None
+    return _ascii_lower(body)
+
+
+def parse_tags(words: list[Token]) -> tuple[list[Token], list[str]]:
+    """Pull #tag (and Slack-escaped <#C123|name>) tokens out of words: (remaining words, tags)."""
+    remaining: list[Token] = []
+    tags: list[str] = []
+    for token in words:
+        tag = _tag_of(token)
+        if tag is None:
+            remaining.append(token)
+        elif tag not in tags:
+            tags.append(tag)
+    return remaining, tags
+
+
+_LINK_RE = re.compile(r"<((?:https?|mailto):[^|<>\s]+)(?:\|[^<>]*)?>", re.IGNORECASE)
+_BARE_URL_RE = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
+
+
+def parse_url(value: str) -> str:
+    """<https://x.y|label>, <https://x.y> or a bare https://x.y → the URL (Slack escapes undone)."""
+    v = value.strip()
+    if m := _LINK_RE.fullmatch(v):
+        return _unescape(m.group(1))
+    if _BARE_URL_RE.fullmatch(v):
+        return _unescape(v)
+    raise ParseError(f"{_q(value)} isn't a link — paste one like https://example.com/brief")
+
+
+# --------------------------------------------------------------------------- times and weekdays
+
+_TIME_HINT = "09:00, 9:00, 9am or 17:30"
+_CLOCK_RE = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?", re.ASCII)
+_CJK_TIME_RE = re.compile(
+    r"(上午|早上|早晨|凌晨|中午|下午|傍晚|晚上)?(\d{1,2})[点點时時](?:(\d{1,2})分?|(半))?", re.ASCII
+)
+_CJK_AM = ("上午", "早上", "早晨", "凌晨")
+
+
+def _bad_time(value: str) -> ParseError:
+    return ParseError(f"{_q(value)} isn't a time of day — use {_TIME_HINT}")
+
+
+def parse_time_of_day(value: str) -> tuple[int, int]:
+    """Read a time like 09:00, 9:00, 9am, 5:30pm, 17:30, noon, 9点 or 下午3点半 as (hour, minute)."""
+    v = _norm(value).lower()
+    if not v:
+        raise ParseError(f"a time is missing — use {_TIME_HINT}")
+    if v == "noon":
+        return 12, 0
+    if v == "midnight":
+        return 0, 0
+    if m := _CLOCK_RE.fullmatch(v):
+        hour, minute, meridiem = int(m.group(1)), int(m.group(2) or 0), m.group(3)
+        if meridiem is None and m.group(2) is None:
+            if hour > 23:
+                raise _bad_time(value)
+            raise ParseError(f"{_q(value)} needs minutes or am/pm — like {hour:02d}:00")
+        if meridiem:
+            if not 1 <= hour <= 12:
+                raise _bad_time(value)
+            hour = hour % 12 + (12 if meridiem.startswith("p") else 0)
+    elif m := _CJK_TIME_RE.fullmatch(v):
+        part, hour = m.group(1), int(m.group(2))
+        minute = 30 if m.group(4) else int(m.group(3) or 0)
+        if part in _CJK_AM:
+            if hour > 12:
+                raise _bad_time(value)
+            hour %= 12
+        elif part is not None:
+            if hour > 12:
+                if hour > 23:
+                    raise _bad_time(value)
+            elif not (part == "中午" and hour >= 11):
+                hour = hour % 12 + 12
+    else:
+        raise _bad_time(value)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise _bad_time(value)
+    return hour, minute
+
+
+_WEEKDAYS_HINT = "mon-fri, mon,wed,fri, daily or weekdays"
+_ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
+_DAY_SETS: dict[str, list[int]] = {
+    "daily": _ALL_DAYS, "everyday": _ALL_DAYS, "every-day": _ALL_DAYS, "all": _ALL_DAYS,
+    "每天": _ALL_DAYS, "每日": _ALL_DAYS,
+    "weekdays": [0, 1, 2, 3, 4], "workdays": [0, 1, 2, 3, 4], "工作日": [0, 1, 2, 3, 4],
+    "weekends": [5, 6], "weekend": [5, 6], "周末": [5, 6], "週末": [5, 6],
+}  # fmt: skip
+_RANGE_RE = re.compile(r"(.+?)\s*(?:-|–|—|~|至|到)\s*(.+)")
+
+
+def _weekday_of(name: str) -> int | None:
+    if name in _WEEKDAY_NAMES:
+        return _WEEKDAY_NAMES[name]
+    if m := _CJK_WEEKDAY_RE.fullmatch(name):
+        return _CJK_DAY_DIGITS[m.group(1)]
+    return None
+
+
+def parse_weekdays(value: str) -> list[int]:
+    """Read mon-fri, mon,wed,fri, daily/everyday, weekdays or 周一至周五 as sorted days, Monday=0."""
+    v = _norm(value).lower()
+    if not v:
+        raise ParseError(f"the days are missing — use {_WEEKDAYS_HINT}")
+    if v in _DAY_SETS:
+        return list(_DAY_SETS[v])
+    days: set[int] = set()
+    for part in re.split(r"\s*[,、;/]\s*", v):
+        if part in _DAY_SETS:
+            days.update(_DAY_SETS[part])
+            continue
+        single = _weekday_of(part)
+        if single is not None:
+            days.add(single)
+            continue
+        m = _RANGE_RE.fullmatch(part)
+        first = _weekday_of(m.group(1)) if m else None
+        last = _weekday_of(m.group(2)) if m else None
+        if first is None or last is None:
+            shown = part if part else value
+            raise ParseError(f"{_q(shown)} isn't a day or range of days — use {_WEEKDAYS_HINT}")
+        day = first
+        days.add(day)
+        while day != last:  # fri-mon wraps over the weekend
+            day = (day + 1) % 7
+            days.add(day)
+    return sorted(days)
