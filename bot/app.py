@@ -46,6 +46,11 @@ def build_app(
         zone=settings.zone,
         clock=clock or system_clock,
     )
+    from jobs.context import JobContext
+
+    runtime.jobs = JobContext(
+        db=runtime.db, client=make_client(settings, retries=True), zone=runtime.zone, clock=runtime.clock
+    )
     app = App(
         client=client or make_client(settings),
         signing_secret=settings.signing_secret or "unused-in-socket-mode",
@@ -68,10 +73,6 @@ def build_app(
     from commands import register as register_commands
 
     register_commands(app)
-
-    @app.event("message")
-    def ignore_messages() -> None:
-        """Channel messages matter only inside retrospective threads."""
 
     app.runtime = runtime  # type: ignore[attr-defined]
     return app

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from commands.base import UserDirectory
+from bot.directory import UserDirectory
 from storage.db import Database
 
 
@@ -21,3 +22,4 @@ class Runtime:
     zone: ZoneInfo
     clock: Callable[[], datetime] = system_clock
     directory: UserDirectory = field(default_factory=UserDirectory)
+    jobs: Any = None  # jobs.context.JobContext: how listeners hand slow or outbound work to the delivery path

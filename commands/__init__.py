@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from bot.render.reply import Reply
 from bot.render.views import bot_help
 from bot.runtime import Runtime
-from commands import campaign, feedback, goal, kpi, mkt, task
-from commands.base import CommandContext, Handler, run_handler
+from commands import campaign, feedback, goal, kpi, mkt, retro, task
+from commands.base import CommandContext, Handler, run_handler, split_verb
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
     "/kpi": (kpi.handle, kpi.USAGE),
     "/campaign": (campaign.handle, campaign.USAGE),
     "/feedback": (feedback.handle, feedback.USAGE),
+    "/retro": (retro.handle, retro.USAGE),
     "/mkt": (mkt.handle, mkt.USAGE),
 }
 
@@ -52,6 +53,25 @@ def make_listener(handler: Handler, usage: str, help_reply: Callable[[], Reply] 
     return listener
 
 
+def post_digest_now(body: dict[str, Any], context: BoltContext) -> None:
+    """Lazy half of `/mkt digest now`: compose and deliver through the outbox, off the ack path."""
+    verb, rest = split_verb(body.get("text") or "")
+    if verb != "digest" or rest.lower() not in ("now", "", "现在"):
+        return
+    runtime: Runtime = context["runtime"]
+    from jobs.digest import enqueue_digest_now
+
+    enqueue_digest_now(runtime.jobs, workspace_id=body.get("team_id") or "", channel=body.get("channel_id") or "",
+                       key=f"digest-now:{body.get('channel_id')}:{body.get('trigger_id') or body.get('user_id')}")
+
+
 def register(app: App) -> None:
     for name, (handler, usage) in COMMANDS.items():
-        app.command(name)(make_listener(handler, usage, HELP.get(name)))
+        listener = make_listener(handler, usage, HELP.get(name))
+        if name == "/mkt":
+            app.command(name)(ack=listener, lazy=[post_digest_now])
+        elif name == "/retro":
+            app.command(name)(ack=listener, lazy=[retro.deliver_after_ack])
+        else:
+            app.command(name)(listener)
+    retro.register(app)

@@ -217,6 +217,7 @@ class Task(Base):
     goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id"))
     source_permalink: Mapped[str | None] = mapped_column(Text)
     slack_channel_id: Mapped[str | None] = mapped_column(String(32))
+    retro_id: Mapped[int | None] = mapped_column(ForeignKey("retros.id", use_alter=True))
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -243,3 +244,97 @@ class Feedback(Base):
 
     campaign: Mapped[Campaign | None] = relationship()
     goal: Mapped[Goal | None] = relationship()
+
+
+class Schedule(Base):
+    """A channel's subscription to a scheduled post: the daily digest or the weekly KPI report."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # digest | report
+    slack_channel_id: Mapped[str] = mapped_column(String(32))
+    hour: Mapped[int] = mapped_column(Integer)
+    minute: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4,5,6")  # weekdays, Monday = 0
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_slot: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status: Mapped[str | None] = mapped_column(String(20))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Outbox(Base):
+    """Every scheduled message, claimed once per time slot (unique key) and delivered until Slack confirms it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # digest | report | retro | reminder | summary
+    slack_channel_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))  # direct messages: opened at send time
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[str | None] = mapped_column(Text)  # JSON
+    payload: Mapped[str | None] = mapped_column(Text)  # JSON: charts to upload, the record to link the post to
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Retro(Base):
+    __tablename__ = "retros"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "number"),
+        UniqueConstraint("auto_key", name="uq_retros_auto_key"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))  # campaign | month | quarter
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    slack_channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
+    auto_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    campaign: Mapped[Campaign | None] = relationship()
+
+
+class RetroNote(Base):
+    """One line of a reply in a retrospective's thread; Slack's message ts makes a retried event harmless."""
+
+    __tablename__ = "retro_notes"
+    __table_args__ = (UniqueConstraint("retro_id", "message_ts", "line", name="uq_retro_notes_message_line"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    retro_id: Mapped[int] = mapped_column(ForeignKey("retros.id"), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    line: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[str] = mapped_column(String(10))  # well | not | try | action | note
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str | None] = mapped_column(String(32))  # action items
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

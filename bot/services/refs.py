@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 from bot.errors import NotFound
 from storage.models import Campaign, Counter, Feedback, Goal, Metric, Task, Workspace
 
-PREFIX = {"task": "T", "goal": "G", "campaign": "C", "feedback": "F", "retro": "R", "kpi": "K"}
-NOUN = {"task": "task", "goal": "goal", "campaign": "campaign", "feedback": "feedback", "retro": "retrospective", "kpi": "KPI metric"}
+PREFIX = {"task": "T", "goal": "G", "campaign": "C", "feedback": "F", "retro": "R", "kpi": "K", "schedule": "S"}
+NOUN = {
+    "task": "task", "goal": "goal", "campaign": "campaign", "feedback": "feedback", "retro": "retrospective",
+    "kpi": "KPI metric", "schedule": "schedule",
+}
 MODELS: dict[str, Any] = {"task": Task, "goal": Goal, "campaign": Campaign, "feedback": Feedback, "kpi": Metric}
 
 M = TypeVar("M")

@@ -1,0 +1,305 @@
+"""Retrospectives: a thread per campaign or period, replies collected line by line, action items become tasks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.errors import UserError
+from bot.services import campaigns, goals, kpis
+from bot.services.refs import get_by_number, next_number
+from bot.services.tasks import TaskCreate, create_task
+from storage.models import Goal, KpiValue, Metric, Retro, RetroNote, Task
+from storage.types import utcnow
+
+CATEGORIES = {
+    "well": ("went well", "well", "good", "worked", "+", "做得好", "好的", "亮点"),
+    "not": ("didn't", "didnt", "did not", "not", "bad", "problem", "failed", "-", "不足", "问题", "没做好"),
+    "try": ("try next", "try", "next", "idea", "尝试", "下次", "改进"),
+    "action": ("action", "todo", "to do", "行动", "待办"),
+}
+PREFIX = re.compile(
+    r"^\s*(?:[-*•]\s+)?(?P<key>"
+    + "|".join(sorted((re.escape(k) for ks in CATEGORIES.values() for k in ks if k not in "+-"), key=len, reverse=True))
+    + r")\s*[:：]\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+DUE = re.compile(r"(?:^|\s)(?:due|by)[:：]\s*(\S+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NoteLine:
+    category: str
+    text: str
+    owner_id: str | None = None
+
+
+def classify(line: str) -> NoteLine | None:
+    stripped = line.strip()
+    if not stripped:
+        return None
+    match = PREFIX.match(stripped)
+    if match:
+        key = match["key"].lower()
+        category = next(c for c, keys in CATEGORIES.items() if key in keys)
+        text = match["rest"].strip()
+    elif stripped[0] in "+-" and len(stripped) > 1 and stripped[1] == " ":
+        category, text = ("well" if stripped[0] == "+" else "not"), stripped[2:].strip()
+    else:
+        category, text = "note", stripped
+    if not text:
+        return None
+    owner = None
+    if category == "action":
+        mention = MENTION.search(text)
+        owner = mention.group(1) if mention else None
+    return NoteLine(category, text, owner)
+
+
+def period_for(kind: str, today: date) -> tuple[date, date, str]:
+    """This month or quarter so far; in the first days of a new one, the one that just ended."""
+    if kind == "quarter":
+        first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        if (today - first).days < 10:
+            end = first - timedelta(days=1)
+            first = date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)
+        else:
+            end = today
+        return first, end, f"Q{(first.month - 1) // 3 + 1} {first.year}"
+    first = today.replace(day=1)
+    if today.day <= 5:
+        end = first - timedelta(days=1)
+        first = end.replace(day=1)
+    else:
+        end = today
+    return first, end, first.strftime("%B %Y")
+
+
+@dataclass
+class RetroResults:
+    goals: list[tuple[str, str, Decimal | None, Decimal, str | None, str | None]] = field(default_factory=list)
+    # (ref, title, current, target, unit, status)
+    kpis: list[tuple[str, Decimal | None, Decimal | None, str | None, str]] = field(default_factory=list)
+    # (name, this period, previous period, unit, better)
+    spend: Decimal | None = None
+    budget: Decimal | None = None
+    currency: str | None = None
+    roi: Decimal | None = None
+
+
+def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
+    out = RetroResults()
+    goal_rows: list[Goal]
+    if retro.campaign is not None:
+        summary = campaigns.summary(session, campaign=retro.campaign)
+        out.spend, out.budget, out.currency, out.roi = summary.spend, retro.campaign.budget, retro.campaign.currency, summary.roi
+        goal_rows = summary.goals
+    else:
+        goal_rows = list(
+            session.scalars(
+                select(Goal).where(
+                    Goal.workspace_id == retro.workspace_id,
+                    Goal.start_on <= retro.period_end,
+                    Goal.due_on >= retro.period_start,
+                )
+            )
+        )
+    for goal in goal_rows[:10]:
+        progress = goals.progress(session, goal=goal, today=min(today, goal.due_on))
+        out.goals.append((f"G-{goal.number}", goal.title, progress.current, goal.target, goal.metric.unit, progress.status))
+    length = (retro.period_end - retro.period_start).days + 1
+    prev_start, prev_end = retro.period_start - timedelta(days=length), retro.period_start - timedelta(days=1)
+    metric_ids = set(
+        session.scalars(
+            select(KpiValue.metric_id)
+            .where(KpiValue.workspace_id == retro.workspace_id, KpiValue.day >= retro.period_start, KpiValue.day <= retro.period_end)
+            .distinct()
+        )
+    )
+    metrics = list(session.scalars(select(Metric).where(Metric.workspace_id == retro.workspace_id).order_by(Metric.number)))
+    for metric in metrics:
+        relevant = metric.id in metric_ids or (metric.is_ratio and {metric.numerator_id, metric.denominator_id} <= metric_ids)
+        if not relevant:
+            continue
+        now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=retro.period_end).value
+        before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end).value
+        out.kpis.append((metric.name, now_value, before, metric.unit, metric.better))
+        if len(out.kpis) >= 10:
+            break
+    return out
+
+
+def start_retro(
+    session: Session,
+    *,
+    workspace_id: str,
+    channel: str,
+    kind: str,
+    today: date,
+    user_id: str | None,
+    campaign_number: int | None = None,
+    auto_key: str | None = None,
+) -> Retro:
+    campaign = None
+    if campaign_number is not None:
+        campaign = campaigns.get_campaign(session, workspace_id=workspace_id, number=campaign_number)
+        start, end, title = campaign.start_on, campaign.end_on, f"C-{campaign.number} {campaign.name}"
+        kind = "campaign"
+    else:
+        start, end, title = period_for(kind, today)
+    already = session.scalars(
+        select(Retro).where(
+            Retro.workspace_id == workspace_id,
+            Retro.slack_channel_id == channel,
+            Retro.status == "open",
+            Retro.kind == kind,
+            Retro.period_start == start,
+            (Retro.campaign_id == campaign.id) if campaign else Retro.campaign_id.is_(None),
+        )
+    ).first()
+    if already is not None and auto_key is None:
+        raise UserError(f"R-{already.number} is already open for {title} in this channel; reply in its thread or `/retro close R-{already.number}`.")
+    retro = Retro(
+        workspace_id=workspace_id,
+        number=next_number(session, workspace_id=workspace_id, kind="retro"),
+        title=title,
+        kind=kind,
+        campaign_id=campaign.id if campaign else None,
+        period_start=start,
+        period_end=end,
+        slack_channel_id=channel,
+        status="open",
+        auto_key=auto_key,
+        created_by=user_id,
+        created_at=utcnow(),
+    )
+    session.add(retro)
+    session.flush()
+    return retro
+
+
+def set_thread(session: Session, *, retro_id: int, thread_ts: str) -> None:
+    retro = session.get(Retro, retro_id)
+    if retro is not None and not retro.thread_ts:
+        retro.thread_ts = thread_ts
+
+
+def find_by_thread(session: Session, *, workspace_id: str, channel: str, thread_ts: str) -> Retro | None:
+    return session.scalars(
+        select(Retro).where(
+            Retro.workspace_id == workspace_id, Retro.slack_channel_id == channel, Retro.thread_ts == thread_ts
+        )
+    ).first()
+
+
+def record_reply(
+    session: Session, *, retro: Retro, user_id: str | None, message_ts: str, text: str
+) -> int:
+    """Store each line of a thread reply once; a retried event (same ts) adds nothing."""
+    if retro.status != "open":
+        return 0
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    added = 0
+    for index, line in enumerate(text.splitlines()):
+        note = classify(line)
+        if note is None:
+            continue
+        result = session.execute(
+            insert(RetroNote)
+            .values(
+                workspace_id=retro.workspace_id,
+                retro_id=retro.id,
+                user_id=user_id,
+                message_ts=message_ts,
+                line=index,
+                category=note.category,
+                text=note.text,
+                owner_id=note.owner_id,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
+            .returning(RetroNote.id)
+        ).first()
+        added += 1 if result else 0
+    return added
+
+
+def notes(session: Session, *, retro: Retro) -> list[RetroNote]:
+    return list(session.scalars(select(RetroNote).where(RetroNote.retro_id == retro.id).order_by(RetroNote.id)))
+
+
+def note_count(session: Session, *, retro_id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(RetroNote).where(RetroNote.retro_id == retro_id)) or 0)
+
+
+def get_retro(session: Session, *, workspace_id: str, number: int) -> Retro:
+    return get_by_number(session, Retro, workspace_id=workspace_id, number=number, kind="retro")
+
+
+def list_open(session: Session, *, workspace_id: str) -> list[Retro]:
+    return list(
+        session.scalars(select(Retro).where(Retro.workspace_id == workspace_id, Retro.status == "open").order_by(Retro.number))
+    )
+
+
+@dataclass
+class Closed:
+    retro: Retro
+    notes: list[RetroNote]
+    tasks: list[Task]
+    changed: bool
+
+
+def close_retro(
+    session: Session,
+    *,
+    workspace_id: str,
+    number: int,
+    user_id: str | None,
+    parse_due: Callable[[str], date | None] = lambda _text: None,
+) -> Closed:
+    retro = get_retro(session, workspace_id=workspace_id, number=number)
+    rows = notes(session, retro=retro)
+    created: list[Task]
+    if retro.status == "closed":
+        created = list(session.scalars(select(Task).where(Task.retro_id == retro.id).order_by(Task.number)))
+        return Closed(retro, rows, created, False)
+    created = []
+    for note in rows:
+        if note.category != "action" or note.task_id is not None:
+            continue
+        due = None
+        match = DUE.search(note.text)
+        title = note.text
+        if match:
+            due = parse_due(match.group(1))
+            if due is not None:
+                title = (note.text[: match.start()] + note.text[match.end() :]).strip()
+        title = MENTION.sub("", title).strip() or note.text
+        task = create_task(
+            session,
+            workspace_id=workspace_id,
+            data=TaskCreate(
+                title=title,
+                owner_id=note.owner_id or note.user_id,
+                due_on=due,
+                campaign=retro.campaign.number if retro.campaign else None,
+                slack_channel_id=retro.slack_channel_id,
+            ),
+            user_id=user_id,
+        )
+        task.retro_id = retro.id
+        note.task_id = task.id
+        created.append(task)
+    retro.status = "closed"
+    retro.closed_at = utcnow()
+    session.flush()
+    return Closed(retro, rows, created, True)

@@ -1,0 +1,118 @@
+"""/retro: start a retrospective thread, collect its replies, close it into a summary and tasks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt import App, BoltContext
+
+from bot.render.reply import Builder, Reply
+from bot.render.text import esc, fmt_date, mention
+from bot.runtime import Runtime
+from bot.services import retros as service
+from commands.base import CommandContext, split_verb
+from commands.grammar import ParseError, parse_args, parse_choice, parse_date, parse_ref
+
+log = logging.getLogger(__name__)
+
+USAGE = """/retro start [campaign:<C> | period:month|quarter]
+/retro close <R>
+/retro list
+In the thread: lines starting with `went well:`, `didn't:`, `try:` are collected;
+`action: @owner <what> due:fri` becomes a task when the retro closes."""
+
+
+def handle(text: str, ctx: CommandContext) -> Reply:
+    verb, rest = split_verb(text)
+    if verb in ("", "list", "ls"):
+        if rest:
+            raise ParseError(f"`/retro list` takes nothing after it; got `{rest}`.", USAGE)
+        with ctx.db.session(write=False) as session:
+            rows = service.list_open(session, workspace_id=ctx.workspace_id)
+            if not rows:
+                return Builder().section("*Retrospectives*\nNone open. `/retro start campaign:C-2` or `/retro start period:month`.").build()
+            lines = [
+                f"*R-{r.number}* {esc(r.title)} · in <#{r.slack_channel_id}> · {service.note_count(session, retro_id=r.id)} notes"
+                for r in rows
+            ]
+            return Builder().section("*Open retrospectives*").lines_section(lines).build()
+    if verb == "start":
+        parsed = parse_args(rest, options={"campaign", "period"}, usage=USAGE)
+        if parsed.words:
+            raise ParseError(f"`/retro start` takes `campaign:` or `period:`; got `{parsed.text()}`.", USAGE)
+        if "campaign" in parsed.options and "period" in parsed.options:
+            raise ParseError("Pick one: `campaign:<C>` or `period:month|quarter`.", USAGE)
+        campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
+        kind = parse_choice(parsed.options.get("period", "month"), ["month", "quarter"], name="period")
+        with ctx.db.session() as session:
+            retro = service.start_retro(
+                session, workspace_id=ctx.workspace_id, channel=ctx.channel_id, kind=kind, today=ctx.today,
+                user_id=ctx.user_id, campaign_number=campaign,
+            )
+            from jobs.retros import enqueue_parent
+
+            enqueue_parent(session, retro=retro, today=ctx.today, now=ctx.now)
+            return Builder().section(
+                f":speech_balloon: Retrospective *R-{retro.number}* for {esc(retro.title)} is starting in this channel. "
+                "Reply in its thread; `/retro close R-{n}` when you are done.".replace("{n}", str(retro.number))
+            ).build(text=f"Retrospective R-{retro.number} started")
+    if verb in ("close", "end", "finish"):
+        parts = rest.split()
+        if len(parts) != 1:
+            raise ParseError("Say which retro to close: `/retro close R-1`.", USAGE)
+        number = parse_ref(parts[0], "retro")
+        today: date = ctx.today
+
+        def parse_due(value: str) -> date | None:
+            try:
+                return parse_date(value, today=today)
+            except ParseError:
+                return None
+
+        with ctx.db.session() as session:
+            closed = service.close_retro(session, workspace_id=ctx.workspace_id, number=number, user_id=ctx.user_id, parse_due=parse_due)
+            if not closed.changed:
+                return Builder().section(f":information_source: R-{number} was already closed; nothing changed.").build()
+            from jobs.retros import enqueue_summary
+
+            enqueue_summary(session, closed, today=today, now=ctx.now)
+            task_lines = [f"• *T-{t.number}* {esc(t.title)} · {mention(t.owner_id)}" + (f" · due {fmt_date(t.due_on, today)}" if t.due_on else "") for t in closed.tasks]
+            b = Builder().section(
+                f":checkered_flag: Closed *R-{number}* {esc(closed.retro.title)}: {len(closed.notes)} notes, "
+                f"{len(closed.tasks)} task{'s' if len(closed.tasks) != 1 else ''} created. The summary goes to its thread."
+            )
+            if task_lines:
+                b.lines_section(task_lines)
+            return b.build(text=f"R-{number} closed: {len(closed.tasks)} tasks created")
+    raise ParseError(f"`{verb}` is not a /retro action.", USAGE)
+
+
+def deliver_after_ack(context: BoltContext) -> None:
+    """Lazy half of /retro: deliver what the ack half queued (the thread parent or the summary) right away."""
+    from jobs.delivery import deliver_due
+
+    runtime: Runtime = context["runtime"]
+    deliver_due(runtime.jobs, limit=50)
+
+
+def on_message(event: dict[str, Any], context: BoltContext) -> None:
+    """Replies in a retro's thread are recorded; Slack's retries carry the same ts, so nothing is recorded twice."""
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast"):
+        return
+    if thread_ts == event.get("ts"):
+        return
+    runtime: Runtime = context["runtime"]
+    workspace_id = event.get("team") or context.get("team_id") or ""
+    with runtime.db.session() as session:
+        retro = service.find_by_thread(session, workspace_id=workspace_id, channel=event.get("channel") or "", thread_ts=thread_ts)
+        if retro is None:
+            return
+        added = service.record_reply(session, retro=retro, user_id=event.get("user"), message_ts=event["ts"], text=event.get("text") or "")
+        log.info("R-%s: %s note(s) from %s", retro.number, added, event.get("user"))
+
+
+def register(app: App) -> None:
+    app.event("message")(on_message)

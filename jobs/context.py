@@ -1,0 +1,31 @@
+"""What every job needs, passed explicitly: database, Slack client, clock, zone and this worker's name."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+
+from bot.runtime import system_clock
+from storage.db import Database
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class JobContext:
+    db: Database
+    client: WebClient
+    zone: ZoneInfo
+    clock: Callable[[], datetime] = system_clock
+    worker: str = field(default_factory=worker_name)
+    per_channel_interval: float = 1.0  # Slack allows about one message per second per channel
+    grace_hours: float = 12.0  # a slot missed by more than this is skipped, not sent late
+    delivery_threads: int = 16

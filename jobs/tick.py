@@ -1,0 +1,127 @@
+"""The scheduler's heartbeat: claim every due slot exactly once (unique outbox key), then deliver."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.render.reply import Reply
+from bot.services import outbox, schedules
+from jobs.context import JobContext
+from jobs.delivery import DeliveryStats, deliver_due
+from storage.models import Schedule
+
+log = logging.getLogger(__name__)
+
+_CONTEXTS: dict[str, JobContext] = {}
+
+
+def install(name: str, ctx: JobContext) -> None:
+    """Jobs reference their context by name, so APScheduler only ever stores plain arguments."""
+    _CONTEXTS[name] = ctx
+
+
+def run(context_name: str) -> None:
+    """The APScheduler entry point (`jobs.tick:run`)."""
+    ctx = _CONTEXTS.get(context_name)
+    if ctx is None:
+        log.error("no job context called %s", context_name)
+        return
+    try:
+        tick(ctx)
+    except Exception:
+        log.exception("scheduler tick failed; the next tick retries")
+
+
+@dataclass
+class TickResult:
+    claimed: list[str]
+    delivery: DeliveryStats
+
+
+@dataclass(frozen=True)
+class DueSlot:
+    schedule_id: int
+    workspace_id: str
+    kind: str
+    channel: str
+    slot: datetime
+    zone: str
+
+
+def due_slots(ctx: JobContext, now: datetime) -> list[DueSlot]:
+    grace = timedelta(hours=ctx.grace_hours)
+    with ctx.db.session(write=False) as session:
+        rows = session.scalars(select(Schedule).where(Schedule.active.is_(True))).all()
+        result = []
+        for row in rows:
+            slot = schedules.latest_slot(row, now)
+            if slot is None or now - slot > grace:
+                continue
+            if row.last_slot is not None and slot <= row.last_slot:
+                continue
+            result.append(DueSlot(row.id, row.workspace_id, row.kind, row.slack_channel_id, slot, row.timezone))
+    return result
+
+
+def slot_key(kind: str, schedule_id: int, slot: datetime) -> str:
+    return f"{kind}:{schedule_id}:{slot:%Y-%m-%dT%H:%MZ}"
+
+
+def compose(ctx: JobContext, session: Any, due: DueSlot, today: date) -> tuple[Reply, dict[str, Any]]:
+    if due.kind == "report":
+        from jobs.report import compose_report
+
+        return compose_report(session, workspace_id=due.workspace_id, today=today)
+    from jobs.digest import compose_digest
+
+    return compose_digest(session, workspace_id=due.workspace_id, today=today), {}
+
+
+def claim_slots(ctx: JobContext, now: datetime) -> list[str]:
+    claimed = []
+    for due in due_slots(ctx, now):
+        key = slot_key(due.kind, due.schedule_id, due.slot)
+        today = due.slot.astimezone(ZoneInfo(due.zone)).date()
+        with ctx.db.session() as session:
+            schedule = session.get(Schedule, due.schedule_id)
+            if schedule is None or not schedule.active:
+                continue
+            if not outbox.exists(session, dedupe_key=key):
+                reply, payload = compose(ctx, session, due, today)
+                payload = {**payload, "schedule_id": due.schedule_id}
+                new_id = outbox.enqueue(
+                    session,
+                    workspace_id=due.workspace_id,
+                    post=outbox.Post(
+                        dedupe_key=key, kind=due.kind, text=reply.text, blocks=reply.blocks,
+                        slack_channel_id=due.channel, payload=payload,
+                    ),
+                    now=now,
+                )
+                if new_id is not None:
+                    claimed.append(key)
+                    schedule.last_status = "queued"
+            if schedule.last_slot is None or due.slot > schedule.last_slot:
+                schedule.last_slot = due.slot
+    return claimed
+
+
+def tick(ctx: JobContext, now: datetime | None = None) -> TickResult:
+    now = now or ctx.clock()
+    claimed = claim_slots(ctx, now)
+    from jobs.reminders import enqueue_reminders
+
+    claimed += enqueue_reminders(ctx, now)
+    try:
+        from jobs.retros import enqueue_auto_retros
+
+        claimed += enqueue_auto_retros(ctx, now)
+    except ImportError:
+        pass
+    return TickResult(claimed=claimed, delivery=deliver_due(ctx, now=now))
