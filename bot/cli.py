@@ -37,18 +37,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print("No Slack credentials set: starting the local playground instead.\n" + NO_CREDENTIALS)
         return playground_main(settings, port=args.port, demo=False)
     from bot.app import build_app
+    from jobs.scheduler import build_scheduler
 
     app = build_app(settings)
-    if settings.app_token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    scheduler = build_scheduler(app.runtime.jobs)  # type: ignore[attr-defined]
+    scheduler.start()
+    try:
+        if settings.app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        logging.getLogger(__name__).info("connecting with Socket Mode")
-        SocketModeHandler(app, settings.app_token).start()
+            logging.getLogger(__name__).info("connecting with Socket Mode")
+            SocketModeHandler(app, settings.app_token).start()
+            return 0
+        from bot.server import serve
+
+        serve(app, port=args.port)
         return 0
-    from bot.server import serve
-
-    serve(app, port=args.port)
-    return 0
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,6 +65,35 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import serve
 
     serve(build_app(settings), host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    """The scheduler alone: any number may run against one database; each slot still posts once."""
+    if not settings.bot_token:
+        print(NO_CREDENTIALS, file=sys.stderr)
+        return 2
+    import signal
+    import threading
+
+    from bot.app import make_client
+    from jobs.context import JobContext
+    from jobs.scheduler import build_scheduler
+    from storage.db import open_database
+
+    ctx = JobContext(db=open_database(settings.database_url), client=make_client(settings, retries=True), zone=settings.zone)
+    scheduler = build_scheduler(ctx)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler.start()
+    logging.getLogger(__name__).info("scheduler running as %s", ctx.worker)
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
     return 0
 
 
@@ -113,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--threads", type=int, default=32)
     serve.set_defaults(func=cmd_serve)
+
+    sched = sub.add_parser("scheduler", help="the scheduler only (digests, reports, reminders, retros)")
+    sched.set_defaults(func=cmd_scheduler)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

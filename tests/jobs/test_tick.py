@@ -1,0 +1,171 @@
+"""The heartbeat: each slot posts exactly once, in local time, across restarts, downtime and replicas."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.localslack import LocalSlack
+from bot.services import schedules, tasks
+from jobs.context import JobContext
+from jobs.tick import tick
+from storage.db import Database
+from tests.conftest import Clock
+from tests.jobs.conftest import make_ctx
+
+
+def add_schedule(ctx: JobContext, workspace: str, *, channel: str = "C0MKT", hour: int = 9, minute: int = 0,
+                 zone: str = "Asia/Shanghai", days: list[int] | None = None, kind: str = "digest") -> int:
+    with ctx.db.session() as s:
+        row, _ = schedules.create_schedule(
+            s, workspace_id=workspace,
+            data=schedules.ScheduleCreate(kind, channel, hour, minute, zone, days if days is not None else list(range(7))),
+            user_id="U0ANA",
+        )
+        row.last_slot = ctx.clock()  # created "now" on the injected clock
+        return row.id
+
+
+def bot_posts(slack: LocalSlack, channel: str = "C0MKT") -> list[str]:
+    return [m.text for m in slack.channel_messages(channel) if m.is_bot and m.thread_ts is None]
+
+
+def at(clock: Clock, text: str) -> datetime:
+    clock.set(datetime.fromisoformat(text).astimezone(UTC))
+    return clock.now
+
+
+def test_digest_posts_once_at_its_local_time(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    add_schedule(ctx, workspace)
+    tick(ctx, at(job_clock, "2026-11-23T08:59:00+08:00"))
+    assert bot_posts(slack) == []
+    result = tick(ctx, at(job_clock, "2026-11-23T09:00:20+08:00"))
+    assert len(result.claimed) == 1 and result.delivery.sent == 1
+    for later in ("2026-11-23T09:00:40+08:00", "2026-11-23T09:30:00+08:00", "2026-11-23T23:59:00+08:00"):
+        tick(ctx, at(job_clock, later))
+    assert len(bot_posts(slack)) == 1
+    assert "digest" in bot_posts(slack)[0].lower()
+    tick(ctx, at(job_clock, "2026-11-24T09:00:05+08:00"))
+    assert len(bot_posts(slack)) == 2
+
+
+def test_after_days_of_downtime_one_digest_not_a_flood(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    add_schedule(ctx, workspace)
+    tick(ctx, at(job_clock, "2026-11-26T10:15:00+08:00"))  # missed Mon..Wed 09:00 while down
+    tick(ctx, at(job_clock, "2026-11-26T10:15:30+08:00"))
+    assert len(bot_posts(slack)) == 1
+
+
+def test_a_slot_missed_beyond_the_grace_is_skipped(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    add_schedule(ctx, workspace)
+    tick(ctx, at(job_clock, "2026-11-23T22:00:00+08:00"))  # 13 h late: useless as a morning digest
+    assert bot_posts(slack) == []
+
+
+def test_weekdays_only(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    add_schedule(ctx, workspace, days=[0, 1, 2, 3, 4])
+    tick(ctx, at(job_clock, "2026-11-28T09:01:00+08:00"))  # Saturday
+    assert bot_posts(slack) == []
+    tick(ctx, at(job_clock, "2026-11-30T09:01:00+08:00"))  # Monday
+    assert len(bot_posts(slack)) == 1
+
+
+def test_dst_change_keeps_the_local_time(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    at(job_clock, "2026-10-30T12:00:00+00:00")
+    add_schedule(ctx, workspace, zone="America/New_York")
+    with ctx.db.session(write=False) as s:
+        row = schedules.list_schedules(s, workspace_id=workspace)[0]
+        before = schedules.next_slot(row, datetime(2026, 10, 31, 0, 0, tzinfo=UTC))
+        after = schedules.next_slot(row, datetime(2026, 11, 2, 0, 0, tzinfo=UTC))
+    assert before == datetime(2026, 10, 31, 13, 0, tzinfo=UTC)  # 09:00 EDT
+    assert after == datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 EST, after the clocks went back
+    tick(ctx, at(job_clock, "2026-11-02T09:00:30-05:00"))
+    assert len(bot_posts(slack)) == 1
+
+
+def test_rescheduling_moves_the_schedule_instead_of_adding_one(ctx: JobContext, workspace: str) -> None:
+    first = add_schedule(ctx, workspace, hour=9)
+    second = add_schedule(ctx, workspace, hour=10)
+    assert first == second
+    with ctx.db.session(write=False) as s:
+        [row] = schedules.list_schedules(s, workspace_id=workspace)
+        assert row.hour == 10
+
+
+def test_reminders_once_each(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    at(job_clock, "2026-11-23T10:00:00+08:00")
+    with ctx.db.session() as s:
+        tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("Banner 双十二", owner_id="U0ANA", due_on=date(2026, 11, 24)), user_id="U0BO")
+        tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("Late copy", owner_id="U0BO", due_on=date(2026, 11, 20)), user_id="U0BO")
+        tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("No owner", due_on=date(2026, 11, 24)), user_id="U0BO")
+    tick(ctx, job_clock.now)
+    tick(ctx, job_clock.now + timedelta(minutes=5))
+    ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
+    bo = [m.text for m in slack.channel_messages(slack.im_channel("U0BO")) if m.is_bot]
+    assert len(ana) == 1 and "due tomorrow" in ana[0]
+    assert len(bo) == 1 and "overdue" in bo[0]
+    # The next day the banner is overdue: one more DM, still exactly one per event.
+    tick(ctx, at(job_clock, "2026-11-25T09:30:00+08:00"))
+    tick(ctx, at(job_clock, "2026-11-25T09:31:00+08:00"))
+    ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
+    assert len(ana) == 2 and "overdue" in ana[1]
+
+
+def test_no_reminders_before_nine_local(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    at(job_clock, "2026-11-23T07:00:00+08:00")
+    with ctx.db.session() as s:
+        tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("x", owner_id="U0ANA", due_on=date(2026, 11, 24)), user_id="U0BO")
+    tick(ctx, job_clock.now)
+    assert slack.get_calls("conversations.open") == []
+
+
+def test_several_schedulers_post_every_slot_exactly_once(db: Database, slack: LocalSlack, workspace: str, job_clock: Clock,
+                                                        ctx: JobContext) -> None:
+    """Three schedulers on one database, 10 channels × 20 days = 200 slots: each posted once."""
+    channels = [f"C0X{i:02d}" for i in range(10)]
+    for channel in channels:
+        slack.add_channel(channel, channel.lower())
+    at(job_clock, "2026-11-01T08:00:00+08:00")
+    for i, channel in enumerate(channels):
+        add_schedule(ctx, workspace, channel=channel, hour=9, minute=i)
+    workers = [make_ctx(db, slack, job_clock, worker=f"replica-{n}") for n in range(3)]
+    for day in range(20):
+        now = datetime.fromisoformat(f"2026-11-{day + 1:02d}T09:10:00+08:00").astimezone(UTC)
+        barrier = threading.Barrier(len(workers))
+        errors: list[BaseException] = []
+
+        def run(w: JobContext, now: datetime = now, barrier: threading.Barrier = barrier) -> None:
+            try:
+                barrier.wait()
+                tick(w, now)
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+    counts = {channel: len(bot_posts(slack, channel)) for channel in channels}
+    assert counts == {channel: 20 for channel in channels}
+
+
+@pytest.mark.parametrize("restart_between", [True])
+def test_database_restart_between_slots(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock,
+                                        restart_between: bool) -> None:
+    add_schedule(ctx, workspace)
+    tick(ctx, at(job_clock, "2026-11-23T09:00:10+08:00"))
+    ctx.db.engine.dispose()  # every pooled connection is gone, as after a database restart
+    if ctx.db.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with ctx.db.engine.connect() as conn:  # kill our own other sessions on the server, like a restart does
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ))
+            conn.commit()
+    tick(ctx, at(job_clock, "2026-11-24T09:00:10+08:00"))
+    assert len(bot_posts(slack)) == 2
