@@ -23,3 +23,10 @@ class Runtime:
     clock: Callable[[], datetime] = system_clock
     directory: UserDirectory = field(default_factory=UserDirectory)
     jobs: Any = None  # jobs.context.JobContext: how listeners hand slow or outbound work to the delivery path
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Runtime:
+        # Bolt deep-copies the context for lazy listeners; the runtime is shared, never copied.
+        return self
+
+    def __copy__(self) -> Runtime:
+        return self
