@@ -136,11 +136,12 @@ def test_several_schedulers_post_every_slot_exactly_once(db: Database, slack: Lo
         barrier = threading.Barrier(len(workers))
         errors: list[BaseException] = []
 
-        def run(w: JobContext, now: datetime = now, barrier: threading.Barrier = barrier) -> None:
+        def run(w: JobContext, now: datetime = now, barrier: threading.Barrier = barrier,
+                errors: list[BaseException] = errors) -> None:
             try:
                 barrier.wait()
                 tick(w, now)
-            except BaseException as exc:  # noqa: BLE001 - asserted below
+            except BaseException as exc:  # collected and asserted below
                 errors.append(exc)
 
         threads = [threading.Thread(target=run, args=(w,)) for w in workers]

@@ -216,7 +216,7 @@ def test_concurrent_writers_get_distinct_references(db: Database, workspace: str
                     # read-then-write inside one transaction: SQLite must hold the write lock from BEGIN
                     kpis.log_value(s, workspace_id=workspace, metric_name="visits", value=D(i * 10 + j), percent=False,
                                    channel=f"c{i}", day=date(2026, 11, j + 1), user_id="U1")
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=add, args=(i,)) for i in range(8)]
