@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 from bot.localslack import LocalSlack
 from jobs.context import JobContext
 from storage.db import Database
-from storage.models import Outbox, Schedule
+from storage.models import Outbox, Schedule, Task
 from tests.conftest import Clock
 
 CHANNELS = ["C0MKT", "C0GROWTH", "C0SOCIAL"]
@@ -50,4 +50,5 @@ def ctx(db: Database, slack: LocalSlack, job_clock: Clock) -> JobContext:
     with db.session() as s:
         s.execute(delete(Outbox))
         s.execute(update(Schedule).values(active=False))
+        s.execute(update(Task).values(status="done"))  # other tests' open tasks would get reminders here
     return make_ctx(db, slack, job_clock)

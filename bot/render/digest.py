@@ -1,0 +1,345 @@
+"""The daily digest as one compact Block Kit message, always within Slack's limits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
+from bot.render.text import bar, esc, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention, truncate
+from bot.render.views import PACE_EMOJI, STATUS_EMOJI
+from bot.services.digest import (
+    DigestCampaign,
+    DigestData,
+    DigestGoal,
+    DigestRetro,
+    DigestTask,
+    KpiChange,
+    OwnerTasks,
+)
+from bot.services.goals import AT_RISK, OFF_TRACK, ON_TRACK
+
+TITLE_CHARS = 150  # user-typed titles are cut before escaping, so an entity is never split
+MORE_RESERVE = 200  # room kept in a section for its closing "and N more" line
+TASKS_PER_OWNER = 5
+
+# (items at most, section blocks at most): with the header, summary, dividers and footer the whole
+# message stays at 27 blocks or fewer (Slack allows 50), so every section keeps its place however
+# long the others are.
+LIMITS = {"tasks": (40, 8), "goals": (20, 5), "kpis": (30, 3), "campaigns": (12, 2), "retros": (10, 1)}
+
+VERDICT_EMOJI = {"good": ":large_green_circle:", "bad": ":red_circle:", "flat": ":white_circle:", "new": ":new:"}
+STAGE_EMOJI = {"starting": ":calendar:", "live": ":rocket:", "ending": ":hourglass_flowing_sand:", "ended": ":checkered_flag:"}
+
+
+def _title(text: str) -> str:
+    return esc(truncate(text, TITLE_CHARS))
+
+
+def _short(text: str) -> str:
+    return esc(truncate(text, 60))
+
+
+def _day(day: date, *, weekday: bool = False) -> str:
+    return (f"{day:%a} " if weekday else "") + f"{day:%b} {day.day}"
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _pack(title: str, items: list[str], *, max_items: int, max_blocks: int, more: str) -> list[str]:
+    """Section texts: the title then whole items, each text within SECTION_TEXT and at most max_blocks of
+    them; what does not fit is counted in a closing line, never dropped silently."""
+    limit = SECTION_TEXT - MORE_RESERVE
+    chunks: list[list[str]] = [[title]]
+    size = len(title)
+    shown = 0
+    for item in items[:max_items]:
+        item = truncate(item, limit)
+        if size + 1 + len(item) > limit:
+            if len(chunks) >= max_blocks:
+                break
+            chunks.append([])
+            size = -1
+        chunks[-1].append(item)
+        size += 1 + len(item)
+        shown += 1
+    hidden = len(items) - shown
+    if hidden:
+        chunks[-1].append(more.format(n=hidden))
+    return ["\n".join(chunk) for chunk in chunks]
+
+
+# ---- summary -------------------------------------------------------------------------------------
+
+def pace_summary(data: DigestData) -> str:
+    if not data.goals:
+        return "no active goals"
+    counts = data.pace_counts()
+    parts = [f"{counts[s]} {s}" for s in (ON_TRACK, AT_RISK, OFF_TRACK) if counts.get(s)]
+    if counts.get(None):
+        parts.append(f"{counts[None]} without data")
+    return f"{_plural(len(data.goals), 'goal')}: {', '.join(parts)}"
+
+
+def summary_line(data: DigestData) -> str:
+    parts = [
+        f"{data.due_today} due today",
+        f"{data.overdue} overdue",
+        f"{data.blocked} blocked",
+        pace_summary(data),
+    ]
+    live = sum(1 for c in data.campaigns if c.stage in ("live", "ending"))
+    if live:
+        parts.append(f"{_plural(live, 'campaign')} live")
+    if data.retros:
+        parts.append(_plural(len(data.retros), "open retro"))
+    return " · ".join(parts)
+
+
+# ---- tasks ---------------------------------------------------------------------------------------
+
+def task_line(task: DigestTask, today: date) -> str:
+    if task.due_on is not None and task.due_on < today:
+        days = (today - task.due_on).days
+        due = f" · *{_plural(days, 'day')} overdue*"
+    elif task.due_on == today:
+        due = " · due today"
+    elif task.due_on is not None:
+        due = f" · due {fmt_date(task.due_on, today)}"
+    else:
+        due = ""
+    links = [f"C-{task.campaign_number}"] if task.campaign_number is not None else []
+    if task.goal_number is not None:
+        links.append(f"G-{task.goal_number}")
+    link = f" · {', '.join(links)}" if links else ""
+    blocked = ""
+    if task.status == "blocked":
+        blocked = f" · blocked: _{_title(task.block_reason)}_" if task.block_reason else " · blocked"
+    emoji = STATUS_EMOJI.get(task.status, ":white_circle:")
+    return f"{emoji} *T-{task.number}* {_title(task.title)}{due}{link}{blocked}"
+
+
+def owner_item(group: OwnerTasks, today: date) -> str:
+    counts = [
+        f"{len(group.overdue)} overdue" if group.overdue else "",
+        f"{len(group.due_today)} due today" if group.due_today else "",
+        f"{len(group.blocked)} blocked" if group.blocked else "",
+    ]
+    who = f"*{mention(group.owner_id)}*" if group.owner_id else "*_unassigned_*"
+    head = f"{who} · {' · '.join(c for c in counts if c)}"
+    tasks = [*group.overdue, *group.due_today, *group.blocked]
+    lines = [head, *(task_line(t, today) for t in tasks[:TASKS_PER_OWNER])]
+    if len(tasks) > TASKS_PER_OWNER:
+        lines.append(f"      _and {len(tasks) - TASKS_PER_OWNER} more_")
+    if group.owner_id is None:
+        lines.append(f"      _give each an owner: `/task assign T-{tasks[0].number} @someone`_")
+    return truncate("\n".join(lines), FALLBACK_TEXT)
+
+
+# ---- goals ---------------------------------------------------------------------------------------
+
+def goal_item(goal: DigestGoal, today: date) -> str:
+    p = goal.progress
+    unit = goal.unit
+    status = p.status or "no data yet"
+    head = f"{PACE_EMOJI.get(p.status or '', ':white_circle:')} *G-{goal.number}* {_title(goal.title)} · {status}"
+    if p.current is None:
+        metric = truncate(goal.metric_name, 60)
+        metric = f'"{metric}"' if len(metric.split()) > 1 else metric  # the /kpi grammar needs quotes then
+        detail = (
+            f"nothing logged yet · target {fmt_number(goal.target, unit)} by {fmt_date(goal.due_on, today)} · "
+            f"`/kpi log {esc(metric)} <value>`"
+        )
+    else:
+        deadline = f"by {fmt_date(goal.due_on, today)}" if goal.due_on >= today else f"deadline was {fmt_date(goal.due_on, today)}"
+        detail = (
+            f"`{bar(p.percent_of_target)}` {fmt_percent(p.percent_of_target)} · "
+            f"{fmt_number(p.current, unit)} of {fmt_number(goal.target, unit)} · {fmt_percent(p.percent_of_time)} of time"
+        )
+        if p.projected is not None:
+            detail += f" · projected {fmt_number(p.projected, unit)} {deadline}"
+        else:
+            detail += f" · {deadline}"
+        if p.needed_per_day is not None:
+            detail += f" · needs {fmt_number(p.needed_per_day, unit)}/day"
+    owner = f" · {mention(goal.owner_id)}" if goal.owner_id else ""
+    return f"{head}\n      {detail}{owner}"
+
+
+# ---- KPIs ----------------------------------------------------------------------------------------
+
+def kpi_line(kpi: KpiChange) -> str:
+    name = f"{VERDICT_EMOJI[kpi.verdict]} *{_title(kpi.name)}* {fmt_number(kpi.yesterday, kpi.unit)}"
+    if kpi.trailing is None:
+        return f"{name} · nothing logged in the 7 days before"
+    diff = kpi.yesterday - kpi.trailing
+    arrow = "→" if kpi.verdict == "flat" or diff == 0 else ("↑" if diff > 0 else "↓")
+    if kpi.unit == "%":
+        points = (diff * 100).quantize(Decimal("0.01"))
+        delta = f"{'+' if points > 0 else ''}{points.normalize():f} pp"
+    elif kpi.change is not None:
+        delta = fmt_signed_percent(kpi.change)
+    else:
+        delta = "from zero"
+    basis = f"{fmt_number(kpi.trailing, kpi.unit)} avg"
+    if kpi.trailing_days and kpi.trailing_days < 7 and not kpi.is_ratio:
+        basis += f" over {_plural(kpi.trailing_days, 'logged day')}"
+    return f"{name} {arrow} {delta} vs {basis}"
+
+
+# ---- campaigns and retros ------------------------------------------------------------------------
+
+def campaign_item(c: DigestCampaign, today: date) -> str:
+    if c.stage == "starting":
+        when = f"starts {fmt_date(c.start_on, today)}"
+    elif c.stage == "ending":
+        when = "ends today" if c.end_on == today else f"ends {fmt_date(c.end_on, today)}"
+    elif c.stage == "live":
+        when = f"live until {fmt_date(c.end_on, today)}"
+    else:
+        when = "ended yesterday"
+    money = c.currency or None
+    if c.budget:
+        used = c.budget_used
+        over = " :warning:" if used is not None and used > 1 else ""
+        budget = f" · {fmt_number(c.spend, money)} of {fmt_number(c.budget, money)} ({fmt_percent(used)}){over}"
+    elif c.spend:
+        budget = f" · {fmt_number(c.spend, money)} spent, no budget set"
+    else:
+        budget = ""
+    roi = f" · ROI {fmt_percent(c.roi)}" if c.roi is not None else ""
+    tasks = f" · {_plural(c.open_tasks, 'open task')}" if c.open_tasks else ""
+    line = f"{STAGE_EMOJI[c.stage]} *C-{c.number}* {_title(c.name)} · {when}{budget}{roi}{tasks}"
+    if c.stage == "ended":
+        line += f"\n      _review it: `/retro start campaign:C-{c.number}`_"
+    return line
+
+
+def retro_item(r: DigestRetro, today: date) -> str:
+    period = f"{_day(r.period_start)} – {_day(r.period_end)}"
+    notes = _plural(r.notes, "note") if r.notes else "no notes yet"
+    return f":speech_balloon: *R-{r.number}* {_title(r.title)} · {period} · {notes} · reply in its thread in <#{r.slack_channel_id}>"
+
+
+# ---- the message ---------------------------------------------------------------------------------
+
+EMPTY_DAY = (
+    ":sunny: *A clear day.* Nothing is due, overdue or blocked, and there are no active goals, "
+    "KPIs from yesterday, campaigns or open retrospectives to report."
+)
+GET_STARTED = (
+    "Get the loop going:\n"
+    '• `/task add "Banner for 双十一" @owner due:fri` — work with an owner and a date\n'
+    '• `/goal add "Q4 GMV" metric:gmv target:¥2.5m by:eoq` — a SMART goal to pace against\n'
+    "• `/kpi log visits 12500 orders 310 date:yesterday` — numbers for tomorrow's digest"
+)
+
+
+def digest_reply(data: DigestData, *, today: date, title: str = "Daily digest") -> Reply:
+    header = f"{title} · {today:%A, %B} {today.day}"
+    b = Builder().header(header)
+    if data.is_empty:
+        b.section(EMPTY_DAY).section(GET_STARTED)
+        return b.build(in_channel=True, text=f"{header}: a clear day, nothing due, overdue or blocked.")
+    b.section(summary_line(data))
+
+    b.divider()
+    if data.owners:
+        items, blocks = LIMITS["tasks"]
+        for text in _pack(
+            "*:clipboard: Tasks by owner*",
+            [owner_item(g, today) for g in data.owners],
+            max_items=items,
+            max_blocks=blocks,
+            more="_and {n} more people with tasks — `/task list overdue` · `/task list blocked`_",
+        ):
+            b.section(text)
+    else:
+        b.section(
+            "*:clipboard: Tasks*\n:white_check_mark: Nothing due, overdue or blocked. "
+            'Line up what is next: `/task add "<title>" @owner due:fri`'
+        )
+
+    b.divider()
+    if data.goals:
+        items, blocks = LIMITS["goals"]
+        for text in _pack(
+            "*:dart: Goals & pace*",
+            [goal_item(g, today) for g in data.goals],
+            max_items=items,
+            max_blocks=blocks,
+            more="_and {n} more goals — `/goal list`_",
+        ):
+            b.section(text)
+    else:
+        b.section('*:dart: Goals*\nNo active goals. Set one to pace against: `/goal add "Q4 GMV" metric:gmv target:¥2.5m by:eoq`')
+
+    b.divider()
+    yesterday = today - timedelta(days=1)
+    if data.kpis:
+        items, blocks = LIMITS["kpis"]
+        for text in _pack(
+            f"*:bar_chart: KPIs yesterday* ({_day(yesterday, weekday=True)}) vs the 7-day average before it",
+            [kpi_line(k) for k in data.kpis],
+            max_items=items,
+            max_blocks=blocks,
+            more="_and {n} more metrics — `/kpi list`_",
+        ):
+            b.section(text)
+    else:
+        b.section(
+            f"*:bar_chart: KPIs*\nNothing logged for yesterday ({_day(yesterday, weekday=True)}). "
+            "Log it so tomorrow's digest can compare: `/kpi log visits 12500 orders 310 date:yesterday`"
+        )
+
+    if data.campaigns:
+        b.divider()
+        items, blocks = LIMITS["campaigns"]
+        for text in _pack(
+            "*:mega: Campaigns*",
+            [campaign_item(c, today) for c in data.campaigns],
+            max_items=items,
+            max_blocks=blocks,
+            more="_and {n} more — `/campaign list`_",
+        ):
+            b.section(text)
+
+    if data.retros:
+        b.divider()
+        items, blocks = LIMITS["retros"]
+        for text in _pack(
+            "*:repeat: Open retrospectives*",
+            [retro_item(r, today) for r in data.retros],
+            max_items=items,
+            max_blocks=blocks,
+            more="_and {n} more open_",
+        ):
+            b.section(text)
+
+    b.context("T-12 task · G-3 goal · C-2 campaign · R-1 retro · `/mkt help` for every command")
+    return b.build(in_channel=True, text=fallback_text(data, header=header))
+
+
+def fallback_text(data: DigestData, *, header: str) -> str:
+    """The notification and screen-reader version: the same summary, a few names, no mentions."""
+    lines = [f"{header}: {summary_line(data)}"]
+    overdue = [t for g in data.owners for t in g.overdue]
+    if overdue:
+        overdue.sort(key=lambda t: (t.due_on or data.today, t.number))
+        names = ", ".join(f"T-{t.number} {_short(t.title)}" for t in overdue[:5])
+        lines.append(f"Overdue: {names}" + (f" and {len(overdue) - 5} more" if len(overdue) > 5 else ""))
+    behind = [g for g in data.goals if g.progress.status in (OFF_TRACK, AT_RISK)]
+    if behind:
+        names = ", ".join(f"G-{g.number} {_short(g.title)} ({g.progress.status})" for g in behind[:5])
+        lines.append(f"Behind pace: {names}" + (f" and {len(behind) - 5} more" if len(behind) > 5 else ""))
+    if data.kpis:
+        good = sum(1 for k in data.kpis if k.verdict == "good")
+        bad = sum(1 for k in data.kpis if k.verdict == "bad")
+        lines.append(f"KPIs yesterday: {good} better, {bad} worse than the 7-day average, {len(data.kpis) - good - bad} steady or new")
+    if data.campaigns:
+        lines.append("Campaigns: " + ", ".join(f"C-{c.number} {_short(c.name)} ({c.stage})" for c in data.campaigns[:5]))
+    if data.retros:
+        lines.append("Open retros: " + ", ".join(f"R-{r.number} {_short(r.title)}" for r in data.retros[:5]))
+    return truncate("\n".join(lines), FALLBACK_TEXT)

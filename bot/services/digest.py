@@ -1,0 +1,416 @@
+"""The daily digest's data: tasks due/overdue/blocked by owner, goal pace, yesterday's KPIs, campaigns, open retros."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.services import campaigns, goals, kpis
+from storage.models import Campaign, Goal, KpiValue, Metric, Retro, RetroNote, Task
+
+TRAILING_DAYS = 7
+CAMPAIGN_HORIZON = 3  # days ahead for "starting soon" and "ending soon"
+FLAT = Decimal("0.01")  # within ±1 % of the trailing average counts as unchanged
+
+# Worst first: the digest opens with what needs attention.
+PACE_ORDER = {goals.OFF_TRACK: 0, goals.AT_RISK: 1, None: 2, goals.ON_TRACK: 3}
+STAGE_ORDER = {"ending": 0, "live": 1, "starting": 2, "ended": 3}
+
+
+@dataclass(frozen=True)
+class DigestTask:
+    number: int
+    title: str
+    owner_id: str | None
+    status: str  # todo | in_progress | blocked
+    due_on: date | None
+    block_reason: str | None
+    campaign_number: int | None
+    goal_number: int | None
+
+
+@dataclass
+class OwnerTasks:
+    """One owner's (None: unassigned) tasks; each task appears once, in the first list it belongs to."""
+
+    owner_id: str | None
+    overdue: list[DigestTask] = field(default_factory=list)  # oldest due date first
+    due_today: list[DigestTask] = field(default_factory=list)
+    blocked: list[DigestTask] = field(default_factory=list)  # blocked, not due yet (or no due date)
+
+    @property
+    def total(self) -> int:
+        return len(self.overdue) + len(self.due_today) + len(self.blocked)
+
+
+@dataclass(frozen=True)
+class DigestGoal:
+    number: int
+    title: str
+    owner_id: str | None
+    metric_name: str
+    unit: str | None
+    target: Decimal
+    baseline: Decimal | None
+    start_on: date
+    due_on: date
+    channel: str | None
+    progress: goals.Progress
+
+
+@dataclass(frozen=True)
+class KpiChange:
+    """Yesterday's value of one metric against its trailing average over the TRAILING_DAYS days before.
+
+    sum metrics: yesterday's total against the window's sum divided by the number of days in it that
+    have any value logged (a day nobody logged is unknown, not zero); `trailing_days` says how many.
+    avg metrics: the mean of every value logged in the window. last metrics (levels such as followers):
+    the mean of the daily levels on days with data, each channel's latest value carried forward, and
+    yesterday's level likewise. Ratio metrics: sum(numerator) / sum(denominator) over the window, from
+    the summed parts, never a mean of daily ratios.
+    """
+
+    number: int
+    name: str
+    unit: str | None
+    better: str  # up | down
+    is_ratio: bool
+    yesterday: Decimal
+    trailing: Decimal | None  # None when nothing was logged in the window
+    trailing_days: int
+    change: Decimal | None  # (yesterday - trailing) / |trailing|
+    verdict: str  # good | bad | flat | new
+
+
+@dataclass(frozen=True)
+class DigestCampaign:
+    number: int
+    name: str
+    stage: str  # starting | live | ending | ended (yesterday)
+    start_on: date
+    end_on: date
+    channels: list[str]
+    currency: str | None
+    budget: Decimal | None
+    spend: Decimal
+    revenue: Decimal | None
+    roi: Decimal | None
+    open_tasks: int
+
+    @property
+    def budget_used(self) -> Decimal | None:
+        return self.spend / self.budget if self.budget else None
+
+
+@dataclass(frozen=True)
+class DigestRetro:
+    number: int
+    title: str
+    kind: str
+    period_start: date
+    period_end: date
+    slack_channel_id: str
+    thread_ts: str | None
+    notes: int
+
+
+@dataclass
+class DigestData:
+    today: date
+    owners: list[OwnerTasks]
+    goals: list[DigestGoal]
+    kpis: list[KpiChange]
+    campaigns: list[DigestCampaign]
+    retros: list[DigestRetro]
+
+    @property
+    def due_today(self) -> int:
+        return sum(len(o.due_today) for o in self.owners)
+
+    @property
+    def overdue(self) -> int:
+        return sum(len(o.overdue) for o in self.owners)
+
+    @property
+    def blocked(self) -> int:
+        """Every blocked task, including blocked ones already counted as overdue or due today."""
+        return sum(1 for o in self.owners for t in (*o.overdue, *o.due_today, *o.blocked) if t.status == "blocked")
+
+    def pace_counts(self) -> dict[str | None, int]:
+        counts: dict[str | None, int] = defaultdict(int)
+        for g in self.goals:
+            counts[g.progress.status] += 1
+        return dict(counts)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.owners or self.goals or self.kpis or self.campaigns or self.retros)
+
+
+def collect(session: Session, *, workspace_id: str, today: date) -> DigestData:
+    """Everything the digest shows, copied out of the ORM into plain dataclasses for a pure renderer."""
+    return DigestData(
+        today=today,
+        owners=collect_tasks(session, workspace_id=workspace_id, today=today),
+        goals=collect_goals(session, workspace_id=workspace_id, today=today),
+        kpis=collect_kpis(session, workspace_id=workspace_id, today=today),
+        campaigns=collect_campaigns(session, workspace_id=workspace_id, today=today),
+        retros=collect_retros(session, workspace_id=workspace_id),
+    )
+
+
+# ---- tasks ---------------------------------------------------------------------------------------
+
+def collect_tasks(session: Session, *, workspace_id: str, today: date) -> list[OwnerTasks]:
+    """Open tasks due today, overdue or blocked, in one query, grouped by owner."""
+    rows = session.execute(
+        select(Task, Campaign.number, Goal.number)
+        .outerjoin(Campaign, Campaign.id == Task.campaign_id)
+        .outerjoin(Goal, Goal.id == Task.goal_id)
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.status != "done",
+            or_(Task.due_on <= today, Task.status == "blocked"),
+        )
+        .order_by(Task.due_on, Task.number)
+    ).all()
+    by_owner: dict[str | None, OwnerTasks] = {}
+    for task, campaign_number, goal_number in rows:
+        item = DigestTask(
+            number=task.number,
+            title=task.title,
+            owner_id=task.owner_id,
+            status=task.status,
+            due_on=task.due_on,
+            block_reason=task.block_reason,
+            campaign_number=campaign_number,
+            goal_number=goal_number,
+        )
+        group = by_owner.setdefault(task.owner_id, OwnerTasks(owner_id=task.owner_id))
+        if item.due_on is not None and item.due_on < today:
+            group.overdue.append(item)
+        elif item.due_on == today:
+            group.due_today.append(item)
+        else:
+            group.blocked.append(item)
+    for group in by_owner.values():
+        group.overdue.sort(key=lambda t: (t.due_on or today, t.number))
+        group.due_today.sort(key=lambda t: (t.status != "blocked", t.number))
+        group.blocked.sort(key=lambda t: (t.due_on is None, t.due_on or today, t.number))
+    # Most overdue first, then the busiest; unassigned work last, where the renderer asks for an owner.
+    return sorted(
+        by_owner.values(),
+        key=lambda g: (g.owner_id is None, -len(g.overdue), -g.total, g.owner_id or ""),
+    )
+
+
+# ---- goals ---------------------------------------------------------------------------------------
+
+def collect_goals(session: Session, *, workspace_id: str, today: date) -> list[DigestGoal]:
+    active = session.scalars(
+        select(Goal)
+        .where(Goal.workspace_id == workspace_id, Goal.status == "active")
+        .options(
+            selectinload(Goal.metric).selectinload(Metric.numerator),
+            selectinload(Goal.metric).selectinload(Metric.denominator),
+        )
+        .order_by(Goal.due_on, Goal.number)
+    ).all()
+    result = []
+    for goal in active:
+        metric = goal.metric
+        result.append(
+            DigestGoal(
+                number=goal.number,
+                title=goal.title,
+                owner_id=goal.owner_id,
+                metric_name=metric.name,
+                unit=metric.unit,
+                target=goal.target,
+                baseline=goal.baseline,
+                start_on=goal.start_on,
+                due_on=goal.due_on,
+                channel=goal.channel,
+                progress=goals.progress(session, goal=goal, today=today),
+            )
+        )
+    result.sort(key=lambda g: (PACE_ORDER.get(g.progress.status, 2), g.due_on, g.number))
+    return result
+
+
+# ---- KPIs ----------------------------------------------------------------------------------------
+
+def collect_kpis(session: Session, *, workspace_id: str, today: date) -> list[KpiChange]:
+    """Every metric with a value yesterday (ratios: computable yesterday) against its trailing average."""
+    yesterday = today - timedelta(days=1)
+    first, last = yesterday - timedelta(days=TRAILING_DAYS), yesterday - timedelta(days=1)
+    metrics = list(
+        session.scalars(
+            select(Metric).where(Metric.workspace_id == workspace_id).order_by(Metric.number)
+        )
+    )  # ratio parts are in this list too, so metric.numerator resolves from the identity map
+    logged_yesterday = set(
+        session.scalars(
+            select(KpiValue.metric_id).where(KpiValue.workspace_id == workspace_id, KpiValue.day == yesterday).distinct()
+        )
+    )
+    days_with_data = {
+        metric_id: int(n)
+        for metric_id, n in session.execute(
+            select(KpiValue.metric_id, func.count(func.distinct(KpiValue.day)))
+            .where(KpiValue.workspace_id == workspace_id, KpiValue.day >= first, KpiValue.day <= last)
+            .group_by(KpiValue.metric_id)
+        ).all()
+    }
+    wanted = [
+        m
+        for m in metrics
+        if (m.numerator_id in logged_yesterday and m.denominator_id in logged_yesterday)
+        or (not m.is_ratio and m.id in logged_yesterday)
+    ]
+    levels = _daily_levels(
+        session, metric_ids=[m.id for m in wanted if not m.is_ratio and m.agg == "last"], start=first, end=last
+    )
+    result = []
+    for metric in wanted:
+        level = not metric.is_ratio and metric.agg == "last"
+        # A level counts channels not logged yesterday at their latest value in the window.
+        now = kpis.period_value(session, metric=metric, start=first if level else yesterday, end=yesterday).value
+        if now is None:
+            continue  # a ratio whose denominator was zero yesterday
+        trailing: Decimal | None
+        if metric.is_ratio:
+            trailing = kpis.period_value(session, metric=metric, start=first, end=last).value
+            span = min(days_with_data.get(metric.numerator_id or 0, 0), days_with_data.get(metric.denominator_id or 0, 0))
+        elif level:
+            daily = levels.get(metric.id, [])
+            span = len(daily)
+            trailing = sum(daily, Decimal(0)) / span if span else None
+        else:
+            trailing = kpis.period_value(session, metric=metric, start=first, end=last).value
+            span = days_with_data.get(metric.id, 0)
+            if metric.agg == "sum" and trailing is not None:
+                trailing = trailing / span if span else None  # the mean daily total; avg is already a mean
+        result.append(_change(metric, now, trailing, span))
+    return result
+
+
+def _daily_levels(session: Session, *, metric_ids: list[int], start: date, end: date) -> dict[int, list[Decimal]]:
+    """Per `last` metric, its level on each day with data: the sum of every channel's latest value so far."""
+    rows = kpis.daily_series(session, metric_ids=metric_ids, start=start, end=end) if metric_ids else []
+    by_metric: dict[int, dict[date, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    for metric_id, channel, day, value in rows:
+        by_metric[metric_id][day][channel] = value
+    result: dict[int, list[Decimal]] = {}
+    for metric_id, days in by_metric.items():
+        latest: dict[str, Decimal] = {}
+        result[metric_id] = []
+        for day in sorted(days):
+            latest.update(days[day])
+            result[metric_id].append(sum(latest.values(), Decimal(0)))
+    return result
+
+
+def _change(metric: Metric, now: Decimal, trailing: Decimal | None, span: int) -> KpiChange:
+    change: Decimal | None = None
+    if trailing is None:
+        verdict = "new"
+    elif trailing == 0:
+        verdict = "flat" if now == 0 else ("good" if (now > 0) == (metric.better == "up") else "bad")
+    else:
+        change = (now - trailing) / abs(trailing)
+        if abs(change) < FLAT:
+            verdict = "flat"
+        else:
+            verdict = "good" if (change > 0) == (metric.better == "up") else "bad"
+    return KpiChange(
+        number=metric.number,
+        name=metric.name,
+        unit=metric.unit,
+        better=metric.better,
+        is_ratio=metric.is_ratio,
+        yesterday=now,
+        trailing=trailing,
+        trailing_days=span,
+        change=change,
+        verdict=verdict,
+    )
+
+
+# ---- campaigns -----------------------------------------------------------------------------------
+
+def campaign_stage(campaign: Campaign, today: date) -> str | None:
+    """starting (within the horizon), ending (live, ends within it), live, ended (yesterday) or None."""
+    horizon = today + timedelta(days=CAMPAIGN_HORIZON)
+    if today < campaign.start_on <= horizon:
+        return "starting"
+    if campaign.start_on <= today <= campaign.end_on:
+        return "ending" if campaign.end_on <= horizon else "live"
+    if campaign.end_on == today - timedelta(days=1):
+        return "ended"
+    return None
+
+
+def collect_campaigns(session: Session, *, workspace_id: str, today: date) -> list[DigestCampaign]:
+    horizon = today + timedelta(days=CAMPAIGN_HORIZON)
+    candidates = session.scalars(
+        select(Campaign).where(
+            Campaign.workspace_id == workspace_id,
+            Campaign.status == "open",
+            Campaign.start_on <= horizon,
+            Campaign.end_on >= today - timedelta(days=1),
+        )
+    ).all()
+    result = []
+    for campaign in candidates:
+        stage = campaign_stage(campaign, today)
+        if stage is None:
+            continue
+        s = campaigns.summary(session, campaign=campaign)
+        result.append(
+            DigestCampaign(
+                number=campaign.number,
+                name=campaign.name,
+                stage=stage,
+                start_on=campaign.start_on,
+                end_on=campaign.end_on,
+                channels=list(campaign.channels),
+                currency=campaign.currency,
+                budget=campaign.budget,
+                spend=s.spend,
+                revenue=s.revenue,
+                roi=s.roi,
+                open_tasks=s.open_tasks,
+            )
+        )
+    result.sort(key=lambda c: (STAGE_ORDER[c.stage], c.end_on if c.stage != "starting" else c.start_on, c.number))
+    return result
+
+
+# ---- retrospectives ------------------------------------------------------------------------------
+
+def collect_retros(session: Session, *, workspace_id: str) -> list[DigestRetro]:
+    notes = select(func.count()).where(RetroNote.retro_id == Retro.id).correlate(Retro).scalar_subquery()
+    rows = session.execute(
+        select(Retro, notes)
+        .where(Retro.workspace_id == workspace_id, Retro.status == "open")
+        .order_by(Retro.period_end, Retro.number)
+    ).all()
+    return [
+        DigestRetro(
+            number=retro.number,
+            title=retro.title,
+            kind=retro.kind,
+            period_start=retro.period_start,
+            period_end=retro.period_end,
+            slack_channel_id=retro.slack_channel_id,
+            thread_ts=retro.thread_ts,
+            notes=int(count),
+        )
+        for retro, count in rows
+    ]

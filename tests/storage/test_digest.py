@@ -1,0 +1,292 @@
+"""collect() on SQLite and PostgreSQL: a realistic workspace, and what the daily digest would say about it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
+
+from bot.services import campaigns, digest, goals, kpis, tasks
+from storage.db import Database
+from storage.models import Base, Campaign, CampaignGoal, Retro, RetroNote, Workspace
+
+D = Decimal
+TODAY = date(2026, 11, 23)  # a Monday; yesterday is Nov 22, the trailing window Nov 15–21
+ANA, BO = "U0ANA", "U0BO"
+
+
+@pytest.fixture
+def ws(db: Database, workspace: str) -> Iterator[str]:
+    """The test's workspace, deleted afterwards: jobs tests that scan every workspace on the shared
+    PostgreSQL database must not find these overdue tasks and send them reminders."""
+    yield workspace
+    with db.session() as s:
+        for wid in (workspace, workspace + "X"):
+            s.execute(delete(CampaignGoal).where(CampaignGoal.campaign_id.in_(select(Campaign.id).where(Campaign.workspace_id == wid))))
+            for table in reversed(Base.metadata.sorted_tables):
+                if "workspace_id" in table.c:
+                    s.execute(table.delete().where(table.c.workspace_id == wid))
+            s.execute(delete(Workspace).where(Workspace.id == wid))
+
+
+def day(n: int) -> date:
+    return date(2026, 11, n)
+
+
+def log(s: Session, ws: str, metric: str, value: str, on: date, channel: str = "") -> None:
+    kpis.log_value(s, workspace_id=ws, metric_name=metric, value=D(value), percent=False, channel=channel, day=on, user_id=ANA)
+
+
+def add_task(s: Session, ws: str, title: str, *, owner: str | None = None, due: date | None = None, status: str = "todo",
+             reason: str | None = None, campaign: int | None = None, goal: int | None = None) -> int:
+    task = tasks.create_task(
+        s, workspace_id=ws, data=tasks.TaskCreate(title=title, owner_id=owner, due_on=due, campaign=campaign, goal=goal), user_id=ANA
+    )
+    if status != "todo":
+        tasks.set_status(s, workspace_id=ws, number=task.number, status=status, reason=reason)
+    return task.number
+
+
+def add_goal(s: Session, ws: str, title: str, metric: str, target: str, *, due: date = day(30), percent: bool = False,
+             currency: str | None = None) -> int:
+    data = goals.GoalCreate(
+        title=title, metric=metric, target=D(target), target_percent=percent, due_on=due, start_on=day(1),
+        currency=currency, owner_id=BO,
+    )
+    return goals.create_goal(s, workspace_id=ws, data=data, user_id=ANA).number
+
+
+def add_campaign(s: Session, ws: str, name: str, start: date, end: date, budget: str | None = None) -> int:
+    data = campaigns.CampaignCreate(name=name, start_on=start, end_on=end, budget=D(budget) if budget else None, currency="¥")
+    return campaigns.create_campaign(s, workspace_id=ws, data=data, user_id=ANA).number
+
+
+def build_workspace(db: Database, ws: str) -> dict[str, int]:
+    refs: dict[str, int] = {}
+    with db.session() as s:
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("gmv", unit="¥"), user_id=ANA)
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("conversion", numerator="orders", denominator="visits"), user_id=ANA)
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("CTR", numerator="clicks", denominator="impressions"), user_id=ANA)
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("CPA", unit="¥", agg="avg", better="down"), user_id=ANA)
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("退货", better="down"), user_id=ANA)
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("粉丝", agg="last"), user_id=ANA)
+
+        # Campaigns around Monday Nov 23 (the horizon for "soon" is 3 days: up to Thursday Nov 26).
+        refs["ending"] = add_campaign(s, ws, "Black Friday 黑五", day(20), day(25), budget="50000")
+        refs["live"] = add_campaign(s, ws, "Winter launch", day(10), date(2026, 12, 20))
+        refs["starting"] = add_campaign(s, ws, "双十二 pre-sale", day(25), date(2026, 12, 12), budget="80000")
+        refs["ended"] = add_campaign(s, ws, "Singles' week", day(15), day(22))
+        add_campaign(s, ws, "Far away", date(2026, 12, 20), date(2026, 12, 31))
+        add_campaign(s, ws, "Ended two days ago", day(10), day(21))
+        closed = add_campaign(s, ws, "Called off", day(20), day(28))
+        campaigns.close_campaign(s, workspace_id=ws, number=closed)
+        campaigns.add_spend(s, workspace_id=ws, number=refs["ending"], amount=D(20000), channel="天猫", day=day(21), user_id=ANA)
+
+        # Goals: on track, off track (two), at risk, no data yet, and one closed.
+        refs["gmv_goal"] = add_goal(s, ws, "Q4 GMV 双十一", "gmv", "100000", currency="¥")
+        refs["visits_goal"] = add_goal(s, ws, "1m visits", "visits", "1000000")
+        refs["orders_goal"] = add_goal(s, ws, "3k orders", "orders", "3000")
+        refs["conv_goal"] = add_goal(s, ws, "Conversion 3%", "conversion", "0.03", percent=True, due=date(2026, 12, 31))
+        refs["followers_goal"] = add_goal(s, ws, "Weibo followers", "weibo followers", "50000")
+        done_goal = add_goal(s, ws, "Old goal", "gmv", "10")
+        goals.close_goal(s, workspace_id=ws, number=done_goal)
+
+        # Tasks in every state.
+        refs["t_banner"] = add_task(s, ws, "Banner for 双十一", owner=ANA, due=TODAY, campaign=refs["ending"])
+        refs["t_news"] = add_task(s, ws, "Write <!channel> newsletter", owner=ANA, due=day(20), status="in_progress")
+        refs["t_kol"] = add_task(s, ws, "KOL brief", owner=BO, due=day(18), goal=refs["gmv_goal"])
+        refs["t_landing"] = add_task(s, ws, "Fix landing page", owner=BO, due=day(26), status="blocked", reason="waiting on IT")
+        refs["t_stock"] = add_task(s, ws, "Stock check", owner=BO, due=day(21), status="blocked", reason="no data")
+        refs["t_unowned"] = add_task(s, ws, "Reply to reviews", due=TODAY)
+        refs["t_unowned_blocked"] = add_task(s, ws, "Coupon design", status="blocked", reason="legal review")
+        add_task(s, ws, "Done already", owner=ANA, due=day(20), status="done")
+        add_task(s, ws, "Tomorrow's work", owner=ANA, due=day(24))
+        add_task(s, ws, "Someday", owner=BO)
+
+        # KPIs. visits: 218k on Nov 1, 10k a day in the window, 12k yesterday over two channels = 300k.
+        log(s, ws, "visits", "218000", day(1))
+        for n in range(15, 22):
+            log(s, ws, "visits", "10000", day(n))
+        log(s, ws, "visits", "8000", day(22), channel="天猫")
+        log(s, ws, "visits", "4000", day(22), channel="JD")
+        # orders: logged on five of the seven window days; 2000 in all.
+        log(s, ws, "orders", "390", day(1))
+        for n in range(17, 22):
+            log(s, ws, "orders", "250", day(n))
+        log(s, ws, "orders", "360", day(22), channel="天猫")
+        # gmv: nothing in the window, 80k over the goal so far.
+        log(s, ws, "gmv", "75000", day(1))
+        log(s, ws, "gmv", "5000", day(22))
+        # CPA (lower is better, averaged): 12 on average in the window, 9 yesterday.
+        log(s, ws, "CPA", "10", day(20))
+        log(s, ws, "CPA", "14", day(21))
+        log(s, ws, "CPA", "9", day(22))
+        # 退货 (returns, lower is better): 10 a day, 15 yesterday.
+        for n in range(15, 22):
+            log(s, ws, "退货", "10", day(n))
+        log(s, ws, "退货", "15", day(22))
+        # 粉丝 (followers, a level): 1500 then 1600 in the window; weibo moves to 1200 yesterday, douyin stays.
+        log(s, ws, "粉丝", "1000", day(20), channel="weibo")
+        log(s, ws, "粉丝", "500", day(20), channel="douyin")
+        log(s, ws, "粉丝", "1100", day(21), channel="weibo")
+        log(s, ws, "粉丝", "1200", day(22), channel="weibo")
+        # Not logged yesterday: left out.
+        log(s, ws, "clicks", "40", day(21))
+        log(s, ws, "impressions", "4000", day(21))
+        log(s, ws, "clicks", "50", day(22))  # clicks was logged yesterday, CTR's denominator was not
+        log(s, ws, "email opens", "300", day(21))
+
+        # Retrospectives: open with notes, open without, closed.
+        s.add_all([
+            Retro(workspace_id=ws, number=1, title="十一月 retrospective", kind="month", period_start=day(1), period_end=day(30),
+                  slack_channel_id="C0MKT", thread_ts="1763900000.000100", status="open"),
+            Retro(workspace_id=ws, number=2, title="Singles' week review", kind="campaign", period_start=day(15),
+                  period_end=day(22), slack_channel_id="C0MKT", thread_ts="1763900000.000200", status="open"),
+            Retro(workspace_id=ws, number=3, title="October", kind="month", period_start=date(2026, 10, 1),
+                  period_end=date(2026, 10, 31), slack_channel_id="C0MKT", thread_ts="1761900000.000100", status="closed"),
+        ])
+        s.flush()
+        retro = s.scalars(select(Retro).where(Retro.workspace_id == ws, Retro.number == 1)).one()
+        s.add_all([
+            RetroNote(workspace_id=ws, retro_id=retro.id, user_id=ANA, message_ts="1763900001.000100", line=n,
+                      category=cat, text=text)
+            for n, (cat, text) in enumerate([("well", "直播 worked"), ("not", "stock-outs"), ("try", "more KOC")])
+        ])
+    return refs
+
+
+def other_workspace_noise(db: Database, ws: str) -> None:
+    with db.session() as s:
+        add_task(s, ws, "Someone else's task", owner=ANA, due=TODAY)
+        log(s, ws, "visits", "999", day(22))
+        add_campaign(s, ws, "Their campaign", day(20), day(30))
+
+
+@contextmanager
+def count_queries(db: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def test_collect_a_realistic_workspace(db: Database, ws: str) -> None:
+    refs = build_workspace(db, ws)
+    other_workspace_noise(db, ws + "X")
+    with db.session(write=False) as s:
+        data = digest.collect(s, workspace_id=ws, today=TODAY)
+
+    # ---- tasks: by owner, most overdue first, unassigned last; each task once
+    assert [o.owner_id for o in data.owners] == [BO, ANA, None]
+    bo, ana, unassigned = data.owners
+    assert [t.number for t in bo.overdue] == [refs["t_kol"], refs["t_stock"]]  # oldest first
+    assert [t.number for t in bo.due_today] == []
+    assert [t.number for t in bo.blocked] == [refs["t_landing"]]
+    assert bo.blocked[0].block_reason == "waiting on IT" and bo.blocked[0].due_on == day(26)
+    assert bo.overdue[0].goal_number == refs["gmv_goal"]
+    assert [t.number for t in ana.overdue] == [refs["t_news"]]
+    assert ana.overdue[0].title == "Write <!channel> newsletter"  # stored as typed; the renderer escapes
+    assert [t.number for t in ana.due_today] == [refs["t_banner"]]
+    assert ana.due_today[0].campaign_number == refs["ending"]
+    assert [t.number for t in unassigned.due_today] == [refs["t_unowned"]]
+    assert [t.number for t in unassigned.blocked] == [refs["t_unowned_blocked"]]
+    assert (data.due_today, data.overdue, data.blocked) == (2, 3, 3)
+
+    # ---- goals: off track first, then at risk, no data, on track
+    by_number = {g.number: g for g in data.goals}
+    assert [g.number for g in data.goals] == [
+        refs["visits_goal"], refs["conv_goal"], refs["orders_goal"], refs["followers_goal"], refs["gmv_goal"]
+    ]
+    assert [g.progress.status for g in data.goals] == [
+        goals.OFF_TRACK, goals.OFF_TRACK, goals.AT_RISK, None, goals.ON_TRACK
+    ]
+    gmv = by_number[refs["gmv_goal"]]
+    assert gmv.title == "Q4 GMV 双十一" and gmv.unit == "¥" and gmv.metric_name == "gmv" and gmv.owner_id == BO
+    assert gmv.progress.current == D(80000)
+    assert gmv.progress.projected == D(80000) / 23 * 30  # at the current pace, by Nov 30
+    assert gmv.progress.needed_per_day == D(20000) / 7  # still to go, over the 7 days left
+    conv = by_number[refs["conv_goal"]]
+    assert conv.progress.current == D(2000) / D(300000)  # from the summed parts
+    assert conv.progress.needed_per_day is None and conv.unit == "%"
+    assert by_number[refs["visits_goal"]].progress.current == D(300000)
+    assert by_number[refs["followers_goal"]].progress.current is None
+    assert data.pace_counts() == {goals.OFF_TRACK: 2, goals.AT_RISK: 1, None: 1, goals.ON_TRACK: 1}
+
+    # ---- KPIs: yesterday vs the 7 days before, direction-aware
+    k = {x.name: x for x in data.kpis}
+    assert set(k) == {"gmv", "conversion", "orders", "visits", "CPA", "退货", "粉丝", "clicks"}  # not CTR
+    assert k["visits"].yesterday == D(12000) and k["visits"].trailing == D(10000)
+    assert k["visits"].change == D("0.2") and k["visits"].verdict == "good"
+    assert k["orders"].trailing == D(250) and k["orders"].trailing_days == 5  # averaged over days with data
+    assert k["orders"].verdict == "good"
+    assert k["conversion"].is_ratio
+    assert k["conversion"].yesterday == D(360) / D(12000)
+    assert k["conversion"].trailing == D(1250) / D(70000)  # summed parts, not a mean of daily ratios
+    assert k["conversion"].verdict == "good"
+    assert k["gmv"].trailing is None and k["gmv"].verdict == "new" and k["gmv"].change is None
+    assert k["CPA"].trailing == D(12) and k["CPA"].yesterday == D(9)
+    assert k["CPA"].change == D("-0.25") and k["CPA"].verdict == "good"  # lower is better
+    assert k["退货"].trailing == D(10) and k["退货"].change == D("0.5") and k["退货"].verdict == "bad"
+    assert k["粉丝"].trailing == D(1550) and k["粉丝"].yesterday == D(1700)  # douyin carried forward
+    assert k["粉丝"].verdict == "good"
+    assert [x.number for x in data.kpis] == sorted(x.number for x in data.kpis)
+
+    # ---- campaigns: ending, live, starting, ended yesterday
+    assert [(c.number, c.stage) for c in data.campaigns] == [
+        (refs["ending"], "ending"), (refs["live"], "live"), (refs["starting"], "starting"), (refs["ended"], "ended")
+    ]
+    ending = data.campaigns[0]
+    assert ending.name == "Black Friday 黑五" and ending.currency == "¥"
+    assert ending.budget == D(50000) and ending.spend == D(20000) and ending.budget_used == D("0.4")
+    assert ending.revenue == D(5000)  # gmv logged during the campaign
+    assert ending.roi == D("-0.75")
+    assert ending.open_tasks == 1
+    assert data.campaigns[2].spend == D(0) and data.campaigns[2].budget == D(80000)
+
+    # ---- open retrospectives with their note counts
+    assert [(r.number, r.title, r.notes) for r in data.retros] == [
+        (2, "Singles' week review", 0), (1, "十一月 retrospective", 3)
+    ]
+    assert data.retros[1].thread_ts == "1763900000.000100" and data.retros[1].slack_channel_id == "C0MKT"
+    assert not data.is_empty
+
+
+def test_tasks_are_loaded_in_one_query(db: Database, ws: str) -> None:
+    with db.session() as s:
+        add_campaign(s, ws, "Launch", day(1), day(30))
+        for n in range(60):
+            add_task(s, ws, f"Task {n}", owner=f"U{n % 7}", due=TODAY - timedelta(days=n % 5), campaign=1)
+    with db.session(write=False) as s, count_queries(db) as statements:
+        owners = digest.collect_tasks(s, workspace_id=ws, today=TODAY)
+        lines = [(t.number, t.campaign_number) for o in owners for t in (*o.overdue, *o.due_today, *o.blocked)]
+    assert len(lines) == 60 and all(c == 1 for _, c in lines)
+    assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) == 1
+
+
+def test_an_empty_workspace_collects_nothing(db: Database, ws: str) -> None:
+    with db.session(write=False) as s:
+        data = digest.collect(s, workspace_id=ws, today=TODAY)
+    assert data.is_empty and data.owners == [] and data.kpis == [] and (data.due_today, data.overdue, data.blocked) == (0, 0, 0)
+
+
+def test_a_ratio_with_zero_denominator_yesterday_is_left_out(db: Database, ws: str) -> None:
+    with db.session() as s:
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("CTR", numerator="clicks", denominator="impressions"), user_id=ANA)
+        log(s, ws, "clicks", "0", day(22))
+        log(s, ws, "impressions", "0", day(22))
+    with db.session(write=False) as s:
+        data = digest.collect(s, workspace_id=ws, today=TODAY)
+    assert {k.name for k in data.kpis} == {"clicks", "impressions"}
+    assert all(k.verdict == "new" for k in data.kpis)
