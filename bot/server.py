@@ -22,6 +22,11 @@ def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterabl
         if environ.get("PATH_INFO") in ("/healthz", "/health") and environ.get("REQUEST_METHOD") == "GET":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if stamp is not None and not stamp.strip().isdigit():
+            # slack_sdk's verifier raises on a non-numeric timestamp; it is simply not a request from Slack.
+            start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+            return [b"invalid request"]
         return slack(environ, start_response)  # type: ignore[arg-type]
 
     return application
@@ -46,7 +51,16 @@ class BackgroundServer:
 
     def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 0, threads: int = 32) -> None:
         self.server = make_server(app, host=host, port=port, threads=threads)
-        self.thread = threading.Thread(target=self.server.run, name="mktbot-http", daemon=True)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="mktbot-http", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except (OSError, ValueError):
+            # Closing waitress from another thread can pull a socket out from under its select loop.
+            if not self.stopping.is_set():
+                raise
 
     @property
     def url(self) -> str:
@@ -57,5 +71,6 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self.server.close()
         self.thread.join(timeout=5)

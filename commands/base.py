@@ -62,7 +62,8 @@ def run_handler(
     handler: Handler, text: str, ctx: CommandContext, usage: str, help_reply: Callable[[], Reply] | None = None
 ) -> Reply:
     """Run one command; bad input and unknown records become a private reply with the usage, and nothing is written."""
-    stripped = text.strip()
+    # PostgreSQL text cannot hold NUL; nobody types one on purpose.
+    stripped = text.replace("\x00", "").strip()
     if stripped.lower() in HELP_WORDS:
         return help_reply() if help_reply else error_reply_usage(usage)
     try:
@@ -70,7 +71,7 @@ def run_handler(
     except ParseError as exc:
         return error_reply(exc.message, exc.usage or usage)
     except UserError as exc:
-        return error_reply(exc.message, exc.usage)
+        return error_reply(exc.message, exc.usage or usage)
     except Exception:
         error_id = uuid.uuid4().hex[:8]
         log.exception("command failed (error id %s): %r", error_id, text)

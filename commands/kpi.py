@@ -12,7 +12,7 @@ from bot.render.reply import Reply
 from bot.services import goals as goal_service
 from bot.services import kpis as service
 from commands.base import CommandContext, split_verb
-from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number
+from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number, parse_ref
 
 USAGE = """/kpi log <metric> <value> [<metric> <value> …] [channel:<name>] [date:<date>]
 /kpi define <metric> [unit:<u>] [agg:sum|avg|last] [better:up|down] [= <a> / <b>]
@@ -159,6 +159,13 @@ def parse_show(text: str, ctx: CommandContext) -> ShowRequest:
     return ShowRequest(parsed.text(), start, end, by is not None, parsed.options.get("channel"))
 
 
+def _metric_ref(text: str) -> str | int:
+    """`K-4`, `k4` name a metric by its reference; anything else is a metric name."""
+    if re.fullmatch(r"[Kk]-?\d+", text.strip()):
+        return parse_ref(text.strip(), "kpi")
+    return text
+
+
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
     if verb in ("", "list", "ls"):
@@ -186,7 +193,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb == "show":
         request = parse_show(rest, ctx)
         with ctx.db.session(write=False) as session:
-            metric = service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=request.metric)
+            metric = service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=_metric_ref(request.metric))
             current = service.period_value(session, metric=metric, start=request.start, end=request.end, channel=request.channel)
             length = request.end - request.start + timedelta(days=1)
             previous = service.period_value(
