@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import t
+from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
+from bot.render.text import esc
 from bot.services import campaigns as service
 from commands.base import CommandContext, split_verb
 from commands.grammar import ParseError, parse_args, parse_date, parse_number, parse_ref
@@ -14,7 +17,8 @@ USAGE = """/campaign add <name> start:<date> end:<date> [channels:a,b] [budget:<
 /campaign list [all]   /campaign show <C>   /campaign close <C>
 /campaign spend <C> <amount> [channel:<name>] [date:<date>]
 /campaign risk <C> <text>          /campaign doc <C> <url> [title]
-Example: /campaign add "双十一 预售" start:11-01 end:11-11 channels:天猫,JD budget:¥200k goal:G-2"""
+Example: /campaign add "双十一 预售" start:11-01 end:11-11 channels:天猫,JD budget:¥200k goal:G-2
+Type /campaign alone to fill in a form."""
 
 ADD_OPTIONS = {
     "start": "start", "from": "start", "end": "end", "to": "end", "until": "end", "channels": "channels",
@@ -57,25 +61,26 @@ def _ref_and_rest(rest: str, what: str, example: str) -> tuple[int, str]:
 
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
+    loc = locale_in(ctx.extra)
     if verb in ("", "list", "ls"):
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
             raise ParseError(f"`/campaign list` takes only `all`; got `{rest}`.", USAGE)
         with ctx.db.session(write=False) as session:
             rows = service.list_campaigns(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
-            return views.campaign_list([service.summary(session, campaign=c) for c in rows], today=ctx.today)
+            return views.campaign_list([service.summary(session, campaign=c) for c in rows], today=ctx.today, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         with ctx.db.session() as session:
             campaign = service.create_campaign(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return views.campaign_created(service.summary(session, campaign=campaign), today=ctx.today, actor=ctx.user_id)
+            return views.campaign_created(service.summary(session, campaign=campaign), today=ctx.today, actor=ctx.user_id, locale=loc)
     if verb in ("show", "view"):
         number, extra = _ref_and_rest(rest, "show", "/campaign show C-2")
         if extra:
             raise ParseError(f"`/campaign show` takes one reference; got extra `{extra}`.", USAGE)
         with ctx.db.session(write=False) as session:
             campaign = service.get_campaign(session, workspace_id=ctx.workspace_id, number=number)
-            return views.campaign_show(service.summary(session, campaign=campaign), today=ctx.today)
+            return views.campaign_show(service.summary(session, campaign=campaign), today=ctx.today, locale=loc)
     if verb == "close":
         number, extra = _ref_and_rest(rest, "close", "/campaign close C-2")
         if extra:
@@ -83,7 +88,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         with ctx.db.session() as session:
             campaign, changed = service.close_campaign(session, workspace_id=ctx.workspace_id, number=number)
             return views.campaign_closed(
-                service.summary(session, campaign=campaign), changed=changed, today=ctx.today, actor=ctx.user_id
+                service.summary(session, campaign=campaign), changed=changed, today=ctx.today, actor=ctx.user_id, locale=loc
             )
     if verb == "spend":
         number, tail = _ref_and_rest(rest, "record spend on", "/campaign spend C-2 ¥5,000 channel:天猫")
@@ -99,7 +104,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 session, workspace_id=ctx.workspace_id, number=number, amount=amount.value,
                 channel=parsed.options.get("channel", ""), day=day, user_id=ctx.user_id,
             )
-            return views.campaign_spent(service.summary(session, campaign=campaign), row, today=ctx.today)
+            return views.campaign_spent(service.summary(session, campaign=campaign), row, today=ctx.today, locale=loc)
     if verb == "risk":
         number, risk = _ref_and_rest(rest, "add a risk to", "/campaign risk C-2 stock-out of the gift box")
         if not risk:
@@ -107,7 +112,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         risk = _unquote(risk)
         with ctx.db.session() as session:
             campaign, _row = service.add_risk(session, workspace_id=ctx.workspace_id, number=number, text=risk, user_id=ctx.user_id)
-            return views.campaign_noted(campaign, f"Risk noted: {risk}")
+            return views.campaign_noted(campaign, t("campaign.risk_noted", loc, risk=risk))
     if verb in ("doc", "docs", "document"):
         number, tail = _ref_and_rest(rest, "attach a document to", "/campaign doc C-2 https://… Plan")
         parts = tail.split(None, 1)
@@ -124,7 +129,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             campaign, _doc = service.add_document(
                 session, workspace_id=ctx.workspace_id, number=number, url=url, title=title, user_id=ctx.user_id
             )
-            return views.campaign_noted(campaign, f"Document linked: <{url}|{title or url}>", raw=True)
+            return views.campaign_noted(campaign, t("campaign.doc_linked", loc, link=f"<{url}|{esc(title or url)}>"), raw=True)
     raise ParseError(f"`{verb}` is not a /campaign action.", USAGE)
 
 

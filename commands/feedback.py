@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
 from bot.services import feedback as service
@@ -10,7 +11,8 @@ from commands.grammar import ParseError, parse_args, parse_choice, parse_ref, pa
 
 USAGE = """/feedback <text> [campaign:<C>] [goal:<G>] [from:customer|team] [#tag …]
 /feedback list [campaign:<C>] [#tag]
-Example: /feedback "Coupon rules were confusing on mobile" campaign:C-2 from:customer #checkout #mobile"""
+Example: /feedback "Coupon rules were confusing on mobile" campaign:C-2 from:customer #checkout #mobile
+Type /feedback alone to fill in a form."""
 
 OPTIONS = {"campaign": "campaign", "goal": "goal", "from": "from", "source": "from"}
 
@@ -34,6 +36,7 @@ def parse_create(text: str) -> service.FeedbackCreate:
 
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
+    loc = locale_in(ctx.extra)
     if verb == "":
         raise ParseError("Write the feedback after the command.", USAGE)
     if verb in ("list", "ls"):
@@ -44,8 +47,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         with ctx.db.session(write=False) as session:
             rows = service.list_feedback(session, workspace_id=ctx.workspace_id, campaign=campaign, tag=tags[0] if tags else None)
-            return views.feedback_list(rows, today=ctx.today, tag=tags[0] if tags else None)
+            return views.feedback_list(rows, today=ctx.today, tag=tags[0] if tags else None, locale=loc)
     data = parse_create(text)
     with ctx.db.session() as session:
         row = service.create_feedback(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-        return views.feedback_created(row)
+        return views.feedback_created(row, locale=loc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
 from bot.services import goals as service
@@ -13,7 +14,8 @@ from commands.grammar import ParseError, is_user_token, parse_args, parse_date, 
 USAGE = """/goal add <title> metric:<kpi> target:<number> by:<date> [baseline:<n>] [start:<date>] [owner:@user] [parent:<G>] [channel:<name>]
 /goal list [all]      /goal show <G>      /goal close <G>
 /goal checkin <G> <value> [confidence:<1-10>] [note…]
-Example: /goal add "Q4 天猫 GMV" metric:gmv target:¥2.5m by:eoq channel:天猫 owner:@ana"""
+Example: /goal add "Q4 天猫 GMV" metric:gmv target:¥2.5m by:eoq channel:天猫 owner:@ana
+Type /goal alone to fill in a form."""
 
 ADD_OPTIONS = {
     "metric": "metric", "kpi": "metric", "target": "target", "by": "by", "due": "by", "deadline": "by",
@@ -66,30 +68,33 @@ def parse_add(text: str, ctx: CommandContext) -> service.GoalCreate:
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
     today: date = ctx.today
+    loc = locale_in(ctx.extra)
     if verb in ("", "list", "ls"):
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
             raise ParseError(f"`/goal list` takes only `all`; got `{rest}`.", USAGE)
         with ctx.db.session(write=False) as session:
             rows = service.list_goals(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
-            return views.goal_list([(g, service.progress(session, goal=g, today=today)) for g in rows], today=today)
+            return views.goal_list([(g, service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         with ctx.db.session() as session:
             goal = service.create_goal(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return views.goal_created(goal, today=today, actor=ctx.user_id)
+            _concerns(ctx, goal.owner_id)
+            return views.goal_created(goal, today=today, actor=ctx.user_id, locale=loc)
     if verb in ("show", "view"):
         number = _single_ref(rest, "show")
         with ctx.db.session(write=False) as session:
             goal = service.get_goal(session, workspace_id=ctx.workspace_id, number=number)
             children = [(g, service.progress(session, goal=g, today=today)) for g in service.child_goals(session, goal=goal)]
-            return views.goal_show(goal, service.progress(session, goal=goal, today=today), children, today=today)
+            return views.goal_show(goal, service.progress(session, goal=goal, today=today), children, today=today, locale=loc)
     if verb == "close":
         number = _single_ref(rest, "close")
         with ctx.db.session() as session:
             goal, changed = service.close_goal(session, workspace_id=ctx.workspace_id, number=number)
             progress = service.progress(session, goal=goal, today=today)
-            return views.goal_closed(goal, progress, changed=changed, today=today, actor=ctx.user_id)
+            _concerns(ctx, goal.owner_id)
+            return views.goal_closed(goal, progress, changed=changed, today=today, actor=ctx.user_id, locale=loc)
     if verb in ("checkin", "check-in", "update"):
         parsed = parse_args(rest, options={"confidence"}, usage=USAGE)
         if len(parsed.words) < 2:
@@ -109,8 +114,15 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 confidence=confidence, note=note, user_id=ctx.user_id,
             )
             progress = service.progress(session, goal=goal, today=today)
-            return views.goal_checked_in(goal, progress, today=today, actor=ctx.user_id)
+            _concerns(ctx, goal.owner_id)
+            return views.goal_checked_in(goal, progress, today=today, actor=ctx.user_id, locale=loc)
     raise ParseError(f"`{verb}` is not a /goal action.", USAGE)
+
+
+def _concerns(ctx: CommandContext, *users: str | None) -> None:
+    """Whose Home tab shows this goal (the listener refreshes them after the ack)."""
+    ctx.extra.setdefault("home_users", [])
+    ctx.extra["home_users"].extend(u for u in users if u)
 
 
 def _single_ref(rest: str, what: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
 from bot.services import tasks as service
@@ -14,7 +15,8 @@ USAGE = """/task add <title> [@owner] [due:<date>] [start:<date>] [campaign:<C>]
 /task list [mine | @user | overdue | blocked | all] [campaign:<C>]
 /task start <T>        /task done <T>        /task block <T> <reason>
 /task assign <T> @user /task due <T> <date>
-Dates: 2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom, eoq, 今天, 明天"""
+Dates: 2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom, eoq, 今天, 明天
+Type /task alone to fill in a form."""
 
 ADD_OPTIONS = {"due": "due", "by": "due", "start": "start", "campaign": "campaign", "goal": "goal", "owner": "owner"}
 
@@ -85,18 +87,26 @@ def _one_ref(rest: str, what: str) -> tuple[int, str]:
     return parse_ref(parts[0], "task"), parts[1].strip() if len(parts) > 1 else ""
 
 
+def _concerns(ctx: CommandContext, *users: str | None) -> None:
+    """Whose Home tab shows this change (the listener refreshes them after the ack)."""
+    ctx.extra.setdefault("home_users", [])
+    ctx.extra["home_users"].extend(u for u in users if u)
+
+
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
+    loc = locale_in(ctx.extra)
     if verb in ("", "list", "ls"):
         filters = parse_list(rest, ctx)
         with ctx.db.session(write=False) as session:
             rows = service.list_tasks(session, workspace_id=ctx.workspace_id, filters=filters, today=ctx.today)
-            return views.task_list(rows, filters=filters, today=ctx.today, viewer=ctx.user_id)
+            return views.task_list(rows, filters=filters, today=ctx.today, viewer=ctx.user_id, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         with ctx.db.session() as session:
             task = service.create_task(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return views.task_created(task, today=ctx.today)
+            _concerns(ctx, task.owner_id)
+            return views.task_created(task, today=ctx.today, locale=loc)
     if verb in ("start", "done", "finish", "complete", "reopen"):
         number, extra = _one_ref(rest, verb)
         if extra:
@@ -104,14 +114,16 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         status = {"start": "in_progress", "reopen": "todo"}.get(verb, "done")
         with ctx.db.session() as session:
             change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status=status)
-            return views.task_changed(change, actor=ctx.user_id, today=ctx.today)
+            _concerns(ctx, change.task.owner_id)
+            return views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc)
     if verb == "block":
         number, reason = _one_ref(rest, "block")
         if not reason:
             raise ParseError("Say why it is blocked: `/task block T-12 waiting for the new banner copy`.", USAGE)
         with ctx.db.session() as session:
             change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status="blocked", reason=reason)
-            return views.task_changed(change, actor=ctx.user_id, today=ctx.today)
+            _concerns(ctx, change.task.owner_id)
+            return views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc)
     if verb == "assign":
         number, who = _one_ref(rest, "assign")
         if not who or len(who.split()) != 1:
@@ -119,7 +131,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         owner = ctx.resolve_user(who)
         with ctx.db.session() as session:
             change = service.assign(session, workspace_id=ctx.workspace_id, number=number, owner_id=owner)
-            return views.task_changed(change, actor=ctx.user_id, today=ctx.today)
+            _concerns(ctx, change.before or None, change.task.owner_id)
+            return views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc, what="assign")
     if verb == "due":
         number, when = _one_ref(rest, "reschedule")
         if not when:
@@ -127,5 +140,6 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         due = parse_date(when.strip(), today=ctx.today)
         with ctx.db.session() as session:
             change = service.set_due(session, workspace_id=ctx.workspace_id, number=number, due_on=due)
-            return views.task_changed(change, actor=ctx.user_id, today=ctx.today)
+            _concerns(ctx, change.task.owner_id)
+            return views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc, what="due")
     raise ParseError(f"`{verb}` is not a /task action.", USAGE)

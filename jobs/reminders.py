@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.render.reply import Builder
 from bot.render.text import esc, fmt_date
+from bot.render.views import task_actions_block
 from bot.services import outbox
 from jobs.context import JobContext
 from storage.models import Task
@@ -29,7 +30,8 @@ def reminder_text(task: Task, kind: str, today: date) -> tuple[str, list[dict[st
         .context(f"`/task done T-{task.number}` · `/task due T-{task.number} <new date>` · `/task block T-{task.number} <reason>`")
         .build(text=plain)
     )
-    return reply.text, reply.blocks
+    actions = task_actions_block(task.number, task.status, task.due_on)  # Start · Done · Block… · Snooze a day
+    return reply.text, [*reply.blocks, actions] if actions else reply.blocks
 
 
 def enqueue_reminders(ctx: JobContext, now: datetime) -> list[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from bot.i18n import DEFAULT_LOCALE
 from bot.render.reply import Builder, Reply
 from bot.render.text import esc, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
+from bot.render.views import retro_actions_block
 from bot.services.retros import RetroResults
 from storage.models import Retro, RetroNote, Task
 
@@ -18,7 +20,7 @@ PROMPTS = (
 HEADINGS = {"well": ":sunny: Went well", "not": ":cloud: Did not go well", "try": ":seedling: Try next", "note": ":speech_balloon: Notes"}
 
 
-def parent_post(retro: Retro, data: RetroResults, *, today: date) -> Reply:
+def parent_post(retro: Retro, data: RetroResults, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().header(f"Retrospective R-{retro.number}: {retro.title}")
     b.context(f"{fmt_date(retro.period_start, today)} – {fmt_date(retro.period_end, today)}")
     lines = []
@@ -47,7 +49,9 @@ def parent_post(retro: Retro, data: RetroResults, *, today: date) -> Reply:
         f"Action items: a line starting with `action:` becomes a task, its @mention the owner (`due:fri` sets the date). "
         f"`/retro close R-{retro.number}` posts the summary."
     )
-    return b.build(text=f"Retrospective R-{retro.number}: {retro.title} — reply in the thread: went well / didn't / try next")
+    reply = b.build(text=f"Retrospective R-{retro.number}: {retro.title} — reply in the thread: went well / didn't / try next")
+    reply.blocks = [*reply.blocks[:49], retro_actions_block(retro.number, locale=locale)]  # Add a note… · Close retro
+    return reply
 
 
 def summary_post(retro: Retro, notes: list[RetroNote], tasks: list[Task], *, today: date) -> Reply:

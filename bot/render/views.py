@@ -1,12 +1,31 @@
-"""Replies to slash commands: pure functions from records to (text, blocks)."""
+"""Replies to slash commands: pure functions from records to (text, blocks), in the reader's language.
+
+Every public builder takes `locale` (default English); the words live in bot/i18n's catalogs.
+Task, goal and retro cards carry buttons whose block_ids name the record (bot.ids.record_block), so a
+click can update exactly the blocks of that record in the message it came from.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from bot.render.reply import Builder, Reply
-from bot.render.text import bar, esc, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.i18n import DEFAULT_LOCALE, fmt_date, fmt_number, fmt_percent, mention, t, tn
+from bot.ids import ActionId, BlockId, record_block, split_record_block
+from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
+from bot.render.text import bar, esc, fmt_signed_percent, truncate
 from bot.services.campaigns import CampaignSummary, phase
 from bot.services.goals import Progress
 from bot.services.kpis import DefineResult, LoggedValue, PeriodValue
@@ -15,212 +34,413 @@ from storage.models import Campaign, CampaignSpend, Feedback, Goal, Metric, Task
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
 PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
+PACE_KEY = {"on track": "pace.on_track", "at risk": "pace.at_risk", "off track": "pace.off_track"}
+BUTTON_TEXT = 75
+LINE_TEXT = 1500  # one list line; Builder.lines_section emits an empty section for a line of 3,000+
+
+
+def _fit(lines: list[str]) -> list[str]:
+    return [truncate(line, LINE_TEXT) for line in lines]
+
+
+def _field(label_key: str, value: str, locale: str) -> str:
+    return f"*{t(label_key, locale)}*\n{value}"
+
+
+def pace_label(status: str | None, locale: str = DEFAULT_LOCALE) -> str:
+    return t(PACE_KEY[status], locale) if status in PACE_KEY else t("pace.no_data", locale)
+
+
+# ---- buttons -------------------------------------------------------------------------------------
+
+def button(text: str, action_id: ActionId, value: str, *, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text=truncate(text, BUTTON_TEXT), emoji=True), action_id=action_id,
+                         value=value, style=style)
+
+
+def snooze_value(number: int, due_on: date | None) -> str:
+    """The snooze button remembers the due date it moves from, so a second click (or a stale card) changes nothing."""
+    return f"T-{number}@{due_on.isoformat() if due_on else ''}"
+
+
+def parse_snooze_value(value: str) -> tuple[str, date | None]:
+    ref, _, day = value.partition("@")
+    return ref, date.fromisoformat(day) if day else None
+
+
+def task_buttons(number: int, status: str, due_on: date | None, *, locale: str = DEFAULT_LOCALE) -> list[ButtonElement]:
+    """The next obvious actions for a task in its current state (none once it is done)."""
+    ref = f"T-{number}"
+    if status == "done":
+        return []
+    buttons = []
+    if status != "in_progress":
+        buttons.append(button(t("button.start", locale), ActionId.TASK_START, ref))
+    buttons.append(button(t("button.done", locale), ActionId.TASK_DONE, ref, style="primary"))
+    if status != "blocked":
+        buttons.append(button(t("button.block", locale), ActionId.TASK_BLOCK, ref))
+    buttons.append(button(t("button.snooze", locale), ActionId.TASK_SNOOZE, snooze_value(number, due_on)))
+    return buttons
+
+
+def task_actions_block(number: int, status: str, due_on: date | None, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any] | None:
+    """Start / Done / Block… / Snooze a day for one task; for any message that lists tasks (replies, digest, reminders)."""
+    buttons = task_buttons(number, status, due_on, locale=locale)
+    if not buttons:
+        return None
+    return ActionsBlock(block_id=record_block(BlockId.TASK_ACTIONS, f"T-{number}"), elements=buttons).to_dict()
+
+
+def task_menu(number: int, status: str, due_on: date | None, *, locale: str = DEFAULT_LOCALE) -> OverflowMenuElement | None:
+    """The same choices as an overflow menu (one accessory per task line: the Home tab, long lists)."""
+    choices = []
+    ref = f"T-{number}"
+    if status == "done":
+        return None
+    if status != "in_progress":
+        choices.append((t("button.start", locale), f"{ActionId.TASK_START}|{ref}"))
+    choices.append((t("button.done", locale), f"{ActionId.TASK_DONE}|{ref}"))
+    if status != "blocked":
+        choices.append((t("button.block", locale), f"{ActionId.TASK_BLOCK}|{ref}"))
+    choices.append((t("button.snooze", locale), f"{ActionId.TASK_SNOOZE}|{snooze_value(number, due_on)}"))
+    return OverflowMenuElement(
+        action_id=ActionId.TASK_MENU,
+        options=[Option(text=PlainTextObject(text=truncate(label, BUTTON_TEXT)), value=value) for label, value in choices],
+    )
+
+
+def goal_actions_block(number: int, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    return ActionsBlock(
+        block_id=record_block(BlockId.GOAL_ACTIONS, f"G-{number}"),
+        elements=[button(t("button.checkin", locale), ActionId.GOAL_CHECKIN, f"G-{number}")],
+    ).to_dict()
+
+
+def retro_actions_block(number: int, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    ref = f"R-{number}"
+    return ActionsBlock(
+        block_id=record_block(BlockId.RETRO_ACTIONS, ref),
+        elements=[
+            button(t("button.retro_note", locale), ActionId.RETRO_NOTE, ref, style="primary"),
+            button(t("button.retro_close", locale), ActionId.RETRO_CLOSE, ref),
+        ],
+    ).to_dict()
+
+
+def _with(reply: Reply, *blocks: dict[str, Any] | None) -> Reply:
+    """Append blocks (buttons) to a built reply, within the 50-block limit."""
+    extra = [b for b in blocks if b is not None]
+    room = MAX_BLOCKS - len(reply.blocks)
+    if extra and room > 0:
+        reply.blocks = reply.blocks + extra[:room]
+    return reply
+
+
+def update_task_blocks(
+    blocks: list[dict[str, Any]], task: Task, *, note: str, today: date, locale: str = DEFAULT_LOCALE
+) -> list[dict[str, Any]]:
+    """A message's blocks with one task's line, note and buttons brought up to date (the rest untouched).
+
+    Used when a button is clicked on a shared message (a digest, a channel reply): the task's line
+    (block_id task_line:T-n) is re-rendered, its buttons (task_actions:T-n) become a note saying who did
+    what followed by the buttons that still make sense."""
+    ref = f"T-{task.number}"
+    note_id = record_block(BlockId.TASK_NOTE, ref)
+    out: list[dict[str, Any]] = []
+    placed = False
+    for block in blocks:
+        prefix, block_ref = split_record_block(block.get("block_id"))
+        if block_ref != ref:
+            out.append(block)
+        elif prefix == BlockId.TASK_LINE and block.get("type") == "section":
+            out.append({**block, "text": {"type": "mrkdwn", "text": truncate(task_line(task, today, locale=locale), SECTION_TEXT)}})
+        elif prefix == BlockId.TASK_NOTE:
+            continue
+        elif prefix == BlockId.TASK_ACTIONS:
+            placed = True
+            out.append(ContextBlock(block_id=note_id, elements=[MarkdownTextObject(text=truncate(note, SECTION_TEXT))]).to_dict())
+            actions = task_actions_block(task.number, task.status, task.due_on, locale=locale)
+            if actions is not None:
+                out.append(actions)
+        else:
+            out.append(block)
+    if not placed:
+        out.append(ContextBlock(block_id=note_id, elements=[MarkdownTextObject(text=truncate(note, SECTION_TEXT))]).to_dict())
+    if len(out) > MAX_BLOCKS:  # the note is what we can drop; the click's effect is in the task line
+        out = [b for b in out if b.get("block_id") != note_id][:MAX_BLOCKS]
+    return out
+
+
+def close_record_blocks(blocks: list[dict[str, Any]], block_id: str, note: str) -> list[dict[str, Any]]:
+    """Replace one actions block (e.g. a retro's buttons) with a context note; everything else untouched."""
+    out = []
+    for block in blocks:
+        if block.get("block_id") == block_id:
+            out.append(ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=truncate(note, SECTION_TEXT))]).to_dict())
+        else:
+            out.append(block)
+    return out
 
 
 # ---- tasks ---------------------------------------------------------------------------------------
 
-def task_line(task: Task, today: date) -> str:
+def task_line(task: Task, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     due = ""
     if task.due_on:
         overdue = task.due_on < today and task.status != "done"
-        due = f" · {'*overdue* since ' if overdue else 'due '}{fmt_date(task.due_on, today)}"
+        when = fmt_date(task.due_on, today, locale)
+        due = " · " + (t("task.overdue_since", locale, date=when) if overdue else t("task.due_on", locale, date=when))
     links = []
     if task.campaign is not None:
         links.append(f"C-{task.campaign.number}")
     if task.goal is not None:
         links.append(f"G-{task.goal.number}")
     link = f" · {', '.join(links)}" if links else ""
-    blocked = f"\n      _blocked: {esc(task.block_reason)}_" if task.status == "blocked" and task.block_reason else ""
-    return f"{STATUS_EMOJI[task.status]} *T-{task.number}* {esc(task.title)} · {mention(task.owner_id)}{due}{link}{blocked}"
+    blocked = ""
+    if task.status == "blocked" and task.block_reason:
+        blocked = "\n      _" + t("task.blocked_because", locale, reason=esc(task.block_reason)) + "_"
+    return f"{STATUS_EMOJI[task.status]} *T-{task.number}* {esc(task.title)} · {mention(task.owner_id, locale)}{due}{link}{blocked}"
 
 
-def task_created(task: Task, *, today: date) -> Reply:
-    b = Builder().section(f":memo: Task *T-{task.number}* added: {esc(task.title)}")
-    fields = [f"*Owner*\n{mention(task.owner_id)}", f"*Due*\n{fmt_date(task.due_on, today)}"]
+def task_created(task: Task, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+    n = task.number
+    b = Builder().section(t("task.added", locale, n=n, title=esc(task.title)))
+    fields = [
+        _field("field.owner", mention(task.owner_id, locale), locale),
+        _field("field.due", fmt_date(task.due_on, today, locale), locale),
+    ]
     if task.start_on:
-        fields.append(f"*Start*\n{fmt_date(task.start_on, today)}")
+        fields.append(_field("field.start", fmt_date(task.start_on, today, locale), locale))
     if task.campaign is not None:
-        fields.append(f"*Campaign*\nC-{task.campaign.number} {esc(task.campaign.name)}")
+        fields.append(_field("field.campaign", f"C-{task.campaign.number} {esc(task.campaign.name)}", locale))
     if task.goal is not None:
-        fields.append(f"*Goal*\nG-{task.goal.number} {esc(task.goal.title)}")
+        fields.append(_field("field.goal", f"G-{task.goal.number} {esc(task.goal.title)}", locale))
+    if task.source_permalink:
+        fields.append(_field("field.source", f"<{task.source_permalink}|{t('task.source_message', locale)}>", locale))
     b.fields(fields)
-    b.context(f"`/task start T-{task.number}` · `/task done T-{task.number}` · `/task block T-{task.number} <reason>`")
-    return b.build(text=f"Task T-{task.number} added: {task.title}")
+    b.context(t("task.created_hint", locale, n=n))
+    reply = b.build(text=t("task.added_plain", locale, n=n, title=esc(task.title)))
+    return _with(reply, task_actions_block(n, task.status, task.due_on, locale=locale))
 
 
-def task_changed(change: Change, *, actor: str, today: date) -> Reply:
+CHANGE_KEYS = {"done": "done", "in_progress": "in_progress", "blocked": "blocked", "todo": "todo"}
+OTHER_CHANGES = ("assign", "due", "snooze")
+
+
+def task_change_message(
+    change: Change, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
+) -> tuple[str, str]:
+    """(mrkdwn, plain) saying who did what to the task, or that nothing changed.
+
+    `what` names a change that is not a status ("assign", "due", "snooze")."""
     task = change.task
+    n = task.number
     if not change.changed:
-        what = {"done": "already done", "in_progress": "already in progress", "blocked": "already blocked", "todo": "already open"}
-        message = f"T-{task.number} is {what.get(task.status, 'unchanged')}; nothing changed."
-        return Builder().section(f":information_source: {message}").section(task_line(task, today)).build(text=message)
-    verb = {
-        "done": "marked done :tada:",
-        "in_progress": "started",
-        "blocked": "marked blocked",
-        "todo": "reopened",
-    }[task.status]
-    if change.before == task.status:
-        verb = "updated"
-    message = f"T-{task.number} {verb} by {mention(actor)}"
-    plain = verb.replace(" :tada:", "")
-    return Builder().section(message).section(task_line(task, today)).build(text=f"T-{task.number} {plain}: {task.title}")
+        state = {"done": "task.already.done", "in_progress": "task.already.in_progress", "blocked": "task.already.blocked",
+                 "todo": "task.already.todo"}.get(task.status, "task.already.unchanged")
+        if what in OTHER_CHANGES and task.status != "done":
+            state = "task.already.unchanged"
+        message = t("task.nothing_changed", locale, n=n, what=t(state, locale))
+        return f":information_source: {message}", message
+    key = what if what in OTHER_CHANGES else CHANGE_KEYS[task.status]
+    if what is None and change.before == task.status:
+        key = "updated"
+    message = t(f"task.changed.{key}", locale, n=n, actor=mention(actor, locale), owner=mention(task.owner_id, locale),
+                date=fmt_date(task.due_on, today, locale))
+    return message, t(f"task.changed_plain.{key}", locale, n=n, title=esc(task.title))
 
 
-def task_list(rows: list[Task], *, filters: TaskFilter, today: date, viewer: str) -> Reply:
+def task_changed(
+    change: Change, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
+) -> Reply:
+    """A task after a change (or a click that changed nothing), with the buttons that still make sense."""
+    task = change.task
+    message, plain = task_change_message(change, actor=actor, today=today, locale=locale, what=what)
+    line = SectionBlock(block_id=record_block(BlockId.TASK_LINE, f"T-{task.number}"),
+                        text=MarkdownTextObject(text=truncate(task_line(task, today, locale=locale), SECTION_TEXT)))
+    reply = Builder().section(message).add(line).build(text=plain)
+    return _with(reply, task_actions_block(task.number, task.status, task.due_on, locale=locale))
+
+
+def task_list(rows: list[Task], *, filters: TaskFilter, today: date, viewer: str, locale: str = DEFAULT_LOCALE) -> Reply:
     scope = []
     if filters.owner_id:
-        scope.append("yours" if filters.owner_id == viewer else f"of {mention(filters.owner_id)}")
+        scope.append(t("task.scope.yours", locale) if filters.owner_id == viewer else t("task.scope.of", locale, user=mention(filters.owner_id, locale)))
     if filters.overdue:
-        scope.append("overdue")
+        scope.append(t("task.scope.overdue", locale))
     if filters.blocked:
-        scope.append("blocked")
-    title = "Tasks" + (f" ({', '.join(scope)})" if scope else "") + ("" if filters.include_done else " — open")
+        scope.append(t("task.scope.blocked", locale))
+    title = t("task.list.title", locale) + (t("task.list.scope", locale, scope=t("list.separator", locale).join(scope)) if scope else "")
+    title += "" if filters.include_done else t("task.list.open_suffix", locale)
     if not rows:
-        return Builder().section(f"*{title}*\nNothing here. Add one with `/task add <title> @owner due:fri`.").build()
-    overdue = sum(1 for t in rows if t.due_on and t.due_on < today and t.status != "done")
-    b = Builder().section(f"*{title}* · {len(rows)} task{'s' if len(rows) != 1 else ''}" + (f" · {overdue} overdue" if overdue else ""))
-    b.lines_section([task_line(t, today) for t in rows], more="and {n} more — narrow it with mine, overdue or campaign:")
+        return Builder().section(f"*{title}*\n" + t("task.list.empty", locale)).build()
+    overdue = sum(1 for task in rows if task.due_on and task.due_on < today and task.status != "done")
+    head = f"*{title}* · {tn('task.count', len(rows), locale)}" + (f" · {t('task.overdue_count', locale, n=overdue)}" if overdue else "")
+    b = Builder().section(head)
+    b.lines_section(_fit([task_line(task, today, locale=locale) for task in rows]), more=t("task.list.more", locale))
     return b.build()
 
 
 # ---- goals ---------------------------------------------------------------------------------------
 
-def goal_progress_line(goal: Goal, progress: Progress, today: date) -> str:
+def goal_progress_line(goal: Goal, progress: Progress, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     unit = goal.metric.unit
-    pace = f"{PACE_EMOJI.get(progress.status or '', ':white_circle:')} {progress.status or 'no data yet'}"
-    current = fmt_number(progress.current, unit)
-    return (
-        f"*G-{goal.number}* {esc(goal.title)} · {pace}\n"
-        f"      `{bar(progress.percent_of_target)}` {current} of {fmt_number(goal.target, unit)} "
-        f"({fmt_percent(progress.percent_of_target)}) · {fmt_percent(progress.percent_of_time)} of time · "
-        f"by {fmt_date(goal.due_on, today)} · {mention(goal.owner_id)}"
+    pace = f"{PACE_EMOJI.get(progress.status or '', ':white_circle:')} {pace_label(progress.status, locale)}"
+    return f"*G-{goal.number}* {esc(goal.title)} · {pace}\n      " + t(
+        "goal.progress_line", locale,
+        bar=bar(progress.percent_of_target),
+        current=fmt_number(progress.current, unit, locale),
+        target=fmt_number(goal.target, unit, locale),
+        pct=fmt_percent(progress.percent_of_target),
+        time=fmt_percent(progress.percent_of_time),
+        date=fmt_date(goal.due_on, today, locale),
+        owner=mention(goal.owner_id, locale),
     )
 
 
-def goal_created(goal: Goal, *, today: date, actor: str) -> Reply:
+def _target(goal: Goal, locale: str) -> str:
     unit = goal.metric.unit
-    b = Builder().section(f":dart: {mention(actor)} set goal *G-{goal.number}*: {esc(goal.title)}")
+    text = fmt_number(goal.target, unit, locale)
+    if goal.baseline is not None:
+        text += t("goal.from_baseline", locale, baseline=fmt_number(goal.baseline, unit, locale))
+    return text
+
+
+def goal_created(goal: Goal, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+    b = Builder().section(t("goal.set", locale, actor=mention(actor, locale), n=goal.number, title=esc(goal.title)))
     fields = [
-        f"*Metric*\n{esc(goal.metric.name)} (K-{goal.metric.number})",
-        f"*Target*\n{fmt_number(goal.target, unit)}" + (f" from {fmt_number(goal.baseline, unit)}" if goal.baseline is not None else ""),
-        f"*Time frame*\n{fmt_date(goal.start_on, today)} → {fmt_date(goal.due_on, today)}",
-        f"*Owner*\n{mention(goal.owner_id)}",
+        _field("field.metric", f"{esc(goal.metric.name)} (K-{goal.metric.number})", locale),
+        _field("field.target", _target(goal, locale), locale),
+        _field("field.time_frame", f"{fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)}", locale),
+        _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if goal.channel:
-        fields.append(f"*Channel*\n{esc(goal.channel)}")
+        fields.append(_field("field.channel", esc(goal.channel), locale))
     if goal.parent is not None:
-        fields.append(f"*Part of*\nG-{goal.parent.number} {esc(goal.parent.title)}")
+        fields.append(_field("field.part_of", f"G-{goal.parent.number} {esc(goal.parent.title)}", locale))
     b.fields(fields)
-    b.context(f"Log progress with `/kpi log {goal.metric.name} <value>` or `/goal checkin G-{goal.number} <value>`")
-    return b.build(in_channel=True, text=f"Goal G-{goal.number} set: {goal.title}")
+    b.context(t("goal.created_hint", locale, metric=goal.metric.name, n=goal.number))
+    reply = b.build(in_channel=True, text=t("goal.set_plain", locale, n=goal.number, title=esc(goal.title)))
+    return _with(reply, goal_actions_block(goal.number, locale=locale))
 
 
-def goal_list(items: list[tuple[Goal, Progress]], *, today: date) -> Reply:
+def goal_list(items: list[tuple[Goal, Progress]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     if not items:
-        return Builder().section("*Goals*\nNo active goals. Set one: `/goal add \"Q4 GMV\" metric:gmv target:2.5m by:eoq`").build()
-    b = Builder().section(f"*Goals* · {len(items)}")
-    b.lines_section([goal_progress_line(g, p, today) for g, p in items])
+        return Builder().section(f"*{t('goal.list.title', locale)}*\n" + t("goal.list.empty", locale)).build()
+    b = Builder().section(f"*{t('goal.list.title', locale)}* · {len(items)}")
+    b.lines_section(_fit([goal_progress_line(g, p, today, locale=locale) for g, p in items]))
     return b.build()
 
 
-def goal_show(goal: Goal, progress: Progress, children: list[tuple[Goal, Progress]], *, today: date) -> Reply:
+def goal_show(
+    goal: Goal, progress: Progress, children: list[tuple[Goal, Progress]], *, today: date, locale: str = DEFAULT_LOCALE
+) -> Reply:
     unit = goal.metric.unit
-    status = "closed" if goal.status == "closed" else (progress.status or "no data yet")
+    status = t("goal.closed_status", locale) if goal.status == "closed" else pace_label(progress.status, locale)
     b = Builder().header(f"G-{goal.number} {goal.title}")
     b.section(f"{PACE_EMOJI.get(progress.status or '', ':white_circle:')} *{status}* · `{bar(progress.percent_of_target)}`")
-    source = {"kpi": "from logged KPIs", "checkin": "latest check-in", "none": "nothing logged yet"}[progress.source]
+    source = t(f"goal.source.{progress.source}", locale)
     fields = [
-        f"*Current*\n{fmt_number(progress.current, unit)} ({source})",
-        f"*Target*\n{fmt_number(goal.target, unit)}" + (f" from {fmt_number(goal.baseline, unit)}" if goal.baseline is not None else ""),
-        f"*Reached*\n{fmt_percent(progress.percent_of_target)} of target",
-        f"*Time elapsed*\n{fmt_percent(progress.percent_of_time)} ({fmt_date(goal.start_on, today)} → {fmt_date(goal.due_on, today)})",
-        f"*Metric*\n{esc(goal.metric.name)} (K-{goal.metric.number}){' · ' + esc(goal.channel) if goal.channel else ''}",
-        f"*Owner*\n{mention(goal.owner_id)}",
+        _field("field.current", f"{fmt_number(progress.current, unit, locale)} ({source})", locale),
+        _field("field.target", _target(goal, locale), locale),
+        _field("field.reached", t("goal.of_target", locale, pct=fmt_percent(progress.percent_of_target)), locale),
+        _field("field.time_elapsed", f"{fmt_percent(progress.percent_of_time)} ({fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)})", locale),
+        _field("field.metric", f"{esc(goal.metric.name)} (K-{goal.metric.number}){' · ' + esc(goal.channel) if goal.channel else ''}", locale),
+        _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if progress.projected is not None:
-        fields.append(f"*Projected at deadline*\n{fmt_number(progress.projected, unit)}")
+        fields.append(_field("field.projected", fmt_number(progress.projected, unit, locale), locale))
     if progress.needed_per_day is not None:
-        fields.append(f"*Needed per day*\n{fmt_number(progress.needed_per_day, unit)}")
+        fields.append(_field("field.needed_per_day", fmt_number(progress.needed_per_day, unit, locale), locale))
     if progress.confidence is not None:
-        fields.append(f"*Confidence*\n{progress.confidence}/10")
+        fields.append(_field("field.confidence", f"{progress.confidence}/10", locale))
     if goal.parent is not None:
-        fields.append(f"*Part of*\nG-{goal.parent.number} {esc(goal.parent.title)}")
+        fields.append(_field("field.part_of", f"G-{goal.parent.number} {esc(goal.parent.title)}", locale))
     b.fields(fields)
     if children:
-        b.section("*Broken down into*")
-        b.lines_section([goal_progress_line(g, p, today) for g, p in children])
-    return b.build(text=f"G-{goal.number} {goal.title}: {fmt_number(progress.current, unit)} of {fmt_number(goal.target, unit)} ({status})")
+        b.section(f"*{t('goal.broken_down', locale)}*")
+        b.lines_section(_fit([goal_progress_line(g, p, today, locale=locale) for g, p in children]))
+    reply = b.build(text=t("goal.show_plain", locale, n=goal.number, title=esc(goal.title), current=fmt_number(progress.current, unit, locale),
+                           target=fmt_number(goal.target, unit, locale), status=status))
+    return _with(reply, goal_actions_block(goal.number, locale=locale) if goal.status != "closed" else None)
 
 
-def goal_closed(goal: Goal, progress: Progress, *, changed: bool, today: date, actor: str) -> Reply:
+def goal_closed(goal: Goal, progress: Progress, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     if not changed:
-        return Builder().section(f":information_source: G-{goal.number} was already closed; nothing changed.").build()
+        return Builder().section(":information_source: " + t("goal.already_closed", locale, n=goal.number)).build()
     unit = goal.metric.unit
     reached = progress.percent_of_target is not None and progress.percent_of_target >= 1
     icon = ":trophy:" if reached else ":checkered_flag:"
-    text = (
-        f"{icon} {mention(actor)} closed *G-{goal.number}* {esc(goal.title)}: {fmt_number(progress.current, unit)} of "
-        f"{fmt_number(goal.target, unit)} ({fmt_percent(progress.percent_of_target)})"
+    text = icon + " " + t(
+        "goal.closed", locale, actor=mention(actor, locale), n=goal.number, title=esc(goal.title),
+        current=fmt_number(progress.current, unit, locale), target=fmt_number(goal.target, unit, locale),
+        pct=fmt_percent(progress.percent_of_target),
     )
-    return Builder().section(text).context("Time for a retrospective? `/retro start`").build(text=f"G-{goal.number} closed")
+    return Builder().section(text).context(t("goal.closed_hint", locale)).build(text=t("goal.closed_plain", locale, n=goal.number))
 
 
-def goal_checked_in(goal: Goal, progress: Progress, *, today: date, actor: str) -> Reply:
-    b = Builder().section(f":white_check_mark: Check-in recorded for *G-{goal.number}* by {mention(actor)}")
-    b.section(goal_progress_line(goal, progress, today))
-    return b.build(text=f"Check-in recorded for G-{goal.number}")
+def goal_checked_in(goal: Goal, progress: Progress, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+    b = Builder().section(":white_check_mark: " + t("goal.checked_in", locale, n=goal.number, actor=mention(actor, locale)))
+    b.section(goal_progress_line(goal, progress, today, locale=locale))
+    reply = b.build(text=t("goal.checked_in_plain", locale, n=goal.number))
+    return _with(reply, goal_actions_block(goal.number, locale=locale))
 
 
 # ---- KPIs ----------------------------------------------------------------------------------------
 
-def kpi_logged(logged: list[LoggedValue], *, today: date) -> Reply:
+def kpi_logged(logged: list[LoggedValue], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     lines = []
     notes = []
     for item in logged:
         m = item.metric
         channel = f" · {esc(item.channel)}" if item.channel else ""
-        line = f"*{esc(m.name)}* (K-{m.number}) = {fmt_number(item.value, m.unit)}{channel} · {fmt_date(item.day, today)}"
+        line = f"*{esc(m.name)}* (K-{m.number}) = {fmt_number(item.value, m.unit, locale)}{channel} · {fmt_date(item.day, today, locale)}"
         if item.previous is not None:
-            line += f" — _replaced {fmt_number(item.previous, m.unit)}_"
+            line += " — _" + t("kpi.replaced", locale, value=fmt_number(item.previous, m.unit, locale)) + "_"
         lines.append(line)
         if item.metric_created:
-            notes.append(f"new metric K-{m.number} {esc(m.name)} ({m.agg}, higher is better)")
-    b = Builder().section(":bar_chart: Logged\n" + "\n".join(lines))
+            notes.append(t("kpi.new_metric", locale, k=m.number, name=esc(m.name), agg=m.agg))
+    b = Builder().section(":bar_chart: " + t("kpi.logged_head", locale) + "\n" + "\n".join(lines))
     if notes:
-        b.context("Created " + "; ".join(notes) + ". Change with `/kpi define <metric> unit:… agg:… better:…`")
+        b.context(t("kpi.created_notes", locale, notes=t("list.semicolon", locale).join(notes)))
     replaced = sum(1 for i in logged if i.previous is not None)
-    text = f"Logged {len(logged)} KPI value{'s' if len(logged) != 1 else ''}" + (f" ({replaced} replaced)" if replaced else "")
+    text = tn("kpi.logged_count", len(logged), locale) + (t("kpi.replaced_count", locale, n=replaced) if replaced else "")
     return b.build(text=text)
 
 
-def describe_metric(metric: Metric) -> str:
+def describe_metric(metric: Metric, *, locale: str = DEFAULT_LOCALE) -> str:
     if metric.is_ratio and metric.numerator is not None and metric.denominator is not None:
         how = f"= {esc(metric.numerator.name)} / {esc(metric.denominator.name)}"
     else:
-        how = {"sum": "summed", "avg": "averaged", "last": "latest value"}[metric.agg]
-    unit = f" · unit {esc(metric.unit)}" if metric.unit else ""
-    better = "higher is better" if metric.better == "up" else "lower is better"
+        how = t(f"kpi.agg.{metric.agg}", locale)
+    unit = " · " + t("kpi.unit", locale, unit=esc(metric.unit)) if metric.unit else ""
+    better = t("kpi.better.up" if metric.better == "up" else "kpi.better.down", locale)
     return f"*K-{metric.number} {esc(metric.name)}* {how}{unit} · {better}"
 
 
-def kpi_defined(result: DefineResult) -> Reply:
+def kpi_defined(result: DefineResult, *, locale: str = DEFAULT_LOCALE) -> Reply:
     if result.created:
-        head = "Defined"
+        head = t("kpi.defined", locale)
     elif result.changed:
-        head = "Updated " + ", ".join(result.changed) + " of"
+        changed = t("list.separator", locale).join(t(f"kpi.changed.{c}", locale) for c in result.changed)
+        head = t("kpi.updated", locale, changed=changed)
     else:
-        head = "No change to"
-    return Builder().section(f":straight_ruler: {head} {describe_metric(result.metric)}").build(
-        text=f"{head} K-{result.metric.number} {result.metric.name}"
+        head = t("kpi.no_change", locale)
+    return Builder().section(f":straight_ruler: {head} {describe_metric(result.metric, locale=locale)}").build(
+        text=f"{head} K-{result.metric.number} {esc(result.metric.name)}"
     )
 
 
-def kpi_list(items: list[tuple[Metric, date | None]], *, today: date) -> Reply:
+def kpi_list(items: list[tuple[Metric, date | None]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+    title = t("kpi.list.title", locale)
     if not items:
-        return Builder().section("*KPI metrics*\nNone yet. `/kpi log visits 12500` creates one as you log it.").build()
-    lines = [describe_metric(m) + f" · last logged {fmt_date(d, today) if d else 'never'}" for m, d in items]
-    return Builder().section(f"*KPI metrics* · {len(items)}").lines_section(lines).build()
+        return Builder().section(f"*{title}*\n" + t("kpi.list.empty", locale)).build()
+    lines = [
+        describe_metric(m, locale=locale) + " · "
+        + t("kpi.last_logged", locale, date=fmt_date(d, today, locale) if d else t("kpi.never", locale))
+        for m, d in items
+    ]
+    return Builder().section(f"*{title}* · {len(items)}").lines_section(_fit(lines)).build()
 
 
 def kpi_show(
@@ -234,34 +454,38 @@ def kpi_show(
     channel: str | None,
     goals: list[tuple[Goal, Progress]],
     today: date,
+    locale: str = DEFAULT_LOCALE,
 ) -> Reply:
     unit = metric.unit
-    title = f"{metric.name} · {fmt_date(start, today)} – {fmt_date(end, today)}" + (f" · {channel}" if channel else "")
+    title = f"{metric.name} · {fmt_date(start, today, locale)} – {fmt_date(end, today, locale)}" + (f" · {channel}" if channel else "")
     b = Builder().header(title)
     change = None
     if current.value is not None and previous.value not in (None, Decimal(0)):
         assert previous.value is not None
         change = (current.value - previous.value) / abs(previous.value)
     good = change is None or (change >= 0) == (metric.better == "up")
-    trend = "" if change is None else f" ({fmt_signed_percent(change)} vs previous period {':arrow_upper_right:' if change >= 0 else ':arrow_lower_right:'}{'' if good else ' :warning:'})"
-    b.section(f"*{fmt_number(current.value, unit)}*{trend}")
+    trend = ""
+    if change is not None:
+        arrow = ":arrow_upper_right:" if change >= 0 else ":arrow_lower_right:"
+        trend = " " + t("kpi.trend", locale, change=fmt_signed_percent(change), arrow=arrow, warn="" if good else " :warning:")
+    b.section(f"*{fmt_number(current.value, unit, locale)}*{trend}")
     if metric.is_ratio and metric.numerator is not None and metric.denominator is not None:
         b.context(
-            f"{esc(metric.numerator.name)} {fmt_number(current.numerator, metric.numerator.unit)} ÷ "
-            f"{esc(metric.denominator.name)} {fmt_number(current.denominator, metric.denominator.unit)} "
-            "— computed from the period's summed parts"
+            f"{esc(metric.numerator.name)} {fmt_number(current.numerator, metric.numerator.unit, locale)} ÷ "
+            f"{esc(metric.denominator.name)} {fmt_number(current.denominator, metric.denominator.unit, locale)} "
+            + t("kpi.from_summed_parts", locale)
         )
     if by_channel:
         rows = sorted(current.by_channel.items(), key=lambda kv: kv[1] if kv[1] is not None else Decimal(-1), reverse=True)
         if rows:
-            b.lines_section([f"• {esc(ch) or '_no channel_'}: {fmt_number(v, unit)}" for ch, v in rows])
+            b.lines_section(_fit([f"• {esc(ch) or '_' + t('kpi.no_channel', locale) + '_'}: {fmt_number(v, unit, locale)}" for ch, v in rows]))
         else:
-            b.context("No values by channel in this period.")
+            b.context(t("kpi.no_channel_values", locale))
     for goal, progress in goals:
-        b.section(goal_progress_line(goal, progress, today))
+        b.section(goal_progress_line(goal, progress, today, locale=locale))
     if current.value is None:
-        b.context(f"Nothing logged for {esc(metric.name)} in this period. `/kpi log {esc(metric.name)} <value>`")
-    return b.build(text=f"{metric.name}: {fmt_number(current.value, unit)} ({start} – {end})")
+        b.context(t("kpi.nothing_logged", locale, name=esc(metric.name)))
+    return b.build(text=f"{esc(metric.name)}: {fmt_number(current.value, unit, locale)} ({start} – {end})")
 
 
 # ---- campaigns -----------------------------------------------------------------------------------
@@ -269,147 +493,166 @@ def kpi_show(
 PHASE_EMOJI = {"upcoming": ":calendar:", "live": ":rocket:", "ended": ":hourglass:", "closed": ":checkered_flag:"}
 
 
-def _budget_line(s: CampaignSummary) -> str:
+def phase_label(value: str, locale: str = DEFAULT_LOCALE) -> str:
+    return t(f"campaign.phase.{value}", locale)
+
+
+def _budget_line(s: CampaignSummary, locale: str = DEFAULT_LOCALE) -> str:
     c = s.campaign
-    cur = c.currency or ""
+    cur = c.currency or None
     if c.budget:
         used = s.spend / c.budget
-        return f"{fmt_number(s.spend, cur or None)} of {fmt_number(c.budget, cur or None)} ({fmt_percent(used)})"
-    return f"{fmt_number(s.spend, cur or None)} spent, no budget set"
+        return t("campaign.budget_used", locale, spend=fmt_number(s.spend, cur, locale), budget=fmt_number(c.budget, cur, locale),
+                 pct=fmt_percent(used))
+    return t("campaign.no_budget", locale, spend=fmt_number(s.spend, cur, locale))
 
 
-def campaign_line(s: CampaignSummary, today: date) -> str:
+def campaign_line(s: CampaignSummary, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     c = s.campaign
     p = phase(c, today)
     channels = f" · {', '.join(esc(ch) for ch in c.channels)}" if c.channels else ""
     return (
-        f"{PHASE_EMOJI[p]} *C-{c.number}* {esc(c.name)} · {p} · {fmt_date(c.start_on, today)} → {fmt_date(c.end_on, today)}"
-        f"{channels} · {_budget_line(s)}"
+        f"{PHASE_EMOJI[p]} *C-{c.number}* {esc(c.name)} · {phase_label(p, locale)} · "
+        f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)}{channels} · {_budget_line(s, locale)}"
     )
 
 
-def campaign_created(s: CampaignSummary, *, today: date, actor: str) -> Reply:
+def campaign_created(s: CampaignSummary, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     c = s.campaign
-    b = Builder().section(f":rocket: {mention(actor)} added campaign *C-{c.number}*: {esc(c.name)}")
-    b.fields(_campaign_fields(s, today))
-    b.context(f"`/campaign spend C-{c.number} <amount>` · `/campaign risk C-{c.number} <text>` · `/task add <title> campaign:C-{c.number}`")
-    return b.build(in_channel=True, text=f"Campaign C-{c.number} added: {c.name}")
+    b = Builder().section(":rocket: " + t("campaign.added", locale, actor=mention(actor, locale), n=c.number, name=esc(c.name)))
+    b.fields(_campaign_fields(s, today, locale))
+    b.context(t("campaign.created_hint", locale, n=c.number))
+    return b.build(in_channel=True, text=t("campaign.added_plain", locale, n=c.number, name=esc(c.name)))
 
 
-def _campaign_fields(s: CampaignSummary, today: date) -> list[str]:
+def _campaign_fields(s: CampaignSummary, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
     c = s.campaign
     fields = [
-        f"*Dates*\n{fmt_date(c.start_on, today)} → {fmt_date(c.end_on, today)} ({phase(c, today)})",
-        f"*Budget*\n{_budget_line(s)}",
+        _field("field.dates", f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)} ({phase_label(phase(c, today), locale)})", locale),
+        _field("field.budget", _budget_line(s, locale), locale),
     ]
     if c.channels:
-        fields.append("*Channels*\n" + ", ".join(esc(ch) for ch in c.channels))
+        fields.append(_field("field.channels", ", ".join(esc(ch) for ch in c.channels), locale))
     if c.theme:
-        fields.append(f"*Theme*\n{esc(c.theme)}")
+        fields.append(_field("field.theme", esc(c.theme), locale))
     if c.audience:
-        fields.append(f"*Audience*\n{esc(c.audience)}")
+        fields.append(_field("field.audience", esc(c.audience), locale))
     if s.goals:
-        fields.append("*Goals*\n" + "\n".join(f"G-{g.number} {esc(g.title)}" for g in s.goals))
+        fields.append(_field("field.goals", "\n".join(f"G-{g.number} {esc(g.title)}" for g in s.goals), locale))
     if s.revenue is not None:
-        fields.append(f"*Revenue* ({esc(s.revenue_metric)})\n{fmt_number(s.revenue, c.currency)}")
+        fields.append(f"*{t('field.revenue', locale)}* ({esc(s.revenue_metric)})\n{fmt_number(s.revenue, c.currency, locale)}")
     if s.roi is not None:
-        fields.append(f"*ROI*\n{fmt_percent(s.roi)}")
+        fields.append(_field("field.roi", fmt_percent(s.roi), locale))
     return fields
 
 
-def campaign_list(items: list[CampaignSummary], *, today: date) -> Reply:
+def campaign_list(items: list[CampaignSummary], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+    title = t("campaign.list.title", locale)
     if not items:
-        return Builder().section("*Campaigns*\nNone open. `/campaign add \"双十一\" start:11-01 end:11-11 budget:¥200k`").build()
-    return Builder().section(f"*Campaigns* · {len(items)}").lines_section([campaign_line(s, today) for s in items]).build()
+        return Builder().section(f"*{title}*\n" + t("campaign.list.empty", locale)).build()
+    return Builder().section(f"*{title}* · {len(items)}").lines_section(_fit([campaign_line(s, today, locale=locale) for s in items])).build()
 
 
-def campaign_show(s: CampaignSummary, *, today: date) -> Reply:
+def campaign_show(s: CampaignSummary, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     c = s.campaign
     b = Builder().header(f"C-{c.number} {c.name}")
-    b.fields(_campaign_fields(s, today))
+    b.fields(_campaign_fields(s, today, locale))
     if s.spend_by_channel and len(s.spend_by_channel) > 1:
-        b.section("*Spend by channel*\n" + "\n".join(
-            f"• {esc(ch) or '_unassigned_'}: {fmt_number(v, c.currency)}" for ch, v in sorted(s.spend_by_channel.items())
+        unassigned = "_" + t("campaign.unassigned_channel", locale) + "_"
+        b.section(f"*{t('campaign.spend_by_channel', locale)}*\n" + "\n".join(
+            f"• {esc(ch) or unassigned}: {fmt_number(v, c.currency, locale)}" for ch, v in sorted(s.spend_by_channel.items())
         ))
-    b.section(f"*Tasks* · {s.open_tasks} open, {s.done_tasks} done")
+    b.section(f"*{t('campaign.tasks', locale)}* · " + t("campaign.tasks_count", locale, open=s.open_tasks, done=s.done_tasks))
     if s.risks:
-        b.section("*Risks*\n" + "\n".join(f"• {esc(r.text)}" for r in s.risks[-10:]))
+        b.section(f"*{t('campaign.risks', locale)}*\n" + "\n".join(f"• {esc(r.text)}" for r in s.risks[-10:]))
     if s.documents:
-        b.section("*Documents*\n" + "\n".join(f"• <{d.url}|{esc(d.title or d.url)}>" for d in s.documents[-10:]))
-    return b.build(text=f"C-{c.number} {c.name}: {phase(c, today)}, {_budget_line(s)}")
+        b.section(f"*{t('campaign.documents', locale)}*\n" + "\n".join(f"• <{d.url}|{esc(d.title or d.url)}>" for d in s.documents[-10:]))
+    return b.build(text=f"C-{c.number} {esc(c.name)}: {phase_label(phase(c, today), locale)}, {_budget_line(s, locale)}")
 
 
-def campaign_closed(s: CampaignSummary, *, changed: bool, today: date, actor: str) -> Reply:
+def campaign_closed(s: CampaignSummary, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     c = s.campaign
     if not changed:
-        return Builder().section(f":information_source: C-{c.number} was already closed; nothing changed.").build()
-    b = Builder().section(f":checkered_flag: {mention(actor)} closed *C-{c.number}* {esc(c.name)}")
-    b.fields(_campaign_fields(s, today))
-    b.context(f"Run the review: `/retro start campaign:C-{c.number}`")
-    return b.build(text=f"C-{c.number} closed")
+        return Builder().section(":information_source: " + t("campaign.already_closed", locale, n=c.number)).build()
+    b = Builder().section(":checkered_flag: " + t("campaign.closed", locale, actor=mention(actor, locale), n=c.number, name=esc(c.name)))
+    b.fields(_campaign_fields(s, today, locale))
+    b.context(t("campaign.closed_hint", locale, n=c.number))
+    return b.build(text=t("campaign.closed_plain", locale, n=c.number))
 
 
-def campaign_spent(s: CampaignSummary, row: CampaignSpend, *, today: date) -> Reply:
+def campaign_spent(s: CampaignSummary, row: CampaignSpend, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     c = s.campaign
-    channel = f" on {esc(row.channel)}" if row.channel else ""
+    channel = t("campaign.spend_on", locale, channel=esc(row.channel)) if row.channel else ""
+    roi = f" · ROI {fmt_percent(s.roi)}" if s.roi is not None else ""
     return Builder().section(
-        f":money_with_wings: {fmt_number(row.amount, c.currency)}{channel} recorded for *C-{c.number}* {esc(c.name)} "
-        f"({fmt_date(row.day, today)})\nBudget: {_budget_line(s)}"
-        + (f" · ROI {fmt_percent(s.roi)}" if s.roi is not None else "")
-    ).build(text=f"Spend recorded for C-{c.number}")
+        ":money_with_wings: " + t("campaign.spent", locale, amount=fmt_number(row.amount, c.currency, locale), channel=channel,
+                                  n=c.number, name=esc(c.name), date=fmt_date(row.day, today, locale), budget=_budget_line(s, locale))
+        + roi
+    ).build(text=t("campaign.spent_plain", locale, n=c.number))
 
 
 def campaign_noted(campaign: Campaign, note: str, *, raw: bool = False) -> Reply:
     shown = note if raw else esc(note)
     return Builder().section(f":pushpin: *C-{campaign.number}* {esc(campaign.name)}: {shown}").build(
-        text=f"C-{campaign.number}: {note}"
+        text=f"C-{campaign.number}: {shown}"
     )
 
 
 # ---- feedback ------------------------------------------------------------------------------------
 
-def feedback_line(row: Feedback, today: date) -> str:
-    tags = " ".join(f"`#{esc(t)}`" for t in row.tags)
+def feedback_line(row: Feedback, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    tags = " ".join(f"`#{esc(tag)}`" for tag in row.tags)
     links = []
     if row.campaign is not None:
         links.append(f"C-{row.campaign.number}")
     if row.goal is not None:
         links.append(f"G-{row.goal.number}")
     icon = ":speech_balloon:" if row.source == "customer" else ":busts_in_silhouette:"
-    meta = " · ".join(x for x in [row.source, ", ".join(links), tags] if x)
+    source = t(f"feedback.source.{row.source}", locale) if row.source in ("customer", "team") else row.source
+    link = f"<{row.permalink}|{t('feedback.source_message', locale)}>" if row.permalink else ""
+    meta = " · ".join(x for x in [source, ", ".join(links), tags, link] if x)
     return f"{icon} *F-{row.number}* {esc(row.text)}\n      {meta}"
 
 
-def feedback_created(row: Feedback) -> Reply:
-    return Builder().section(f":inbox_tray: Feedback *F-{row.number}* recorded\n{feedback_line(row, date.today())}").build(
-        text=f"Feedback F-{row.number} recorded"
+def feedback_created(row: Feedback, *, locale: str = DEFAULT_LOCALE) -> Reply:
+    head = ":inbox_tray: " + t("feedback.recorded", locale, n=row.number)
+    return Builder().section(f"{head}\n{feedback_line(row, date.today(), locale=locale)}").build(
+        text=t("feedback.recorded_plain", locale, n=row.number)
     )
 
 
-def feedback_list(rows: list[Feedback], *, today: date, tag: str | None) -> Reply:
-    title = "*Feedback*" + (f" tagged `#{esc(tag)}`" if tag else "")
+def feedback_list(rows: list[Feedback], *, today: date, tag: str | None, locale: str = DEFAULT_LOCALE) -> Reply:
+    title = f"*{t('feedback.list.title', locale)}*" + (t("feedback.list.tagged", locale, tag=esc(tag)) if tag else "")
     if not rows:
-        return Builder().section(f"{title}\nNothing yet.").build()
-    return Builder().section(f"{title} · latest {len(rows)}").lines_section([feedback_line(r, today) for r in rows]).build()
+        return Builder().section(f"{title}\n" + t("feedback.list.empty", locale)).build()
+    head = f"{title} · " + t("feedback.list.latest", locale, n=len(rows))
+    return Builder().section(head).lines_section(_fit([feedback_line(r, today, locale=locale) for r in rows])).build()
 
 
 # ---- help ----------------------------------------------------------------------------------------
 
 HELP = [
-    ("/task", "tasks with owners and due dates", "/task add \"Banner for 双十一\" @ana due:fri campaign:C-2"),
-    ("/goal", "SMART goals: metric, target, deadline", "/goal add \"Q4 GMV\" metric:gmv target:¥2.5m by:eoq"),
-    ("/kpi", "log and show KPIs; ratios from summed parts", "/kpi log visits 12500 orders 310 channel:天猫"),
-    ("/campaign", "promotions: dates, budget, spend, ROI, risks", "/campaign add \"双十一\" start:11-01 end:11-11 budget:¥200k"),
-    ("/feedback", "customer and team feedback", "/feedback \"Coupon unclear\" from:customer campaign:C-2 #coupon"),
-    ("/retro", "retrospectives in threads; action items become tasks", "/retro start campaign:C-2"),
-    ("/mkt", "digests and schedules", "/mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri"),
+    ("/task", "help.task", "/task add \"Banner for 双十一\" @ana due:fri campaign:C-2"),
+    ("/goal", "help.goal", "/goal add \"Q4 GMV\" metric:gmv target:¥2.5m by:eoq"),
+    ("/kpi", "help.kpi", "/kpi log visits 12500 orders 310 channel:天猫"),
+    ("/campaign", "help.campaign", "/campaign add \"双十一\" start:11-01 end:11-11 budget:¥200k"),
+    ("/feedback", "help.feedback", "/feedback \"Coupon unclear\" from:customer campaign:C-2 #coupon"),
+    ("/retro", "help.retro", "/retro start campaign:C-2"),
+    ("/mkt", "help.mkt", "/mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri"),
 ]
 
 
-def bot_help() -> Reply:
-    b = Builder().header("mktbot — your marketing loop in Slack")
-    b.section("Record in seconds, and let the daily digest keep everyone honest. Every command answers `help`.")
-    for command, what, example in HELP:
-        b.section(f"*{command}* — {what}\n`{example}`")
-    b.context("References: T-12 task · G-3 goal · C-2 campaign · F-7 feedback · R-1 retro · K-4 KPI metric")
+def bot_help(*, locale: str = DEFAULT_LOCALE) -> Reply:
+    b = Builder().header(t("help.header", locale))
+    b.section(t("help.intro", locale))
+    for command, key, example in HELP:
+        b.section(f"*{command}* — {t(key, locale)}\n`{example}`")
+    b.context(t("help.refs", locale))
     return b.build()
+
+
+# ---- small private answers to clicks and modals --------------------------------------------------
+
+def notice(text: str) -> Reply:
+    """A one-line private answer (already done, closed meanwhile, …)."""
+    return Builder().section(text).build(text=text)

@@ -1,0 +1,128 @@
+"""User-facing strings in English and Simplified Chinese: one JSON catalog per language, `t()`, and locale-aware dates and numbers.
+
+Catalogs are flat `{"key": "text with {placeholders}"}` files next to this module (`en.json`, `zh_CN.json`).
+A key missing from a catalog falls back to English; a key missing from English is a bug (KeyError).
+Plurals: `tn("tasks", n, locale)` looks up `tasks.one` when n == 1, else `tasks.other`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from bot.render import text as fmt
+
+EN = "en"
+ZH_CN = "zh_CN"
+LOCALES = (EN, ZH_CN)
+DEFAULT_LOCALE = EN
+
+CATALOG_DIR = Path(__file__).resolve().parent
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    path = CATALOG_DIR / f"{locale}.json"
+    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def normalize(tag: str | None) -> str | None:
+    """Slack's locale tag ("zh-CN", "en-US", …) → one of LOCALES, or None when we don't speak it."""
+    if not tag:
+        return None
+    lowered = tag.replace("_", "-").lower()
+    if lowered in ("zh", "zh-cn", "zh-hans", "zh-sg") or lowered.startswith("zh-hans"):
+        return ZH_CN
+    if lowered == "en" or lowered.startswith("en-"):
+        return EN
+    return None
+
+
+def resolve(locale: str | None) -> str:
+    return locale if locale in LOCALES else (normalize(locale) or DEFAULT_LOCALE)
+
+
+def t(key: str, locale: str | None = None, /, **kwargs: Any) -> str:
+    """The text for `key` in `locale` (English when the locale or the key is missing), formatted with kwargs."""
+    loc = resolve(locale)
+    template = catalog(loc).get(key)
+    if template is None:
+        template = catalog(EN)[key]
+    return template.format(**kwargs) if kwargs else template
+
+
+def tn(key: str, count: int, locale: str | None = None, /, **kwargs: Any) -> str:
+    """A counted phrase: `key.one` for exactly one, else `key.other`; `{n}` is the count."""
+    loc = resolve(locale)
+    chosen = f"{key}.other"
+    if count == 1 and f"{key}.one" in catalog(loc):  # languages without a singular form (Chinese) have only .other
+        chosen = f"{key}.one"
+    return t(chosen, loc, n=count, **kwargs)
+
+
+def has_key(key: str, locale: str) -> bool:
+    return key in catalog(resolve(locale))
+
+
+# ---- dates and numbers ---------------------------------------------------------------------------
+
+ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def fmt_date(day: date | None, today: date | None = None, locale: str | None = None) -> str:
+    """Relative where it helps (today, tomorrow, a weekday this week), else a short date in the locale's order."""
+    loc = resolve(locale)
+    if loc == EN:
+        return fmt.fmt_date(day, today)
+    if day is None:
+        return t("common.no_date", loc)
+    if today is not None:
+        delta = (day - today).days
+        if delta == 0:
+            return "今天"
+        if delta == 1:
+            return "明天"
+        if delta == -1:
+            return "昨天"
+        if 1 < delta < 7:
+            return f"{ZH_WEEKDAYS[day.weekday()]} {day.month}月{day.day}日"
+        if day.year == today.year:
+            return f"{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def fmt_day(day: date, locale: str | None = None) -> str:
+    """An absolute date with its weekday (for headers): "Mon, Nov 23" / "11月23日 周一"."""
+    if resolve(locale) == ZH_CN:
+        return f"{day.month}月{day.day}日 {ZH_WEEKDAYS[day.weekday()]}"
+    return f"{day:%a, %b} {day.day}"
+
+
+def fmt_number(value: Decimal | None, unit: str | None = None, locale: str | None = None) -> str:
+    """Numbers as `bot.render.text.fmt_number`; in Chinese, amounts from 100,000 up are written in 万 and 亿."""
+    loc = resolve(locale)
+    if loc == EN or value is None or unit == "%" or abs(value) < 100_000:
+        return fmt.fmt_number(value, unit)
+    if abs(value) >= 100_000_000:
+        scaled, suffix = value / Decimal(100_000_000), "亿"
+    else:
+        scaled, suffix = value / Decimal(10_000), "万"
+    text = fmt._group(scaled, 2) + suffix
+    if unit in fmt.CURRENCY_UNITS:
+        return ("-" if value < 0 else "") + unit + text.lstrip("-")
+    if unit:
+        return f"{text} {unit}"
+    return text
+
+
+def fmt_percent(fraction: Decimal | None, locale: str | None = None) -> str:
+    return fmt.fmt_percent(fraction)
+
+
+def mention(user_id: str | None, locale: str | None = None) -> str:
+    return f"<@{user_id}>" if user_id else t("common.unassigned", locale)

@@ -1,0 +1,142 @@
+"""The App Home tab: one person's open tasks (overdue first), the goals they own with pace, live campaigns.
+
+A pure function of records to a `views.publish` view, at most 100 blocks, every section under 3,000
+characters, long lists cut with "and N more".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    ImageBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.i18n import DEFAULT_LOCALE, fmt_day, t, tn
+from bot.ids import ActionId, BlockId, record_block
+from bot.render.text import truncate
+from bot.render.views import button, campaign_line, goal_progress_line, task_line, task_menu
+from bot.services.campaigns import CampaignSummary
+from bot.services.goals import Progress
+from storage.models import Goal, Task
+
+MAX_HOME_BLOCKS = 100
+SECTION_TEXT = 3000
+MAX_TASKS = 40
+MAX_GOALS = 20
+MAX_CAMPAIGNS = 15
+
+
+def _section(text: str, *, block_id: str | None = None, accessory: Any = None) -> SectionBlock:
+    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=truncate(text, SECTION_TEXT)), accessory=accessory)
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_TEXT))])
+
+
+def sort_tasks(tasks: list[Task], today: date) -> list[Task]:
+    """Overdue first (oldest due first), then by due date, undated last."""
+    def key(task: Task) -> tuple[int, date, int]:
+        if task.due_on is None:
+            return (2, date.max, task.number)
+        return (0 if task.due_on < today else 1, task.due_on, task.number)
+
+    return sorted((task for task in tasks if task.status != "done"), key=key)
+
+
+def home_view(
+    *,
+    user_id: str,
+    today: date,
+    tasks: list[Task],
+    goals: list[tuple[Goal, Progress]],
+    campaigns: list[CampaignSummary],
+    locale: str = DEFAULT_LOCALE,
+    total_tasks: int | None = None,
+    total_goals: int | None = None,
+    total_campaigns: int | None = None,
+    notice: str | None = None,
+    chart_url: str | None = None,
+    chart_title: str | None = None,
+) -> dict[str, Any]:
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=truncate(t("home.header", locale), 150), emoji=True))]
+    blocks.append(_context(t("home.updated", locale, date=fmt_day(today, locale), user=f"<@{user_id}>")))
+    if notice:
+        blocks.append(_section(notice))
+    blocks.append(ActionsBlock(block_id=BlockId.HOME_ACTIONS, elements=[
+        button(t("button.add_task", locale), ActionId.HOME_ADD_TASK, "home", style="primary"),
+        button(t("button.add_goal", locale), ActionId.HOME_ADD_GOAL, "home"),
+    ]))
+
+    # ---- tasks
+    ordered = sort_tasks(tasks, today)
+    total = max(total_tasks or 0, len(ordered))
+    overdue = sum(1 for task in ordered if task.due_on is not None and task.due_on < today)
+    blocks.append(DividerBlock())
+    head = f"*{t('home.tasks', locale)}* · {tn('task.count', total, locale)}"
+    if overdue:
+        head += f" · {t('task.overdue_count', locale, n=overdue)}"
+    blocks.append(_section(head))
+    if not ordered:
+        blocks.append(_context(t("home.no_tasks", locale)))
+    for task in ordered[:MAX_TASKS]:
+        blocks.append(_section(task_line(task, today, locale=locale), block_id=record_block(BlockId.HOME_TASK, f"T-{task.number}"),
+                               accessory=task_menu(task.number, task.status, task.due_on, locale=locale)))
+    if total > MAX_TASKS:
+        blocks.append(_context(t("home.more_tasks", locale, n=total - min(MAX_TASKS, len(ordered)))))
+
+    # ---- goals
+    blocks.append(DividerBlock())
+    goal_total = max(total_goals or 0, len(goals))
+    blocks.append(_section(f"*{t('home.goals', locale)}* · {goal_total}"))
+    if not goals:
+        blocks.append(_context(t("home.no_goals", locale)))
+    for goal, progress in goals[:MAX_GOALS]:
+        blocks.append(_section(
+            goal_progress_line(goal, progress, today, locale=locale),
+            block_id=record_block(BlockId.HOME_GOAL, f"G-{goal.number}"),
+            accessory=button(t("button.checkin", locale), ActionId.GOAL_CHECKIN, f"G-{goal.number}"),
+        ))
+    if goal_total > MAX_GOALS:
+        blocks.append(_context(t("home.more_goals", locale, n=goal_total - min(MAX_GOALS, len(goals)))))
+
+    # ---- campaigns: one section of lines, split only when it would pass 3,000 characters
+    blocks.append(DividerBlock())
+    campaign_total = max(total_campaigns or 0, len(campaigns))
+    blocks.append(_section(f"*{t('home.campaigns', locale)}* · {campaign_total}"))
+    if not campaigns:
+        blocks.append(_context(t("home.no_campaigns", locale)))
+    chunk: list[str] = []
+    for summary in campaigns[:MAX_CAMPAIGNS]:
+        line = campaign_line(summary, today, locale=locale)
+        if chunk and len("\n".join([*chunk, line])) > SECTION_TEXT:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(_section("\n".join(chunk)))
+    if campaign_total > MAX_CAMPAIGNS:
+        blocks.append(_context(t("home.more_campaigns", locale, n=campaign_total - min(MAX_CAMPAIGNS, len(campaigns)))))
+
+    if chart_url:
+        blocks.append(DividerBlock())
+        blocks.append(ImageBlock(image_url=chart_url, alt_text=truncate(chart_title or t("home.chart", locale), 2000),
+                                 title=PlainTextObject(text=truncate(chart_title or t("home.chart", locale), 2000))))
+    blocks.append(_context(t("home.footer", locale)))
+
+    if len(blocks) > MAX_HOME_BLOCKS:  # cannot happen with the caps above; kept as a guard for future sections
+        blocks = [*blocks[: MAX_HOME_BLOCKS - 1], _context(t("home.truncated", locale))]
+    view = View(type="home", blocks=blocks)
+    view.validate_json()
+    return view.to_dict()
