@@ -1,0 +1,91 @@
+"""A retrospective end to end: started by command, replies in its thread, a retried event, closed into tasks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.localslack import Message
+from storage.db import Database
+from tests.conftest import Clock
+from tests.e2e.conftest import ANA, BO, GENERAL, NOW, Bot, new_team_id, running_bot
+
+
+@pytest.fixture
+def stack(db: Database, clock: Clock) -> Iterator[Bot]:
+    clock.set(NOW)
+    with running_bot(db, clock=clock, team_id=new_team_id()) as running:
+        yield running
+
+
+def wait_for_bot_post(bot: Bot, contains: str, *, thread_ts: str | None = None, timeout: float = 10) -> Message:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for m in bot.slack.channel_messages(GENERAL, thread_ts=thread_ts):
+            if m.is_bot and m.source == "chat.postMessage" and contains in m.all_text():
+                return m
+        time.sleep(0.05)
+    raise AssertionError(f"no bot post containing {contains!r}:\n{bot.slack.dump(limit=10)}")
+
+
+def test_retro_in_a_thread(stack: Bot) -> None:
+    bot = stack
+    bot.say(ANA, '/campaign add "双十一 预售" start:11-01 end:11-11 channels:天猫 budget:¥200k')
+    bot.say(ANA, "/kpi log gmv ¥250k channel:天猫 date:11-05")
+    bot.say(ANA, "/campaign spend C-1 ¥50k channel:天猫 date:11-03")
+    said = bot.say(ANA, "/retro start campaign:C-1")
+    assert "R-1" in said and said.ephemeral
+
+    parent = wait_for_bot_post(bot, "Retrospective R-1")
+    text = parent.all_text()
+    assert "双十一 预售" in text and "What went well?" in text and "ROI" in text
+
+    # the thread parent's ts is stored once delivery confirms it
+    deadline = time.monotonic() + 5
+    while not bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :w", w=bot.team_id)[0][0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    bot.slack.post_user_message(GENERAL, ANA, "went well: 直播带货 drove 40% of GMV\ndidn't: coupon rules confused people", thread_ts=parent.ts)
+    reply = bot.slack.post_user_message(GENERAL, BO, f"action: <@{BO}> rewrite the coupon copy due:fri", thread_ts=parent.ts)
+    bot.slack.post_user_message(GENERAL, ANA, "unrelated chatter outside the thread")
+    # Slack retries an event it thinks was not acknowledged: same ts, nothing recorded twice
+    event = {
+        "type": "message", "channel": GENERAL, "user": BO, "text": reply.text, "ts": reply.ts,
+        "thread_ts": parent.ts, "team": bot.team_id, "channel_type": "channel", "event_ts": reply.ts,
+    }
+    retried = bot.slack.send_event(event, retry_num=1)
+    assert retried.status == 200
+    notes = bot.rows("SELECT category, text FROM retro_notes WHERE workspace_id = :w ORDER BY id", w=bot.team_id)
+    assert [c for c, _ in notes] == ["well", "not", "action"]
+    assert notes[0][1] == "直播带货 drove 40% of GMV"
+
+    closed = bot.say(ANA, "/retro close R-1")
+    assert "1 task created" in closed and "T-1" in closed and f"<@{BO}>" in closed
+    task = bot.rows("SELECT title, owner_id, due_on, retro_id FROM tasks WHERE workspace_id = :w", w=bot.team_id)
+    assert task[0][0] == "rewrite the coupon copy" and task[0][1] == BO and str(task[0][2]) == "2026-11-27"
+
+    summary = wait_for_bot_post(bot, "R-1 closed", thread_ts=parent.ts)
+    assert "Went well" in summary.all_text() and "T-1" in summary.all_text()
+    again = bot.say(ANA, "/retro close R-1")
+    assert "already closed" in again
+    assert len(bot.rows("SELECT id FROM tasks WHERE workspace_id = :w", w=bot.team_id)) == 1
+
+
+def test_retro_bad_input(stack: Bot) -> None:
+    bot = stack
+    before = bot.row_counts()
+    for line, problem in [
+        ("/retro start campaign:C-9", "C-9"),
+        ("/retro start period:year", "period"),
+        ("/retro start campaign:C-1 period:month", "Pick one"),
+        ("/retro close", "which retro"),
+        ("/retro close R-7", "R-7"),
+        ("/retro close G-1", "goal"),
+        ("/retro frobnicate", "frobnicate"),
+    ]:
+        said = bot.say(ANA, line)
+        assert said.status == 200 and said.ephemeral and problem in said, (line, said)
+    assert bot.row_counts() == before
