@@ -8,8 +8,9 @@ Layout of this module (it is meant to grow a browser playground later):
    (messages, views, files, response URLs), the Web API methods (`_api_<method>`), the upload and
    response_url endpoints, and the "Slack towards the bot" drivers (`send_command`, `send_event`, ...).
 4. `_Handler`: the HTTP routing. `POST /api/<method>`, `POST /upload/<file_id>`,
-   `POST /response/<id>`, `GET /files/<file_id>[/<name>]`; everything else under `/` goes to
-   `_Handler.serve_static` (the playground's static files will be served from there).
+   `POST /response/<id>`, `GET /files/<file_id>[/<name>]`, `/playground/...` (the browser page's JSON
+   API, when `LocalSlack.playground` is set); everything else under `/` goes to `_Handler.serve_static`
+   (the playground's static files are served from `static_dir`).
 
 Everything is stdlib: `http.server.ThreadingHTTPServer` on a daemon thread. All state is guarded by one
 re-entrant lock; outbound requests to the bot are made without holding it (the bot calls back in).
@@ -581,9 +582,11 @@ def _input_elements(blocks: Any) -> Iterable[tuple[str, str, JSONDict]]:
                 yield block_id, str(el.get("action_id", "")), el
 
 
-def _find_action(blocks: Any, action_id: str) -> tuple[str, JSONDict] | None:
+def _find_action(blocks: Any, action_id: str, block_id: str | None = None) -> tuple[str, JSONDict] | None:
     for block in blocks or []:
         if not isinstance(block, dict):
+            continue
+        if block_id is not None and str(block.get("block_id", "")) != block_id:
             continue
         candidates: list[Any] = []
         if block.get("type") == "actions":
@@ -659,6 +662,8 @@ class LocalSlack:
         self.delivery_timeout = delivery_timeout
         self.clock = clock
         self.static_dir = Path(static_dir) if static_dir is not None else None
+        #: answers `/playground/...` for the browser page (bot.localslack.playground_api.PlaygroundAPI)
+        self.playground: Any = None
 
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -2442,9 +2447,11 @@ class LocalSlack:
         *,
         user_id: str,
         value: Any = None,
+        block_id: str | None = None,
     ) -> HTTPResult:
         """Click (or pick a value in) the element `action_id` of a stored message or of a view (by id),
-        sending the block_actions payload Slack would."""
+        sending the block_actions payload Slack would. `block_id` picks one of several elements that
+        share an action_id (one "Done" button per task, say)."""
         with self._lock:
             if isinstance(target, Message):
                 blocks = target.blocks
@@ -2454,9 +2461,9 @@ class LocalSlack:
                 if view is None:
                     raise ValueError(f"no view {target}")
                 blocks = view.get("blocks")
-            found = _find_action(blocks, action_id)
+            found = _find_action(blocks, action_id, block_id)
         if found is None:
-            raise ValueError(f"no element with action_id {action_id!r}")
+            raise ValueError(f"no element with action_id {action_id!r}" + (f" in block {block_id!r}" if block_id else ""))
         block_id, element = found
         action: JSONDict = {"action_id": action_id, "block_id": block_id, "type": element.get("type")}
         if element.get("type") == "button":
@@ -2569,7 +2576,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         raw = self._read_body()
-        if path.startswith("/api/"):
+        if path.startswith("/playground/") and self.slack.playground is not None:
+            self._playground(path, raw)
+        elif path.startswith("/api/"):
             self._api(path[len("/api/") :], raw)
         elif path.startswith("/upload/"):
             status, text = self.slack.handle_upload(
@@ -2586,7 +2595,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
-        if path.startswith("/api/"):
+        if path.startswith("/playground/") and self.slack.playground is not None:
+            self._playground(path, b"")
+        elif path.startswith("/api/"):
             self._api(path[len("/api/") :], b"")
         elif path.startswith("/files/"):
             self._file(path[len("/files/") :])
@@ -2612,6 +2623,13 @@ class _Handler(BaseHTTPRequestHandler):
             return  # the server is stopping: drop the connection without an answer
         self._send_json(status, payload, extra)
 
+    def _playground(self, path: str, raw: bytes) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, keep_blank_values=True))
+        status, body, content_type, headers = self.slack.playground.handle(
+            self.command, path, query, raw, self.headers.get("Content-Type", "")
+        )
+        self._send(status, body, content_type, headers)
+
     def _file(self, rest: str) -> None:
         file_id = rest.split("/", 1)[0]
         data = self.slack.file_bytes(file_id)
@@ -2622,7 +2640,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, data, f.mimetype)
 
     def serve_static(self, path: str) -> None:
-        """Everything else under `/`. The playground's page and assets will live in `static_dir`."""
+        """Everything else under `/`: the playground's page and assets, from `static_dir`."""
         root = self.slack.static_dir
         if root is None:
             if path == "/":
@@ -2638,4 +2656,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_text(404, "not_found")
             return
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        self._send(200, target.read_bytes(), ctype)
+        if ctype.startswith("text/") or ctype.endswith(("javascript", "json")):
+            ctype += "; charset=utf-8"
+        self._send(200, target.read_bytes(), ctype, {"Cache-Control": "no-cache"})

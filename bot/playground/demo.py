@@ -1,0 +1,345 @@
+"""`mktbot playground --demo`: a believable marketing team with three months of history, seeded once per team.
+
+Everything is dated relative to `today`, so the demo looks current whenever it is started: daily KPIs for
+five channels (weekly seasonality, a slow trend and a promotion spike around the most recent shopping
+festival, 双十一 when it is within the last three months), goals on and off pace, a finished and a live
+campaign, tasks in every state, feedback, one closed retrospective and a daily digest schedule.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.services import campaigns, feedback, goals, kpis, retros, schedules, tasks
+from bot.services.refs import ensure_workspace
+from storage.db import Database
+from storage.models import KpiValue, Workspace
+from storage.types import utcnow
+
+DEMO_MARK = "Acme Marketing (playground demo)"
+HISTORY_DAYS = 92
+
+
+@dataclass(frozen=True)
+class ChannelProfile:
+    name: str
+    visits: int  # a plain weekday
+    conversion: float
+    aov: float  # ¥ per order
+    spend: int  # ¥ per day
+    festival_lift: float  # visits on the festival day, times a normal day
+    weekend: float  # Saturday lift
+
+
+CHANNELS = [
+    ChannelProfile("天猫", 42_000, 0.032, 268, 18_000, 5.0, 1.22),
+    ChannelProfile("JD", 26_000, 0.028, 312, 11_000, 4.2, 1.15),
+    ChannelProfile("email", 6_500, 0.045, 198, 900, 2.6, 0.92),
+    ChannelProfile("paid search", 15_000, 0.021, 240, 14_000, 2.8, 1.05),
+    ChannelProfile("social", 21_000, 0.012, 176, 8_000, 3.4, 1.30),
+]
+WEEKDAY = [0.93, 0.95, 0.97, 1.0, 1.04, 1.0, 0.96]  # Monday first; Saturday uses the channel's own lift
+
+# (month, day, campaign name): the finished promotion is the most recent one 5 to 85 days ago
+FESTIVALS = [
+    (11, 11, "双十一 大促"),
+    (12, 12, "双十二 年终盛典"),
+    (1, 15, "年货节"),
+    (3, 8, "38 女王节"),
+    (5, 20, "520 告白季"),
+    (6, 18, "618 年中大促"),
+    (8, 18, "818 发烧节"),
+    (9, 9, "99 划算节"),
+]
+
+
+@dataclass(frozen=True)
+class Team:
+    """Who is who in the demo (Slack user ids) and where the bot posts."""
+
+    ana: str  # marketing director
+    bo: str  # media operations
+    lilei: str  # planning (zh-CN)
+    sara: str  # research
+    marketing_channel: str  # the daily digest goes here
+    campaigns_channel: str
+
+
+def festival(today: date) -> tuple[date, str]:
+    candidates = []
+    for year in (today.year - 1, today.year):
+        for month, day, name in FESTIVALS:
+            when = date(year, month, day)
+            if 5 <= (today - when).days <= 85:
+                candidates.append((when, name))
+    if not candidates:  # not reachable with the list above; a plain date keeps the demo working anyway
+        return today - timedelta(days=30), "月中 大促"
+    double_eleven = [c for c in candidates if c[1].startswith("双十一")]
+    return double_eleven[0] if double_eleven else max(candidates)
+
+
+def promotion_lift(day: date, festival_day: date, peak: float) -> float:
+    """Pre-sale ramp for ten days, the festival spike, a day of 返场, then a slump while buyers wait."""
+    delta = (day - festival_day).days
+    if -10 <= delta < 0:
+        return 1.15 + 0.06 * (10 + delta)
+    if delta == 0:
+        return peak
+    if delta == 1:
+        return 1 + (peak - 1) * 0.35
+    if 2 <= delta <= 4:
+        return 0.86
+    return 1.0
+
+
+def channel_day(ch: ChannelProfile, day: date, festival_day: date, trend: float, rng: random.Random) -> dict[str, int]:
+    """One channel's visits, orders, gmv and spend on one day."""
+    week = ch.weekend if day.weekday() == 5 else WEEKDAY[day.weekday()]
+    lift = promotion_lift(day, festival_day, ch.festival_lift)
+    visits = ch.visits * trend * week * lift * rng.uniform(0.94, 1.06)
+    conversion = ch.conversion * (1.55 if day == festival_day else 1.0) * rng.uniform(0.92, 1.08)
+    orders = visits * conversion
+    gmv = orders * ch.aov * rng.uniform(0.95, 1.05) * (0.9 if day == festival_day else 1.0)
+    in_promo = -10 <= (day - festival_day).days <= 1
+    spend = ch.spend * (2.4 if in_promo else 1.0) * rng.uniform(0.9, 1.1)
+    return {"visits": round(visits), "orders": round(orders), "gmv": round(gmv), "spend": round(spend)}
+
+
+def daily_kpis(today: date, festival_day: date, seed: int = 11) -> dict[tuple[str, str, date], int]:
+    """{(metric, channel, day): value} for the last HISTORY_DAYS days up to yesterday."""
+    rng = random.Random(seed)
+    values: dict[tuple[str, str, date], int] = {}
+    for back in range(HISTORY_DAYS, 0, -1):
+        day = today - timedelta(days=back)
+        trend = 1 + 0.0015 * (HISTORY_DAYS - back)
+        for ch in CHANNELS:
+            for metric, value in channel_day(ch, day, festival_day, trend, rng).items():
+                values[(metric, ch.name, day)] = value
+    return values
+
+
+def log_day(db: Database, *, workspace_id: str, day: date, user_id: str) -> bool:
+    """The demo team keeps logging: one more day of KPIs (when the clock panel moves past midnight).
+    False when that day already has values or the workspace is not the seeded demo."""
+    if not already_seeded(db, workspace_id):
+        return False
+    with db.session() as session:
+        exists = session.scalar(
+            select(KpiValue.id).where(KpiValue.workspace_id == workspace_id, KpiValue.day == day).limit(1)
+        )
+        if exists is not None:
+            return False
+        metric_ids = {m.name: m.id for m in kpis.list_metrics(session, workspace_id=workspace_id)}
+        festival_day, _name = festival(day)
+        rng = random.Random(day.toordinal())
+        now = utcnow()
+        for ch in CHANNELS:
+            for metric, value in channel_day(ch, day, festival_day, 1 + 0.0015 * HISTORY_DAYS, rng).items():
+                if metric in metric_ids:
+                    session.add(KpiValue(
+                        workspace_id=workspace_id, metric_id=metric_ids[metric], channel=ch.name, day=day,
+                        value=Decimal(value), user_id=user_id, created_at=now, updated_at=now,
+                    ))
+    return True
+
+
+def already_seeded(db: Database, workspace_id: str) -> bool:
+    with db.session(write=False) as session:
+        row = session.get(Workspace, workspace_id)
+        return row is not None and row.name == DEMO_MARK
+
+
+def seed_demo(db: Database, *, workspace_id: str, team: Team, today: date, zone: str) -> bool:
+    """Seed the demo team; False (and nothing written) when this team was seeded before."""
+    if already_seeded(db, workspace_id):
+        return False
+    with db.session() as session:
+        ensure_workspace(session, workspace_id, DEMO_MARK)
+        row = session.get(Workspace, workspace_id)
+        assert row is not None
+        row.name, row.timezone = DEMO_MARK, zone
+        _seed(session, workspace_id=workspace_id, team=team, today=today, zone=zone)
+    return True
+
+
+def _d(value: float | int, places: int = 0) -> Decimal:
+    return Decimal(str(round(value, places)))
+
+
+def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone: str) -> None:
+    ws = workspace_id
+    festival_day, festival_name = festival(today)
+    values = daily_kpis(today, festival_day)
+
+    # ---- KPIs: four logged metrics, two ratios computed from summed parts ----------------------------------
+    for spec in (
+        kpis.MetricSpec("visits"),
+        kpis.MetricSpec("orders"),
+        kpis.MetricSpec("gmv", unit="¥"),
+        kpis.MetricSpec("spend", unit="¥", better="down"),
+        kpis.MetricSpec("conversion", numerator="orders", denominator="visits"),
+        kpis.MetricSpec("aov", unit="¥", numerator="gmv", denominator="orders"),
+    ):
+        kpis.define_metric(session, workspace_id=ws, spec=spec, user_id=team.ana)
+    metric_ids = {m.name: m.id for m in kpis.list_metrics(session, workspace_id=ws)}
+    now = utcnow()
+    # One bulk insert: log_value row by row would be two thousand round trips for the same rows.
+    session.add_all(
+        KpiValue(
+            workspace_id=ws, metric_id=metric_ids[metric], channel=channel, day=day, value=Decimal(value),
+            user_id=team.bo, created_at=now, updated_at=now,
+        )
+        for (metric, channel, day), value in values.items()
+    )
+    session.flush()
+
+    def total(metric: str, start: date, end: date, channel: str | None = None) -> int:
+        return sum(
+            v for (m, ch, d), v in values.items() if m == metric and start <= d <= end and channel in (None, ch)
+        )
+
+    # ---- goals: two on pace, one at risk, one off pace ---------------------------------------------------
+    start, due = today - timedelta(days=55), today + timedelta(days=35)
+    quarter = f"Q{(due.month - 1) // 3 + 1}"
+    days_total = (due - start).days + 1
+    days_done = (today - start).days + 1
+    yesterday = today - timedelta(days=1)
+
+    def projected(metric: str, channel: str | None = None) -> float:
+        return total(metric, start, yesterday, channel) / days_done * days_total
+
+    gmv_target = _d(projected("gmv") * 0.96, -5)
+    g_gmv = goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
+        title=f"{quarter} GMV ¥{gmv_target / 1_000_000:.1f}m across all channels", metric="gmv", target=gmv_target,
+        target_percent=False, due_on=due, start_on=start, currency="¥", owner_id=team.ana,
+        slack_channel_id=team.marketing_channel,
+    ))
+    jd_target = _d(projected("gmv", "JD") * 0.92, -4)
+    goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
+        title=f"JD 旗舰店 GMV ¥{jd_target / 1_000_000:.1f}m", metric="gmv", target=jd_target, target_percent=False,
+        due_on=due, start_on=start, currency="¥", owner_id=team.lilei, parent=g_gmv.number, channel="JD",
+        slack_channel_id=team.marketing_channel,
+    ))
+    orders_target = _d(projected("orders", "天猫") * 1.45, -3)
+    g_orders = goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
+        title=f"天猫 orders {int(orders_target):,}", metric="orders", target=orders_target, target_percent=False,
+        due_on=due, start_on=start, owner_id=team.bo, channel="天猫", slack_channel_id=team.marketing_channel,
+    ))
+    # conversion: from a baseline below today's rate, at about 85 % of the pace the deadline needs
+    current = total("orders", start, yesterday, "email") / total("visits", start, yesterday, "email")
+    baseline = current * 0.9
+    elapsed = min(days_done / (days_total + 1), 1.0)
+    conv_target = Decimal(str(round(baseline + (current - baseline) / (elapsed * 0.85), 4)))
+    g_conv = goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
+        title="Email 转化率 +10%", metric="conversion", target=conv_target, target_percent=True, due_on=due,
+        start_on=start, baseline=Decimal(str(round(baseline, 4))), owner_id=team.sara, channel="email",
+        slack_channel_id=team.marketing_channel,
+    ))
+
+    # ---- campaigns: the festival (finished) and the next one (live) ---------------------------------------
+    # Campaign spend (media, coupons, KOL fees) in proportion to the revenue on its channels: ROI of about
+    # 4-5x, as a marketplace promotion reports it; budgets a little above what was or will be spent.
+    promo_start, promo_end = festival_day - timedelta(days=10), festival_day + timedelta(days=1)
+    promo_channels = ["天猫", "JD", "paid search", "social"]
+    promo_revenue = sum(total("gmv", promo_start, promo_end, ch) for ch in promo_channels)
+    promo_spend = promo_revenue / 5.6
+    finished = campaigns.create_campaign(session, workspace_id=ws, user_id=team.ana, data=campaigns.CampaignCreate(
+        name=festival_name, start_on=promo_start, end_on=promo_end, channels=promo_channels,
+        budget=_d(promo_spend * 1.08, -4), currency="¥", goal=g_gmv.number, audience="25-40 岁 女性; 老客召回 + 新客",
+        theme="预售定金 + 满减 + 直播带货", slack_channel_id=team.campaigns_channel,
+    ))
+    shares = {"天猫": 0.42, "JD": 0.26, "paid search": 0.2, "social": 0.12}
+    for ch, share in shares.items():
+        for day, part in ((promo_start, 0.3), (festival_day - timedelta(days=3), 0.3), (festival_day, 0.4)):
+            campaigns.add_spend(session, workspace_id=ws, number=finished.number, amount=_d(promo_spend * share * part, -2),
+                                channel=ch, day=day, user_id=team.bo)
+    campaigns.add_risk(session, workspace_id=ws, number=finished.number, user_id=team.bo,
+                       text="爆款 SKU 库存不足: the hero serum may sell out in the first hour (备货 +30%)")
+    campaigns.add_risk(session, workspace_id=ws, number=finished.number, user_id=team.ana,
+                       text="零点流量峰值: checkout timed out last year; load test and a waiting-room page ready")
+    campaigns.add_document(session, workspace_id=ws, number=finished.number, user_id=team.lilei,
+                           url="https://docs.example.com/promo/plan", title=f"{festival_name} 策划方案")
+
+    live_name = "双十二 预热" if 0 < (date(today.year, 12, 12) - today).days <= 40 else "会员日 Member Week"
+    live_start, live_end = today - timedelta(days=4), today + timedelta(days=18)
+    live_channels = ["天猫", "JD", "email", "social"]
+    live_spend = sum(total("gmv", live_start, yesterday, ch) for ch in live_channels) / 5.0
+    live_days = (live_end - live_start).days + 1
+    live = campaigns.create_campaign(session, workspace_id=ws, user_id=team.ana, data=campaigns.CampaignCreate(
+        name=live_name, start_on=live_start, end_on=live_end, channels=live_channels,
+        budget=_d(live_spend / 4 * live_days * 1.1, -4), currency="¥", goal=g_orders.number,
+        audience="会员 (members) and lapsed buyers", theme="会员专享券 + KOC 种草", slack_channel_id=team.campaigns_channel,
+    ))
+    for ch, share in (("天猫", 0.5), ("JD", 0.25), ("social", 0.2), ("email", 0.05)):
+        campaigns.add_spend(session, workspace_id=ws, number=live.number, amount=_d(live_spend * share, -2), channel=ch,
+                            day=today - timedelta(days=2), user_id=team.bo)
+    campaigns.add_risk(session, workspace_id=ws, number=live.number, user_id=team.lilei,
+                       text="KOL 档期 not confirmed for the launch livestream")
+
+    # ---- tasks in every state ---------------------------------------------------------------------------
+    def task(title: str, owner: str, *, due: int | None, status: str = "todo", reason: str | None = None,
+             campaign: int | None = None, goal: int | None = None, start_in: int | None = None) -> None:
+        row = tasks.create_task(session, workspace_id=ws, user_id=team.ana, data=tasks.TaskCreate(
+            title=title, owner_id=owner, due_on=today + timedelta(days=due) if due is not None else None,
+            start_on=today + timedelta(days=start_in) if start_in is not None else None, campaign=campaign, goal=goal,
+            slack_channel_id=team.marketing_channel,
+        ))
+        if status != "todo":
+            tasks.set_status(session, workspace_id=ws, number=row.number, status=status, reason=reason)
+
+    task(f"{festival_name} 主会场 banner", team.lilei, due=-(today - festival_day).days - 9, status="done",
+         campaign=finished.number)
+    task("直播带货 脚本 v2", team.lilei, due=-(today - festival_day).days - 2, status="done", campaign=finished.number)
+    task(f"{live_name} 海报 设计", team.lilei, due=3, status="in_progress", campaign=live.number, start_in=-2)
+    task("JD 店铺 首页 改版", team.bo, due=5, status="blocked", reason="waiting for JD 审核 approval of the new banner",
+         campaign=live.number)
+    task("Email 召回 老客 EDM", team.sara, due=1, campaign=live.number, goal=g_conv.number)
+    task("KOL 合作 名单 确认", team.ana, due=6, campaign=live.number)
+    task("月度 经营 复盘 报告", team.bo, due=-3)
+    task("Paid search 关键词 清洗", team.sara, due=-1, status="in_progress", goal=g_gmv.number)
+    task("竞品 SWOT 分析 (market research)", team.sara, due=None)
+
+    # ---- feedback from customers and the team -----------------------------------------------------------
+    for text, source, tags, campaign in (
+        ("预售定金规则太复杂，不知道尾款什么时候付", "customer", ["pricing", "ux"], finished.number),
+        ("Delivery took 6 days after the festival — too slow", "customer", ["logistics"], finished.number),
+        ("直播 conversion was 3x the banner traffic; book the same host again", "team", ["live", "content"], finished.number),
+        ("Love the member-only coupon, but it expired too fast", "customer", ["membership", "pricing"], live.number),
+        ("Subject line B lowered the email open rate; keep A", "team", ["email"], None),
+    ):
+        feedback.create_feedback(session, workspace_id=ws, user_id=team.sara, data=feedback.FeedbackCreate(
+            text=text, source=source, tags=tags, campaign=campaign,
+        ))
+
+    # ---- the festival's retrospective: notes, action items as tasks, closed ------------------------------
+    retro_day = min(promo_end + timedelta(days=3), today)
+    retro = retros.start_retro(session, workspace_id=ws, channel=team.marketing_channel, kind="campaign",
+                               today=retro_day, user_id=team.ana, campaign_number=finished.number)
+    action_due = (today + timedelta(days=10)).isoformat()
+    replies = [
+        (team.ana, "went well: 直播带货 drove 31% of GMV on the day\nwent well: 预售 deposits up 40% vs last year"),
+        (team.bo, "didn't: checkout timed out for 20 minutes after midnight\ndidn't: the hero SKU sold out by 10:00"),
+        (team.lilei, f"try: 分时段 发券 to flatten the midnight peak\naction: <@{team.bo}> load test checkout before the next promotion due:{action_due}"),
+        (team.sara, f"action: <@{team.sara}> 新客 画像 report from the festival buyers due:{action_due}"),
+    ]
+    for index, (user, text) in enumerate(replies):
+        retros.record_reply(session, retro=retro, user_id=user, message_ts=f"1600000000.{index:06d}", text=text)
+    retros.close_retro(session, workspace_id=ws, number=retro.number, user_id=team.ana,
+                       parse_due=lambda value: date.fromisoformat(value) if len(value) == 10 else None)
+    campaigns.close_campaign(session, workspace_id=ws, number=finished.number)
+
+    # ---- the daily digest (and the weekly KPI report, once the report job exists) -------------------------
+    schedules.create_schedule(session, workspace_id=ws, user_id=team.ana, data=schedules.ScheduleCreate(
+        kind="digest", slack_channel_id=team.marketing_channel, hour=9, minute=30, timezone=zone, days=list(range(7)),
+    ))
+    if importlib.util.find_spec("jobs.report") is not None:
+        schedules.create_schedule(session, workspace_id=ws, user_id=team.ana, data=schedules.ScheduleCreate(
+            kind="report", slack_channel_id=team.marketing_channel, hour=10, minute=0, timezone=zone, days=[0],
+        ))
