@@ -301,12 +301,7 @@ def _check_refs(session: Session, workspace_id: str, locale: str, refs: dict[Blo
 
 def _locked_task(session: Session, workspace_id: str, number: int) -> Task:
     """The task, row-locked for this transaction (PostgreSQL), so two clicks at once cannot both change it."""
-    task = session.scalars(
-        select(Task).where(Task.workspace_id == workspace_id, Task.number == number).with_for_update()
-    ).first()
-    if task is None:
-        raise NotFound(f"There is no task `T-{number}` in this workspace.")
-    return task
+    return task_service.get_task(session, workspace_id=workspace_id, number=number, for_update=True)
 
 
 def load_choices(session: Session, workspace_id: str) -> modals.Choices:

@@ -81,8 +81,9 @@ class Builder:
         chunk: list[str] = []
         size = 0
         budget = MAX_BLOCKS - len(self.blocks) - 2
-        for index, line in enumerate(lines):
-            if size + len(line) + 1 > SECTION_TEXT:
+        for index, raw in enumerate(lines):
+            line = truncate(raw, SECTION_TEXT - 1)  # one huge line must not leave an empty section behind
+            if chunk and size + len(line) + 1 > SECTION_TEXT:
                 if budget <= 1:
                     self.section("\n".join(chunk))
                     self.context(more.format(n=len(lines) - index))

@@ -51,10 +51,14 @@ def next_number(session: Session, *, workspace_id: str, kind: str) -> int:
     return int(value)
 
 
-def get_by_number(session: Session, model: type[M], *, workspace_id: str, number: int, kind: str) -> M:
-    row = session.scalars(
-        select(model).where(model.workspace_id == workspace_id, model.number == number)  # type: ignore[attr-defined]
-    ).first()
+def get_by_number(
+    session: Session, model: type[M], *, workspace_id: str, number: int, kind: str, for_update: bool = False
+) -> M:
+    query = select(model).where(model.workspace_id == workspace_id, model.number == number)  # type: ignore[attr-defined]
+    if for_update:
+        # Two clicks at once on PostgreSQL: the second waits, then sees the first one's change.
+        query = query.with_for_update()
+    row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"There is no {NOUN[kind]} `{ref(kind, number)}` in this workspace.")
     return row

@@ -58,8 +58,8 @@ def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_i
     return task
 
 
-def get_task(session: Session, *, workspace_id: str, number: int) -> Task:
-    return get_by_number(session, Task, workspace_id=workspace_id, number=number, kind="task")
+def get_task(session: Session, *, workspace_id: str, number: int, for_update: bool = False) -> Task:
+    return get_by_number(session, Task, workspace_id=workspace_id, number=number, kind="task", for_update=for_update)
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Change:
 def set_status(
     session: Session, *, workspace_id: str, number: int, status: str, reason: str | None = None
 ) -> Change:
-    task = get_task(session, workspace_id=workspace_id, number=number)
+    task = get_task(session, workspace_id=workspace_id, number=number, for_update=True)
     before = task.status
     if status == "blocked" and not reason:
         raise UserError("Say why the task is blocked.")
@@ -86,7 +86,7 @@ def set_status(
 
 
 def assign(session: Session, *, workspace_id: str, number: int, owner_id: str) -> Change:
-    task = get_task(session, workspace_id=workspace_id, number=number)
+    task = get_task(session, workspace_id=workspace_id, number=number, for_update=True)
     before = task.owner_id or ""
     if task.owner_id == owner_id:
         return Change(task, False, before)
@@ -96,7 +96,7 @@ def assign(session: Session, *, workspace_id: str, number: int, owner_id: str) -
 
 
 def set_due(session: Session, *, workspace_id: str, number: int, due_on: date) -> Change:
-    task = get_task(session, workspace_id=workspace_id, number=number)
+    task = get_task(session, workspace_id=workspace_id, number=number, for_update=True)
     before = task.due_on.isoformat() if task.due_on else ""
     if task.start_on and due_on < task.start_on:
         raise UserError(f"The due date {due_on} is before the task's start {task.start_on}.")
