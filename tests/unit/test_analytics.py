@@ -1,0 +1,323 @@
+"""Analytics: buckets, ratios from summed parts, pace, projection, daily changes, and weekly_report on both databases."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot import analytics as an
+from bot.services import goals, kpis
+from storage.db import Database
+
+D = Decimal
+VISITS = an.MetricInfo(id=1, name="visits")
+ORDERS = an.MetricInfo(id=2, name="orders")
+CONVERSION = an.MetricInfo(id=3, name="转化率", unit="%", numerator_id=2, denominator_id=1)
+CSAT = an.MetricInfo(id=4, name="csat", agg="avg")
+FOLLOWERS = an.MetricInfo(id=5, name="followers", agg="last")
+METRICS = {m.id: m for m in (VISITS, ORDERS, CONVERSION, CSAT, FOLLOWERS)}
+
+
+def test_weekly_resampling_sums_by_monday_week_and_months_by_calendar() -> None:
+    # 2026-11-01 is a Sunday: it belongs to the week of Monday 2026-10-26.
+    rows = [(1, "天猫", date(2026, 11, d), D(v)) for d, v in ((1, "10"), (2, "20"), (8, "30"), (9, "40"))]
+    rows.append((1, "京东", date(2026, 11, 2), D("5.5")))
+    frame = an.kpi_frame(rows)
+    weekly = an.resample(frame, "W")
+    assert [(str(b.date()), int(t)) for b, t in zip(weekly["bucket"], weekly["total"], strict=True)] == [
+        ("2026-10-26", 10_000_000),
+        ("2026-11-02", 55_500_000),
+        ("2026-11-09", 40_000_000),
+    ]
+    buckets = an.bucket_values(
+        weekly, VISITS, METRICS, start=date(2026, 11, 1), end=date(2026, 11, 15), freq="W"
+    )
+    assert [(b.start, b.end, b.value) for b in buckets] == [
+        (date(2026, 11, 1), date(2026, 11, 1), D(10)),
+        (date(2026, 11, 2), date(2026, 11, 8), D("55.5")),
+        (date(2026, 11, 9), date(2026, 11, 15), D(40)),
+    ]
+    monthly = an.bucket_values(
+        an.resample(frame, "M"), VISITS, METRICS, start=date(2026, 10, 15), end=date(2026, 11, 30), freq="M"
+    )
+    assert [(b.start, b.value) for b in monthly] == [
+        (date(2026, 10, 15), None),
+        (date(2026, 11, 1), D("105.5")),
+    ]
+    by_channel = an.resample(frame, "W", by_channel=True)
+    assert set(by_channel["channel"]) == {"天猫", "京东"}
+
+
+def test_empty_week_is_a_gap_not_a_zero_and_empty_frames_work() -> None:
+    frame = an.kpi_frame([(1, "", date(2026, 11, 2), D(1)), (1, "", date(2026, 11, 16), D(2))])
+    buckets = an.bucket_values(
+        an.resample(frame, "W"), VISITS, METRICS, start=date(2026, 11, 2), end=date(2026, 11, 22), freq="W"
+    )
+    assert [b.value for b in buckets] == [D(1), None, D(2)]
+    empty = an.kpi_frame([])
+    assert an.resample(empty, "W").empty
+    assert (
+        an.period_value(empty, CONVERSION, METRICS, start=date(2026, 11, 1), end=date(2026, 11, 2)).value
+        is None
+    )
+
+
+def test_ratio_is_computed_from_summed_parts_never_the_mean_of_daily_ratios() -> None:
+    frame = an.kpi_frame(
+        [
+            (1, "", date(2026, 11, 2), D(1000)),
+            (2, "", date(2026, 11, 2), D(30)),
+            (1, "", date(2026, 11, 3), D(500)),
+            (2, "", date(2026, 11, 3), D(20)),
+        ]
+    )
+    whole = an.period_value(frame, CONVERSION, METRICS, start=date(2026, 11, 2), end=date(2026, 11, 3))
+    assert whole.value == D(50) / D(1500)
+    assert round(whole.value * 100, 2) == D("3.33")  # not 3.5 %
+    assert (whole.numerator, whole.denominator) == (D(50), D(1500))
+    week = an.bucket_values(
+        an.resample(frame, "W"), CONVERSION, METRICS, start=date(2026, 11, 2), end=date(2026, 11, 8), freq="W"
+    )
+    assert len(week) == 1 and week[0].value == D(50) / D(1500)
+    days = an.bucket_values(
+        an.resample(frame, "D"), CONVERSION, METRICS, start=date(2026, 11, 2), end=date(2026, 11, 3), freq="D"
+    )
+    assert [d.value for d in days] == [D("0.03"), D("0.04")]
+    trend = an.ratio_trend_from_frame(
+        frame, CONVERSION, METRICS, start=date(2026, 11, 2), end=date(2026, 11, 3)
+    )
+    assert trend.overall.value == whole.value and trend.numerator is ORDERS and trend.denominator is VISITS
+
+
+def test_avg_and_last_aggregations_match_the_service_rules() -> None:
+    frame = an.kpi_frame(
+        [
+            (4, "", date(2026, 11, 1), D(4)),
+            (4, "", date(2026, 11, 2), D(5)),
+            (5, "weibo", date(2026, 11, 1), D(100)),
+            (5, "weibo", date(2026, 11, 3), D(130)),
+            (5, "weibo", date(2026, 11, 2), D(120)),
+            (5, "douyin", date(2026, 11, 1), D(50)),
+        ]
+    )
+    span = {"start": date(2026, 11, 1), "end": date(2026, 11, 3)}
+    assert an.period_value(frame, CSAT, METRICS, **span).value == D("4.5")
+    assert an.period_value(frame, FOLLOWERS, METRICS, **span).value == D(180)
+
+
+def test_pace_line_runs_from_baseline_at_start_to_target_at_deadline() -> None:
+    start, deadline = date(2026, 11, 1), date(2026, 11, 30)
+    first, last = an.pace_line(start=start, deadline=deadline, baseline=D(100), target=D(400))
+    assert (first.day, first.value) == (start, D(100))
+    assert (last.day, last.value) == (deadline, D(400))
+    kw = {"start": start, "deadline": deadline, "baseline": D(100), "target": D(400)}
+    assert an.pace_at(date(2026, 10, 1), **kw) == D(100)
+    assert an.pace_at(date(2026, 12, 31), **kw) == D(400)
+    assert an.pace_at(date(2026, 11, 30), **kw) == D(400)
+    assert an.pace_at(date(2026, 11, 11), **kw) == D(100) + D(300) * D(10) / D(29)
+
+
+def test_projection_and_needed_run_rate() -> None:
+    kw = {
+        "kind": "cumulative",
+        "start": date(2026, 11, 1),
+        "deadline": date(2026, 11, 30),
+        "today": date(2026, 11, 10),
+    }
+    # 800 in the first 10 of 30 days: 2,400 at this pace; 2,200 still needed over 20 days = 110 a day.
+    assert an.projection(D(800), baseline=None, **kw) == D(2400)
+    assert an.needed_run_rate(D(800), target=D(3000), **kw) == D(110)
+    assert an.needed_run_rate(D(3500), target=D(3000), **kw) == D(0)
+    assert an.projection(None, baseline=None, **kw) is None
+    after = {**kw, "today": date(2026, 12, 5)}
+    assert an.projection(D(2000), baseline=None, **after) == D(2000)
+    assert an.needed_run_rate(D(2000), target=D(3000), **after) is None
+    ratio_kw = {**kw, "kind": "ratio"}
+    assert an.projection(D("0.03"), baseline=None, **ratio_kw) == D("0.03")
+    assert an.needed_run_rate(D("0.03"), target=D("0.05"), **ratio_kw) is None
+
+
+def test_yesterday_against_the_trailing_seven_day_average() -> None:
+    day = date(2026, 11, 22)
+    rows: list[tuple[int, str, date, Decimal]] = []
+    for back in range(1, 8):  # the 7 days before: 100 visits, 3 orders each (one day unlogged)
+        if back == 4:
+            continue
+        rows += [(1, "", day - timedelta(days=back), D(100)), (2, "", day - timedelta(days=back), D(3))]
+    rows += [(1, "", day, D(150)), (2, "", day, D(3)), (1, "", day - timedelta(days=30), D(10_000))]
+    changes = an.daily_changes_from_frame(an.kpi_frame(rows), [VISITS, CONVERSION], METRICS, day=day)
+    visits, conversion = changes
+    assert visits.value == D(150) and visits.trailing == D(100) and visits.trailing_days == 6
+    assert visits.change == D("0.5") and visits.improved is True
+    assert conversion.value == D(3) / D(150)
+    assert conversion.trailing == D(18) / D(600)  # pooled from the window's summed parts
+    assert conversion.change is not None and conversion.change < 0 and conversion.improved is False
+    nothing = an.daily_changes_from_frame(an.kpi_frame([]), [VISITS], METRICS, day=day)[0]
+    assert (nothing.value, nothing.trailing, nothing.trailing_days, nothing.change) == (None, None, 0, None)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Against the real databases
+
+
+def _log(s: object, ws: str, metric: str, value: str, day: date, channel: str = "") -> None:
+    kpis.log_value(
+        s,  # type: ignore[arg-type]
+        workspace_id=ws,
+        metric_name=metric,
+        value=D(value),
+        percent=False,
+        channel=channel,
+        day=day,
+        user_id="U1",
+    )
+
+
+def test_weekly_report_matches_progress_and_period_values(db: Database, workspace: str) -> None:
+    start, due, today = date(2026, 11, 2), date(2026, 11, 29), date(2026, 11, 18)
+    with db.session() as s:
+        kpis.define_metric(
+            s,
+            workspace_id=workspace,
+            spec=kpis.MetricSpec("转化率", numerator="orders", denominator="visits"),
+            user_id="U1",
+        )
+        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("csat", agg="avg"), user_id="U1")
+        kpis.define_metric(
+            s, workspace_id=workspace, spec=kpis.MetricSpec("followers", agg="last"), user_id="U1"
+        )
+        for i in range(20):
+            day = start + timedelta(days=i)
+            _log(s, workspace, "visits", str(1000 + 10 * i), day, "天猫")
+            _log(s, workspace, "visits", str(500 + i), day, "京东")
+            _log(s, workspace, "orders", str(30 + i % 3), day, "天猫")
+            _log(s, workspace, "orders", str(20 + i % 2), day, "京东")
+            _log(s, workspace, "csat", str(4 + (i % 2)) + ".5", day)
+            if i % 3 == 0:
+                _log(s, workspace, "followers", str(100 + i), day, "weibo")
+        _log(s, workspace, "visits", "999999", start - timedelta(days=1), "天猫")  # before every goal
+        _log(s, workspace, "followers", "40", start + timedelta(days=1), "douyin")
+        made = [
+            goals.GoalCreate("双十一 visits", "visits", D(40000), False, due, start),
+            goals.GoalCreate("天猫 visits", "visits", D(30000), False, due, start, channel="天猫"),
+            goals.GoalCreate("转化率 up", "转化率", D("0.05"), True, due, start, baseline=D("0.03")),
+            goals.GoalCreate("csat", "csat", D(5), False, due, start + timedelta(days=3)),
+            goals.GoalCreate("followers", "followers", D(500), False, due, start, baseline=D(100)),
+            goals.GoalCreate("not yet", "orders", D(100), False, date(2026, 12, 31), date(2026, 12, 1)),
+        ]
+        for data in made:
+            goals.create_goal(s, workspace_id=workspace, data=data, user_id="U1")
+
+    with db.session(write=False) as s:
+        listed = goals.list_goals(s, workspace_id=workspace)
+        report = an.weekly_report(s, workspace_id=workspace, today=today, goals=listed)
+        assert [r.title for r in report] == [g.title for g in listed]
+        for goal, series in zip(listed, report, strict=True):
+            expected = goals.progress(s, goal=goal, today=today)
+            assert series.current == expected.current, goal.title
+            assert series.projected == expected.projected, goal.title
+            assert series.needed_per_day == expected.needed_per_day, goal.title
+            if goal.start_on > today:
+                assert series.actual == () and series.weekly == ()
+                continue
+            # every day of the actual series is the period value from the start to that day
+            for point in series.actual[:: max(1, len(series.actual) // 4)] + series.actual[-1:]:
+                pv = kpis.period_value(
+                    s, metric=goal.metric, start=goal.start_on, end=point.day, channel=goal.channel
+                )
+                assert point.value == pv.value, (goal.title, point.day)
+            for bucket in series.weekly:
+                pv = kpis.period_value(
+                    s, metric=goal.metric, start=bucket.start, end=bucket.end, channel=goal.channel
+                )
+                assert bucket.value == pv.value, (goal.title, bucket.start)
+                if series.kind == "ratio":
+                    assert (bucket.numerator, bucket.denominator) == (pv.numerator, pv.denominator)
+            assert series.actual[0].day == goal.start_on and series.actual[-1].day == today
+
+        by_title = {r.title: r for r in report}
+        visits = by_title["双十一 visits"]
+        assert visits.kind == "cumulative" and visits.baseline == D(0)
+        assert visits.pace is not None and visits.pace[1] == an.DayValue(due, D(40000))
+        assert [b.start.weekday() for b in visits.weekly[1:]] == [0, 0]
+        ratio = by_title["转化率 up"]
+        assert ratio.kind == "ratio" and ratio.weekly[0].denominator is not None
+        assert by_title["csat"].pace is None  # no baseline for an average: the target line alone
+        assert by_title["天猫 visits"].current == sum((D(1000 + 10 * i) for i in range(17)), D(0))
+
+
+def test_breakdown_ratio_trend_and_daily_changes_from_the_database(db: Database, workspace: str) -> None:
+    start = date(2026, 11, 2)
+    with db.session() as s:
+        kpis.define_metric(
+            s,
+            workspace_id=workspace,
+            spec=kpis.MetricSpec("CTR", numerator="clicks", denominator="impressions"),
+            user_id="U1",
+        )
+        for i in range(14):
+            day = start + timedelta(days=i)
+            for channel, scale in (("天猫", 3), ("京东", 2), ("", 1)):
+                _log(s, workspace, "impressions", str(1000 * scale), day, channel)
+                _log(s, workspace, "clicks", str(10 * scale + i), day, channel)
+    end = start + timedelta(days=13)
+    with db.session(write=False) as s:
+        impressions = kpis.get_metric(s, workspace_id=workspace, name_or_number="impressions")
+        ctr = kpis.get_metric(s, workspace_id=workspace, name_or_number="ctr")
+        breakdown = an.channel_breakdown(s, workspace_id=workspace, metric=impressions, start=start, end=end)
+        assert breakdown.stackable and breakdown.channels == ("天猫", "京东", "")
+        assert breakdown.periods == (date(2026, 11, 2), date(2026, 11, 9))
+        assert breakdown.values["天猫"] == (D(21000), D(21000))
+        assert breakdown.total == D(84000)
+        ctr_split = an.channel_breakdown(s, workspace_id=workspace, metric=ctr, start=start, end=end)
+        assert not ctr_split.stackable
+        for channel, value in ctr_split.totals.items():
+            assert value == kpis.period_value(s, metric=ctr, start=start, end=end).by_channel[channel]
+        trend = an.ratio_trend(s, workspace_id=workspace, metric=ctr, start=start, end=end)
+        whole = kpis.period_value(s, metric=ctr, start=start, end=end)
+        assert trend.overall.value == whole.value
+        assert (trend.numerator.name, trend.denominator.name) == ("clicks", "impressions")
+        assert [b.value for b in trend.buckets] == [
+            kpis.period_value(s, metric=ctr, start=b.start, end=b.end).value for b in trend.buckets
+        ]
+        only = an.ratio_trend(s, workspace_id=workspace, metric=ctr, start=start, end=end, channel="天猫")
+        assert (
+            only.overall.value == kpis.period_value(s, metric=ctr, start=start, end=end, channel="天猫").value
+        )
+        with pytest.raises(ValueError):
+            an.ratio_trend(s, workspace_id=workspace, metric=impressions, start=start, end=end)
+        changes = an.daily_changes(s, workspace_id=workspace, metrics=[impressions, ctr], day=end)
+        assert changes[0].value == D(6000) and changes[0].trailing == D(6000) and changes[0].change == 0
+        assert changes[1].value == kpis.period_value(s, metric=ctr, start=end, end=end).value
+        assert (
+            changes[1].trailing
+            == kpis.period_value(
+                s, metric=ctr, start=end - timedelta(days=7), end=end - timedelta(days=1)
+            ).value
+        )
+
+
+def test_weekly_report_with_no_goals_or_no_data(db: Database, workspace: str) -> None:
+    with db.session() as s:
+        goals.create_goal(
+            s,
+            workspace_id=workspace,
+            data=goals.GoalCreate(
+                "GMV", "GMV", D(1_000_000), False, date(2026, 12, 31), date(2026, 11, 1), currency="¥"
+            ),
+            user_id="U1",
+        )
+    with db.session(write=False) as s:
+        assert an.weekly_report(s, workspace_id=workspace, today=date(2026, 11, 23), goals=[]) == []
+        (series,) = an.weekly_report(
+            s,
+            workspace_id=workspace,
+            today=date(2026, 11, 23),
+            goals=goals.list_goals(s, workspace_id=workspace),
+        )
+    assert series.current is None and series.projected is None
+    assert all(p.value is None for p in series.actual) and len(series.actual) == 23
+    assert all(b.value is None for b in series.weekly)
+    assert series.metric.unit == "¥"

@@ -1,0 +1,363 @@
+"""Charts: valid PNGs, every CJK label drawn as text, no-data and bad-data errors, bounded memory, text tables."""
+
+from __future__ import annotations
+
+import gc
+import io
+import logging
+import threading
+import warnings
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot import analytics as an
+from bot.render import charts as c
+
+D = Decimal
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "charts"
+CJK_LABELS = ("天猫", "京东", "转化率", "双十一", "预售", "拼多多", "抖音", "小红书")
+TODAY = date(2026, 11, 23)
+WEEKS = [date(2026, 10, 5) + timedelta(weeks=i) for i in range(8)]
+
+
+def goal_chart(**overrides: object) -> c.GoalChart:
+    start, due = date(2026, 10, 20), date(2026, 11, 30)
+    days = [start + timedelta(days=i) for i in range(35)]
+    actual, total = [], D(0)
+    for i, day in enumerate(days):
+        total += D(18000 + (i % 7) * 1500 + (60000 if day == date(2026, 11, 11) else 0))
+        actual.append(total)
+    fields: dict[str, object] = {
+        "title": "G-3 双十一 GMV 冲刺 (天猫 + 京东)",
+        "subtitle": "GMV · 预售 + 现货 · on track",
+        "unit": "¥",
+        "start": start,
+        "deadline": due,
+        "target": D(1_200_000),
+        "baseline": D(0),
+        "days": days,
+        "actual": actual,
+        "projected": actual[-1] / 35 * 42,
+        "generated_on": TODAY,
+    }
+    fields.update(overrides)
+    return c.GoalChart(**fields)  # type: ignore[arg-type]
+
+
+def stacked_chart(
+    channels: tuple[str, ...] = CJK_LABELS[:2] + CJK_LABELS[5:] + ("",), **overrides: object
+) -> c.BreakdownChart:
+    values = {ch: [D(50000 // (i + 1) + 900 * w) for w in range(len(WEEKS))] for i, ch in enumerate(channels)}
+    totals = {ch: sum(v, D(0)) for ch, v in values.items()}
+    fields: dict[str, object] = {
+        "title": "GMV by channel · 渠道",
+        "subtitle": "2026-10-05 – 2026-11-29, weekly",
+        "unit": "¥",
+        "periods": WEEKS,
+        "values": values,
+        "totals": totals,
+        "overall": sum(totals.values(), D(0)),
+        "generated_on": TODAY,
+        "labels": c.ChartLabels.zh(),
+    }
+    fields.update(overrides)
+    return c.BreakdownChart(**fields)  # type: ignore[arg-type]
+
+
+def totals_chart() -> c.BreakdownChart:
+    totals = dict(
+        zip(
+            CJK_LABELS[:2] + CJK_LABELS[5:] + ("",),
+            map(D, ("0.0342", "0.0288", "0.041", "0.0195", "0.0123", "0.05")),
+            strict=True,
+        )
+    )
+    return c.BreakdownChart(
+        title="转化率 by channel",
+        subtitle="2026-11-01 – 2026-11-22",
+        unit="%",
+        periods=[],
+        values={},
+        totals=totals,
+        stacked=False,
+        overall=D("0.0311"),
+        generated_on=TODAY,
+    )
+
+
+def ratio_chart(**overrides: object) -> c.RatioChart:
+    nums = [D(300 + 20 * i) for i in range(len(WEEKS))]
+    dens = [D(10000 + 500 * (i % 3)) for i in range(len(WEEKS))]
+    fields: dict[str, object] = {
+        "title": "转化率",
+        "unit": "%",
+        "formula": "转化率 = 订单 / 访客",
+        "periods": WEEKS,
+        "values": [n / d for n, d in zip(nums, dens, strict=True)],
+        "numerators": nums,
+        "denominators": dens,
+        "overall": sum(nums, D(0)) / sum(dens, D(0)),
+        "overall_numerator": sum(nums, D(0)),
+        "overall_denominator": sum(dens, D(0)),
+        "generated_on": TODAY,
+    }
+    fields.update(overrides)
+    return c.RatioChart(**fields)  # type: ignore[arg-type]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def save(name: str, data: bytes) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{name}.png").write_bytes(data)
+
+
+SAMPLES = {
+    "goal": goal_chart,
+    "goal_ratio": lambda: goal_chart(
+        title="G-7 天猫 转化率 提升到 4%",
+        subtitle="转化率 = 订单 / 访客 · 天猫",
+        unit="%",
+        baseline=D("0.03"),
+        target=D("0.04"),
+        actual=[D("0.028") + D(i) / D(10000) * (1 if i % 3 else -1) for i in range(35)],
+        projected=None,
+    ),
+    "goal_no_baseline": lambda: goal_chart(
+        title="G-9 客户满意度 (CSAT) 4.8",
+        subtitle="csat · average of logged scores",
+        unit=None,
+        baseline=None,
+        target=D("4.8"),
+        actual=[None] * 5 + [D("4.5") + D(i % 4) / 20 for i in range(30)],
+        projected=None,
+    ),
+    "breakdown": stacked_chart,
+    "breakdown_many_channels": lambda: stacked_chart(
+        channels=(*CJK_LABELS, "微信小程序 private community", "Email newsletter", "SEO", "KOL 直播", "")
+    ),
+    "breakdown_totals": totals_chart,
+    "ratio": ratio_chart,
+    "ratio_daily": lambda: ratio_chart(
+        periods=[date(2026, 9, 25) + timedelta(days=i) for i in range(60)],
+        values=[None if i in (10, 11) else D("0.02") + D(i % 9) / D(1000) for i in range(60)],
+        numerators=(),
+        denominators=(),
+        overall=D("0.0245"),
+        freq="D",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_chart_renders_a_valid_png(name: str) -> None:
+    data = c.render(SAMPLES[name]())
+    assert png_size(data) == (1200, 675)
+    assert 10_000 < len(data) < 400_000
+    save(name, data)
+
+
+def test_cjk_labels_render_as_text_with_no_missing_glyph(caplog: pytest.LogCaptureFixture) -> None:
+    charts = [
+        goal_chart(title=" ".join(CJK_LABELS)),
+        stacked_chart(channels=CJK_LABELS),
+        totals_chart(),
+        ratio_chart(),
+    ]
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        caplog.at_level(logging.WARNING, logger="matplotlib"),
+    ):
+        warnings.simplefilter("always")
+        for chart in charts:
+            c.render(chart)
+    messages = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "missing from" in m or "findfont" in m], messages
+    path = c.cjk_font_path()
+    from matplotlib.ft2font import FT2Font
+
+    cmap = FT2Font(str(path)).get_charmap()
+    assert all(ord(ch) in cmap for ch in "".join(CJK_LABELS) + "，。（）：¥")
+    # every GB2312 hanzi (the common simplified set) is covered
+    gb2312 = {
+        bytes([hi, lo]).decode("gb2312", errors="ignore")
+        for hi in range(0xB0, 0xF8)
+        for lo in range(0xA1, 0xFF)
+    }
+    gb2312.discard("")
+    assert len(gb2312) == 6763 and all(ord(ch) in cmap for ch in gb2312)
+
+
+def test_the_glyph_check_would_catch_boxes() -> None:
+    """Without the CJK fallback matplotlib warns about missing glyphs: the test above is not vacuous."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        matplotlib.rc_context({"font.family": ["DejaVu Sans"]}),
+    ):
+        warnings.simplefilter("always")
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        fig.text(0.5, 0.5, "天猫")
+        fig.savefig(io.BytesIO(), format="png")
+    assert any("missing from font" in str(w.message) for w in caught)
+
+
+def test_characters_no_font_has_are_left_out_not_drawn_as_boxes() -> None:
+    assert c.drawable("双十一 🔥 GMV") == "双十一  GMV"
+    assert c.drawable("$5 vs $6") == r"\$5 vs \$6"  # never mathtext
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c.render(goal_chart(title="🔥 双十一 $ sprint $"))
+    assert not [w for w in caught if "missing from" in str(w.message)]
+
+
+def test_no_data_raises_a_chart_error_for_the_text_fallback() -> None:
+    with pytest.raises(c.NoChartData):
+        c.render(goal_chart(actual=[None] * 35, projected=None))
+    with pytest.raises(c.NoChartData):
+        c.render(stacked_chart(values={"天猫": [None] * len(WEEKS)}, totals={"天猫": None}))
+    with pytest.raises(c.NoChartData):
+        c.render(c.BreakdownChart(title="x", unit=None, periods=[], values={}, totals={}, stacked=False))
+    with pytest.raises(c.NoChartData):
+        c.render(ratio_chart(values=[None] * len(WEEKS)))
+    with pytest.raises(c.ChartError):
+        c.render(ratio_chart(values=[D(1)]))  # 8 periods, 1 value
+    assert issubclass(c.NoChartData, c.ChartError)
+
+
+def test_drawing_failures_become_chart_errors() -> None:
+    with pytest.raises(c.ChartError, match="could not draw"):
+        c.render(goal_chart(target=D("NaN")))
+
+
+def test_charts_from_analytics_results() -> None:
+    metrics = {m.id: m for m in (an.MetricInfo(1, "visits"), an.MetricInfo(2, "orders"))}
+    conversion = an.MetricInfo(3, "转化率", unit="%", numerator_id=2, denominator_id=1)
+    metrics[3] = conversion
+    rows = []
+    for i in range(21):
+        day = date(2026, 11, 2) + timedelta(days=i)
+        rows += [
+            (1, "天猫", day, D(1000 + i)),
+            (2, "天猫", day, D(30)),
+            (1, "京东", day, D(500)),
+            (2, "京东", day, D(20)),
+        ]
+    frame = an.kpi_frame(rows)
+    start, end = date(2026, 11, 2), date(2026, 11, 22)
+    trend = an.ratio_trend_from_frame(frame, conversion, metrics, start=start, end=end)
+    chart = c.RatioChart.from_trend(trend, labels=c.ChartLabels.zh())
+    assert chart.formula == "转化率 = orders / visits" and chart.generated_on == end
+    assert png_size(c.render(chart)) == (1200, 675)
+    breakdown = an.breakdown_from_frame(frame, metrics[1], metrics, start=start, end=end)
+    bchart = c.BreakdownChart.from_breakdown(breakdown)
+    assert bchart.stacked and list(bchart.values) == ["天猫", "京东"]
+    png_size(c.render(bchart))
+    series = an.GoalSeries(
+        goal_id=1,
+        number=4,
+        title="双十一 visits",
+        metric=metrics[1],
+        channel="天猫",
+        kind="cumulative",
+        start=start,
+        deadline=date(2026, 11, 30),
+        as_of=end,
+        target=D(40000),
+        baseline=D(0),
+        actual=tuple(an.DayValue(start + timedelta(days=i), D(1000 * (i + 1))) for i in range(21)),
+        weekly=(),
+        current=D(21000),
+        projected=D(29000),
+        needed_per_day=D(2125),
+        pace=an.pace_line(start=start, deadline=date(2026, 11, 30), baseline=D(0), target=D(40000)),
+    )
+    gchart = c.GoalChart.from_series(series)
+    assert gchart.title == "G-4 双十一 visits" and gchart.subtitle == "visits · 天猫"
+    assert gchart.projected == D(29000) and gchart.baseline == D(0)
+    png_size(c.render(gchart))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_memory_stays_bounded_over_many_renders() -> None:
+    from matplotlib.figure import Figure
+
+    charts = [goal_chart(), stacked_chart(), ratio_chart(), totals_chart()]
+    # Warm-up: glyph caches and allocator arenas grow over the first ~20 renders, then RSS stays flat.
+    for chart in charts * 6:
+        c.render(chart)
+    gc.collect()
+    before = _rss_mb()
+    threads = []
+    for i in range(40):
+        chart = charts[i % len(charts)]
+        if i % 8 == 0:  # some from short-lived threads, as the delivery job's pool calls it
+            threads.append(threading.Thread(target=c.render, args=(chart,)))
+            threads[-1].start()
+        else:
+            c.render(chart)
+    for thread in threads:
+        thread.join()
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, Figure)], "figures outlive their render"
+    assert _rss_mb() - before < 15, f"RSS grew from {before:.1f} MB to {_rss_mb():.1f} MB over 40 renders"
+
+
+def test_text_tables_carry_the_same_numbers() -> None:
+    goal = c.text_table(goal_chart())
+    assert goal.splitlines()[0] == "G-3 双十一 GMV 冲刺 (天猫 + 京东)"
+    assert "2026-11-23  ¥847,500" in goal
+    assert "Target: ¥1,200,000 (Deadline 2026-11-30)" in goal and "Projected: ¥1,017,000" in goal
+
+    stacked = c.text_table(stacked_chart())
+    lines = stacked.splitlines()
+    assert lines[2].split()[:2] == ["渠道", "10-05"] and lines[2].split()[-1] == "合计"
+    assert "（无渠道）" in stacked and lines[-1].startswith("合计")
+    # columns line up in a monospace font: a hanzi takes two columns
+    widths = {c.display_width(line) for line in lines[2:-1]}
+    assert len(widths) == 1, lines
+
+    ratio = c.text_table(ratio_chart())
+    assert "2026-10-05        300       10,000      3%" in ratio
+    assert ratio.splitlines()[-1].split() == ["Period", "2,960", "83,500", "3.54%"]
+    assert "转化率 = 订单 / 访客" in ratio
+
+    totals = c.text_table(totals_chart())
+    assert "拼多多" in totals and "4.1%" in totals and totals.splitlines()[-1].split() == ["Total", "3.11%"]
+
+
+def test_format_table_aligns_wide_characters() -> None:
+    table = c.format_table(["渠道", "GMV"], [["天猫", "¥1,000"], ["JD", "¥20"]])
+    assert table.splitlines() == ["渠道     GMV", "----  ------", "天猫  ¥1,000", "JD       ¥20"]
+    assert c.display_width("天猫ab") == 6
+
+
+def test_importing_the_module_does_not_import_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, bot.render.charts; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
