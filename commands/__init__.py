@@ -107,6 +107,8 @@ def register(app: App) -> None:
         lazy: list[Callable[..., None]] = [warm_locale]
         if name == "/mkt":
             lazy.append(post_digest_now)
+        elif name == "/kpi":
+            lazy.append(kpi.post_chart)
         elif name == "/retro":
             lazy.append(retro.deliver_after_ack)
         if modal:

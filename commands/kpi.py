@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
+from slack_bolt import BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import UserError
 from bot.render import views
 from bot.render.reply import Reply
+from bot.render.text import esc
+from bot.runtime import Runtime
 from bot.services import goals as goal_service
 from bot.services import kpis as service
 from commands.base import CommandContext, split_verb
 from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number, parse_ref
+
+log = logging.getLogger(__name__)
 
 USAGE = """/kpi log <metric> <value> [<metric> <value> …] [channel:<name>] [date:<date>]
 /kpi define <metric> [unit:<u>] [agg:sum|avg|last] [better:up|down] [= <a> / <b>]
@@ -210,3 +221,53 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             )
     raise ParseError(f"`{verb}` is not a /kpi action.", USAGE)
 
+
+
+def post_chart(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+    """Lazy half of `/kpi show`: render the chart off the ack path and upload it (files_upload_v2)."""
+    from bot.render import charts
+    from jobs.report import build_chart
+
+    verb, rest = split_verb(body.get("text") or "")
+    if verb != "show":
+        return
+    runtime: Runtime = context["runtime"]
+    from commands import command_context
+
+    ctx = command_context(runtime, body, client)
+    try:
+        request = parse_show(rest, ctx)
+        with ctx.db.session(write=False) as session:
+            metric = service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=_metric_ref(request.metric))
+            spec = {
+                "type": "ratio" if metric.is_ratio and not request.by_channel else "breakdown",
+                "metric_id": metric.id,
+                "start": request.start.isoformat(),
+                "end": request.end.isoformat(),
+                "name": f"kpi-K-{metric.number}",
+            }
+    except (ParseError, UserError):
+        return  # the ack half already explained the problem
+    try:
+        chart = build_chart(runtime.jobs, ctx.workspace_id, spec)
+    except charts.NoChartData:
+        return  # the text summary already says nothing was logged
+    comment = f"<@{ctx.user_id}> · `/kpi show {esc(rest)}`"
+    try:
+        png = charts.render(chart)
+    except Exception:
+        log.exception("chart for /kpi show %r failed", rest)
+        respond(text=f"The chart could not be drawn; here are its numbers:\n```{charts.text_table(chart)}```", response_type="ephemeral")
+        return
+    try:
+        client.files_upload_v2(
+            channel=ctx.channel_id, content=png, filename=f"{spec['name']}.png", title=chart.title, initial_comment=comment
+        )
+    except SlackApiError as exc:
+        # Not a member of that channel (or a DM with someone else): send it to the person who asked.
+        log.info("chart upload to %s failed (%s); sending it by DM", ctx.channel_id, exc.response.get("error"))
+        try:
+            dm = client.conversations_open(users=ctx.user_id)["channel"]["id"]
+            client.files_upload_v2(channel=dm, content=png, filename=f"{spec['name']}.png", title=chart.title, initial_comment=comment)
+        except SlackApiError:
+            respond(text=f"The chart could not be uploaded; here are its numbers:\n```{charts.text_table(chart)}```", response_type="ephemeral")

@@ -165,18 +165,33 @@ def send_one(ctx: JobContext, item: Item) -> tuple[str, str | None, str | None, 
         return "failed", None, AMBIGUOUS + f"{type(exc).__name__}: {exc}", None
 
 
-def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, charts: list[dict[str, Any]]) -> None:
-    """Charts go into the post's thread; a chart that fails leaves the numbers in the post, never a blank."""
-    from jobs.report import render_chart
+def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: list[dict[str, Any]]) -> None:
+    """Charts go into the post's thread; a chart that cannot be drawn or uploaded becomes a text table, never a blank."""
+    from bot.render import charts
+    from jobs.report import build_chart
 
-    for spec in charts:
+    for spec in specs:
         try:
-            png, title = render_chart(ctx, item.workspace_id, spec)
+            chart = build_chart(ctx, item.workspace_id, spec)
+        except charts.NoChartData:
+            continue
+        except Exception:
+            log.exception("chart %s for post %s could not be built", spec, item.id)
+            continue
+        try:
+            png = charts.render(chart)
             ctx.client.files_upload_v2(
-                channel=channel, thread_ts=ts, content=png, filename=f"{spec.get('name', 'chart')}.png", title=title
+                channel=channel, thread_ts=ts, content=png, filename=f"{spec.get('name', 'chart')}.png", title=chart.title
             )
         except Exception:
-            log.exception("chart %s for post %s failed; the post keeps its text table", spec, item.id)
+            log.exception("chart %s for post %s failed; posting its numbers instead", spec, item.id)
+            try:
+                table = charts.text_table(chart)
+                ctx.client.chat_postMessage(
+                    channel=channel, thread_ts=ts, text=f"{chart.title}\n```{table}```", unfurl_links=False
+                )
+            except Exception:
+                log.exception("text fallback for chart %s failed", spec)
 
 
 def deliver_due(ctx: JobContext, *, now: datetime | None = None, limit: int = 500, only: list[int] | None = None) -> DeliveryStats:

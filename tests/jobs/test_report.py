@@ -1,0 +1,107 @@
+"""The weekly KPI report and /kpi show charts: numbers in the post, PNG charts uploaded, a text table when a chart fails."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+
+from bot.localslack import LocalSlack
+from bot.services import goals, kpis
+from jobs.context import JobContext
+from jobs.tick import tick
+from storage.db import Database
+from tests.conftest import Clock
+from tests.e2e.conftest import ANA, GENERAL, NOW, Bot, new_team_id, running_bot
+from tests.jobs.test_tick import add_schedule, at
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def seed(db: Database, workspace: str, today: date) -> None:
+    with db.session() as s:
+        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("转化率", numerator="orders", denominator="visits"), user_id=None)
+        for back in range(1, 30):
+            day = today - timedelta(days=back)
+            for channel, visits, orders in (("天猫", 1000, 30), ("JD", 500, 20)):
+                for name, value in (("visits", visits + back), ("orders", orders), ("gmv", orders * 120)):
+                    kpis.log_value(s, workspace_id=workspace, metric_name=name, value=Decimal(value), percent=False,
+                                   channel=channel, day=day, user_id="U0ANA")
+        goals.create_goal(
+            s, workspace_id=workspace,
+            data=goals.GoalCreate(title="Q4 GMV 双十二", metric="gmv", target=Decimal(500000), target_percent=False,
+                                  start_on=today - timedelta(days=30), due_on=today + timedelta(days=38)),
+            user_id="U0ANA",
+        )
+
+
+def test_weekly_report_posts_numbers_then_charts_in_its_thread(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    seed(ctx.db, workspace, date(2026, 11, 23))
+    add_schedule(ctx, workspace, kind="report", days=[0])
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    [post] = [m for m in slack.channel_messages("C0MKT") if m.is_bot and m.thread_ts is None and "KPI report" in m.all_text()]
+    text = post.all_text()
+    assert "G-1" in text and "转化率" in text and "visits" in text
+    uploads = [f for f in slack.files.values() if f.thread_ts == post.ts]
+    assert len(uploads) >= 3  # goal, channel breakdown, ratio
+    assert all(slack.file_bytes(f.id).startswith(PNG) for f in uploads)
+    # the next tick does not post it again
+    tick(ctx, at(job_clock, "2026-11-23T09:05:00+08:00"))
+    assert len([m for m in slack.channel_messages("C0MKT") if m.is_bot and "KPI report" in m.all_text()]) == 1
+
+
+def test_a_chart_that_fails_becomes_a_text_table(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    seed(ctx.db, workspace, date(2026, 11, 23))
+    add_schedule(ctx, workspace, kind="report", days=[0])
+    slack.add_response("files.getUploadURLExternal", status=200, body={"ok": False, "error": "internal_error"}, times=10)
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    [post] = [m for m in slack.channel_messages("C0MKT") if m.is_bot and m.thread_ts is None]
+    replies = [m.text for m in slack.channel_messages("C0MKT", thread_ts=post.ts) if m.is_bot and m.ts != post.ts]
+    assert replies and all("```" in r for r in replies)
+    assert any("天猫" in r for r in replies)
+    assert not slack.files
+
+
+@pytest.fixture
+def stack(sqlite_db: Database, clock: Clock) -> Iterator[Bot]:
+    clock.set(NOW)
+    with running_bot(sqlite_db, clock=clock, team_id=new_team_id()) as running:
+        yield running
+
+
+def wait_for_file(slack: LocalSlack, timeout: float = 20) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if slack.files:
+            return list(slack.files.values())
+        time.sleep(0.05)
+    raise AssertionError(slack.dump(limit=10))
+
+
+def test_kpi_show_uploads_a_chart_after_the_private_summary(stack: Bot) -> None:
+    bot = stack
+    bot.say(ANA, "/kpi define 转化率 = orders / visits")
+    bot.say(ANA, "/kpi log visits 1000 orders 30 channel:天猫 date:yesterday")
+    bot.say(ANA, "/kpi log visits 500 orders 20 channel:天猫")
+    said = bot.say(ANA, "/kpi show 转化率 period:7d")
+    assert said.ephemeral and "3.33%" in said
+    [upload] = wait_for_file(bot.slack)
+    assert upload.channel == GENERAL and bot.slack.file_bytes(upload.id).startswith(PNG)
+    assert "转化率" in (upload.title or "")
+
+
+def test_kpi_show_chart_failure_answers_privately_with_numbers(stack: Bot) -> None:
+    bot = stack
+    bot.say(ANA, "/kpi log visits 1000 channel:天猫")
+    with mock.patch("bot.render.charts.render", side_effect=RuntimeError("no display")):
+        bot.say(ANA, "/kpi show visits by:channel")
+        bot.slack.wait_for_message(GENERAL, where=lambda m: "could not be drawn" in m.text)
+    assert not bot.slack.files
