@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UserError
+from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
 from bot.render.text import esc
@@ -179,12 +180,13 @@ def _metric_ref(text: str) -> str | int:
 
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
+    loc = locale_in(ctx.extra)
     if verb in ("", "list", "ls"):
         if rest:
             raise ParseError(f"`/kpi list` takes nothing after it; got `{rest}`.", USAGE)
         with ctx.db.session(write=False) as session:
             metrics = service.list_metrics(session, workspace_id=ctx.workspace_id)
-            return views.kpi_list([(m, service.latest_day(session, metric=m)) for m in metrics], today=ctx.today)
+            return views.kpi_list([(m, service.latest_day(session, metric=m)) for m in metrics], today=ctx.today, locale=loc)
     if verb == "log":
         entries, channel, day = parse_log(rest, ctx)
         with ctx.db.session() as session:
@@ -195,12 +197,12 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 )
                 for name, number in entries
             ]
-            return views.kpi_logged(logged, today=ctx.today)
+            return views.kpi_logged(logged, today=ctx.today, locale=loc)
     if verb == "define":
         spec = parse_define(rest)
         with ctx.db.session() as session:
             result = service.define_metric(session, workspace_id=ctx.workspace_id, spec=spec, user_id=ctx.user_id)
-            return views.kpi_defined(result)
+            return views.kpi_defined(result, locale=loc)
     if verb == "show":
         request = parse_show(rest, ctx)
         with ctx.db.session(write=False) as session:
@@ -217,10 +219,9 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             ]
             return views.kpi_show(
                 metric, current, previous, start=request.start, end=request.end, by_channel=request.by_channel,
-                channel=request.channel, goals=goals, today=ctx.today,
+                channel=request.channel, goals=goals, today=ctx.today, locale=loc,
             )
     raise ParseError(f"`{verb}` is not a /kpi action.", USAGE)
-
 
 
 def post_chart(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:

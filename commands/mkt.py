@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Builder, Reply
 from bot.render.text import fmt_date
@@ -86,7 +87,7 @@ def schedule_line(row: service.Schedule, now: datetime) -> str:
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
     if verb in ("", "help"):
-        return views.bot_help()
+        return views.bot_help(locale=locale_in(ctx.extra))
     if verb == "digest":
         if rest.lower() not in ("now", "", "现在"):
             raise ParseError("`/mkt digest now` posts today's digest in this channel.", USAGE)
