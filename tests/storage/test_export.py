@@ -1,0 +1,73 @@
+"""Export and import: every row of one workspace, as JSON files, and back under another team id."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from bot.services import campaigns, feedback, goals, kpis, tasks
+from storage.db import Database
+from storage.export import export_workspace, import_workspace
+
+
+def seed(db: Database, ws: str) -> None:
+    with db.session() as s:
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("转化率", numerator="orders", denominator="visits"), user_id="U1")
+        for day, visits, orders in ((1, 1000, 30), (2, 500, 20)):
+            for name, value in (("visits", visits), ("orders", orders)):
+                kpis.log_value(s, workspace_id=ws, metric_name=name, value=Decimal(value), percent=False, channel="天猫",
+                               day=date(2026, 11, day), user_id="U1")
+        parent = goals.create_goal(s, workspace_id=ws, data=goals.GoalCreate(
+            title="Year GMV", metric="gmv", target=Decimal("12000000.5"), target_percent=False,
+            start_on=date(2026, 1, 1), due_on=date(2026, 12, 31)), user_id="U1")
+        goals.create_goal(s, workspace_id=ws, data=goals.GoalCreate(
+            title="Q4 GMV", metric="gmv", target=Decimal(3000000), target_percent=False,
+            start_on=date(2026, 10, 1), due_on=date(2026, 12, 31), parent=parent.number), user_id="U1")
+        c = campaigns.create_campaign(s, workspace_id=ws, data=campaigns.CampaignCreate(
+            "双十一 预售", date(2026, 11, 1), date(2026, 11, 11), channels=["天猫"], budget=Decimal(200000), currency="¥",
+            goal=parent.number), user_id="U1")
+        campaigns.add_spend(s, workspace_id=ws, number=c.number, amount=Decimal("5000.25"), channel="天猫", day=date(2026, 11, 2), user_id="U1")
+        tasks.create_task(s, workspace_id=ws, data=tasks.TaskCreate("Banner <!channel>", owner_id="U2", campaign=c.number), user_id="U1")
+        feedback.create_feedback(s, workspace_id=ws, data=feedback.FeedbackCreate("太贵了", source="customer", tags=["price"], campaign=c.number), user_id="U1")
+
+
+def test_export_then_import_under_another_team(db: Database, workspace: str, tmp_path: Path) -> None:
+    seed(db, workspace)
+    other = workspace + "X"
+    seed(db, other)  # must not leak into the export
+    out = tmp_path / "export"
+    counts = export_workspace(db, workspace_id=workspace, out=out)
+    assert counts["tasks"] == 1 and counts["kpi_values"] == 4 and counts["goals"] == 2 and counts["campaign_goals"] == 1
+    rows = json.loads((out / "tasks.json").read_text(encoding="utf-8"))
+    assert rows[0]["title"] == "Banner <!channel>" and rows[0]["workspace_id"] == workspace
+    assert json.loads((out / "campaign_spend.json").read_text())[0]["amount"] == "5000.250000"
+
+    copy = workspace + "C"
+    imported = import_workspace(db, source=out, workspace_id=copy)
+    assert imported["tasks"] == 1
+    with db.session(write=False) as s:
+        task = tasks.get_task(s, workspace_id=copy, number=1)
+        assert task.campaign is not None and task.campaign.name == "双十一 预售" and task.campaign.workspace_id == copy
+        q4 = goals.get_goal(s, workspace_id=copy, number=2)
+        assert q4.parent is not None and q4.parent.number == 1 and q4.parent.workspace_id == copy
+        metric = kpis.get_metric(s, workspace_id=copy, name_or_number="转化率")
+        value = kpis.period_value(s, metric=metric, start=date(2026, 11, 1), end=date(2026, 11, 2))
+        assert value.value == Decimal(50) / Decimal(1500)
+        summary = campaigns.summary(s, campaign=campaigns.get_campaign(s, workspace_id=copy, number=1))
+        assert summary.spend == Decimal("5000.25") and [g.number for g in summary.goals] == [1]
+    # references continue where the export left off
+    with db.session() as s:
+        assert tasks.create_task(s, workspace_id=copy, data=tasks.TaskCreate("next"), user_id="U1").number == 2
+
+
+def test_cli_export_writes_one_file_per_table(sqlite_db: Database, workspace: str, tmp_path: Path, monkeypatch) -> None:
+    from bot.cli import main
+
+    seed(sqlite_db, workspace)
+    monkeypatch.setenv("DATABASE_URL", sqlite_db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "--workspace", workspace, "--out", str(tmp_path / "dump")]) == 0
+    files = {p.name for p in (tmp_path / "dump").iterdir()}
+    assert {"tasks.json", "goals.json", "kpi_values.json", "campaigns.json", "feedback.json", "_manifest.json"} <= files
