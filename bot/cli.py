@@ -26,8 +26,12 @@ def _configure_logging(verbose: bool) -> None:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.has_slack_credentials:
-        if args.no_playground:
-            print(NO_CREDENTIALS, file=sys.stderr)
+        partial = settings.bot_token or settings.signing_secret or settings.app_token
+        if partial or args.no_playground:
+            missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.bot_token),
+                                               ("SLACK_SIGNING_SECRET", settings.signing_secret or settings.app_token))
+                       if not value]
+            print(f"Missing {' and '.join(missing)}.\n" + NO_CREDENTIALS, file=sys.stderr)
             return 2
         try:
             from bot.playground import main as playground_main
