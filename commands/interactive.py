@@ -530,8 +530,10 @@ class Interactive:
         if from_home:
             self.publish_home(client, team, user, locale=locale, notice=home_notice)
         elif shared and updated_blocks is not None:
-            respond(text=str(body["message"].get("text") or private.text), blocks=updated_blocks, replace_original=True)
-            if not change.changed:
+            if change.changed:
+                respond(text=str(body["message"].get("text") or private.text), blocks=updated_blocks, replace_original=True)
+            else:
+                # Nothing changed: the clicked copy may be stale, so leave the shared message as it is.
                 respond(text=private.text, blocks=private.blocks[:1], response_type="ephemeral", replace_original=False)
         else:
             respond(text=private.text, blocks=private.blocks, replace_original=True)

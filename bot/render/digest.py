@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+
+from bot.ids import BlockId, record_block
 from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
 from bot.render.text import bar, esc, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention, truncate
-from bot.render.views import PACE_EMOJI, STATUS_EMOJI
+from bot.render.views import PACE_EMOJI, STATUS_EMOJI, task_actions_block
 from bot.services.digest import (
     DigestCampaign,
     DigestData,
@@ -22,11 +25,17 @@ from bot.services.goals import AT_RISK, OFF_TRACK, ON_TRACK
 TITLE_CHARS = 150  # user-typed titles are cut before escaping, so an entity is never split
 MORE_RESERVE = 200  # room kept in a section for its closing "and N more" line
 TASKS_PER_OWNER = 5
+URGENT_TASKS = 6  # the most urgent overdue / due-today tasks, each with its own line and buttons
 
-# (items at most, section blocks at most): with the header, summary, dividers and footer the whole
-# message stays at 27 blocks or fewer (Slack allows 50), so every section keeps its place however
-# long the others are.
+# (items at most, section blocks at most): with the header, summary, dividers and footer the packed
+# sections take at most 27 blocks, so every section keeps its place however long the others are.
 LIMITS = {"tasks": (40, 8), "goals": (20, 5), "kpis": (30, 3), "campaigns": (12, 2), "retros": (10, 1)}
+# The urgent tasks add a title and two blocks each (the line, task_line:T-n, and its buttons,
+# task_actions:T-n). A click replaces the buttons with a note saying who did what, followed by the
+# buttons that still make sense (views.update_task_blocks), so each urgent task can grow by one block
+# later: the message must leave that room under Slack's 50 (checked in tests/unit/test_digest_render.py).
+PACKED_BLOCKS = 27
+URGENT_BLOCKS = 1 + 2 * URGENT_TASKS
 
 VERDICT_EMOJI = {"good": ":large_green_circle:", "bad": ":red_circle:", "flat": ":white_circle:", "new": ":new:"}
 STAGE_EMOJI = {"starting": ":calendar:", "live": ":rocket:", "ending": ":hourglass_flowing_sand:", "ended": ":checkered_flag:"}
@@ -100,7 +109,8 @@ def summary_line(data: DigestData) -> str:
 
 # ---- tasks ---------------------------------------------------------------------------------------
 
-def task_line(task: DigestTask, today: date) -> str:
+def task_line(task: DigestTask, today: date, *, owner: bool = False) -> str:
+    """One task; `owner` adds who owns it (the urgent items stand outside the by-owner groups)."""
     if task.due_on is not None and task.due_on < today:
         days = (today - task.due_on).days
         due = f" · *{_plural(days, 'day')} overdue*"
@@ -117,8 +127,50 @@ def task_line(task: DigestTask, today: date) -> str:
     blocked = ""
     if task.status == "blocked":
         blocked = f" · blocked: _{_title(task.block_reason)}_" if task.block_reason else " · blocked"
+    who = ""
+    if owner:
+        who = f" · {mention(task.owner_id)}" if task.owner_id else " · _unassigned_"
     emoji = STATUS_EMOJI.get(task.status, ":white_circle:")
-    return f"{emoji} *T-{task.number}* {_title(task.title)}{due}{link}{blocked}"
+    return f"{emoji} *T-{task.number}* {_title(task.title)}{who}{due}{link}{blocked}"
+
+
+def urgent_tasks(data: DigestData, limit: int = URGENT_TASKS) -> list[DigestTask]:
+    """Whoever owns them: overdue first (oldest due date first), then due today (blocked ones first)."""
+    overdue = sorted((t for g in data.owners for t in g.overdue), key=lambda t: (t.due_on or data.today, t.number))
+    due_today = sorted((t for g in data.owners for t in g.due_today), key=lambda t: (t.status != "blocked", t.number))
+    return [*overdue, *due_today][:limit]
+
+
+def urgent_blocks(task: DigestTask, today: date) -> list[Block]:
+    """The task's line and its Start / Done / Block… / Snooze a day buttons, with the block_ids a click
+    uses to update exactly this task in the posted message (views.update_task_blocks)."""
+    ref = f"T-{task.number}"
+    text = task_line(task, today, owner=True)
+    if task.owner_id is None:
+        text += f"\n      _give it an owner: `/task assign {ref} @someone`_"
+    blocks: list[Block] = [
+        SectionBlock(block_id=record_block(BlockId.TASK_LINE, ref), text=MarkdownTextObject(text=truncate(text, SECTION_TEXT)))
+    ]
+    actions = task_actions_block(task.number, task.status, task.due_on)
+    parsed = Block.parse(actions) if actions is not None else None
+    if parsed is not None:
+        blocks.append(parsed)
+    return blocks
+
+
+def without(groups: list[OwnerTasks], shown: set[int]) -> list[OwnerTasks]:
+    """The owner groups minus the tasks already shown on their own; groups left empty are dropped."""
+    rest = []
+    for g in groups:
+        left = OwnerTasks(
+            g.owner_id,
+            overdue=[t for t in g.overdue if t.number not in shown],
+            due_today=[t for t in g.due_today if t.number not in shown],
+            blocked=[t for t in g.blocked if t.number not in shown],
+        )
+        if left.total:
+            rest.append(left)
+    return rest
 
 
 def owner_item(group: OwnerTasks, today: date) -> str:
@@ -247,15 +299,23 @@ def digest_reply(data: DigestData, *, today: date, title: str = "Daily digest") 
 
     b.divider()
     if data.owners:
-        items, blocks = LIMITS["tasks"]
-        for text in _pack(
-            "*:clipboard: Tasks by owner*",
-            [owner_item(g, today) for g in data.owners],
-            max_items=items,
-            max_blocks=blocks,
-            more="_and {n} more people with tasks — `/task list overdue` · `/task list blocked`_",
-        ):
-            b.section(text)
+        urgent = urgent_tasks(data)
+        if urgent:
+            b.section("*:clipboard: Most urgent* · overdue first, then due today")
+            for task in urgent:
+                for block in urgent_blocks(task, today):
+                    b.add(block)
+        rest = without(data.owners, {t.number for t in urgent})
+        if rest:
+            items, blocks = LIMITS["tasks"]
+            for text in _pack(
+                "*:clipboard: More tasks by owner*" if urgent else "*:clipboard: Tasks by owner*",
+                [owner_item(g, today) for g in rest],
+                max_items=items,
+                max_blocks=blocks,
+                more="_and {n} more people with tasks — `/task list overdue` · `/task list blocked`_",
+            ):
+                b.section(text)
     else:
         b.section(
             "*:clipboard: Tasks*\n:white_check_mark: Nothing due, overdue or blocked. "

@@ -1,15 +1,19 @@
-"""digest_reply on hand-built DigestData: sections, Slack's limits with large data, escaping, empty days, CJK."""
+"""digest_reply on hand-built DigestData: sections, the most urgent tasks with their buttons, Slack's limits with large
+data (also after clicks), escaping, empty days, CJK."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 
-from bot.render.digest import digest_reply
+from bot.ids import ActionId, BlockId, record_block, split_record_block
+from bot.render import views
+from bot.render.digest import LIMITS, PACKED_BLOCKS, URGENT_BLOCKS, URGENT_TASKS, digest_reply
 from bot.render.reply import MAX_BLOCKS, Reply
 from bot.services.digest import (
     DigestCampaign,
@@ -21,6 +25,7 @@ from bot.services.digest import (
     OwnerTasks,
 )
 from bot.services.goals import AT_RISK, OFF_TRACK, ON_TRACK, Progress
+from storage.models import Task
 
 D = Decimal
 TODAY = date(2026, 11, 23)
@@ -106,8 +111,18 @@ def texts(reply: Reply) -> list[str]:
         if "text" in block:
             out.append(block["text"]["text"])
         for item in block.get("fields", []) + block.get("elements", []):
-            out.append(item["text"])
+            out.append(item["text"]["text"] if isinstance(item["text"], dict) else item["text"])  # a button's label
     return out
+
+
+def record_blocks(reply: Reply, prefix: BlockId) -> dict[str, dict]:
+    """The blocks that belong to one task ("T-3" → block), in message order."""
+    found = {}
+    for block in reply.blocks:
+        kind, ref = split_record_block(block.get("block_id"))
+        if kind == prefix:
+            found[ref] = block
+    return found
 
 
 def assert_within_limits(reply: Reply) -> None:
@@ -131,12 +146,13 @@ def test_every_section_is_there() -> None:
     assert header["type"] == "header" and header["text"]["text"] == "Daily digest · Monday, November 23"
     assert summary["type"] == "section"
     body = "\n".join(texts(reply))
-    for title in ("Tasks by owner", "Goals & pace", "KPIs yesterday", "Campaigns", "Open retrospectives"):
+    for title in ("Most urgent", "More tasks by owner", "Goals & pace", "KPIs yesterday", "Campaigns", "Open retrospectives"):
         assert title in body
-    assert f"*<@{BO}>* · 2 overdue · 1 blocked" in body
-    assert "*T-3* KOL brief · *5 days overdue* · G-1" in body
+    # the overdue and due-today tasks have their own lines; Bo's group keeps the blocked one that is not due yet
+    assert f"*<@{BO}>* · 1 blocked\n:red_circle: *T-4* Fix landing page · due Thu Nov 26 · blocked: _IT_" in body
+    assert f"*T-3* KOL brief · <@{BO}> · *5 days overdue* · G-1" in body
     assert "blocked: _no data_" in body
-    assert "*_unassigned_*" in body and "/task assign T-6" in body
+    assert "*T-6* Reply to reviews · _unassigned_ · due today" in body and "/task assign T-6" in body
     assert "`████████░░` 80% · ¥80,000 of ¥100,000" in body
     assert "projected ¥104,348 by Nov 30" in body and "needs ¥2,857/day" in body
     assert '`/kpi log "weibo followers" <value>`' in body  # no data yet: how to fix that
@@ -201,14 +217,14 @@ def test_large_data_stays_within_slack_limits_and_says_what_is_left_out() -> Non
     reply = digest_reply(data, today=TODAY)
     assert_within_limits(reply)
     body = "\n".join(texts(reply))
-    assert "_and 195 more_" in body  # one owner's long list
+    assert "_and 189 more_" in body  # one owner's long list: 200 tasks, 6 shown on their own above, 5 here
     assert "more people with tasks" in body
     assert "more goals — `/goal list`" in body
     assert "more metrics — `/kpi list`" in body
     assert "— `/campaign list`" in body
     assert "more open_" in body
     # every section still has its place after the long task list
-    for title in ("Tasks by owner", "Goals & pace", "KPIs yesterday", "Campaigns", "Open retrospectives"):
+    for title in ("Most urgent", "More tasks by owner", "Goals & pace", "KPIs yesterday", "Campaigns", "Open retrospectives"):
         assert title in body
     assert reply.blocks[-1]["type"] == "context"
     assert reply.ack_kwargs()["blocks"] == reply.blocks
@@ -287,3 +303,113 @@ def test_a_custom_title_goes_in_the_header() -> None:
     reply = digest_reply(full(), today=TODAY, title="早报 Morning digest")
     assert reply.blocks[0]["text"]["text"] == "早报 Morning digest · Monday, November 23"
     assert reply.in_channel
+
+
+# ---- the most urgent tasks: their own line and buttons -------------------------------------------
+
+def test_the_most_urgent_tasks_have_their_own_line_and_buttons() -> None:
+    reply = digest_reply(full(), today=TODAY)
+    assert_within_limits(reply)
+    lines, actions = record_blocks(reply, BlockId.TASK_LINE), record_blocks(reply, BlockId.TASK_ACTIONS)
+    # overdue first, the oldest due date first; then due today; the blocked task not due yet (T-4) stays compact
+    assert list(lines) == ["T-3", "T-5", "T-1", "T-6"]
+    assert list(actions) == list(lines)
+    ids = [b.get("block_id") for b in reply.blocks]
+    for ref in lines:  # each line is followed by its buttons: a click replaces those with a note, just under the line
+        assert ids.index(record_block(BlockId.TASK_ACTIONS, ref)) == ids.index(record_block(BlockId.TASK_LINE, ref)) + 1
+        assert lines[ref]["type"] == "section" and "accessory" not in lines[ref]
+        assert actions[ref]["type"] == "actions"
+
+    def buttons(ref: str) -> list[tuple[str, str]]:
+        return [(e["action_id"], e["value"]) for e in actions[ref]["elements"]]
+
+    assert buttons("T-3") == [(ActionId.TASK_START, "T-3"), (ActionId.TASK_DONE, "T-3"), (ActionId.TASK_BLOCK, "T-3"),
+                              (ActionId.TASK_SNOOZE, "T-3@2026-11-18")]
+    # blocked already: no Block…; Snooze remembers the due date it moves from
+    assert buttons("T-5") == [(ActionId.TASK_START, "T-5"), (ActionId.TASK_DONE, "T-5"), (ActionId.TASK_SNOOZE, "T-5@2026-11-21")]
+    assert [e["text"]["text"] for e in actions["T-1"]["elements"]] == ["Start", "Done", "Block…", "Snooze a day"]
+    # exactly the block a task reply carries, so a click on either is handled and redrawn the same way
+    assert actions["T-1"] == views.task_actions_block(1, "todo", TODAY)
+    assert lines["T-1"]["text"]["text"] == f":white_circle: *T-1* Banner for 双十一 · <@{ANA}> · due today · C-2"
+    assert "/task assign T-6 @someone" in lines["T-6"]["text"]["text"]
+    # every task is listed once: the ones with buttons are not repeated in the owner groups
+    body = "\n".join(texts(reply))
+    for ref in ("T-1", "T-3", "T-4", "T-5", "T-6"):
+        assert body.count(f"*{ref}*") == 1, ref
+
+
+def test_a_started_task_offers_no_start() -> None:
+    data = empty()
+    data.owners = [OwnerTasks(ANA, due_today=[task(7, status="in_progress")])]
+    actions = record_blocks(digest_reply(data, today=TODAY), BlockId.TASK_ACTIONS)
+    assert [e["action_id"] for e in actions["T-7"]["elements"]] == [ActionId.TASK_DONE, ActionId.TASK_BLOCK, ActionId.TASK_SNOOZE]
+
+
+def test_only_the_first_few_get_buttons_and_the_rest_stay_compact() -> None:
+    data = empty()
+    data.owners = [
+        OwnerTasks(ANA, overdue=[task(n, f"Old {n}", due=TODAY - timedelta(days=n)) for n in range(1, 6)],
+                   due_today=[task(n, f"Today {n}") for n in range(20, 24)]),
+        OwnerTasks(BO, overdue=[task(10, "Oldest", owner=BO, due=TODAY - timedelta(days=30))],
+                   blocked=[task(11, "Waiting", owner=BO, due=None, status="blocked", reason="legal")]),
+    ]
+    reply = digest_reply(data, today=TODAY)
+    assert_within_limits(reply)
+    assert URGENT_TASKS == 6
+    # every overdue task before any due today, most overdue first, whoever owns it
+    assert list(record_blocks(reply, BlockId.TASK_LINE)) == ["T-10", "T-5", "T-4", "T-3", "T-2", "T-1"]
+    body = "\n".join(texts(reply))
+    assert "*:clipboard: More tasks by owner*" in body
+    assert f"*<@{ANA}>* · 4 due today" in body  # the counts are of what is listed there
+    assert f"*<@{BO}>* · 1 blocked" in body
+    for n in (*range(1, 6), 10, 11, *range(20, 24)):
+        assert body.count(f"*T-{n}*") == 1, n
+    assert reply.blocks[1]["text"]["text"].startswith("4 due today · 6 overdue · 1 blocked")  # the summary counts all
+
+
+def test_blocked_tasks_not_due_yet_keep_the_compact_list_only() -> None:
+    data = empty()
+    data.owners = [OwnerTasks(BO, blocked=[task(4, "Fix landing page", owner=BO, due=None, status="blocked", reason="IT")])]
+    reply = digest_reply(data, today=TODAY)
+    assert_within_limits(reply)
+    assert not record_blocks(reply, BlockId.TASK_LINE) and not record_blocks(reply, BlockId.TASK_ACTIONS)
+    body = "\n".join(texts(reply))
+    assert "*:clipboard: Tasks by owner*" in body and "Most urgent" not in body
+
+
+def test_the_budget_leaves_room_for_what_clicks_add() -> None:
+    # the packed sections, the urgent lines with their buttons, and one more block per urgent task after a click
+    packed = 2 + 5 + 1 + sum(blocks for _items, blocks in LIMITS.values())  # header, summary, dividers, footer
+    assert packed == PACKED_BLOCKS
+    assert PACKED_BLOCKS + URGENT_BLOCKS + URGENT_TASKS <= MAX_BLOCKS
+    reply = digest_reply(big(), today=TODAY)
+    assert len(reply.blocks) <= PACKED_BLOCKS + URGENT_BLOCKS
+    assert len(record_blocks(reply, BlockId.TASK_ACTIONS)) == URGENT_TASKS
+
+
+@pytest.mark.parametrize("make", [big, full], ids=["500 tasks", "full"])
+def test_starting_every_urgent_task_keeps_the_message_within_limits(make: Callable[[], DigestData]) -> None:
+    """What the click handler does to the posted digest (views.update_task_blocks): a started task's buttons
+    become a note plus the buttons still relevant; nothing is dropped and Slack's limits hold."""
+    reply = digest_reply(make(), today=TODAY)
+    blocks = reply.blocks
+    refs = list(record_blocks(reply, BlockId.TASK_LINE))
+    for ref in refs:
+        number = int(ref.removeprefix("T-"))
+        started = Task(number=number, title=f"Task {number}", owner_id=ANA, status="in_progress", due_on=TODAY)
+        blocks = views.update_task_blocks(blocks, started, note=f"{ref} started by <@{BO}>", today=TODAY)
+    assert len(blocks) <= MAX_BLOCKS
+    updated = Reply(text=reply.text, blocks=blocks)
+    assert_within_limits(updated)
+    notes = record_blocks(updated, BlockId.TASK_NOTE)
+    assert list(notes) == refs, "every click's note is kept, under its task"
+    for ref in refs:
+        assert [e["action_id"] for e in record_blocks(updated, BlockId.TASK_ACTIONS)[ref]["elements"]] == [
+            ActionId.TASK_DONE, ActionId.TASK_BLOCK, ActionId.TASK_SNOOZE]
+
+
+def test_every_block_round_trips_through_slack_sdk() -> None:
+    for data in (full(), big()):
+        for raw in digest_reply(data, today=TODAY).blocks:
+            parsed = Block.parse(raw)
+            assert parsed is not None and parsed.to_dict() == raw
