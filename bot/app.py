@@ -48,6 +48,7 @@ def build_app(
     )
     from jobs.context import JobContext
 
+    runtime.background = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="mktbot-after")
     runtime.jobs = JobContext(
         db=runtime.db, client=make_client(settings, retries=True), zone=runtime.zone, clock=runtime.clock
     )

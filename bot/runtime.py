@@ -23,6 +23,7 @@ class Runtime:
     clock: Callable[[], datetime] = system_clock
     directory: UserDirectory = field(default_factory=UserDirectory)
     jobs: Any = None  # jobs.context.JobContext: how listeners hand slow or outbound work to the delivery path
+    background: Any = None  # concurrent.futures.Executor: follow-up work after a command's ack
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Runtime:
         # Bolt deep-copies the context for lazy listeners; the runtime is shared, never copied.

@@ -36,7 +36,9 @@ def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: i
     from waitress.server import create_server
 
     return create_server(
-        wsgi_app(app), host=host, port=port, threads=threads, ident="mktbot", connection_limit=1000, channel_timeout=30
+        wsgi_app(app), host=host, port=port, threads=threads, ident="mktbot", connection_limit=1000, channel_timeout=30,
+        # select() fails for descriptors above 1023 and takes the whole server down; poll() has no such limit.
+        asyncore_use_poll=True,
     )
 
 

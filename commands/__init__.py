@@ -8,11 +8,12 @@ with nothing after them open a modal instead (commands.interactive).
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.locale import Locales, locale_in
@@ -53,23 +54,42 @@ def command_context(runtime: Runtime, body: dict[str, Any], client: WebClient | 
     )
 
 
+FollowUp = Callable[..., None]
+
+
+def call_with(fn: FollowUp, available: dict[str, Any]) -> None:
+    """Call a follow-up with the listener arguments it names (body, context, client, respond)."""
+    params = inspect.signature(fn).parameters
+    try:
+        fn(**{name: available[name] for name in params if name in available})
+    except Exception:
+        log.exception("follow-up %s failed", getattr(fn, "__name__", fn))
+
+
 def make_listener(
     handler: Handler, usage: str, help_reply: Callable[..., Reply] | None = None, *, locales: Locales | None = None,
-    modal: bool = False,
+    modal: bool = False, follow_ups: Callable[[str, dict[str, Any], BoltContext], list[FollowUp]] | None = None,
 ) -> Callable[..., None]:
-    def listener(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        if modal and not (command.get("text") or "").strip():
-            ack()  # the lazy half opens the modal with this command's trigger_id
-            return
+    def listener(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
         runtime: Runtime = context["runtime"]
-        ctx = command_context(runtime, command, client)
-        if locales is not None:  # cache only: a users.info call never delays the ack
-            ctx.extra["locale"] = locales.for_user(runtime.db, ctx.workspace_id, ctx.user_id)
-        localized_help = functools.partial(help_reply, locale=locale_in(ctx.extra)) if help_reply else None
-        reply = run_handler(handler, command.get("text") or "", ctx, usage, localized_help)
-        if ctx.extra.get("home_users"):
-            context["home_users"] = list(ctx.extra["home_users"])  # read by the lazy half
-        ack(**reply.ack_kwargs())
+        text = command.get("text") or ""
+        if modal and not text.strip():
+            ack()  # a follow-up opens the modal with this command's trigger_id
+        else:
+            ctx = command_context(runtime, command, client)
+            if locales is not None:  # cache only: a users.info call never delays the ack
+                ctx.extra["locale"] = locales.for_user(runtime.db, ctx.workspace_id, ctx.user_id)
+            localized_help = functools.partial(help_reply, locale=locale_in(ctx.extra)) if help_reply else None
+            reply = run_handler(handler, text, ctx, usage, localized_help)
+            if ctx.extra.get("home_users"):
+                context["home_users"] = list(ctx.extra["home_users"])
+            ack(**reply.ack_kwargs())
+        # Slow or outbound work runs after the ack on our own pool, and only when this command needs it
+        # (Bolt's lazy listeners would copy the request and start a thread for each, every time).
+        needed = follow_ups(text, command, context) if follow_ups else []
+        available = {"body": command, "context": context, "client": client, "respond": respond}
+        for fn in needed:
+            runtime.background.submit(call_with, fn, available)
 
     return listener
 
@@ -101,17 +121,30 @@ def register(app: App) -> None:
         if users:
             handlers.refresh_homes(client, body.get("team_id") or "", list(users))
 
+    def follow_ups_for(name: str, modal: bool) -> Callable[[str, dict[str, Any], BoltContext], list[FollowUp]]:
+        def needed(text: str, body: dict[str, Any], context: BoltContext) -> list[FollowUp]:
+            verb, _rest = split_verb(text)
+            todo: list[FollowUp] = []
+            if not locales.is_cached(body.get("team_id") or "", body.get("user_id") or ""):
+                todo.append(warm_locale)
+            if modal and not text.strip():
+                todo.append(handlers.open_command_modal)
+            if context.get("home_users"):
+                todo.append(refresh_homes)
+            if name == "/mkt" and verb == "digest":
+                todo.append(post_digest_now)
+            elif name == "/kpi" and verb == "show":
+                todo.append(kpi.post_chart)
+            elif name == "/retro" and verb in ("start", "close", "end", "finish"):
+                todo.append(retro.deliver_after_ack)
+            return todo
+
+        return needed
+
     for name, (handler, usage) in COMMANDS.items():
         modal = name in MODAL_COMMANDS
-        listener = make_listener(handler, usage, HELP.get(name), locales=locales, modal=modal)
-        lazy: list[Callable[..., None]] = [warm_locale]
-        if name == "/mkt":
-            lazy.append(post_digest_now)
-        elif name == "/kpi":
-            lazy.append(kpi.post_chart)
-        elif name == "/retro":
-            lazy.append(retro.deliver_after_ack)
-        if modal:
-            lazy += [handlers.open_command_modal, refresh_homes]
-        app.command(name)(ack=listener, lazy=lazy)
+        listener = make_listener(
+            handler, usage, HELP.get(name), locales=locales, modal=modal, follow_ups=follow_ups_for(name, modal)
+        )
+        app.command(name)(listener)
     retro.register(app)

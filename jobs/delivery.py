@@ -66,7 +66,10 @@ class DeliveryStats:
 
 
 class ChannelPacer:
-    """At most one post per channel per interval, across this process's delivery threads."""
+    """At most one post per channel per interval, across this process's delivery threads.
+
+    Slack measures the gap between arrivals, so the clock restarts when a post completes (`done`), not
+    when it is sent: a slow or retried request must not let the next one follow it too closely."""
 
     def __init__(self) -> None:
         self._last: dict[str, float] = {}
@@ -81,6 +84,10 @@ class ChannelPacer:
             now = time.monotonic()
             if last is not None and now - last < interval:
                 time.sleep(interval - (now - last))
+            self._last[channel] = time.monotonic()
+
+    def done(self, channel: str) -> None:
+        with self._guard:
             self._last[channel] = time.monotonic()
 
 
@@ -146,7 +153,10 @@ def send_one(ctx: JobContext, item: Item) -> tuple[str, str | None, str | None, 
             kwargs["blocks"] = item.blocks
         if item.thread_ts:
             kwargs["thread_ts"] = item.thread_ts
-        response = ctx.client.chat_postMessage(**kwargs)
+        try:
+            response = ctx.client.chat_postMessage(**kwargs)
+        finally:
+            PACER.done(channel)
         ts = str(response.get("ts"))
         charts = item.payload.get("charts")
         if charts:

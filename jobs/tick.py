@@ -19,6 +19,8 @@ from storage.models import Schedule
 log = logging.getLogger(__name__)
 
 _CONTEXTS: dict[str, JobContext] = {}
+BATCH = 500  # deliver_due's default limit
+MAX_BATCHES_PER_TICK = 20
 
 
 def install(name: str, ctx: JobContext) -> None:
@@ -124,4 +126,15 @@ def tick(ctx: JobContext, now: datetime | None = None) -> TickResult:
         claimed += enqueue_auto_retros(ctx, now)
     except ImportError:
         pass
-    return TickResult(claimed=claimed, delivery=deliver_due(ctx, now=now))
+    stats = deliver_due(ctx, now=now)
+    # A large fan-out is more than one batch: keep going while full batches come back.
+    for _ in range(MAX_BATCHES_PER_TICK - 1):
+        handled = stats.sent + stats.failed + stats.recovered
+        if handled < BATCH:
+            break
+        more = deliver_due(ctx, now=now)
+        stats.sent, stats.failed, stats.recovered = stats.sent + more.sent, stats.failed + more.failed, stats.recovered + more.recovered
+        stats.errors += more.errors
+        if more.sent + more.failed + more.recovered == 0:
+            break
+    return TickResult(claimed=claimed, delivery=stats)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -64,9 +65,22 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    write_lock: threading.RLock = field(default_factory=threading.RLock)
+
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on any error."""
+        if write and self.is_sqlite:
+            # SQLite has one writer; queueing here is fair and fast, where SQLite's busy handler sleeps
+            # in growing steps (seconds at the tail under load). Other processes still meet BEGIN IMMEDIATE.
+            with self.write_lock, self._session(write=True) as session:
+                yield session
+        else:
+            with self._session(write=write) as session:
+                yield session
+
+    @contextmanager
+    def _session(self, *, write: bool) -> Iterator[Session]:
         factory = self.writer if write else self.reader
         session = factory()
         try:

@@ -132,12 +132,11 @@ def known_channel(session: Session, *, workspace_id: str, channel: str) -> str:
     if not channel:
         return ""
     existing = session.scalars(
-        select(KpiValue.channel).where(KpiValue.workspace_id == workspace_id).distinct()
-    ).all()
-    for name in existing:
-        if name.casefold() == channel.casefold():
-            return name
-    return channel
+        select(KpiValue.channel)
+        .where(KpiValue.workspace_id == workspace_id, func.lower(KpiValue.channel) == channel.lower())
+        .limit(1)
+    ).first()
+    return existing if existing is not None else channel
 
 
 def log_value(

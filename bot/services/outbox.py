@@ -88,6 +88,7 @@ def claim_due(
                 ),
             )
             .values(status="sending", lease_until=now + LEASE, claimed_by=worker)
+            .execution_options(synchronize_session=False)
         )
         if updated.rowcount == 1:  # type: ignore[attr-defined]
             row = session.get(Outbox, outbox_id)
