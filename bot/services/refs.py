@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,24 +29,28 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+_KNOWN_WORKSPACES: set[tuple[str, str]] = set()  # (database URL, workspace id)
+
+
 def ensure_workspace(session: Session, workspace_id: str, name: str | None = None) -> None:
+    """Create the workspace row once; this process remembers it after the first commit that saw it."""
+    key = (str(session.get_bind().engine.url), workspace_id)
+    if key in _KNOWN_WORKSPACES:
+        return
     insert = _insert(session)
     session.execute(insert(Workspace).values(id=workspace_id, name=name).on_conflict_do_nothing())
+    event.listen(session, "after_commit", lambda _s: _KNOWN_WORKSPACES.add(key), once=True)
 
 
 def next_number(session: Session, *, workspace_id: str, kind: str) -> int:
     """Allocate the next number; the row lock on the counter serialises concurrent writers."""
     prefix = PREFIX[kind]
     ensure_workspace(session, workspace_id)
-    insert = _insert(session)
-    session.execute(
-        insert(Counter).values(workspace_id=workspace_id, kind=prefix, value=0).on_conflict_do_nothing()
-    )
+    insert = _insert(session)(Counter).values(workspace_id=workspace_id, kind=prefix, value=1)
     value = session.execute(
-        update(Counter)
-        .where(Counter.workspace_id == workspace_id, Counter.kind == prefix)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
+        insert.on_conflict_do_update(
+            index_elements=[Counter.workspace_id, Counter.kind], set_={"value": Counter.value + 1}
+        ).returning(Counter.value)
     ).scalar_one()
     return int(value)
 
