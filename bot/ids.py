@@ -37,6 +37,7 @@ class BlockId(StrEnum):
     HOME_ACTIONS = "home_actions"
     HOME_TASK = "home_task"
     HOME_GOAL = "home_goal"
+    HOME_CHART = "home_chart"
     # modal input fields (the action_id inside is always ActionId.FIELD)
     TITLE = "title"
     OWNER = "owner"

@@ -39,6 +39,7 @@ from bot.render.reply import Reply
 from bot.render.text import esc, truncate
 from bot.runtime import Runtime
 from bot.services import campaigns as campaign_service
+from bot.services import chart_files
 from bot.services import feedback as feedback_service
 from bot.services import goals as goal_service
 from bot.services import kpis as kpi_service
@@ -393,9 +394,11 @@ class Interactive:
             goals = [(g, goal_service.progress(session, goal=g, today=today)) for g in owned[:HOME_GOAL_LIMIT]]
             live = [c for c in campaign_service.list_campaigns(session, workspace_id=team) if phase(c, today) == "live"]
             summaries = [campaign_service.summary(session, campaign=c) for c in live[:HOME_CAMPAIGN_LIMIT]]
+            chart = chart_files.latest(session, team)
             view = home_render.home_view(
                 user_id=user, today=today, tasks=tasks, goals=goals, campaigns=summaries, locale=locale,
                 total_tasks=int(open_count or 0), total_goals=len(owned), total_campaigns=len(live), notice=notice,
+                chart_file_id=chart.file_id if chart else None, chart_title=chart.title if chart else None,
             )
         try:
             client.views_publish(user_id=user, view=view)

@@ -19,6 +19,7 @@ from bot.render import views
 from bot.render.reply import Reply
 from bot.render.text import esc
 from bot.runtime import Runtime
+from bot.services import chart_files
 from bot.services import goals as goal_service
 from bot.services import kpis as service
 from commands.base import CommandContext, split_verb
@@ -261,9 +262,12 @@ def post_chart(body: dict[str, Any], context: BoltContext, client: WebClient, re
         respond(text=f"The chart could not be drawn; here are its numbers:\n```{charts.text_table(chart)}```", response_type="ephemeral")
         return
     try:
-        client.files_upload_v2(
+        response = client.files_upload_v2(
             channel=ctx.channel_id, content=png, filename=f"{spec['name']}.png", title=chart.title, initial_comment=comment
         )
+        file_id = chart_files.file_id_of(response)
+        if file_id:  # the Home tab shows the latest chart (a DM fallback below stays private to the asker)
+            chart_files.remember(ctx.workspace_id, file_id, chart.title, runtime.clock())
     except SlackApiError as exc:
         # Not a member of that channel (or a DM with someone else): send it to the person who asked.
         log.info("chart upload to %s failed (%s); sending it by DM", ctx.channel_id, exc.response.get("error"))

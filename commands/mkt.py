@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.i18n import EN, fmt_date, has_key, resolve, t
 from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Builder, Reply
-from bot.render.text import fmt_date
 from bot.services import schedules as service
 from commands.base import CommandContext, split_verb
 from commands.grammar import ParseError, parse_args, parse_time_of_day, parse_weekdays
@@ -61,48 +61,72 @@ def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
     raise ParseError(f"`{words[0]}` cannot be scheduled; use `digest` or `report`.", USAGE)
 
 
-def _next_text(row: service.Schedule | object, now: datetime) -> str:
+def _next_text(row: service.Schedule | object, now: datetime, locale: str = EN) -> str:
     assert isinstance(row, service.Schedule)
     slot = service.next_slot(row, now)
     if slot is None:
-        return "never"
+        return t("schedule.never", locale)
     local = slot.astimezone(ZoneInfo(row.timezone))
-    return f"{fmt_date(local.date(), now.astimezone(ZoneInfo(row.timezone)).date())} {local:%H:%M} {row.timezone}"
+    return f"{fmt_date(local.date(), now.astimezone(ZoneInfo(row.timezone)).date(), locale)} {local:%H:%M} {row.timezone}"
 
 
-def schedule_line(row: service.Schedule, now: datetime) -> str:
-    what = "Daily digest" if row.kind == "digest" else "Weekly KPI report"
-    days = service.describe_days(service.weekdays(row))
-    last = row.last_status or "nothing sent yet"
+def describe_days(days: list[int], locale: str = EN) -> str:
+    """`service.describe_days` in the reply's language: every day, mon-fri, or the days listed."""
+    ordered = sorted(days)
+    if ordered == list(range(7)):
+        return t("schedule.days.every_day", locale)
+    if ordered == list(range(5)):
+        return t("schedule.days.weekdays", locale)
+    return t("schedule.days.separator", locale).join(t(f"schedule.day.{d}", locale) for d in ordered)
+
+
+def _slot_text(when: datetime, locale: str) -> str:
+    if resolve(locale) == EN:
+        return f"{when:%b %-d %H:%M}"
+    return f"{when.month}月{when.day}日 {when:%H:%M}"
+
+
+def _status_text(status: str, locale: str) -> str:
+    key = f"schedule.status.{status}"
+    return t(key, locale) if has_key(key, EN) else status
+
+
+def schedule_line(row: service.Schedule, now: datetime, locale: str = EN) -> str:
+    what = t(f"schedule.kind.{'digest' if row.kind == 'digest' else 'report'}", locale)
+    days = describe_days(service.weekdays(row), locale)
+    last = _status_text(row.last_status, locale) if row.last_status else t("schedule.nothing_sent", locale)
     if row.last_status and row.last_slot:
-        last = f"{row.last_status} for {row.last_slot.astimezone(ZoneInfo(row.timezone)):%b %-d %H:%M}"
+        last = t("schedule.last_for", locale, status=_status_text(row.last_status, locale),
+                 when=_slot_text(row.last_slot.astimezone(ZoneInfo(row.timezone)), locale))
     if row.last_error:
         last += f" ({row.last_error[:80]})"
-    return (
-        f"*S-{row.number}* {what} in <#{row.slack_channel_id}> at {row.hour:02d}:{row.minute:02d} {row.timezone}, {days}\n"
-        f"      next: {_next_text(row, now)} · last: {last}"
+    return t(
+        "schedule.line", locale, ref=f"S-{row.number}", what=what, channel=f"<#{row.slack_channel_id}>",
+        time=f"{row.hour:02d}:{row.minute:02d}", zone=row.timezone, days=days, next=_next_text(row, now, locale), last=last,
     )
 
 
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
+    loc = locale_in(ctx.extra)
     if verb in ("", "help"):
-        return views.bot_help(locale=locale_in(ctx.extra))
+        return views.bot_help(locale=loc)
     if verb == "digest":
         if rest.lower() not in ("now", "", "现在"):
             raise ParseError("`/mkt digest now` posts today's digest in this channel.", USAGE)
         ctx.extra["post_digest"] = f"digest-now:{ctx.channel_id}:{uuid.uuid4().hex}"
-        return Builder().section(":hourglass_flowing_sand: Putting today's digest together for this channel…").build()
+        return Builder().section(":hourglass_flowing_sand: " + t("mkt.digest_preparing", loc)).build()
     if verb == "schedule":
         sub, _tail = split_verb(rest)
         if sub in ("list", "ls", ""):
-            return _list(ctx)
+            return _list(ctx, loc)
         data = parse_schedule(rest, ctx)
         with ctx.db.session() as session:
             row, created = service.create_schedule(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            head = "Scheduled" if created else "Moved"
-            return Builder().section(f":calendar: {head} *S-{row.number}*\n" + schedule_line(row, ctx.now)).build(
-                text=f"{head} S-{row.number}"
+            head = "schedule.created" if created else "schedule.moved"
+            ref = f"S-{row.number}"
+            return Builder().section(f":calendar: {t(head, loc, ref=ref)}\n" + schedule_line(row, ctx.now, loc)).build(
+                text=t(f"{head}_plain", loc, ref=ref)
             )
     if verb in ("unschedule", "remove"):
         token = rest.strip()
@@ -111,15 +135,15 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             raise ParseError("Give the schedule's id from `/mkt schedule list`, e.g. `/mkt unschedule S-2`.", USAGE)
         with ctx.db.session() as session:
             row = service.remove_schedule(session, workspace_id=ctx.workspace_id, number=int(number))
-            return Builder().section(f":wastebasket: Removed S-{row.number}; nothing more will be sent for it.").build()
+            return Builder().section(":wastebasket: " + t("schedule.removed", loc, ref=f"S-{row.number}")).build()
     raise ParseError(f"`{verb}` is not a /mkt action.", USAGE)
 
 
-def _list(ctx: CommandContext) -> Reply:
+def _list(ctx: CommandContext, locale: str = EN) -> Reply:
     with ctx.db.session(write=False) as session:
         rows = service.list_schedules(session, workspace_id=ctx.workspace_id)
         if not rows:
-            return Builder().section(
-                "*Schedules*\nNone yet. `/mkt schedule digest 09:30 days:mon-fri` posts the daily digest here."
-            ).build()
-        return Builder().section(f"*Schedules* · {len(rows)}").lines_section([schedule_line(r, ctx.now) for r in rows]).build()
+            return Builder().section(t("schedule.list.empty", locale)).build()
+        return Builder().section(t("schedule.list.title", locale, n=len(rows))).lines_section(
+            [schedule_line(r, ctx.now, locale) for r in rows]
+        ).build()

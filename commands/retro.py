@@ -8,8 +8,10 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
+from bot.i18n import fmt_date, mention, t, tn
+from bot.locale import locale_in
 from bot.render.reply import Builder, Reply
-from bot.render.text import esc, fmt_date, mention
+from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import retros as service
 from commands.base import CommandContext, split_verb
@@ -26,18 +28,20 @@ In the thread: lines starting with `went well:`, `didn't:`, `try:` are collected
 
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
+    loc = locale_in(ctx.extra)
     if verb in ("", "list", "ls"):
         if rest:
             raise ParseError(f"`/retro list` takes nothing after it; got `{rest}`.", USAGE)
         with ctx.db.session(write=False) as session:
             rows = service.list_open(session, workspace_id=ctx.workspace_id)
             if not rows:
-                return Builder().section("*Retrospectives*\nNone open. `/retro start campaign:C-2` or `/retro start period:month`.").build()
+                return Builder().section(t("retro.list.empty", loc)).build()
             lines = [
-                f"*R-{r.number}* {esc(r.title)} · in <#{r.slack_channel_id}> · {service.note_count(session, retro_id=r.id)} notes"
+                t("retro.list.line", loc, ref=f"R-{r.number}", title=esc(r.title), channel=f"<#{r.slack_channel_id}>",
+                  notes=service.note_count(session, retro_id=r.id))
                 for r in rows
             ]
-            return Builder().section("*Open retrospectives*").lines_section(lines).build()
+            return Builder().section(t("retro.list.title", loc)).lines_section(lines).build()
     if verb == "start":
         parsed = parse_args(rest, options={"campaign", "period"}, usage=USAGE)
         if parsed.words:
@@ -54,10 +58,10 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             from jobs.retros import enqueue_parent
 
             enqueue_parent(session, retro=retro, today=ctx.today, now=ctx.now)
+            ref = f"R-{retro.number}"
             return Builder().section(
-                f":speech_balloon: Retrospective *R-{retro.number}* for {esc(retro.title)} is starting in this channel. "
-                "Reply in its thread; `/retro close R-{n}` when you are done.".replace("{n}", str(retro.number))
-            ).build(text=f"Retrospective R-{retro.number} started")
+                ":speech_balloon: " + t("retro.started", loc, ref=ref, title=esc(retro.title))
+            ).build(text=t("retro.started_plain", loc, ref=ref))
     if verb in ("close", "end", "finish"):
         parts = rest.split()
         if len(parts) != 1:
@@ -74,18 +78,21 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         with ctx.db.session() as session:
             closed = service.close_retro(session, workspace_id=ctx.workspace_id, number=number, user_id=ctx.user_id, parse_due=parse_due)
             if not closed.changed:
-                return Builder().section(f":information_source: R-{number} was already closed; nothing changed.").build()
+                return Builder().section(":information_source: " + t("retro.already_closed", loc, ref=f"R-{number}")).build()
             from jobs.retros import enqueue_summary
 
             enqueue_summary(session, closed, today=today, now=ctx.now)
-            task_lines = [f"• *T-{t.number}* {esc(t.title)} · {mention(t.owner_id)}" + (f" · due {fmt_date(t.due_on, today)}" if t.due_on else "") for t in closed.tasks]
-            b = Builder().section(
-                f":checkered_flag: Closed *R-{number}* {esc(closed.retro.title)}: {len(closed.notes)} notes, "
-                f"{len(closed.tasks)} task{'s' if len(closed.tasks) != 1 else ''} created. The summary goes to its thread."
-            )
+            task_lines = [
+                t("retro.closed_task", loc, ref=f"T-{task.number}", title=esc(task.title), owner=mention(task.owner_id, loc))
+                + (t("retro.closed_task_due", loc, date=fmt_date(task.due_on, today, loc)) if task.due_on else "")
+                for task in closed.tasks
+            ]
+            b = Builder().section(":checkered_flag: " + tn(
+                "retro.closed_reply", len(closed.tasks), loc, ref=f"R-{number}", title=esc(closed.retro.title), notes=len(closed.notes)
+            ))
             if task_lines:
                 b.lines_section(task_lines)
-            return b.build(text=f"R-{number} closed: {len(closed.tasks)} tasks created")
+            return b.build(text=t("retro.closed_plain", loc, ref=f"R-{number}", n=len(closed.tasks)))
     raise ParseError(f"`{verb}` is not a /retro action.", USAGE)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.services import chart_files
 from bot.services import outbox as service
 from jobs.context import JobContext
 from storage.models import Outbox
@@ -180,6 +181,7 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
     from bot.render import charts
     from jobs.report import build_chart
 
+    uploaded: list[chart_files.ChartFile] = []
     for spec in specs:
         try:
             chart = build_chart(ctx, item.workspace_id, spec)
@@ -190,9 +192,12 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
             continue
         try:
             png = charts.render(chart)
-            ctx.client.files_upload_v2(
+            response = ctx.client.files_upload_v2(
                 channel=channel, thread_ts=ts, content=png, filename=f"{spec.get('name', 'chart')}.png", title=chart.title
             )
+            file_id = chart_files.file_id_of(response)
+            if file_id:
+                uploaded.append(chart_files.remember(item.workspace_id, file_id, chart.title, ctx.clock()))
         except Exception:
             log.exception("chart %s for post %s failed; posting its numbers instead", spec, item.id)
             try:
@@ -202,6 +207,24 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
                 )
             except Exception:
                 log.exception("text fallback for chart %s failed", spec)
+    if uploaded:
+        _record_chart_files(ctx, item, uploaded)
+
+
+def _record_chart_files(ctx: JobContext, item: Item, uploaded: list[chart_files.ChartFile]) -> None:
+    """Write the uploaded charts' file ids into the outbox row's payload, for the App Home after a restart.
+
+    The post is already in Slack: a failure here is logged, never turned into a retry (which would post twice)."""
+    try:
+        with ctx.db.session() as session:
+            row = session.get(Outbox, item.id)
+            if row is None:
+                return
+            payload = json.loads(row.payload) if row.payload else {}
+            payload[chart_files.PAYLOAD_KEY] = [c.to_json() for c in uploaded]
+            row.payload = json.dumps(payload, ensure_ascii=False)
+    except Exception:
+        log.exception("could not record the charts of post %s", item.id)
 
 
 def deliver_due(ctx: JobContext, *, now: datetime | None = None, limit: int = 500, only: list[int] | None = None) -> DeliveryStats:

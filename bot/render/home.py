@@ -1,4 +1,5 @@
-"""The App Home tab: one person's open tasks (overdue first), the goals they own with pace, live campaigns.
+"""The App Home tab: one person's open tasks (overdue first), the goals they own with pace, live campaigns and
+the latest KPI chart.
 
 A pure function of records to a `views.publish` view, at most 100 blocks, every section under 3,000
 characters, long lists cut with "and N more".
@@ -69,7 +70,9 @@ def home_view(
     notice: str | None = None,
     chart_url: str | None = None,
     chart_title: str | None = None,
+    chart_file_id: str | None = None,
 ) -> dict[str, Any]:
+    """`chart_file_id` (a file the bot uploaded, shown with Block Kit's `slack_file`) wins over `chart_url`."""
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=truncate(t("home.header", locale), 150), emoji=True))]
     blocks.append(_context(t("home.updated", locale, date=fmt_day(today, locale), user=f"<@{user_id}>")))
     if notice:
@@ -129,10 +132,12 @@ def home_view(
     if campaign_total > MAX_CAMPAIGNS:
         blocks.append(_context(t("home.more_campaigns", locale, n=campaign_total - min(MAX_CAMPAIGNS, len(campaigns)))))
 
-    if chart_url:
+    if chart_file_id or chart_url:
+        title = chart_title or t("home.chart", locale)
+        source: dict[str, Any] = {"slack_file": {"id": chart_file_id}} if chart_file_id else {"image_url": chart_url}
         blocks.append(DividerBlock())
-        blocks.append(ImageBlock(image_url=chart_url, alt_text=truncate(chart_title or t("home.chart", locale), 2000),
-                                 title=PlainTextObject(text=truncate(chart_title or t("home.chart", locale), 2000))))
+        blocks.append(ImageBlock(block_id=BlockId.HOME_CHART, alt_text=truncate(title, 2000),
+                                 title=PlainTextObject(text=truncate(title, 2000)), **source))
     blocks.append(_context(t("home.footer", locale)))
 
     if len(blocks) > MAX_HOME_BLOCKS:  # cannot happen with the caps above; kept as a guard for future sections

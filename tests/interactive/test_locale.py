@@ -143,3 +143,29 @@ def test_modals_and_home_in_chinese(bot: Bot) -> None:
 
     view = bot.open_modal(ANA, "/task")
     assert view["title"]["text"] == "New task", "Ana's Slack is in English"
+
+
+def test_retro_and_schedule_replies_in_chinese(bot: Bot) -> None:
+    first = bot.reply_to(LILEI, "/retro list")
+    assert "None open" in first.all_text(), "the first reply is in the default while the locale is looked up"
+    warmed(bot, LILEI)
+
+    empty = bot.reply_to(LILEI, "/retro list").all_text()
+    assert "没有进行中的复盘" in empty and "None open" not in empty
+    started = bot.reply_to(LILEI, "/retro start period:month").all_text()
+    assert "复盘 *R-1*" in started and "`/retro close R-1`" in started
+    listed = bot.reply_to(LILEI, "/retro list").all_text()
+    assert "进行中的复盘" in listed and "*R-1*" in listed and "0 条备注" in listed and "notes" not in listed
+
+    assert "还没有" in bot.reply_to(LILEI, "/mkt schedule list").all_text()
+    scheduled = bot.reply_to(LILEI, "/mkt schedule digest 09:30 days:mon-fri").all_text()
+    assert "已排定 *S-1*" in scheduled and "每日摘要" in scheduled and "周一至周五" in scheduled
+    moved = bot.reply_to(LILEI, "/mkt schedule digest 10:00 days:mon,wed").all_text()
+    assert "已调整 *S-1*" in moved and "周一、周三" in moved
+    schedules = bot.reply_to(LILEI, "/mkt schedule list").all_text()
+    assert "*定时发送* · 1" in schedules and "下次：" in schedules and "尚未发送" in schedules
+    assert "Schedules" not in schedules and "next:" not in schedules
+    assert "已删除 S-1" in bot.reply_to(LILEI, "/mkt unschedule S-1").all_text()
+
+    english = bot.reply_to(ANA, "/mkt schedule list").all_text()
+    assert "None yet. `/mkt schedule digest 09:30 days:mon-fri` posts the daily digest here." in english

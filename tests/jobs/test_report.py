@@ -105,3 +105,26 @@ def test_kpi_show_chart_failure_answers_privately_with_numbers(stack: Bot) -> No
         bot.say(ANA, "/kpi show visits by:channel")
         bot.slack.wait_for_message(GENERAL, where=lambda m: "could not be drawn" in m.text)
     assert not bot.slack.files
+
+
+def test_report_charts_are_recorded_in_the_outbox_for_the_home_tab(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    import json
+
+    from bot.services import chart_files
+    from storage.models import Outbox
+
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    seed(ctx.db, workspace, date(2026, 11, 23))
+    add_schedule(ctx, workspace, kind="report", days=[0])
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    [post] = [m for m in slack.channel_messages("C0MKT") if m.is_bot and m.thread_ts is None and "KPI report" in m.all_text()]
+    uploads = {f.id: f.title for f in slack.files.values() if f.thread_ts == post.ts}
+    with ctx.db.session(write=False) as session:
+        [row] = [r for r in session.query(Outbox).filter_by(workspace_id=workspace, kind="report")]
+        recorded = json.loads(row.payload or "{}")[chart_files.PAYLOAD_KEY]
+        assert {c["id"]: c["title"] for c in recorded} == uploads
+        stored = chart_files.persisted(session, workspace)
+    assert stored is not None and stored.file_id in uploads and stored.title == uploads[stored.file_id]
+    assert chart_files.LATEST.get(workspace) is not None
