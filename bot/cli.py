@@ -65,6 +65,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.bot_token or not settings.signing_secret:
         print(NO_CREDENTIALS, file=sys.stderr)
         return 2
+    if args.workers > 1:
+        from bot.server import serve_processes
+
+        serve_processes(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+        return 0
     from bot.app import build_app
     from bot.server import serve
 
@@ -150,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="HTTP only, for replicas behind a load balancer")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--threads", type=int, default=32)
+    serve.add_argument("--threads", type=int, default=32, help="threads per process")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (use one per core for more load)")
     serve.set_defaults(func=cmd_serve)
 
     sched = sub.add_parser("scheduler", help="the scheduler only (digests, reports, reminders, retros)")

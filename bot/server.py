@@ -1,4 +1,4 @@
-"""Serving the Bolt app over HTTP on a production-grade threaded WSGI server (waitress)."""
+"""Serving the Bolt app over HTTP: waitress threads in one process, or gunicorn worker processes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +78,40 @@ class BackgroundServer:
         self.stopping.set()
         self.server.close()
         self.thread.join(timeout=5)
+
+
+def serve_processes(settings: Settings, *, host: str = "0.0.0.0", port: int = 3000, workers: int = 2, threads: int = 16) -> None:
+    """Several worker processes (gunicorn, threaded workers), each with its own app and database engine.
+
+    One Python process uses one core for the ack path; on a host with more, this is how one `serve`
+    uses them. Migrations run once here, before the workers start."""
+    from gunicorn.app.base import BaseApplication
+
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+
+    class Workers(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 60,
+                "keepalive": 5,
+                "graceful_timeout": 10,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+            from bot.app import build_app  # in each worker, after the fork: no shared connections
+
+            return wsgi_app(build_app(settings))
+
+    log.info("serving with %s worker processes × %s threads on %s:%s%s", workers, threads, host, port, EVENTS_PATH)
+    Workers().run()
