@@ -158,6 +158,36 @@ def apply_what_ifs(what_ifs: list[str], server: Any, db: Any) -> None:
         db.session = session
 
 
+def serve_workers(threads: int, api_url: str, token: str, conn: Connection, tmp: Path, database_url: str | None) -> None:
+    """`mktbot serve --workers N` (N from MKTBOT_BENCH_WORKERS, default 2) as its own process tree."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workers = os.environ.get("MKTBOT_BENCH_WORKERS", "2")
+    env = {**os.environ, "SLACK_BOT_TOKEN": token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url,
+           "DATABASE_URL": database_url or f"sqlite:///{tmp / 'mktbot.db'}", "MKTBOT_TIMEZONE": "Asia/Shanghai"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", workers, "--threads", str(threads)],
+        cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    conn.send({"url": f"http://127.0.0.1:{port}/slack/events", "pid": proc.pid})
+    conn.recv()  # stop
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    shutil.rmtree(tmp, ignore_errors=True)
+    conn.send({"workers": int(workers), "http_loop_alive": True})
+
+
 def server_main(
     kind: str, threads: int, api_url: str, token: str, conn: Connection, sql_timing: bool = False,
     database_url: str | None = None, what_ifs: list[str] | None = None,
@@ -181,6 +211,9 @@ def server_main(
 
     logging.getLogger("waitress.queue").addFilter(count_depth)
     tmp = Path(tempfile.mkdtemp(prefix=f"mktbot-bench-{kind}-"))
+    if kind == "workers":
+        serve_workers(threads, api_url, token, conn, tmp, database_url)
+        return
     app: Any
     db = None
     timer: SqlTimer | None = None
@@ -459,7 +492,7 @@ def run_target(kind: str, args: argparse.Namespace, ctx: Any, slack: Any) -> dic
     lparent, lchild = ctx.Pipe()
     loader = ctx.Process(
         target=loadgen_main,
-        args=(info["url"], args.rates, args.seconds, args.warmup, kind == "mktbot", lchild),
+        args=(info["url"], args.rates, args.seconds, args.warmup, kind in ("mktbot", "workers"), lchild),
         name=f"bench-load-{kind}",
     )
     loader.start()
@@ -575,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
             for kind in targets:
                 s = summaries[kind][(phase, command)]
                 ratio = "–"
-                if kind == "mktbot" and "bare" in summaries:
+                if kind in ("mktbot", "workers") and "bare" in summaries:
                     bare = summaries["bare"][(phase, command)]["p50"]
                     value = s["p50"] / bare if bare and bare == bare else float("nan")
                     ratio = f"{value:.2f}×"
@@ -583,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
                                   f"p50 {command} at {phase}/s is {value:.2f}× bare Bolt (target ≤ {P50_RATIO_TARGET}×)")
                 rows.append([kind, phase, f"{s['achieved']:.0f}", command, s["n"], ms(s["p50"]), ms(s["p99"]),
                              ms(s["max"]), s["errors"], ratio])
-                if kind == "mktbot":
+                if kind in ("mktbot", "workers"):
                     verdict.check(s["errors"] == 0, f"{s['errors']} errors for {command} at {phase}/s"
                                   + (f" {s['error_kinds']}" if s["errors"] else ""))
                     if phase == top_rate:
