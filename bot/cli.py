@@ -22,6 +22,10 @@ def _configure_logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        # Migrations and job bookkeeping say a lot at INFO; a person starting the bot needs none of it.
+        for noisy in ("alembic", "apscheduler", "waitress.queue"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
