@@ -707,82 +707,83 @@ class Interactive:
             return {"home_notice": {"user": user, "text": home_notice}}
         return {"confirm": {"channel": meta.get(M_CHANNEL), "url": meta.get(M_URL), "text": reply.text, "blocks": reply.blocks}}
 
-    def submit_task(self, ack: Ack, body: JSON, view: JSON, context: BoltContext) -> None:
-        team, user, meta, locale, values = self._submission(body, view)
-        runtime: Runtime = context["runtime"]
-        today = runtime.clock().astimezone(runtime.zone).date()
+    def _record(
+        self,
+        ack: Ack,
+        context: BoltContext,
+        meta: JSON,
+        user: str,
+        *,
+        error_block: str,
+        write: Callable[[Session], tuple[Reply, str, list[str | None]]],
+    ) -> None:
+        """What every form shares: read and write in one unit of work; a bad value comes back as a field
+        error and nothing is written; a good one is acked, then confirmed to the submitter by the lazy half."""
         try:
-            data = parse_task_form(values, locale=locale, channel_id=meta.get(M_CHANNEL), permalink=meta.get(M_PERMALINK))
-            with runtime.db.session() as session:
-                _check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
-                                                     BlockId.GOAL: (Goal, "goal", data.goal)})
-                task = task_service.create_task(session, workspace_id=team, data=data, user_id=user)
-                reply = views.task_created(task, today=today, locale=locale)
-                owner = task.owner_id
-                notice = t("task.added", locale, n=task.number, title=esc(task.title))
+            with self.runtime.db.session() as session:
+                reply, notice, homes = write(session)
         except FieldErrors as exc:
             return self._errors(ack, exc.errors)
         except UserError as exc:
-            return self._errors(ack, {BlockId.DUE: exc.message})
+            return self._errors(ack, {error_block: exc.message})
         ack()
-        context["after"] = {**self._confirmation(meta, user, reply, notice), "homes": [owner]}
+        after = self._confirmation(meta, user, reply, notice)
+        context["after"] = {**after, "homes": homes} if homes else after
+
+    def submit_task(self, ack: Ack, body: JSON, view: JSON, context: BoltContext) -> None:
+        team, user, meta, locale, values = self._submission(body, view)
+        today = self.today()
+
+        def write(session: Session) -> tuple[Reply, str, list[str | None]]:
+            data = parse_task_form(values, locale=locale, channel_id=meta.get(M_CHANNEL), permalink=meta.get(M_PERMALINK))
+            _check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
+                                                 BlockId.GOAL: (Goal, "goal", data.goal)})
+            task = task_service.create_task(session, workspace_id=team, data=data, user_id=user)
+            notice = t("task.added", locale, n=task.number, title=esc(task.title))
+            return views.task_created(task, today=today, locale=locale), notice, [task.owner_id]
+
+        self._record(ack, context, meta, user, error_block=BlockId.DUE, write=write)
 
     def submit_goal(self, ack: Ack, body: JSON, view: JSON, context: BoltContext) -> None:
         team, user, meta, locale, values = self._submission(body, view)
-        runtime: Runtime = context["runtime"]
-        today = runtime.clock().astimezone(runtime.zone).date()
-        try:
+        today = self.today()
+
+        def write(session: Session) -> tuple[Reply, str, list[str | None]]:
             data = parse_goal_form(values, locale=locale, today=today, channel_id=meta.get(M_CHANNEL))
-            with runtime.db.session() as session:
-                _check_refs(session, team, locale, {BlockId.PARENT: (Goal, "goal", data.parent)})
-                goal = goal_service.create_goal(session, workspace_id=team, data=data, user_id=user)
-                reply = views.goal_created(goal, today=today, actor=user, locale=locale)
-                reply.in_channel = False
-                owner = goal.owner_id
-                notice = t("goal.set", locale, actor=mention(user, locale), n=goal.number, title=esc(goal.title))
-        except FieldErrors as exc:
-            return self._errors(ack, exc.errors)
-        except UserError as exc:
-            return self._errors(ack, {BlockId.DUE: exc.message})
-        ack()
-        context["after"] = {**self._confirmation(meta, user, reply, notice), "homes": [owner]}
+            _check_refs(session, team, locale, {BlockId.PARENT: (Goal, "goal", data.parent)})
+            goal = goal_service.create_goal(session, workspace_id=team, data=data, user_id=user)
+            reply = views.goal_created(goal, today=today, actor=user, locale=locale)
+            reply.in_channel = False
+            notice = t("goal.set", locale, actor=mention(user, locale), n=goal.number, title=esc(goal.title))
+            return reply, notice, [goal.owner_id]
+
+        self._record(ack, context, meta, user, error_block=BlockId.DUE, write=write)
 
     def submit_campaign(self, ack: Ack, body: JSON, view: JSON, context: BoltContext) -> None:
         team, user, meta, locale, values = self._submission(body, view)
-        runtime: Runtime = context["runtime"]
-        today = runtime.clock().astimezone(runtime.zone).date()
-        try:
+        today = self.today()
+
+        def write(session: Session) -> tuple[Reply, str, list[str | None]]:
             data = parse_campaign_form(values, locale=locale, channel_id=meta.get(M_CHANNEL))
-            with runtime.db.session() as session:
-                _check_refs(session, team, locale, {BlockId.GOAL: (Goal, "goal", data.goal)})
-                campaign = campaign_service.create_campaign(session, workspace_id=team, data=data, user_id=user)
-                reply = views.campaign_created(campaign_service.summary(session, campaign=campaign), today=today, actor=user,
-                                               locale=locale)
-                notice = t("campaign.added", locale, actor=mention(user, locale), n=campaign.number, name=esc(campaign.name))
-        except FieldErrors as exc:
-            return self._errors(ack, exc.errors)
-        except UserError as exc:
-            return self._errors(ack, {BlockId.END: exc.message})
-        ack()
-        context["after"] = self._confirmation(meta, user, reply, notice)
+            _check_refs(session, team, locale, {BlockId.GOAL: (Goal, "goal", data.goal)})
+            campaign = campaign_service.create_campaign(session, workspace_id=team, data=data, user_id=user)
+            summary = campaign_service.summary(session, campaign=campaign)
+            notice = t("campaign.added", locale, actor=mention(user, locale), n=campaign.number, name=esc(campaign.name))
+            return views.campaign_created(summary, today=today, actor=user, locale=locale), notice, []
+
+        self._record(ack, context, meta, user, error_block=BlockId.END, write=write)
 
     def submit_feedback(self, ack: Ack, body: JSON, view: JSON, context: BoltContext) -> None:
         team, user, meta, locale, values = self._submission(body, view)
-        runtime: Runtime = context["runtime"]
-        try:
+
+        def write(session: Session) -> tuple[Reply, str, list[str | None]]:
             data = parse_feedback_form(values, locale=locale, permalink=meta.get(M_PERMALINK))
-            with runtime.db.session() as session:
-                _check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
-                                                     BlockId.GOAL: (Goal, "goal", data.goal)})
-                row = feedback_service.create_feedback(session, workspace_id=team, data=data, user_id=user)
-                reply = views.feedback_created(row, locale=locale)
-                notice = t("feedback.recorded", locale, n=row.number)
-        except FieldErrors as exc:
-            return self._errors(ack, exc.errors)
-        except UserError as exc:
-            return self._errors(ack, {BlockId.TEXT: exc.message})
-        ack()
-        context["after"] = self._confirmation(meta, user, reply, notice)
+            _check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
+                                                 BlockId.GOAL: (Goal, "goal", data.goal)})
+            row = feedback_service.create_feedback(session, workspace_id=team, data=data, user_id=user)
+            return views.feedback_created(row, locale=locale), t("feedback.recorded", locale, n=row.number), []
+
+        self._record(ack, context, meta, user, error_block=BlockId.TEXT, write=write)
 
     def submit_block(self, ack: Ack, body: JSON, view: JSON, context: BoltContext) -> None:
         team, user, meta, locale, values = self._submission(body, view)
