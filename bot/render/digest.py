@@ -307,15 +307,13 @@ def digest_reply(data: DigestData, *, today: date, title: str = "Daily digest") 
                     b.add(block)
         rest = without(data.owners, {t.number for t in urgent})
         if rest:
-            items, blocks = LIMITS["tasks"]
-            for text in _pack(
+            _sections(
+                b,
+                "tasks",
                 "*:clipboard: More tasks by owner*" if urgent else "*:clipboard: Tasks by owner*",
                 [owner_item(g, today) for g in rest],
-                max_items=items,
-                max_blocks=blocks,
                 more="_and {n} more people with tasks — `/task list overdue` · `/task list blocked`_",
-            ):
-                b.section(text)
+            )
     else:
         b.section(
             "*:clipboard: Tasks*\n:white_check_mark: Nothing due, overdue or blocked. "
@@ -324,30 +322,26 @@ def digest_reply(data: DigestData, *, today: date, title: str = "Daily digest") 
 
     b.divider()
     if data.goals:
-        items, blocks = LIMITS["goals"]
-        for text in _pack(
+        _sections(
+            b,
+            "goals",
             "*:dart: Goals & pace*",
             [goal_item(g, today) for g in data.goals],
-            max_items=items,
-            max_blocks=blocks,
             more="_and {n} more goals — `/goal list`_",
-        ):
-            b.section(text)
+        )
     else:
         b.section('*:dart: Goals*\nNo active goals. Set one to pace against: `/goal add "Q4 GMV" metric:gmv target:¥2.5m by:eoq`')
 
     b.divider()
     yesterday = today - timedelta(days=1)
     if data.kpis:
-        items, blocks = LIMITS["kpis"]
-        for text in _pack(
+        _sections(
+            b,
+            "kpis",
             f"*:bar_chart: KPIs yesterday* ({_day(yesterday, weekday=True)}) vs the 7-day average before it",
             [kpi_line(k) for k in data.kpis],
-            max_items=items,
-            max_blocks=blocks,
             more="_and {n} more metrics — `/kpi list`_",
-        ):
-            b.section(text)
+        )
     else:
         b.section(
             f"*:bar_chart: KPIs*\nNothing logged for yesterday ({_day(yesterday, weekday=True)}). "
@@ -356,30 +350,33 @@ def digest_reply(data: DigestData, *, today: date, title: str = "Daily digest") 
 
     if data.campaigns:
         b.divider()
-        items, blocks = LIMITS["campaigns"]
-        for text in _pack(
+        _sections(
+            b,
+            "campaigns",
             "*:mega: Campaigns*",
             [campaign_item(c, today) for c in data.campaigns],
-            max_items=items,
-            max_blocks=blocks,
             more="_and {n} more — `/campaign list`_",
-        ):
-            b.section(text)
+        )
 
     if data.retros:
         b.divider()
-        items, blocks = LIMITS["retros"]
-        for text in _pack(
+        _sections(
+            b,
+            "retros",
             "*:repeat: Open retrospectives*",
             [retro_item(r, today) for r in data.retros],
-            max_items=items,
-            max_blocks=blocks,
             more="_and {n} more open_",
-        ):
-            b.section(text)
+        )
 
     b.context("T-12 task · G-3 goal · C-2 campaign · R-1 retro · `/mkt help` for every command")
     return b.build(in_channel=True, text=fallback_text(data, header=header))
+
+
+def _sections(b: Builder, kind: str, title: str, lines: list[str], *, more: str) -> None:
+    """A titled list as few sections as its share of the message allows; the rest is counted."""
+    items, blocks = LIMITS[kind]
+    for text in _pack(title, lines, max_items=items, max_blocks=blocks, more=more):
+        b.section(text)
 
 
 def fallback_text(data: DigestData, *, header: str) -> str:
