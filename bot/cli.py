@@ -62,7 +62,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         serve(app, port=args.port)
         return 0
     finally:
-        scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=True)  # a running tick finishes its posts
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

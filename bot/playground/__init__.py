@@ -136,15 +136,18 @@ class Playground:
 
     def stop(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+            # Let a running tick finish while Slack and the database are still up; its pool threads would
+            # otherwise keep the interpreter from exiting.
+            self.scheduler.shutdown(wait=True)
             self.scheduler = None
         if self.server is not None:
             self.server.stop()
             self.server = None
         if self.app is not None:
-            executor = getattr(self.app.listener_runner, "listener_executor", None)
-            if executor is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
+            # Follow-ups still running finish against a live local Slack, then nothing is left to join at exit.
+            for executor in (getattr(self.app.listener_runner, "listener_executor", None), self.app.runtime.background):
+                if executor is not None:
+                    executor.shutdown(wait=True, cancel_futures=True)
             self.app = None
         if self.slack is not None:
             self.slack.stop()
