@@ -100,6 +100,21 @@ class SqlTimer:
         self.holds: list[float] = []
         self.statements: list[float] = []
 
+        # The product starts write transactions with BEGIN IMMEDIATE in a "begin" listener, straight on the driver:
+        # time it with one listener placed before that one and one after it.
+        def begin_starts(conn: Any) -> None:
+            conn.info["bench_begin_start"] = time.perf_counter()
+
+        event.listen(engine, "begin", begin_starts, insert=True)
+
+        @event.listens_for(engine, "begin")
+        def begin_done(conn: Any) -> None:
+            now = time.perf_counter()
+            started = conn.info.pop("bench_begin_start", now)
+            if not conn.get_execution_options().get("mktbot_read_only"):
+                self.begin_waits.append(now - started)
+                conn.info["bench_locked_at"] = now
+
         @event.listens_for(engine, "before_cursor_execute")
         def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             conn.info["bench_stmt_start"] = time.perf_counter()
@@ -107,12 +122,7 @@ class SqlTimer:
         @event.listens_for(engine, "after_cursor_execute")
         def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             now = time.perf_counter()
-            elapsed = now - conn.info.pop("bench_stmt_start", now)
-            if statement.startswith("BEGIN IMMEDIATE"):
-                self.begin_waits.append(elapsed)
-                conn.info["bench_locked_at"] = now
-            else:
-                self.statements.append(elapsed)
+            self.statements.append(now - conn.info.pop("bench_stmt_start", now))
 
         @event.listens_for(engine, "commit")
         def commit(conn: Any) -> None:
@@ -245,13 +255,15 @@ def server_main(
         apply_what_ifs(what_ifs or [], server, db)
     server.start()
     conn.send({"url": server.url, "pid": os.getpid()})
-    cpu_ready = _cpu()
+    cpu_ready, times_ready = _cpu(), os.times()
     conn.recv()  # stop
     executor = getattr(app.listener_runner, "listener_executor", None)
     if executor is not None:
         executor.shutdown(wait=True)  # lazy listeners still running count towards this target's CPU
     cpu = _cpu() - cpu_ready
-    report: dict[str, Any] = {"cpu_seconds": round(cpu, 2), "handled": handled[0],
+    times = os.times()
+    report: dict[str, Any] = {"cpu_seconds": round(cpu, 2), "cpu_user_seconds": round(times.user - times_ready.user, 2),
+                              "cpu_system_seconds": round(times.system - times_ready.system, 2), "handled": handled[0],
                               "cpu_ms_per_handled": round(1000 * cpu / max(1, handled[0]), 2),
                               "max_waitress_queue_depth": depth["max"]}
     if timer is not None:

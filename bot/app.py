@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
@@ -17,6 +18,17 @@ from bot.settings import Settings
 from storage.db import Database, open_database
 
 log = logging.getLogger(__name__)
+
+
+class InjectRuntime(Middleware):
+    """Puts the runtime in every request's context (a Middleware subclass: no per-request argument matching)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        req.context["runtime"] = self.runtime
+        return next()
 
 
 def make_client(settings: Settings, *, retries: bool = False, timeout: int = 10) -> WebClient:
@@ -62,10 +74,7 @@ def build_app(
         request_verification_enabled=bool(settings.signing_secret),
     )
 
-    @app.middleware
-    def inject_runtime(context: BoltContext, next: Callable[[], Any]) -> Any:
-        context["runtime"] = runtime
-        return next()
+    app.use(InjectRuntime(runtime))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -109,7 +110,6 @@ def post_digest_now(body: dict[str, Any], context: BoltContext) -> None:
 def register(app: App) -> None:
     locales = Locales()
     app.locales = locales  # type: ignore[attr-defined]
-    handlers = interactive.register(app, locales=locales)
 
     def warm_locale(body: dict[str, Any], client: WebClient) -> None:
         """Lazy: look up the user's Slack locale (users.info) so the next reply is in their language."""
@@ -141,10 +141,18 @@ def register(app: App) -> None:
 
         return needed
 
+    listeners = {}
     for name, (handler, usage) in COMMANDS.items():
         modal = name in MODAL_COMMANDS
-        listener = make_listener(
+        listeners[name] = make_listener(
             handler, usage, HELP.get(name), locales=locales, modal=modal, follow_ups=follow_ups_for(name, modal)
         )
-        app.command(name)(listener)
+
+    def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+        listeners[command["command"]](ack, command, context, client, respond)
+
+    # One listener for every command, registered first: Bolt tries listeners in order and builds arguments
+    # for each matcher it tries, so a slash command should not walk past the buttons and forms first.
+    app.command(re.compile("^(" + "|".join(re.escape(name) for name in COMMANDS) + ")$"))(on_command)
+    handlers = interactive.register(app, locales=locales)
     retro.register(app)

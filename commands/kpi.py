@@ -191,13 +191,10 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb == "log":
         entries, channel, day = parse_log(rest, ctx)
         with ctx.db.session() as session:
-            logged = [
-                service.log_value(
-                    session, workspace_id=ctx.workspace_id, metric_name=name, value=number.value,
-                    percent=number.percent, currency=number.currency, channel=channel, day=day, user_id=ctx.user_id,
-                )
-                for name, number in entries
-            ]
+            logged = service.log_values(
+                session, workspace_id=ctx.workspace_id, channel=channel, day=day, user_id=ctx.user_id,
+                entries=[service.Entry(name, n.value, n.percent, n.currency) for name, n in entries],
+            )
             return views.kpi_logged(logged, today=ctx.today, locale=loc)
     if verb == "define":
         spec = parse_define(rest)

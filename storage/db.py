@@ -49,10 +49,9 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # A transaction that reads then writes must hold the write lock from the start, or SQLite
         # fails it with "database is locked" whatever the busy timeout.
-        if conn.get_execution_options().get("mktbot_read_only"):
-            conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: every command runs this, and no result or type handling is needed.
+        driver = conn.connection.driver_connection
+        driver.execute("BEGIN" if conn.get_execution_options().get("mktbot_read_only") else "BEGIN IMMEDIATE")
 
 
 @dataclass

@@ -13,7 +13,6 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    ButtonElement,
     ContextBlock,
     MarkdownTextObject,
     Option,
@@ -53,9 +52,17 @@ def pace_label(status: str | None, locale: str = DEFAULT_LOCALE) -> str:
 
 # ---- buttons -------------------------------------------------------------------------------------
 
-def button(text: str, action_id: ActionId, value: str, *, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=PlainTextObject(text=truncate(text, BUTTON_TEXT), emoji=True), action_id=action_id,
-                         value=value, style=style)
+def button(text: str, action_id: ActionId, value: str, *, style: str | None = None) -> dict[str, Any]:
+    """A button as Block Kit JSON (plain dicts: task replies are on the ack path, where model objects cost more)."""
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": truncate(text, BUTTON_TEXT), "emoji": True},
+        "action_id": action_id.value,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
 
 
 def snooze_value(number: int, due_on: date | None) -> str:
@@ -68,7 +75,7 @@ def parse_snooze_value(value: str) -> tuple[str, date | None]:
     return ref, date.fromisoformat(day) if day else None
 
 
-def task_buttons(number: int, status: str, due_on: date | None, *, locale: str = DEFAULT_LOCALE) -> list[ButtonElement]:
+def task_buttons(number: int, status: str, due_on: date | None, *, locale: str = DEFAULT_LOCALE) -> list[dict[str, Any]]:
     """The next obvious actions for a task in its current state (none once it is done)."""
     ref = f"T-{number}"
     if status == "done":
@@ -88,7 +95,7 @@ def task_actions_block(number: int, status: str, due_on: date | None, *, locale:
     buttons = task_buttons(number, status, due_on, locale=locale)
     if not buttons:
         return None
-    return ActionsBlock(block_id=record_block(BlockId.TASK_ACTIONS, f"T-{number}"), elements=buttons).to_dict()
+    return {"type": "actions", "block_id": record_block(BlockId.TASK_ACTIONS, f"T-{number}"), "elements": buttons}
 
 
 def task_menu(number: int, status: str, due_on: date | None, *, locale: str = DEFAULT_LOCALE) -> OverflowMenuElement | None:

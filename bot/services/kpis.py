@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound, UserError
@@ -39,9 +41,30 @@ class DefineResult:
     changed: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One metric and value of a `/kpi log` line."""
+
+    name: str
+    value: Decimal
+    percent: bool = False
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricRef:
+    """What a confirmation shows of a metric; read with one Core query on the logging path."""
+
+    id: int
+    number: int
+    name: str
+    unit: str | None
+    agg: str
+
+
 @dataclass
 class LoggedValue:
-    metric: Metric
+    metric: MetricRef
     channel: str
     day: date
     value: Decimal
@@ -126,17 +149,96 @@ def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user
     return DefineResult(metric=metric, created=created, changed=changed)
 
 
+_KNOWN_CHANNEL = (
+    select(KpiValue.channel)
+    .where(KpiValue.workspace_id == bindparam("workspace_id"), func.lower(KpiValue.channel) == bindparam("lowered"))
+    .limit(1)
+)
+
+
 def known_channel(session: Session, *, workspace_id: str, channel: str) -> str:
     """Reuse the spelling already on record ("JD" stays "JD" when someone types "jd")."""
     channel = " ".join(channel.split())
     if not channel:
         return ""
-    existing = session.scalars(
-        select(KpiValue.channel)
-        .where(KpiValue.workspace_id == workspace_id, func.lower(KpiValue.channel) == channel.lower())
-        .limit(1)
-    ).first()
+    existing = session.connection().execute(
+        _KNOWN_CHANNEL, {"workspace_id": workspace_id, "lowered": channel.lower()}
+    ).scalar()
     return existing if existing is not None else channel
+
+
+# `/kpi log` is the busiest write: a few prepared Core statements, not ORM objects, on its path.
+_FIND_METRICS = (
+    select(
+        Metric.id, Metric.number, Metric.name, Metric.key, Metric.unit, Metric.agg, Metric.numerator_id,
+        KpiValue.value.label("previous"),
+    )
+    .outerjoin(
+        KpiValue,
+        (KpiValue.metric_id == Metric.id) & (KpiValue.channel == bindparam("channel")) & (KpiValue.day == bindparam("day")),
+    )
+    .where(Metric.workspace_id == bindparam("workspace_id"), Metric.key.in_(bindparam("keys", expanding=True)))
+)
+_UPSERT_VALUE: dict[str, Any] = {}
+
+
+def _upsert_value(dialect: str) -> Any:
+    statement = _UPSERT_VALUE.get(dialect)
+    if statement is None:
+        insert = postgresql.insert(KpiValue) if dialect == "postgresql" else sqlite.insert(KpiValue)
+        statement = insert.on_conflict_do_update(
+            index_elements=[KpiValue.metric_id, KpiValue.channel, KpiValue.day],
+            set_={"value": insert.excluded.value, "user_id": insert.excluded.user_id, "updated_at": insert.excluded.updated_at},
+        )
+        _UPSERT_VALUE[dialect] = statement
+    return statement
+
+
+def log_values(
+    session: Session, *, workspace_id: str, entries: list[Entry], channel: str, day: date, user_id: str | None
+) -> list[LoggedValue]:
+    """Log several metrics for one channel and day; a value already logged there is replaced (and reported)."""
+    session.flush()  # the Core statements below must see anything this unit of work has pending
+    connection = session.connection()
+    channel = known_channel(session, workspace_id=workspace_id, channel=channel)
+    keys = [metric_key(entry.name) for entry in entries]
+    found = {
+        row.key: row
+        for row in connection.execute(
+            _FIND_METRICS, {"workspace_id": workspace_id, "keys": keys, "channel": channel, "day": day}
+        )
+    }
+    metrics: list[tuple[MetricRef, bool, Decimal | None]] = []
+    for entry, key in zip(entries, keys, strict=True):
+        row = found.get(key)
+        if row is None:
+            metric = _create_metric(session, workspace_id=workspace_id, name=entry.name, user_id=user_id)
+            if entry.percent:
+                metric.unit, metric.agg = "%", "avg"
+            elif entry.currency:
+                metric.unit = entry.currency
+            session.flush()
+            metrics.append((MetricRef(metric.id, metric.number, metric.name, metric.unit, metric.agg), True, None))
+            continue
+        if row.numerator_id is not None:
+            ratio_metric = session.get(Metric, row.id)
+            assert ratio_metric is not None
+            parts = " / ".join(m.name if m else "?" for m in (ratio_metric.numerator, ratio_metric.denominator))
+            raise UserError(f"`{row.name}` is computed as {parts}; log those metrics instead.")
+        metrics.append((MetricRef(row.id, row.number, row.name, row.unit, row.agg), False, row.previous))
+    now = utcnow()
+    logged: list[LoggedValue] = []
+    rows = []
+    for entry, (ref, created, previous) in zip(entries, metrics, strict=True):
+        # a bare number on a percent metric is read as percentage points
+        value = entry.value / 100 if ref.unit == "%" and not entry.percent else entry.value
+        rows.append({
+            "workspace_id": workspace_id, "metric_id": ref.id, "channel": channel, "day": day, "value": value,
+            "user_id": user_id, "created_at": now, "updated_at": now,
+        })
+        logged.append(LoggedValue(ref, channel, day, value, previous, created))
+    connection.execute(_upsert_value(connection.dialect.name), rows)
+    return logged
 
 
 def log_value(
@@ -151,46 +253,8 @@ def log_value(
     user_id: str | None,
     currency: str | None = None,
 ) -> LoggedValue:
-    metric = find_metric(session, workspace_id=workspace_id, name=metric_name)
-    created = metric is None
-    if metric is None:
-        metric = _create_metric(session, workspace_id=workspace_id, name=metric_name, user_id=user_id)
-        if percent:
-            metric.unit = "%"
-            metric.agg = "avg"
-        elif currency:
-            metric.unit = currency
-    if metric.is_ratio:
-        parts = f"{metric.numerator.name if metric.numerator else '?'} / {metric.denominator.name if metric.denominator else '?'}"
-        raise UserError(f"`{metric.name}` is computed as {parts}; log those metrics instead.")
-    if metric.unit == "%" and not percent:
-        value = value / 100  # a bare number on a percent metric is read as percentage points
-    channel = known_channel(session, workspace_id=workspace_id, channel=channel)
-    row = session.scalars(
-        select(KpiValue).where(KpiValue.metric_id == metric.id, KpiValue.channel == channel, KpiValue.day == day)
-    ).first()
-    previous = None
-    now = utcnow()
-    if row is None:
-        session.add(
-            KpiValue(
-                workspace_id=workspace_id,
-                metric_id=metric.id,
-                channel=channel,
-                day=day,
-                value=value,
-                user_id=user_id,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    else:
-        previous = row.value
-        row.value = value
-        row.user_id = user_id
-        row.updated_at = now
-    session.flush()
-    return LoggedValue(metric=metric, channel=channel, day=day, value=value, previous=previous, metric_created=created)
+    entry = Entry(metric_name, value, percent, currency)
+    return log_values(session, workspace_id=workspace_id, entries=[entry], channel=channel, day=day, user_id=user_id)[0]
 
 
 @dataclass(frozen=True)

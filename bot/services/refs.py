@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,15 +42,29 @@ def ensure_workspace(session: Session, workspace_id: str, name: str | None = Non
     event.listen(session, "after_commit", lambda _s: _KNOWN_WORKSPACES.add(key), once=True)
 
 
+_COUNTER_UPSERT: dict[str, Any] = {}  # dialect name -> statement, built once (every new record runs it)
+
+
+def _counter_upsert(dialect: str) -> Any:
+    statement = _COUNTER_UPSERT.get(dialect)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(Counter)
+            .values(workspace_id=bindparam("workspace_id"), kind=bindparam("kind"), value=1)
+            .on_conflict_do_update(index_elements=[Counter.workspace_id, Counter.kind], set_={"value": Counter.value + 1})
+            .returning(Counter.value)
+        )
+        _COUNTER_UPSERT[dialect] = statement
+    return statement
+
+
 def next_number(session: Session, *, workspace_id: str, kind: str) -> int:
-    """Allocate the next number; the row lock on the counter serialises concurrent writers."""
-    prefix = PREFIX[kind]
+    """Allocate the next number with one upsert; the row lock on the counter serialises concurrent writers."""
     ensure_workspace(session, workspace_id)
-    insert = _insert(session)(Counter).values(workspace_id=workspace_id, kind=prefix, value=1)
-    value = session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[Counter.workspace_id, Counter.kind], set_={"value": Counter.value + 1}
-        ).returning(Counter.value)
+    connection = session.connection()
+    value = connection.execute(
+        _counter_upsert(connection.dialect.name), {"workspace_id": workspace_id, "kind": PREFIX[kind]}
     ).scalar_one()
     return int(value)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.errors import UserError
 from bot.services.refs import get_by_number, next_number
 from storage.models import Campaign, Goal, Task
 from storage.types import utcnow
+
+_INSERT_TASK = insert(Task).returning(Task.id)
 
 STATUS_LABEL = {"todo": "to do", "in_progress": "in progress", "blocked": "blocked", "done": "done"}
 
@@ -37,24 +39,32 @@ def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_i
     if data.goal is not None:
         goal_id = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal").id
     now = utcnow()
-    task = Task(
-        workspace_id=workspace_id,
-        number=next_number(session, workspace_id=workspace_id, kind="task"),
-        title=data.title,
-        owner_id=data.owner_id,
-        status="todo",
-        start_on=data.start_on,
-        due_on=data.due_on,
-        campaign_id=campaign_id,
-        goal_id=goal_id,
-        source_permalink=data.source_permalink,
-        slack_channel_id=data.slack_channel_id,
-        created_by=user_id,
-        created_at=now,
-        updated_at=now,
-    )
+    values = {
+        "workspace_id": workspace_id,
+        "number": next_number(session, workspace_id=workspace_id, kind="task"),
+        "title": data.title,
+        "owner_id": data.owner_id,
+        "status": "todo",
+        "block_reason": None,
+        "start_on": data.start_on,
+        "due_on": data.due_on,
+        "campaign_id": campaign_id,
+        "goal_id": goal_id,
+        "source_permalink": data.source_permalink,
+        "slack_channel_id": data.slack_channel_id,
+        "retro_id": None,
+        "created_by": user_id,
+        "created_at": now,
+        "updated_at": now,
+        "completed_at": None,
+    }
+    # `/task add` is the busiest command: one prepared INSERT … RETURNING rather than a unit-of-work flush.
+    # The row is then attached as if loaded, so callers can still change it through the session.
+    session.flush()  # the INSERT below bypasses the unit of work; anything pending goes first
+    task_id = session.connection().execute(_INSERT_TASK, values).scalar_one()
+    task = Task(id=task_id, **values)
+    make_transient_to_detached(task)
     session.add(task)
-    session.flush()
     return task
 
 
