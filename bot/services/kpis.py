@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.errors import NotFound, UserError
 from bot.services.refs import get_by_number, next_number
 from storage.models import KpiValue, Metric
+from storage.prepared import Prepared
 from storage.types import utcnow
 
 AGGS = ("sum", "avg", "last")
@@ -149,7 +150,8 @@ def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user
     return DefineResult(metric=metric, created=created, changed=changed)
 
 
-_KNOWN_CHANNEL = (
+# `/kpi log` is the busiest write: a few prepared statements (storage.prepared), not ORM objects, on its path.
+_KNOWN_CHANNEL = Prepared(
     select(KpiValue.channel)
     .where(KpiValue.workspace_id == bindparam("workspace_id"), func.lower(KpiValue.channel) == bindparam("lowered"))
     .limit(1)
@@ -161,57 +163,48 @@ def known_channel(session: Session, *, workspace_id: str, channel: str) -> str:
     channel = " ".join(channel.split())
     if not channel:
         return ""
-    existing = session.connection().execute(
-        _KNOWN_CHANNEL, {"workspace_id": workspace_id, "lowered": channel.lower()}
-    ).scalar()
-    return existing if existing is not None else channel
+    session.flush()  # the prepared statement below must see anything this unit of work has pending
+    rows = _KNOWN_CHANNEL.rows(session, {"workspace_id": workspace_id, "lowered": channel.lower()})
+    return str(rows[0][0]) if rows else channel
 
 
-# `/kpi log` is the busiest write: a few prepared Core statements, not ORM objects, on its path.
-_FIND_METRICS = (
+# the metric by its key, and the value already logged for it on that channel and day
+_FIND_METRIC = Prepared(
     select(
-        Metric.id, Metric.number, Metric.name, Metric.key, Metric.unit, Metric.agg, Metric.numerator_id,
-        KpiValue.value.label("previous"),
+        Metric.id, Metric.number, Metric.name, Metric.unit, Metric.agg, Metric.numerator_id, KpiValue.value.label("previous")
     )
     .outerjoin(
         KpiValue,
         (KpiValue.metric_id == Metric.id) & (KpiValue.channel == bindparam("channel")) & (KpiValue.day == bindparam("day")),
     )
-    .where(Metric.workspace_id == bindparam("workspace_id"), Metric.key.in_(bindparam("keys", expanding=True)))
+    .where(Metric.workspace_id == bindparam("workspace_id"), Metric.key == bindparam("key"))
 )
-_UPSERT_VALUE: dict[str, Any] = {}
 
 
-def _upsert_value(dialect: str) -> Any:
-    statement = _UPSERT_VALUE.get(dialect)
-    if statement is None:
-        insert = postgresql.insert(KpiValue) if dialect == "postgresql" else sqlite.insert(KpiValue)
-        statement = insert.on_conflict_do_update(
-            index_elements=[KpiValue.metric_id, KpiValue.channel, KpiValue.day],
-            set_={"value": insert.excluded.value, "user_id": insert.excluded.user_id, "updated_at": insert.excluded.updated_at},
-        )
-        _UPSERT_VALUE[dialect] = statement
-    return statement
+def _upsert_value(insert: Any) -> Prepared:
+    columns = [c.name for c in KpiValue.__table__.columns if c.name != "id"]
+    statement = insert(KpiValue).values({name: bindparam(name) for name in columns})
+    return Prepared(statement.on_conflict_do_update(
+        index_elements=[KpiValue.metric_id, KpiValue.channel, KpiValue.day],
+        set_={"value": statement.excluded.value, "user_id": statement.excluded.user_id, "updated_at": statement.excluded.updated_at},
+    ))
+
+
+_UPSERT_VALUE = {"postgresql": _upsert_value(postgresql.insert), "sqlite": _upsert_value(sqlite.insert)}
 
 
 def log_values(
     session: Session, *, workspace_id: str, entries: list[Entry], channel: str, day: date, user_id: str | None
 ) -> list[LoggedValue]:
     """Log several metrics for one channel and day; a value already logged there is replaced (and reported)."""
-    session.flush()  # the Core statements below must see anything this unit of work has pending
-    connection = session.connection()
     channel = known_channel(session, workspace_id=workspace_id, channel=channel)
-    keys = [metric_key(entry.name) for entry in entries]
-    found = {
-        row.key: row
-        for row in connection.execute(
-            _FIND_METRICS, {"workspace_id": workspace_id, "keys": keys, "channel": channel, "day": day}
-        )
-    }
+    session.flush()
     metrics: list[tuple[MetricRef, bool, Decimal | None]] = []
-    for entry, key in zip(entries, keys, strict=True):
-        row = found.get(key)
-        if row is None:
+    for entry in entries:
+        found = _FIND_METRIC.rows(
+            session, {"workspace_id": workspace_id, "key": metric_key(entry.name), "channel": channel, "day": day}
+        )
+        if not found:
             metric = _create_metric(session, workspace_id=workspace_id, name=entry.name, user_id=user_id)
             if entry.percent:
                 metric.unit, metric.agg = "%", "avg"
@@ -220,12 +213,13 @@ def log_values(
             session.flush()
             metrics.append((MetricRef(metric.id, metric.number, metric.name, metric.unit, metric.agg), True, None))
             continue
-        if row.numerator_id is not None:
-            ratio_metric = session.get(Metric, row.id)
+        metric_id, number, name, unit, agg, numerator_id, previous = found[0]
+        if numerator_id is not None:
+            ratio_metric = session.get(Metric, metric_id)
             assert ratio_metric is not None
             parts = " / ".join(m.name if m else "?" for m in (ratio_metric.numerator, ratio_metric.denominator))
-            raise UserError(f"`{row.name}` is computed as {parts}; log those metrics instead.")
-        metrics.append((MetricRef(row.id, row.number, row.name, row.unit, row.agg), False, row.previous))
+            raise UserError(f"`{name}` is computed as {parts}; log those metrics instead.")
+        metrics.append((MetricRef(metric_id, number, name, unit, agg), False, previous))
     now = utcnow()
     logged: list[LoggedValue] = []
     rows = []
@@ -237,7 +231,7 @@ def log_values(
             "user_id": user_id, "created_at": now, "updated_at": now,
         })
         logged.append(LoggedValue(ref, channel, day, value, previous, created))
-    connection.execute(_upsert_value(connection.dialect.name), rows)
+    _UPSERT_VALUE[session.get_bind().dialect.name].many(session, rows)
     return logged
 
 

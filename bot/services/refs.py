@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
 from storage.models import Campaign, Counter, Feedback, Goal, Metric, Task, Workspace
+from storage.prepared import Prepared
 
 PREFIX = {"task": "T", "goal": "G", "campaign": "C", "feedback": "F", "retro": "R", "kpi": "K", "schedule": "S"}
 NOUN = {
@@ -42,31 +43,24 @@ def ensure_workspace(session: Session, workspace_id: str, name: str | None = Non
     event.listen(session, "after_commit", lambda _s: _KNOWN_WORKSPACES.add(key), once=True)
 
 
-_COUNTER_UPSERT: dict[str, Any] = {}  # dialect name -> statement, built once (every new record runs it)
+def _counter_upsert(insert: Any) -> Prepared:
+    return Prepared(
+        insert(Counter)
+        .values(workspace_id=bindparam("workspace_id"), kind=bindparam("kind"), value=1)
+        .on_conflict_do_update(index_elements=[Counter.workspace_id, Counter.kind], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
 
 
-def _counter_upsert(dialect: str) -> Any:
-    statement = _COUNTER_UPSERT.get(dialect)
-    if statement is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(Counter)
-            .values(workspace_id=bindparam("workspace_id"), kind=bindparam("kind"), value=1)
-            .on_conflict_do_update(index_elements=[Counter.workspace_id, Counter.kind], set_={"value": Counter.value + 1})
-            .returning(Counter.value)
-        )
-        _COUNTER_UPSERT[dialect] = statement
-    return statement
+# every new record runs this: prepared once per dialect, run on the driver
+_COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql.insert), "sqlite": _counter_upsert(sqlite.insert)}
 
 
 def next_number(session: Session, *, workspace_id: str, kind: str) -> int:
     """Allocate the next number with one upsert; the row lock on the counter serialises concurrent writers."""
     ensure_workspace(session, workspace_id)
-    connection = session.connection()
-    value = connection.execute(
-        _counter_upsert(connection.dialect.name), {"workspace_id": workspace_id, "kind": PREFIX[kind]}
-    ).scalar_one()
-    return int(value)
+    upsert = _COUNTER_UPSERT[session.get_bind().dialect.name]
+    return int(upsert.rows(session, {"workspace_id": workspace_id, "kind": PREFIX[kind]})[0][0])
 
 
 def get_by_number(

@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, insert, select
+from sqlalchemy import bindparam, case, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.errors import UserError
 from bot.services.refs import get_by_number, next_number
 from storage.models import Campaign, Goal, Task
+from storage.prepared import Prepared
 from storage.types import utcnow
 
-_INSERT_TASK = insert(Task).returning(Task.id)
+_INSERT_TASK = Prepared(
+    insert(Task).values({c.name: bindparam(c.name) for c in Task.__table__.columns if c.name != "id"}).returning(Task.id)
+)
 
 STATUS_LABEL = {"todo": "to do", "in_progress": "in progress", "blocked": "blocked", "done": "done"}
 
@@ -61,7 +64,7 @@ def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_i
     # `/task add` is the busiest command: one prepared INSERT … RETURNING rather than a unit-of-work flush.
     # The row is then attached as if loaded, so callers can still change it through the session.
     session.flush()  # the INSERT below bypasses the unit of work; anything pending goes first
-    task_id = session.connection().execute(_INSERT_TASK, values).scalar_one()
+    task_id = _INSERT_TASK.rows(session, values)[0][0]
     task = Task(id=task_id, **values)
     make_transient_to_detached(task)
     session.add(task)

@@ -1,0 +1,90 @@
+"""Prepared statements for the ack path: a Core statement compiled once per dialect and run on the driver.
+
+For a one-row insert, SQLAlchemy's per-execution work (cache lookup, parameter and result set-up, events)
+costs several times what SQLite itself spends. The busiest commands (`/task add`, `/kpi log`) run their
+few statements this way, on the Session's own connection, so they stay in the same transaction as
+everything else the unit of work does. Types are still converted by the columns' own bind and result
+processors, so values are stored exactly as the ORM stores them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Any  # a column type's bind or result processor (or None)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: bool
+    binds: tuple[tuple[str, Processor, Any], ...]  # (name, processor, default value)
+    results: tuple[Processor, ...]
+
+
+class Prepared:
+    """`Prepared(insert(Task).values(title=bindparam("title"), …).returning(Task.id))`, then
+    `.rows(session, {"title": …})`. Parameters are named by their bindparam; literal values are kept."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            c = self.statement.compile(dialect=dialect)
+            assert isinstance(c, SQLCompiler)
+            names = c.positiontup if c.positional and c.positiontup is not None else list(c.binds)
+            # the dialect's own implementation of each type: e.g. SQLite keeps dates and times as text
+            binds = tuple(
+                (name, c.binds[name].type.dialect_impl(dialect).bind_processor(dialect), c.binds[name].value) for name in names
+            )
+            columns = getattr(self.statement, "selected_columns", None) or getattr(self.statement, "exported_columns", [])
+            results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+            compiled = _Compiled(str(c), bool(c.positional), binds, results)
+            self._compiled[dialect.name] = compiled
+        return compiled
+
+    def _parameters(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+        values = []
+        for name, processor, default in compiled.binds:
+            value = params.get(name, default)
+            values.append(processor(value) if processor is not None and value is not None else value)
+        if compiled.positional:
+            return tuple(values)
+        return {name: value for (name, _p, _d), value in zip(compiled.binds, values, strict=True)}
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run once with `params`; the returned or selected rows, converted by the column types."""
+        connection = session.connection()
+        compiled = self._compile(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, self._parameters(compiled, params))
+            raw = cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
+        results = compiled.results
+        if not any(results):
+            return [tuple(row) for row in raw]
+        return [
+            tuple(p(v) if p is not None else v for p, v in zip(results, row, strict=True)) for row in raw
+        ]
+
+    def many(self, session: Session, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per parameter set (a statement without results)."""
+        connection = session.connection()
+        compiled = self._compile(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, [self._parameters(compiled, p) for p in params])
+        finally:
+            cursor.close()
