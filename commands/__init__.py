@@ -71,7 +71,9 @@ def make_listener(
     handler: Handler, usage: str, help_reply: Callable[..., Reply] | None = None, *, locales: Locales | None = None,
     modal: bool = False, follow_ups: Callable[[str, dict[str, Any], BoltContext], list[FollowUp]] | None = None,
 ) -> Callable[..., None]:
-    def listener(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+    def listener(
+        ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond | None
+    ) -> None:
         runtime: Runtime = context["runtime"]
         text = command.get("text") or ""
         if modal and not text.strip():
@@ -148,8 +150,9 @@ def register(app: App) -> None:
             handler, usage, HELP.get(name), locales=locales, modal=modal, follow_ups=follow_ups_for(name, modal)
         )
 
-    def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
-        listeners[command["command"]](ack, command, context, client, respond)
+    def on_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        # Bolt builds each named argument per request: take three, the client and respond() come from the context
+        listeners[body["command"]](ack, body, context, context.client, context.respond)
 
     # One listener for every command, registered first: Bolt tries listeners in order and builds arguments
     # for each matcher it tries, so a slash command should not walk past the buttons and forms first.
