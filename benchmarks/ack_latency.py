@@ -139,35 +139,6 @@ class SqlTimer:
                 "other_statements": describe(self.statements)}
 
 
-WHAT_IFS = {
-    "use-poll": "waitress with asyncore_use_poll=True (poll() instead of select())",
-    "sqlite-write-lock": "one in-process lock around SQLite write sessions (FIFO-ish wait, no busy-handler sleeps)",
-}
-
-
-def apply_what_ifs(what_ifs: list[str], server: Any, db: Any) -> None:
-    """Benchmark-local changes, to measure what a fix would buy; the product's files are not touched."""
-    if "use-poll" in what_ifs:
-        server.server.adj.asyncore_use_poll = True
-    if "sqlite-write-lock" in what_ifs and db is not None and db.is_sqlite:
-        import threading
-        from contextlib import contextmanager
-
-        lock = threading.RLock()
-        original = db.session
-
-        @contextmanager
-        def session(*, write: bool = True) -> Any:
-            if not write:
-                with original(write=False) as s:
-                    yield s
-                return
-            with lock, original(write=True) as s:
-                yield s
-
-        db.session = session
-
-
 def serve_workers(threads: int, api_url: str, token: str, conn: Connection, tmp: Path, database_url: str | None) -> None:
     """`mktbot serve --workers N` (N from MKTBOT_BENCH_WORKERS, default 2) as its own process tree."""
     import socket
@@ -200,7 +171,7 @@ def serve_workers(threads: int, api_url: str, token: str, conn: Connection, tmp:
 
 def server_main(
     kind: str, threads: int, api_url: str, token: str, conn: Connection, sql_timing: bool = False,
-    database_url: str | None = None, what_ifs: list[str] | None = None,
+    database_url: str | None = None,
 ) -> None:
     """Serve one target until told to stop; then report what the server saw. Slack's Web API (LocalSlack)
     lives in the orchestrating process, so the bot's process holds only the bot, as in production."""
@@ -251,8 +222,6 @@ def server_main(
         return next()
 
     server = BackgroundServer(app, port=0, threads=threads)
-    if kind == "mktbot":
-        apply_what_ifs(what_ifs or [], server, db)
     server.start()
     conn.send({"url": server.url, "pid": os.getpid()})
     cpu_ready, times_ready = _cpu(), os.times()
@@ -488,7 +457,7 @@ def run_target(kind: str, args: argparse.Namespace, ctx: Any, slack: Any) -> dic
     slack.reset()
     parent, child = ctx.Pipe()
     server = ctx.Process(target=server_main, args=(kind, args.threads, slack.api_url, slack.bot_token, child,
-                                                   args.sql_timing, args.database_url, args.what_if),
+                                                   args.sql_timing, args.database_url),
                          name=f"bench-server-{kind}")
     server.start()
     info = parent.recv()
@@ -581,14 +550,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="diagnostics: time SQLite's BEGIN IMMEDIATE waits and write-lock holds in the mktbot server")
     parser.add_argument("--database-url", help="mktbot's database (default: a fresh SQLite file in a temp dir); "
                         "e.g. a scratch PostgreSQL database to compare")
-    parser.add_argument("--what-if", type=lambda v: [x.strip() for x in v.split(",") if x.strip()], default=[],
-                        help="benchmark-local changes to the mktbot server, not the product: "
-                        + "; ".join(f"{k}: {v}" for k, v in WHAT_IFS.items()))
     parser.add_argument("--no-fail", action="store_true", help="report only; exit 0 even when targets are missed")
     args = parser.parse_args(argv)
-    unknown = [w for w in args.what_if if w not in WHAT_IFS]
-    if unknown:
-        parser.error(f"unknown --what-if {unknown}; choose from {sorted(WHAT_IFS)}")
 
     ctx = mp.get_context("spawn")
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -645,8 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"Ack latency, open loop, {args.seconds:g} s per rate, waitress threads={args.threads}, "
           f"latency from each request's due time (ms).\nMachine: {load_before} before, {load_after} after. "
-          f"Tree: {tree_note()}"
-          + "".join(f"\nWHAT-IF (not the product): {WHAT_IFS[w]}" for w in args.what_if) + "\n")
+          f"Tree: {tree_note()}\n")
     print(md_table(["target", "rate /s", "answered /s (all)", "command", "n", "p50", "p99", "max", "errors",
                     "p50 / bare"], rows))
     lag = {kind: max(s["send_lag_p99"] for s in summaries[kind].values()) for kind in targets}
@@ -668,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "summaries": {k: {f"{p}|{c}": v for (p, c), v in s.items()} for k, s in summaries.items()},
-            "servers": servers, "help_times": help_times, "what_if": args.what_if,
+            "servers": servers, "help_times": help_times,
             "samples": samples_by_kind,
             "checks": [{"ok": ok, "text": text} for ok, text in verdict.checks],
         }, indent=2, ensure_ascii=False, default=str))
