@@ -738,7 +738,7 @@ class Interactive:
             data = parse_task_form(values, locale=locale, channel_id=meta.get(M_CHANNEL), permalink=meta.get(M_PERMALINK))
             _check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
                                                  BlockId.GOAL: (Goal, "goal", data.goal)})
-            task = task_service.create_task(session, workspace_id=team, data=data, user_id=user)
+            task = task_service.add_task(session, workspace_id=team, data=data, user_id=user)
             notice = t("task.added", locale, n=task.number, title=esc(task.title))
             return views.task_created(task, today=today, locale=locale), notice, [task.owner_id]
 

@@ -104,7 +104,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         with ctx.db.session() as session:
-            task = service.create_task(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
+            task = service.add_task(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
             _concerns(ctx, task.owner_id)
             return views.task_created(task, today=ctx.today, locale=loc)
     if verb in ("start", "done", "finish", "complete", "reopen"):

@@ -28,7 +28,7 @@ from bot.render.text import bar, esc, fmt_signed_percent, truncate
 from bot.services.campaigns import CampaignSummary, phase
 from bot.services.goals import Progress
 from bot.services.kpis import DefineResult, LoggedValue, PeriodValue
-from bot.services.tasks import Change, TaskFilter
+from bot.services.tasks import Change, NewTask, TaskFilter
 from storage.models import Campaign, CampaignSpend, Feedback, Goal, Metric, Task
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
@@ -209,7 +209,7 @@ def task_line(task: Task, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     return f"{STATUS_EMOJI[task.status]} *T-{task.number}* {esc(task.title)} · {mention(task.owner_id, locale)}{due}{link}{blocked}"
 
 
-def task_created(task: Task, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def task_created(task: Task | NewTask, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     n = task.number
     b = Builder().section(t("task.added", locale, n=n, title=esc(task.title)))
     fields = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import bindparam, case, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -33,26 +34,57 @@ class TaskCreate:
     slack_channel_id: str | None = None
 
 
+@dataclass(frozen=True)
+class NewTask:
+    """A task as it was just recorded: what its confirmation shows (no ORM object on the busiest path)."""
+
+    id: int
+    number: int
+    title: str
+    owner_id: str | None
+    status: str
+    start_on: date | None
+    due_on: date | None
+    source_permalink: str | None
+    campaign: Campaign | None
+    goal: Goal | None
+
+
+def add_task(session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> NewTask:
+    """Record a task with one prepared INSERT … RETURNING (`/task add` is the busiest command)."""
+    return _insert(session, workspace_id=workspace_id, data=data, user_id=user_id)[0]
+
+
 def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> Task:
+    """Record a task and return it attached to the session (as if loaded), for callers that go on changing it."""
+    new, values = _insert(session, workspace_id=workspace_id, data=data, user_id=user_id)
+    task = Task(id=new.id, **values)
+    make_transient_to_detached(task)
+    session.add(task)
+    return task
+
+
+def _insert(session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> tuple[NewTask, dict[str, Any]]:
     if data.start_on and data.due_on and data.due_on < data.start_on:
         raise UserError(f"The due date {data.due_on} is before the start {data.start_on}.")
-    campaign_id = goal_id = None
+    campaign = goal = None
     if data.campaign is not None:
-        campaign_id = get_by_number(session, Campaign, workspace_id=workspace_id, number=data.campaign, kind="campaign").id
+        campaign = get_by_number(session, Campaign, workspace_id=workspace_id, number=data.campaign, kind="campaign")
     if data.goal is not None:
-        goal_id = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal").id
+        goal = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal")
     now = utcnow()
-    values = {
+    number = next_number(session, workspace_id=workspace_id, kind="task")
+    values: dict[str, Any] = {
         "workspace_id": workspace_id,
-        "number": next_number(session, workspace_id=workspace_id, kind="task"),
+        "number": number,
         "title": data.title,
         "owner_id": data.owner_id,
         "status": "todo",
         "block_reason": None,
         "start_on": data.start_on,
         "due_on": data.due_on,
-        "campaign_id": campaign_id,
-        "goal_id": goal_id,
+        "campaign_id": campaign.id if campaign else None,
+        "goal_id": goal.id if goal else None,
         "source_permalink": data.source_permalink,
         "slack_channel_id": data.slack_channel_id,
         "retro_id": None,
@@ -61,14 +93,13 @@ def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_i
         "updated_at": now,
         "completed_at": None,
     }
-    # `/task add` is the busiest command: one prepared INSERT … RETURNING rather than a unit-of-work flush.
-    # The row is then attached as if loaded, so callers can still change it through the session.
     session.flush()  # the INSERT below bypasses the unit of work; anything pending goes first
-    task_id = _INSERT_TASK.rows(session, values)[0][0]
-    task = Task(id=task_id, **values)
-    make_transient_to_detached(task)
-    session.add(task)
-    return task
+    task_id = int(_INSERT_TASK.rows(session, values)[0][0])
+    new = NewTask(
+        id=task_id, number=number, title=data.title, owner_id=data.owner_id, status="todo",
+        start_on=data.start_on, due_on=data.due_on, source_permalink=data.source_permalink, campaign=campaign, goal=goal,
+    )
+    return new, values
 
 
 def get_task(session: Session, *, workspace_id: str, number: int, for_update: bool = False) -> Task:
