@@ -28,4 +28,4 @@ class JobContext:
     worker: str = field(default_factory=worker_name)
     per_channel_interval: float = 1.0  # Slack allows about one message per second per channel
     grace_hours: float = 12.0  # a slot missed by more than this is skipped, not sent late
-    delivery_threads: int = 16
+    delivery_senders: int = 64  # Slack requests in flight at once during delivery (one connection each)

@@ -13,14 +13,13 @@ from sqlalchemy import select
 from bot.render.reply import Reply
 from bot.services import outbox, schedules
 from jobs.context import JobContext
-from jobs.delivery import DeliveryStats, deliver_due
+from jobs.delivery import BATCH, DeliveryStats, deliver_due
 from storage.models import Schedule
 
 log = logging.getLogger(__name__)
 
 _CONTEXTS: dict[str, JobContext] = {}
-BATCH = 500  # deliver_due's default limit
-MAX_BATCHES_PER_TICK = 20
+MAX_BATCHES_PER_TICK = 20  # of BATCH (deliver_due's default limit) posts each
 
 
 def install(name: str, ctx: JobContext) -> None:
@@ -127,14 +126,14 @@ def tick(ctx: JobContext, now: datetime | None = None) -> TickResult:
     except ImportError:
         pass
     stats = deliver_due(ctx, now=now)
-    # A large fan-out is more than one batch: keep going while full batches come back.
+    # More than a batch is due (or some were handed back before their lease ran out): keep going.
     for _ in range(MAX_BATCHES_PER_TICK - 1):
-        handled = stats.sent + stats.failed + stats.recovered
-        if handled < BATCH:
+        if stats.handled < BATCH:
             break
         more = deliver_due(ctx, now=now)
         stats.sent, stats.failed, stats.recovered = stats.sent + more.sent, stats.failed + more.failed, stats.recovered + more.recovered
+        stats.deferred += more.deferred
         stats.errors += more.errors
-        if more.sent + more.failed + more.recovered == 0:
+        if more.handled == 0:
             break
     return TickResult(claimed=claimed, delivery=stats)

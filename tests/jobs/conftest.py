@@ -52,3 +52,11 @@ def ctx(db: Database, slack: LocalSlack, job_clock: Clock) -> JobContext:
         s.execute(update(Schedule).values(active=False))
         s.execute(update(Task).values(status="done"))  # other tests' open tasks would get reminders here
     return make_ctx(db, slack, job_clock)
+
+
+@pytest.fixture(autouse=True)
+def fresh_pacer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pacer is process-wide (it spans runs); a test starts with no channel waiting on an earlier test."""
+    from jobs import delivery
+
+    monkeypatch.setattr(delivery, "PACER", delivery.ChannelPacer())

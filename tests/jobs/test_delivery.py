@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
+import pytest
+
 from bot.localslack import LocalSlack
+from bot.localslack.server import Call
 from bot.services import outbox
 from jobs.context import JobContext
 from jobs.delivery import deliver_due
@@ -33,6 +37,10 @@ def posts(slack: LocalSlack, channel: str = "C0MKT") -> list[str]:
     return [m.text for m in slack.channel_messages(channel) if m.is_bot]
 
 
+def post_calls(slack: LocalSlack) -> list[Call]:
+    return [c for c in slack.calls if c.method == "chat.postMessage"]
+
+
 def test_a_key_is_claimed_once(ctx: JobContext, workspace: str) -> None:
     queue(ctx, workspace, "digest:1:slot")
     with ctx.db.session() as s:
@@ -55,9 +63,10 @@ def test_429_with_retry_after_then_success_posts_once(ctx: JobContext, slack: Lo
     slack.add_response("chat.postMessage", status=429, headers={"Retry-After": "1"})
     oid = queue(ctx, workspace, "k429")
     stats = deliver_due(ctx)
-    assert stats.sent == 1, stats.errors  # slack_sdk's RateLimitErrorRetryHandler honoured Retry-After
+    assert stats.sent == 1, stats.errors  # retried within the run, after Retry-After
     assert posts(slack) == ["hello 双十一"]
-    assert len(slack.get_calls("chat.postMessage")) == 2
+    first, second = post_calls(slack)
+    assert second.at - first.at >= 1.0  # Retry-After honoured
     assert status(ctx, oid).status == "sent"
 
 
@@ -131,3 +140,118 @@ def test_two_workers_never_send_the_same_post(ctx: JobContext, slack: LocalSlack
         t.join()
     texts = [m.text for ch in ("C0MKT", "C0GROWTH", "C0SOCIAL") for m in slack.channel_messages(ch) if m.is_bot]
     assert sorted(texts) == sorted(f"post {i}" for i in range(30))
+
+
+def metadata_of(oid: int) -> dict[str, object]:
+    return {"event_type": "mktbot_post", "event_payload": {"outbox_id": str(oid)}}
+
+
+def test_a_post_whose_worker_died_after_posting_is_found_not_posted_again(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    oid = queue(ctx, workspace, "kcrash-after")
+    # Another worker claims the post, posts it, and dies before it can record that.
+    with ctx.db.session() as s:
+        [row] = outbox.claim_due(s, now=job_clock.now, worker="w-dead", limit=10, ids=[oid])
+        assert row.id == oid and row.status == "sending"
+    posted = ctx.client.chat_postMessage(channel="C0MKT", text="hello 双十一", metadata=metadata_of(oid))
+    assert deliver_due(ctx).handled == 0  # its lease still holds: nobody else touches it
+    job_clock.set(job_clock.now + outbox.LEASE + timedelta(seconds=1))
+    stats = deliver_due(ctx)
+    assert stats.recovered == 1 and stats.sent == 0, stats.errors
+    assert posts(slack) == ["hello 双十一"]
+    assert len(slack.get_calls("conversations.history")) == 1
+    row = status(ctx, oid)
+    assert row.status == "sent" and row.message_ts == posted["ts"] and row.claimed_by == "w1"
+
+
+def test_a_post_whose_worker_died_before_posting_is_checked_then_posted_once(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    oid = queue(ctx, workspace, "kcrash-before")
+    with ctx.db.session() as s:
+        outbox.claim_due(s, now=job_clock.now, worker="w-dead", limit=10, ids=[oid])
+    job_clock.set(job_clock.now + outbox.LEASE + timedelta(seconds=1))
+    with ctx.db.session() as s:  # the re-claim counts the lost attempt and marks the post as possibly in Slack
+        [row] = outbox.claim_due(s, now=job_clock.now, worker="w1", limit=10, ids=[oid])
+        assert row.attempts == 1 and row.last_error.startswith("ambiguous") and "w-dead" in row.last_error
+    job_clock.set(job_clock.now + outbox.LEASE + timedelta(seconds=1))  # and w1 died too
+    stats = deliver_due(ctx)
+    assert stats.sent == 1 and stats.recovered == 0, stats.errors
+    assert posts(slack) == ["hello 双十一"]
+    assert len(slack.get_calls("conversations.history")) == 1  # looked before posting
+    row = status(ctx, oid)
+    assert row.status == "sent" and row.last_error is None and row.attempts == 2
+
+
+def test_a_slow_worker_cannot_overwrite_a_post_taken_over_by_another(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    oid = queue(ctx, workspace, "kslow")
+    with ctx.db.session() as s:
+        outbox.claim_due(s, now=job_clock.now, worker="w-slow", limit=10, ids=[oid])
+        outbox.claim_due(s, now=job_clock.now + outbox.LEASE + timedelta(seconds=1), worker="w2", limit=10, ids=[oid])
+        # w-slow comes back with a failure: the row is w2's now and stays as w2 left it
+        outbox.mark_failed_many(s, [outbox.Failure(oid, 0, "HTTP 500")], worker="w-slow", now=job_clock.now)
+    row = status(ctx, oid)
+    assert row.status == "sending" and row.claimed_by == "w2"
+
+
+def test_each_channel_is_paced_from_its_previous_post_and_channels_go_in_parallel(
+    ctx: JobContext, slack: LocalSlack, workspace: str
+) -> None:
+    import time
+
+    ctx.per_channel_interval = 0.4
+    for n in range(3):
+        for channel in ("C0MKT", "C0GROWTH", "C0SOCIAL"):
+            queue(ctx, workspace, f"paced-{channel}-{n}", channel=channel, text=f"{channel} {n}")
+    started = time.time()
+    stats = deliver_due(ctx)
+    elapsed = time.time() - started
+    assert stats.sent == 9, stats.errors
+    for channel in ("C0MKT", "C0GROWTH", "C0SOCIAL"):
+        assert posts(slack, channel) == [f"{channel} {n}" for n in range(3)]  # in order
+        calls = [c for c in post_calls(slack) if c.args.get("channel") == channel]
+        assert all(b.at - a.at >= 0.4 for a, b in itertools.pairwise(calls))
+    assert elapsed < 2 * 0.4 + 0.7  # channels in parallel: about two intervals, not eight
+
+
+def test_outcomes_are_recorded_while_the_run_goes_on(ctx: JobContext, slack: LocalSlack, workspace: str) -> None:
+    import time
+
+    from jobs import delivery
+
+    hooked: list[float] = []
+    delivery.AFTER_SENT["test_probe"] = lambda session, payload, ts: hooked.append(time.time())
+    try:
+        ctx.per_channel_interval = 0.8
+        with ctx.db.session() as s:
+            outbox.enqueue(s, workspace_id=workspace, now=ctx.clock(), post=outbox.Post(
+                dedupe_key="probe-1", kind="digest", text="first", slack_channel_id="C0MKT", payload={"after": "test_probe"}))
+        queue(ctx, workspace, "probe-2", text="second")
+        assert deliver_due(ctx).sent == 2
+    finally:
+        del delivery.AFTER_SENT["test_probe"]
+    second = post_calls(slack)[-1]
+    assert second.args["text"] == "second" and len(hooked) == 1
+    assert hooked[0] < second.at  # the first post was recorded (and its hook run) before the second went out
+
+
+def test_posts_whose_turn_comes_too_late_in_the_lease_go_back_untried(
+    ctx: JobContext, slack: LocalSlack, workspace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobs import delivery
+
+    # No send may start 0.3 s after the claim (as if the lease were about to run out).
+    monkeypatch.setattr(delivery, "LEASE_MARGIN", outbox.LEASE.total_seconds() - 5 - 0.3)
+    ctx.per_channel_interval = 0.5
+    ids = [queue(ctx, workspace, f"late-{n}", text=f"late {n}") for n in range(3)]
+    stats = deliver_due(ctx)
+    assert (stats.sent, stats.deferred, stats.failed) == (1, 2, 0)
+    rows = [status(ctx, oid) for oid in ids]
+    assert rows[0].status == "sent"
+    assert [(r.status, r.attempts, r.claimed_by, r.last_error) for r in rows[1:]] == [("pending", 0, None, None)] * 2
+    monkeypatch.undo()
+    assert deliver_due(ctx).sent == 2
+    assert posts(slack) == ["late 0", "late 1", "late 2"]
