@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Digest-like fan-out through the outbox: 1,000 channels x K posts, delivered by jobs.delivery.deliver_due.
 
-    .venv/bin/python benchmarks/fanout.py                         # delivery_threads 16, 64, 256, 1000
-    .venv/bin/python benchmarks/fanout.py --threads 1000 --no-fail
-    .venv/bin/python benchmarks/fanout.py --what-if-bulk-claim    # isolate the pacer from claim_due's cost
+    .venv/bin/python benchmarks/fanout.py                              # K=3, the product's delivery_senders
+    .venv/bin/python benchmarks/fanout.py --posts-per-channel 1        # one digest to each of 1,000 channels
+    .venv/bin/python benchmarks/fanout.py --senders 16,32,64 --repeat 2 --timeline --no-fail
 
 What runs
   * A LocalSlack in its own process, subclassed to enforce Slack's chat.postMessage limit of one message per
@@ -11,18 +11,21 @@ What runs
     that channel gets HTTP 429 {"ok": false, "error": "ratelimited"} with `Retry-After: <ceil(wait)>`.
     By default it is served by a small asyncio HTTP front end that calls LocalSlack.handle_api (the stock
     http.server front end tops out at a few hundred posts/s and would measure itself; `--slack-server stock`
-    uses it anyway, with a larger listen backlog).
+    uses it anyway, with a larger listen backlog). It answers chat.postMessage without LocalSlack's scan of
+    every stored message for thread replies (a new message has none), which made its cost per post grow
+    through the run.
   * In this process: a SQLite file database, 50 workspaces x 20 channels, K posts per channel queued with
     bot.services.outbox.enqueue (unique keys; digests for every channel first, then reports, then reminders,
     the order the scheduler's tick claims them), then deliver_due(ctx, limit=--limit) called back to back
-    until the outbox is empty, with the production job client (bot.app.make_client(retries=True):
-    RateLimitErrorRetryHandler(3) + ConnectionErrorRetryHandler(2)) and the real ctx.per_channel_interval=1.0.
+    until the outbox is empty, with the production job client (bot.app.make_client(retries=True)), from
+    which delivery builds its async client, and the real ctx.per_channel_interval=1.0.
 
 Floor
   The rate limit alone forces (K-1) x interval: every channel's first post can go at t=0 and its k-th at
-  (k-1) s, all channels in parallel. With K=3 that is 2.0 s; the target is total <= 1.2 x floor = 2.4 s. The
-  floor counts send time as negligible; the harness's own unpaced capacity (posts/s through this WebClient
-  and this fake Slack, measured first) is printed so you can see how far from negligible it is.
+  (k-1) s, all channels in parallel. With K=3 that is 2.0 s; the target is total <= 1.2 x floor = 2.4 s. That
+  floor counts send time as zero. With K=1 it is 0, so the floor there is the send floor: posts / the unpaced
+  capacity of the delivery client against this fake Slack (measured first, and printed with that of a sync
+  WebClient for comparison).
 
 Correctness
   lost = queued outbox ids never posted; duplicates = posts beyond the first carrying the same outbox id in
@@ -36,6 +39,7 @@ import asyncio
 import json
 import math
 import multiprocessing as mp
+import os
 import shutil
 import tempfile
 import threading
@@ -79,6 +83,26 @@ def slack_main(conn: Connection, channels: list[str], interval: float, tolerance
             self.rejected: Counter[str] = Counter()
             self.accepted_at: list[float] = []
             self.reject_gaps: list[float] = []  # how long after the previous accepted post a rejected one came
+
+        def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+            self.posting = True
+            try:
+                return super()._api_chat_postMessage(args)  # type: ignore[no-any-return]
+            finally:
+                self.posting = False
+
+        def _message_json(self, m: Any, *, include_metadata: bool = True) -> dict[str, Any]:
+            """LocalSlack looks for a message's thread replies among all stored messages, so its cost per post
+            grows with the run (3,000 posts: about half its CPU). A message posted a moment ago has no replies:
+            answer chat.postMessage without that scan."""
+            if not getattr(self, "posting", False) or m.thread_ts is not None:
+                return super()._message_json(m, include_metadata=include_metadata)  # type: ignore[no-any-return]
+            with self._lock:
+                stored, self.messages = self.messages, []
+                try:
+                    return super()._message_json(m, include_metadata=include_metadata)  # type: ignore[no-any-return]
+                finally:
+                    self.messages = stored
 
         def reset_limits(self) -> None:
             with self.limit_lock:
@@ -154,7 +178,8 @@ def slack_main(conn: Connection, channels: list[str], interval: float, tolerance
                 accepted = list(slack.accepted_at)
                 rejected = dict(slack.rejected)
                 gaps = list(slack.reject_gaps)
-            conn.send({"reject_gaps": gaps, "posts": posts, "methods": dict(methods), "rejected": rejected,
+            cpu = os.times()
+            conn.send({"cpu_s": cpu.user + cpu.system, "reject_gaps": gaps, "posts": posts, "accepted": accepted, "methods": dict(methods), "rejected": rejected,
                        "first_post": min(accepted) if accepted else None, "last_post": max(accepted) if accepted else None})
     if loop is not None:
         loop.call_soon_threadsafe(loop.stop)
@@ -238,23 +263,21 @@ class SlackProcess:
 
 @dataclass
 class Timings:
-    """Where deliver_due's time went, from wrappers around claim_due and send_one (timing only)."""
+    """Where deliver_due's time went, from wrappers around claim_due and the recorder's writes (timing only)."""
 
     claim: list[float] = field(default_factory=list)  # seconds per claim_due call
     claimed: list[int] = field(default_factory=list)
-    send_spans: list[tuple[float, float]] = field(default_factory=list)  # (start, end) per send_one
-    pacer_waits: list[float] = field(default_factory=list)
+    record: list[float] = field(default_factory=list)  # seconds per recorded batch
+    recorded: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def install_probes(timings: Timings) -> Any:
-    """Wrap jobs.delivery's claim_due, send_one and PACER.wait with timers; return an undo function."""
+    """Wrap outbox.claim_due and jobs.delivery.record with timers; return an undo function."""
     import jobs.delivery as delivery
     from bot.services import outbox
 
-    original_claim, original_send = outbox.claim_due, delivery.send_one
-    pacer = delivery.ChannelPacer()  # a fresh pacer per run (the product's class), so runs do not share stamps
-    original_pacer, original_wait = delivery.PACER, pacer.wait
+    original_claim, original_record = outbox.claim_due, delivery.record
 
     def claim_due(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -263,84 +286,21 @@ def install_probes(timings: Timings) -> Any:
         timings.claimed.append(len(rows))
         return rows
 
-    def send_one(*args: Any, **kwargs: Any) -> Any:
+    def record(ctx: Any, batch: Any) -> None:
         started = time.perf_counter()
-        try:
-            return original_send(*args, **kwargs)
-        finally:
-            with timings.lock:
-                timings.send_spans.append((started, time.perf_counter()))
-
-    def wait(channel: str, interval: float) -> None:
-        started = time.perf_counter()
-        original_wait(channel, interval)
+        original_record(ctx, batch)
         with timings.lock:
-            timings.pacer_waits.append(time.perf_counter() - started)
+            timings.record.append(time.perf_counter() - started)
+            timings.recorded.append(len(batch))
 
-    pacer.wait = wait  # type: ignore[method-assign]
     outbox.claim_due = claim_due
-    delivery.send_one = send_one
-    delivery.PACER = pacer
+    delivery.record = record
 
     def undo() -> None:
         outbox.claim_due = original_claim
-        delivery.send_one = original_send
-        delivery.PACER = original_pacer
+        delivery.record = original_record
 
     return undo
-
-
-def install_bulk_claim() -> Any:
-    """What-if (benchmark-local, not the product): claim_due as one UPDATE … WHERE id IN (…) RETURNING and
-    one SELECT, without the ORM's per-statement session synchronisation. Returns an undo function."""
-    from sqlalchemy import or_, select, update
-
-    from bot.services import outbox
-    from storage.models import Outbox
-
-    original = outbox.claim_due
-
-    def claim_due(session: Any, *, now: datetime, worker: str, limit: int = 100, ids: list[int] | None = None) -> Any:
-        due = or_(
-            (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
-            (Outbox.status == "sending") & (Outbox.lease_until < now),
-        )
-        query = select(Outbox.id).where(due)
-        if ids is not None:
-            query = query.where(Outbox.id.in_(ids))
-        candidates = session.scalars(query.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)).all()
-        if not candidates:
-            return []
-        claimed = set(session.scalars(
-            update(Outbox).where(Outbox.id.in_(candidates), due)
-            .values(status="sending", lease_until=now + outbox.LEASE, claimed_by=worker)
-            .returning(Outbox.id).execution_options(synchronize_session=False)
-        ).all())
-        rows = {r.id: r for r in session.scalars(select(Outbox).where(Outbox.id.in_(claimed)))}
-        return [rows[i] for i in candidates if i in rows]
-
-    outbox.claim_due = claim_due
-
-    def undo() -> None:
-        outbox.claim_due = original
-
-    return undo
-
-
-def pace_after_send(client: Any) -> None:
-    """What-if (benchmark-local, not the product): re-stamp the channel in jobs.delivery.PACER when
-    chat_postMessage returns, i.e. after any 429 retries inside slack_sdk, instead of only before the first try."""
-    import jobs.delivery as delivery
-
-    original = client.chat_postMessage
-
-    def chat_postMessage(**kwargs: Any) -> Any:
-        try:
-            return original(**kwargs)
-        finally:
-            delivery.PACER._last[str(kwargs.get("channel"))] = time.monotonic()
-
-    client.chat_postMessage = chat_postMessage
 
 
 def enqueue_all(db: Any, pairs: list[tuple[str, str]], k: int, order: str) -> dict[int, str]:
@@ -363,8 +323,34 @@ def enqueue_all(db: Any, pairs: list[tuple[str, str]], k: int, order: str) -> di
     return queued
 
 
-def calibrate(api_url: str, token: str, channels: list[str], threads: int, posts: int) -> float:
-    """Unpaced posts/s this client + fake Slack can do (one post per channel, so no 429s)."""
+def calibrate(api_url: str, token: str, channels: list[str], senders: int, posts: int) -> float:
+    """Unpaced posts/s through the product's delivery client (jobs.delivery.open_sender: AsyncWebClient on one
+    keep-alive aiohttp session, `senders` requests in flight) and this fake Slack; one post per channel, no 429s."""
+    from zoneinfo import ZoneInfo
+
+    from slack_sdk import WebClient
+
+    from jobs.context import JobContext
+    from jobs.delivery import _run_loop, open_sender
+
+    ctx = JobContext(db=None, client=WebClient(token=token, base_url=api_url, timeout=30),  # type: ignore[arg-type]
+                     zone=ZoneInfo("UTC"), delivery_senders=senders)
+    chosen = [channels[i % len(channels)] for i in range(posts)]
+    elapsed: list[float] = []
+
+    async def main() -> None:
+        async with open_sender(ctx) as sender:
+            started = time.perf_counter()
+            await asyncio.gather(*(sender.call(lambda ch=ch: sender.client.chat_postMessage(channel=ch, text="calibration"))
+                                   for ch in chosen))
+            elapsed.append(time.perf_counter() - started)
+
+    _run_loop(main)
+    return posts / elapsed[0]
+
+
+def calibrate_sync(api_url: str, token: str, channels: list[str], threads: int, posts: int) -> float:
+    """The same through a sync WebClient (urllib, a connection per request) on a thread pool, for comparison."""
     from slack_sdk import WebClient
 
     client = WebClient(token=token, base_url=api_url, timeout=30)
@@ -375,7 +361,7 @@ def calibrate(api_url: str, token: str, channels: list[str], threads: int, posts
     return posts / (time.perf_counter() - started)
 
 
-def run_once(args: argparse.Namespace, slack: SlackProcess, pairs: list[tuple[str, str]], threads: int) -> dict[str, Any]:
+def run_once(args: argparse.Namespace, slack: SlackProcess, pairs: list[tuple[str, str]], senders: int) -> dict[str, Any]:
     from bot.app import make_client
     from bot.services import outbox as outbox_service
     from bot.settings import Settings
@@ -390,13 +376,12 @@ def run_once(args: argparse.Namespace, slack: SlackProcess, pairs: list[tuple[st
         queued = enqueue_all(db, pairs, args.messages, args.order)
         enqueue_seconds = time.perf_counter() - started
         slack.reset()
+        slack_cpu0 = slack.stats()["cpu_s"]
         settings = Settings(bot_token="xoxb-local-token", signing_secret="unused", api_url=slack.api_url)
         from zoneinfo import ZoneInfo
 
         ctx = JobContext(db=db, client=make_client(settings, retries=True), zone=ZoneInfo("Asia/Shanghai"),
-                         worker="fanout-bench", per_channel_interval=args.interval, delivery_threads=threads)
-        if args.what_if_pace_after_send:
-            pace_after_send(ctx.client)
+                         worker="fanout-bench", per_channel_interval=args.interval, delivery_senders=senders)
         timings = Timings()
         undo = install_probes(timings)
         calls = []
@@ -404,6 +389,7 @@ def run_once(args: argparse.Namespace, slack: SlackProcess, pairs: list[tuple[st
         errors: Counter[str] = Counter()
         t0 = time.perf_counter()
         wall0 = time.time()
+        cpu0 = os.times()
         deadline = t0 + args.deadline
         try:
             while time.perf_counter() < deadline:
@@ -415,11 +401,12 @@ def run_once(args: argparse.Namespace, slack: SlackProcess, pairs: list[tuple[st
                 with db.session(write=False) as session:
                     if outbox_service.pending_count(session) == 0:
                         break
-                if stats.sent == 0 and stats.failed == 0 and stats.recovered == 0:
+                if stats.handled == 0:
                     time.sleep(0.2)  # only posts waiting for their retry time are left
         finally:
             undo()
         total = time.perf_counter() - t0
+        cpu1 = os.times()
         seen = slack.stats()
         from sqlalchemy import func, select
 
@@ -435,23 +422,22 @@ def run_once(args: argparse.Namespace, slack: SlackProcess, pairs: list[tuple[st
     lost = sum(1 for oid in queued if posted.get(str(oid), 0) == 0)
     duplicates = sum(n - 1 for n in posted.values() if n > 1)
     strays = sum(n for oid, n in posted.items() if not oid.isdigit() or int(oid) not in queued)
-    first_send = min((s for s, _ in timings.send_spans), default=t0)
-    last_send = max((e for _, e in timings.send_spans), default=t0)
+    first_post = (seen["first_post"] - wall0) if seen["first_post"] else math.nan
+    last_post = (seen["last_post"] - wall0) if seen["last_post"] else math.nan
     return {
-        "threads": threads,
+        "senders": senders,
         "queued": len(queued),
         "enqueue_s": enqueue_seconds,
         "total_s": total,
         "deliver_calls": len(calls),
         "claim_s": sum(timings.claim),
         "claimed": sum(timings.claimed),
-        "first_send_at_s": first_send - t0,
-        "send_window_s": last_send - first_send,
-        "after_last_send_s": (t0 + total) - last_send,
-        "first_post_to_last_post_s": (seen["last_post"] - seen["first_post"]) if seen["first_post"] else math.nan,
-        "slack_first_post_at_s": (seen["first_post"] - wall0) if seen["first_post"] else math.nan,
-        "pacer_wait_total_s": sum(timings.pacer_waits),
-        "pacer_wait_p99_s": percentile(timings.pacer_waits, 99),
+        "record_s": sum(timings.record),
+        "record_batches": len(timings.record),
+        "record_batch_max": max(timings.recorded, default=0),
+        "first_post_at_s": first_post,
+        "last_post_at_s": last_post,
+        "after_last_post_s": total - last_post,
         "posts": sum(posted.values()),
         "outbox_statuses": {str(k): int(v) for k, v in statuses.items()},
         "lost": lost,
@@ -464,93 +450,125 @@ def run_once(args: argparse.Namespace, slack: SlackProcess, pairs: list[tuple[st
         "failed_attempts": failed,
         "errors": dict(errors.most_common(5)),
         "methods": seen["methods"],
+        "timeline": timeline(seen["accepted"], wall0),
+        "bot_cpu_s": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
+        "slack_cpu_s": seen["cpu_s"] - slack_cpu0,
     }
 
 
+def timeline(accepted: list[float], wall0: float, step: float = 0.25) -> list[int]:
+    """Accepted posts per `step` seconds from the start of the run."""
+    if not accepted:
+        return []
+    counts = [0] * (int((max(accepted) - wall0) / step) + 1)
+    for at in accepted:
+        counts[max(0, int((at - wall0) / step))] += 1
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
+    from jobs.context import JobContext
+    from jobs.delivery import BATCH
+
+    product_senders = JobContext.__dataclass_fields__["delivery_senders"].default
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspaces", type=int, default=50)
     parser.add_argument("--channels-per-workspace", type=int, default=20)
-    parser.add_argument("--messages", "-k", type=int, default=3, help="posts per channel, K (default 3, max 6)")
-    parser.add_argument("--threads", type=lambda v: [int(x) for x in v.split(",")], default=[16, 64, 256, 1000],
-                        help="ctx.delivery_threads values to try (default 16,64,256,1000; 16 is the product default)")
+    parser.add_argument("--posts-per-channel", "--messages", "-k", dest="messages", type=int, default=3,
+                        help="posts per channel, K (default 3, max 6); K=1 is one digest to each channel")
+    parser.add_argument("--senders", "--threads", dest="senders", type=lambda v: [int(x) for x in v.split(",")],
+                        default=[product_senders],
+                        help=f"ctx.delivery_senders values to try, comma-separated (default {product_senders}, the product's)")
     parser.add_argument("--interval", type=float, default=1.0, help="ctx.per_channel_interval (default 1.0, the real one)")
     parser.add_argument("--slack-interval", type=float, default=1.0, help="the fake Slack's per-channel limit (s)")
     parser.add_argument("--slack-tolerance", type=float, default=0.0,
                         help="accept a post this much earlier than --slack-interval (default 0: strict)")
     parser.add_argument("--slack-server", choices=["fast", "stock"], default="fast",
                         help="LocalSlack's HTTP front end: a small asyncio one (default) or its own http.server")
-    parser.add_argument("--limit", type=int, default=500, help="deliver_due(limit=...) per call (default 500, the product's)")
+    parser.add_argument("--limit", type=int, default=BATCH,
+                        help=f"deliver_due(limit=...) per call (default {BATCH}, the product's)")
     parser.add_argument("--order", choices=["kind", "channel"], default="kind",
                         help="queue order: every channel's digest first, then reports… (kind, default) or channel by channel")
     parser.add_argument("--deadline", type=float, default=600.0, help="give up a run after this many seconds")
-    parser.add_argument("--what-if-bulk-claim", action="store_true",
-                        help="replace outbox.claim_due in this process by a bulk UPDATE … RETURNING (not the product)")
-    parser.add_argument("--what-if-pace-after-send", action="store_true",
-                        help="re-stamp the channel pacer when a post returns (after slack_sdk's 429 retries), not the product")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per senders value (default 1)")
+    parser.add_argument("--timeline", action="store_true", help="print the posts Slack accepted per 0.25 s")
     parser.add_argument("--json", help="also write the results as JSON to this file")
     parser.add_argument("--no-fail", action="store_true", help="report only; exit 0 even when targets are missed")
     args = parser.parse_args(argv)
     if not 1 <= args.messages <= len(KINDS):
-        parser.error(f"--messages must be 1..{len(KINDS)}")
+        parser.error(f"--posts-per-channel must be 1..{len(KINDS)}")
 
     pairs = channel_ids(args.workspaces, args.channels_per_workspace)
-    calibration = [f"C{i:05d}CAL" for i in range(1000)]
+    calibration = [f"C{i:05d}CAL" for i in range(2000)]
     slack = SlackProcess([ch for _, ch in pairs] + calibration, args.slack_interval, args.slack_tolerance, args.slack_server)
-    undo_claim = install_bulk_claim() if args.what_if_bulk_claim else None
-    floor = (args.messages - 1) * args.interval
+    posts = len(pairs) * args.messages
     load_before = machine_note()
     results = []
     try:
-        capacity = calibrate(slack.api_url, "xoxb-local-token", calibration, threads=64, posts=1000)
-        print(f"harness: {len(pairs)} channels x {args.messages} posts = {len(pairs) * args.messages} posts; "
-              f"unpaced capacity of WebClient + fake Slack ({args.slack_server}): {capacity:.0f} posts/s "
-              f"(so sending alone needs ≥ {len(pairs) * args.messages / capacity:.1f} s)", flush=True)
-        for threads in args.threads:
-            result = run_once(args, slack, pairs, threads)
-            results.append(result)
-            print(f"[threads={threads}] total {result['total_s']:.1f} s, claim {result['claim_s']:.1f} s, "
-                  f"posts {result['posts']}, lost {result['lost']}, duplicates {result['duplicates']}, "
-                  f"429s {result['http_429']}", flush=True)
+        capacity_sync = calibrate_sync(slack.api_url, "xoxb-local-token", calibration[:1000], threads=64, posts=1000)
+        slack.reset()
+        capacity = calibrate(slack.api_url, "xoxb-local-token", calibration[1000:], senders=product_senders, posts=1000)
+        slack.reset()
+        print(f"harness: {len(pairs)} channels x {args.messages} posts = {posts} posts; unpaced capacity with this "
+              f"fake Slack ({args.slack_server}): {capacity:.0f} posts/s through the delivery client "
+              f"({product_senders} in flight), {capacity_sync:.0f} posts/s through a sync WebClient on 64 threads",
+              flush=True)
+        for senders in args.senders:
+            for _ in range(args.repeat):
+                result = run_once(args, slack, pairs, senders)
+                results.append(result)
+                print(f"[senders={senders}] total {result['total_s']:.2f} s, claim {result['claim_s']:.2f} s, "
+                      f"posts {result['posts']}, lost {result['lost']}, duplicates {result['duplicates']}, "
+                      f"429s {result['http_429']}", flush=True)
     finally:
-        if undo_claim is not None:
-            undo_claim()
         slack.stop()
 
+    # The rate limit alone needs (K-1) x interval (send time counted as zero): the floor whenever K > 1. With K = 1
+    # that is 0, so the floor is what sending alone needs, posts / unpaced capacity of the same client.
+    rate_floor = (args.messages - 1) * args.interval
+    send_floor = posts / capacity
+    floor = rate_floor if rate_floor > 0 else send_floor
+    floor_name = "rate-limit floor (K-1) x interval" if rate_floor > 0 else "send floor posts / capacity"
     verdict = Verdict()
     rows = []
     for r in results:
-        ratio = r["total_s"] / floor if floor > 0 else math.nan
-        rows.append([r["threads"], r["queued"], f"{r['total_s']:.1f}", f"{ratio:.1f}×", r["deliver_calls"],
-                     f"{r['claim_s']:.1f}", f"{r['total_s'] - r['claim_s']:.1f}", f"{r['after_last_send_s']:.1f}",
-                     f"{r['pacer_wait_total_s']:.0f}", r["http_429"], r["lost"], r["duplicates"]])
+        ratio = r["total_s"] / floor
+        rows.append([r["senders"], r["queued"], f"{r['total_s']:.2f}", f"{ratio:.2f}×", r["deliver_calls"],
+                     f"{r['claim_s']:.2f}", f"{r['first_post_at_s']:.2f}", f"{r['last_post_at_s']:.2f}",
+                     f"{r['after_last_post_s']:.2f}", f"{r['record_s']:.2f} / {r['record_batches']}",
+                     r["http_429"], r["lost"], r["duplicates"]])
         verdict.check(ratio <= TARGET_RATIO,
-                      f"delivery_threads={r['threads']}: {r['total_s']:.1f} s = {ratio:.1f}× the {floor:.1f} s floor "
+                      f"delivery_senders={r['senders']}: {r['total_s']:.2f} s = {ratio:.2f}× the {floor:.2f} s floor "
                       f"(target ≤ {TARGET_RATIO}×)")
         unsent = sum(n for status, n in r["outbox_statuses"].items() if status != "sent")
         verdict.check(r["lost"] == 0 and r["duplicates"] == 0 and r["strays"] == 0 and unsent == 0,
-                      f"delivery_threads={r['threads']}: lost {r['lost']}, duplicates {r['duplicates']}, "
+                      f"delivery_senders={r['senders']}: lost {r['lost']}, duplicates {r['duplicates']}, "
                       f"outbox rows not marked sent {unsent}" + (f", unexpected posts {r['strays']}" if r["strays"] else ""))
     title = (f"Fan-out: {args.workspaces} workspaces x {args.channels_per_workspace} channels x K={args.messages}, "
              f"per_channel_interval={args.interval:g} s, deliver_due(limit={args.limit}) back to back, "
-             f"queue order={args.order}, floor (K-1) x interval = {floor:.1f} s"
-             + (", WHAT-IF bulk claim_due (not the product)" if args.what_if_bulk_claim else "")
-             + (", WHAT-IF pacer stamped after each post returns (not the product)" if args.what_if_pace_after_send else ""))
+             f"queue order={args.order}; floor {floor:.2f} s = {floor_name} (rate-limit floor {rate_floor:.1f} s, "
+             f"send floor {posts} / {capacity:.0f} posts/s = {send_floor:.2f} s; a stream cannot beat the rate-limit "
+             f"floor plus the time to reach every channel once, {rate_floor + len(pairs) / capacity:.2f} s)")
     print("\n" + title + ":\n")
     print(f"Machine: {load_before} before, {machine_note()} after.\n")
-    print(md_table(["delivery_threads", "posts", "total s", "total / floor", "deliver_due calls", "claim_due s",
-                    "rest s", "after last send s", "pacer sleep (thread-s)", "429s", "lost",
+    print(md_table(["delivery_senders", "posts", "total s", "total / floor", "deliver_due calls", "claim_due s",
+                    "first post at s", "last post at s", "after last post s", "recording s / batches", "429s", "lost",
                     "duplicates"], rows))
     for r in results:
         if r["http_429"]:
-            print(f"threads={r['threads']}: {r['http_429']} posts in {r['channels_with_429']} channels got 429; they "
+            print(f"senders={r['senders']}: {r['http_429']} posts in {r['channels_with_429']} channels got 429; they "
                   f"arrived a median {r['reject_gap_p50_s']:.3f} s (min {r['reject_gap_min_s']:.3f} s) after the "
                   f"channel's previous accepted post")
+        print(f"senders={r['senders']}: CPU during delivery: bot {r['bot_cpu_s']:.2f} s "
+              f"({1e3 * r['bot_cpu_s'] / max(1, r['posts']):.2f} ms per post), fake Slack {r['slack_cpu_s']:.2f} s")
+        if args.timeline:
+            print(f"senders={r['senders']}: posts accepted per 0.25 s: {r['timeline']}")
         if r["errors"] or r["failed_attempts"]:
-            print(f"threads={r['threads']}: {r['failed_attempts']} failed attempts: {r['errors']}")
+            print(f"senders={r['senders']}: {r['failed_attempts']} failed attempts: {r['errors']}")
     print("\nTargets:\n" + verdict.render())
     if args.json:
-        Path(args.json).write_text(json.dumps({"title": title, "capacity_posts_per_s": capacity, "floor_s": floor,
+        Path(args.json).write_text(json.dumps({"title": title, "capacity_posts_per_s": capacity,
+                                               "capacity_sync_posts_per_s": capacity_sync, "floor_s": floor,
                                                "results": results}, indent=2, default=str))
     if verdict.failed and not args.no_fail:
         print("\nSome targets were missed (use --no-fail to report only).")
