@@ -80,8 +80,9 @@ def stack(sqlite_db: Database, clock: Clock) -> Iterator[Bot]:
 def wait_for_file(slack: LocalSlack, timeout: float = 20) -> list:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if slack.files:
-            return list(slack.files.values())
+        files = list(slack.files.values())
+        if files and all(f.channel for f in files):  # shared: files.completeUploadExternal is done, not only the upload
+            return files
         time.sleep(0.05)
     raise AssertionError(slack.dump(limit=10))
 
