@@ -190,9 +190,9 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             return views.kpi_list([(m, service.latest_day(session, metric=m)) for m in metrics], today=ctx.today, locale=loc)
     if verb == "log":
         entries, channel, day = parse_log(rest, ctx)
-        with ctx.db.session() as session:
+        with ctx.db.transaction() as connection:
             logged = service.log_values(
-                session, workspace_id=ctx.workspace_id, channel=channel, day=day, user_id=ctx.user_id,
+                connection, workspace_id=ctx.workspace_id, channel=channel, day=day, user_id=ctx.user_id,
                 entries=[service.Entry(name, n.value, n.percent, n.currency) for name, n in entries],
             )
             return views.kpi_logged(logged, today=ctx.today, locale=loc)

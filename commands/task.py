@@ -103,8 +103,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             return views.task_list(rows, filters=filters, today=ctx.today, viewer=ctx.user_id, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
-        with ctx.db.session() as session:
-            task = service.add_task(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
+        with ctx.db.transaction() as connection:
+            task = service.add_task(connection, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
             _concerns(ctx, task.owner_id)
             return views.task_created(task, today=ctx.today, locale=loc)
     if verb in ("start", "done", "finish", "complete", "reopen"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -77,6 +77,17 @@ class Database:
         else:
             with self._session(write=write) as session:
                 yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction without an ORM Session, for the busiest commands' prepared statements
+        (storage.prepared): commits on success, rolls back on any error."""
+        if self.is_sqlite:
+            with self.write_lock, self.engine.begin() as connection:
+                yield connection
+        else:
+            with self.engine.begin() as connection:
+                yield connection
 
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[Session]:

@@ -13,25 +13,35 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Any  # a column type's bind or result processor (or None)
+Unit = Session | Connection  # where a prepared statement runs: a unit of work, or a bare transaction
+
+
+def connection_of(unit: Unit) -> Connection:
+    """The connection a unit's statements run on; a Session first flushes what it has pending."""
+    if isinstance(unit, Session):
+        unit.flush()
+        return unit.connection()
+    return unit
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     positional: bool
-    binds: tuple[tuple[str, Processor, Any], ...]  # (name, processor, default value)
+    binds: tuple[tuple[str, Processor, Any, bool], ...]  # (name, processor, literal value, required)
     results: tuple[Processor, ...]
 
 
 class Prepared:
     """`Prepared(insert(Task).values(title=bindparam("title"), …).returning(Task.id))`, then
-    `.rows(session, {"title": …})`. Parameters are named by their bindparam; literal values are kept."""
+    `.rows(unit, {"title": …})` on a Session or a Connection. Parameters are named by their bindparam;
+    literal values are kept."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
@@ -45,7 +55,9 @@ class Prepared:
             names = c.positiontup if c.positional and c.positiontup is not None else list(c.binds)
             # the dialect's own implementation of each type: e.g. SQLite keeps dates and times as text
             binds = tuple(
-                (name, c.binds[name].type.dialect_impl(dialect).bind_processor(dialect), c.binds[name].value) for name in names
+                (name, c.binds[name].type.dialect_impl(dialect).bind_processor(dialect), c.binds[name].value,
+                 c.binds[name].required)
+                for name in names
             )
             columns = getattr(self.statement, "selected_columns", None) or getattr(self.statement, "exported_columns", [])
             results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
@@ -55,33 +67,44 @@ class Prepared:
 
     def _parameters(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
         values = []
-        for name, processor, default in compiled.binds:
+        for name, processor, default, required in compiled.binds:
+            if required and name not in params:
+                # a missing value would be stored as NULL: column defaults do not apply to prepared statements
+                raise KeyError(f"no value for the parameter {name!r}")
             value = params.get(name, default)
             values.append(processor(value) if processor is not None and value is not None else value)
         if compiled.positional:
             return tuple(values)
-        return {name: value for (name, _p, _d), value in zip(compiled.binds, values, strict=True)}
+        return {name: value for (name, _p, _d, _r), value in zip(compiled.binds, values, strict=True)}
 
-    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def rows(self, unit: Unit, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run once with `params`; the returned or selected rows, converted by the column types."""
-        connection = session.connection()
+        return self._run(unit, params)[0]
+
+    def count(self, unit: Unit, params: Mapping[str, Any]) -> int:
+        """Run once with `params`; how many rows it changed."""
+        return self._run(unit, params)[1]
+
+    def _run(self, unit: Unit, params: Mapping[str, Any]) -> tuple[list[tuple[Any, ...]], int]:
+        connection = connection_of(unit)
         compiled = self._compile(connection.dialect)
         cursor = connection.connection.cursor()
         try:
             cursor.execute(compiled.sql, self._parameters(compiled, params))
             raw = cursor.fetchall() if cursor.description else []
+            changed = cursor.rowcount
         finally:
             cursor.close()
         results = compiled.results
         if not any(results):
-            return [tuple(row) for row in raw]
+            return [tuple(row) for row in raw], changed
         return [
             tuple(p(v) if p is not None else v for p, v in zip(results, row, strict=True)) for row in raw
-        ]
+        ], changed
 
-    def many(self, session: Session, params: Sequence[Mapping[str, Any]]) -> None:
+    def many(self, unit: Unit, params: Sequence[Mapping[str, Any]]) -> None:
         """Run once per parameter set (a statement without results)."""
-        connection = session.connection()
+        connection = connection_of(unit)
         compiled = self._compile(connection.dialect)
         cursor = connection.connection.cursor()
         try:

@@ -7,14 +7,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound, UserError
 from bot.services.refs import get_by_number, next_number
 from storage.models import KpiValue, Metric
-from storage.prepared import Prepared
+from storage.prepared import Prepared, Unit, connection_of
 from storage.types import utcnow
 
 AGGS = ("sum", "avg", "last")
@@ -93,19 +93,30 @@ def list_metrics(session: Session, *, workspace_id: str) -> list[Metric]:
     return list(session.scalars(select(Metric).where(Metric.workspace_id == workspace_id).order_by(Metric.number)))
 
 
+_INSERT_METRIC = Prepared(
+    insert(Metric)
+    .values({c.name: bindparam(c.name) for c in Metric.__table__.columns if c.name != "id"})
+    .returning(Metric.id)
+)
+
+
+def _insert_metric(
+    unit: Unit, *, workspace_id: str, name: str, user_id: str | None, unit_of_measure: str | None = None, agg: str = "sum"
+) -> MetricRef:
+    number = next_number(unit, workspace_id=workspace_id, kind="kpi")
+    name = " ".join(name.split())
+    metric_id = _INSERT_METRIC.rows(unit, {
+        "workspace_id": workspace_id, "number": number, "name": name, "key": metric_key(name), "unit": unit_of_measure,
+        "agg": agg, "better": "up", "numerator_id": None, "denominator_id": None, "created_by": user_id,
+        "created_at": utcnow(),
+    })[0][0]
+    return MetricRef(int(metric_id), number, name, unit_of_measure, agg)
+
+
 def _create_metric(session: Session, *, workspace_id: str, name: str, user_id: str | None) -> Metric:
-    metric = Metric(
-        workspace_id=workspace_id,
-        number=next_number(session, workspace_id=workspace_id, kind="kpi"),
-        name=" ".join(name.split()),
-        key=metric_key(name),
-        agg="sum",
-        better="up",
-        created_by=user_id,
-        created_at=utcnow(),
-    )
-    session.add(metric)
-    session.flush()
+    created = _insert_metric(session, workspace_id=workspace_id, name=name, user_id=user_id)
+    metric = session.get(Metric, created.id)
+    assert metric is not None
     return metric
 
 
@@ -158,20 +169,20 @@ _KNOWN_CHANNEL = Prepared(
 )
 
 
-def known_channel(session: Session, *, workspace_id: str, channel: str) -> str:
+def known_channel(unit: Unit, *, workspace_id: str, channel: str) -> str:
     """Reuse the spelling already on record ("JD" stays "JD" when someone types "jd")."""
     channel = " ".join(channel.split())
     if not channel:
         return ""
-    session.flush()  # the prepared statement below must see anything this unit of work has pending
-    rows = _KNOWN_CHANNEL.rows(session, {"workspace_id": workspace_id, "lowered": channel.lower()})
+    rows = _KNOWN_CHANNEL.rows(unit, {"workspace_id": workspace_id, "lowered": channel.lower()})
     return str(rows[0][0]) if rows else channel
 
 
 # the metric by its key, and the value already logged for it on that channel and day
 _FIND_METRIC = Prepared(
     select(
-        Metric.id, Metric.number, Metric.name, Metric.unit, Metric.agg, Metric.numerator_id, KpiValue.value.label("previous")
+        Metric.id, Metric.number, Metric.name, Metric.unit, Metric.agg, Metric.numerator_id, Metric.denominator_id,
+        KpiValue.value.label("previous"),
     )
     .outerjoin(
         KpiValue,
@@ -193,45 +204,50 @@ def _upsert_value(insert: Any) -> Prepared:
 _UPSERT_VALUE = {"postgresql": _upsert_value(postgresql.insert), "sqlite": _upsert_value(sqlite.insert)}
 
 
+_RATIO_PARTS = Prepared(
+    select(Metric.id, Metric.name).where(Metric.id.in_([bindparam("numerator_id"), bindparam("denominator_id")]))
+)
+
+
 def log_values(
-    session: Session, *, workspace_id: str, entries: list[Entry], channel: str, day: date, user_id: str | None
+    unit: Unit, *, workspace_id: str, entries: list[Entry], channel: str, day: date, user_id: str | None
 ) -> list[LoggedValue]:
-    """Log several metrics for one channel and day; a value already logged there is replaced (and reported)."""
-    channel = known_channel(session, workspace_id=workspace_id, channel=channel)
-    session.flush()
+    """Log several metrics for one channel and day; a value already logged there is replaced (and reported).
+
+    Prepared statements only, so it runs on a Session or on a bare transaction (Database.transaction)."""
+    channel = known_channel(unit, workspace_id=workspace_id, channel=channel)
     metrics: list[tuple[MetricRef, bool, Decimal | None]] = []
     for entry in entries:
         found = _FIND_METRIC.rows(
-            session, {"workspace_id": workspace_id, "key": metric_key(entry.name), "channel": channel, "day": day}
+            unit, {"workspace_id": workspace_id, "key": metric_key(entry.name), "channel": channel, "day": day}
         )
         if not found:
-            metric = _create_metric(session, workspace_id=workspace_id, name=entry.name, user_id=user_id)
             if entry.percent:
-                metric.unit, metric.agg = "%", "avg"
-            elif entry.currency:
-                metric.unit = entry.currency
-            session.flush()
-            metrics.append((MetricRef(metric.id, metric.number, metric.name, metric.unit, metric.agg), True, None))
+                created = _insert_metric(unit, workspace_id=workspace_id, name=entry.name, user_id=user_id,
+                                         unit_of_measure="%", agg="avg")
+            else:
+                created = _insert_metric(unit, workspace_id=workspace_id, name=entry.name, user_id=user_id,
+                                         unit_of_measure=entry.currency or None)
+            metrics.append((created, True, None))
             continue
-        metric_id, number, name, unit, agg, numerator_id, previous = found[0]
+        metric_id, number, name, unit_of_measure, agg, numerator_id, denominator_id, previous = found[0]
         if numerator_id is not None:
-            ratio_metric = session.get(Metric, metric_id)
-            assert ratio_metric is not None
-            parts = " / ".join(m.name if m else "?" for m in (ratio_metric.numerator, ratio_metric.denominator))
+            names = dict(_RATIO_PARTS.rows(unit, {"numerator_id": numerator_id, "denominator_id": denominator_id}))
+            parts = f"{names.get(numerator_id, '?')} / {names.get(denominator_id, '?')}"
             raise UserError(f"`{name}` is computed as {parts}; log those metrics instead.")
-        metrics.append((MetricRef(metric_id, number, name, unit, agg), False, previous))
+        metrics.append((MetricRef(metric_id, number, name, unit_of_measure, agg), False, previous))
     now = utcnow()
     logged: list[LoggedValue] = []
     rows = []
-    for entry, (ref, created, previous) in zip(entries, metrics, strict=True):
+    for entry, (ref, created_now, previous) in zip(entries, metrics, strict=True):
         # a bare number on a percent metric is read as percentage points
         value = entry.value / 100 if ref.unit == "%" and not entry.percent else entry.value
         rows.append({
             "workspace_id": workspace_id, "metric_id": ref.id, "channel": channel, "day": day, "value": value,
             "user_id": user_id, "created_at": now, "updated_at": now,
         })
-        logged.append(LoggedValue(ref, channel, day, value, previous, created))
-    _UPSERT_VALUE[session.get_bind().dialect.name].many(session, rows)
+        logged.append(LoggedValue(ref, channel, day, value, previous, created_now))
+    _UPSERT_VALUE[connection_of(unit).dialect.name].many(unit, rows)
     return logged
 
 

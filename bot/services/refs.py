@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
 from storage.models import Campaign, Counter, Feedback, Goal, Metric, Task, Workspace
-from storage.prepared import Prepared
+from storage.prepared import Prepared, Unit
+from storage.types import utcnow
 
 PREFIX = {"task": "T", "goal": "G", "campaign": "C", "feedback": "F", "retro": "R", "kpi": "K", "schedule": "S"}
 NOUN = {
@@ -30,17 +31,35 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+def _dialect_of(unit: Unit) -> str:
+    return (unit.get_bind() if isinstance(unit, Session) else unit).dialect.name
+
+
 _KNOWN_WORKSPACES: set[tuple[str, str]] = set()  # (database URL, workspace id)
 
 
-def ensure_workspace(session: Session, workspace_id: str, name: str | None = None) -> None:
+def _workspace_insert(insert: Any) -> Prepared:
+    return Prepared(
+        insert(Workspace)
+        .values(id=bindparam("id"), name=bindparam("name"), created_at=bindparam("created_at"))
+        .on_conflict_do_nothing()
+    )
+
+
+_INSERT_WORKSPACE = {"postgresql": _workspace_insert(postgresql.insert), "sqlite": _workspace_insert(sqlite.insert)}
+
+
+def ensure_workspace(unit: Unit, workspace_id: str, name: str | None = None) -> None:
     """Create the workspace row once; this process remembers it after the first commit that saw it."""
-    key = (str(session.get_bind().engine.url), workspace_id)
+    engine = (unit.get_bind() if isinstance(unit, Session) else unit).engine
+    key = (str(engine.url), workspace_id)
     if key in _KNOWN_WORKSPACES:
         return
-    insert = _insert(session)
-    session.execute(insert(Workspace).values(id=workspace_id, name=name).on_conflict_do_nothing())
-    event.listen(session, "after_commit", lambda _s: _KNOWN_WORKSPACES.add(key), once=True)
+    _INSERT_WORKSPACE[engine.dialect.name].count(unit, {"id": workspace_id, "name": name, "created_at": utcnow()})
+    if isinstance(unit, Session):
+        event.listen(unit, "after_commit", lambda _s: _KNOWN_WORKSPACES.add(key), once=True)
+    else:
+        event.listen(unit, "commit", lambda _c: _KNOWN_WORKSPACES.add(key), once=True)
 
 
 def _counter_upsert(insert: Any) -> Prepared:
@@ -56,11 +75,15 @@ def _counter_upsert(insert: Any) -> Prepared:
 _COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql.insert), "sqlite": _counter_upsert(sqlite.insert)}
 
 
-def next_number(session: Session, *, workspace_id: str, kind: str) -> int:
+def next_number(unit: Unit, *, workspace_id: str, kind: str) -> int:
     """Allocate the next number with one upsert; the row lock on the counter serialises concurrent writers."""
-    ensure_workspace(session, workspace_id)
-    upsert = _COUNTER_UPSERT[session.get_bind().dialect.name]
-    return int(upsert.rows(session, {"workspace_id": workspace_id, "kind": PREFIX[kind]})[0][0])
+    ensure_workspace(unit, workspace_id)
+    upsert = _COUNTER_UPSERT[_dialect_of(unit)]
+    return int(upsert.rows(unit, {"workspace_id": workspace_id, "kind": PREFIX[kind]})[0][0])
+
+
+def not_found(kind: str, number: int) -> NotFound:
+    return NotFound(f"There is no {NOUN[kind]} `{ref(kind, number)}` in this workspace.")
 
 
 def get_by_number(
@@ -72,5 +95,5 @@ def get_by_number(
         query = query.with_for_update()
     row = session.scalars(query).first()
     if row is None:
-        raise NotFound(f"There is no {NOUN[kind]} `{ref(kind, number)}` in this workspace.")
+        raise not_found(kind, number)
     return row

@@ -10,9 +10,9 @@ from sqlalchemy import bindparam, case, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.errors import UserError
-from bot.services.refs import get_by_number, next_number
+from bot.services.refs import get_by_number, next_number, not_found
 from storage.models import Campaign, Goal, Task
-from storage.prepared import Prepared
+from storage.prepared import Prepared, Unit
 from storage.types import utcnow
 
 _INSERT_TASK = Prepared(
@@ -35,6 +35,20 @@ class TaskCreate:
 
 
 @dataclass(frozen=True)
+class CampaignRef:
+    id: int
+    number: int
+    name: str
+
+
+@dataclass(frozen=True)
+class GoalRef:
+    id: int
+    number: int
+    title: str
+
+
+@dataclass(frozen=True)
 class NewTask:
     """A task as it was just recorded: what its confirmation shows (no ORM object on the busiest path)."""
 
@@ -46,13 +60,24 @@ class NewTask:
     start_on: date | None
     due_on: date | None
     source_permalink: str | None
-    campaign: Campaign | None
-    goal: Goal | None
+    campaign: CampaignRef | None
+    goal: GoalRef | None
 
 
-def add_task(session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> NewTask:
-    """Record a task with one prepared INSERT … RETURNING (`/task add` is the busiest command)."""
-    return _insert(session, workspace_id=workspace_id, data=data, user_id=user_id)[0]
+_CAMPAIGN = Prepared(
+    select(Campaign.id, Campaign.number, Campaign.name)
+    .where(Campaign.workspace_id == bindparam("workspace_id"), Campaign.number == bindparam("number"))
+)
+_GOAL = Prepared(
+    select(Goal.id, Goal.number, Goal.title)
+    .where(Goal.workspace_id == bindparam("workspace_id"), Goal.number == bindparam("number"))
+)
+
+
+def add_task(unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> NewTask:
+    """Record a task with prepared statements (`/task add` is the busiest command), on a Session or a bare
+    transaction (Database.transaction)."""
+    return _insert(unit, workspace_id=workspace_id, data=data, user_id=user_id)[0]
 
 
 def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> Task:
@@ -64,16 +89,22 @@ def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_i
     return task
 
 
-def _insert(session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> tuple[NewTask, dict[str, Any]]:
+def _insert(unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> tuple[NewTask, dict[str, Any]]:
     if data.start_on and data.due_on and data.due_on < data.start_on:
         raise UserError(f"The due date {data.due_on} is before the start {data.start_on}.")
     campaign = goal = None
     if data.campaign is not None:
-        campaign = get_by_number(session, Campaign, workspace_id=workspace_id, number=data.campaign, kind="campaign")
+        found = _CAMPAIGN.rows(unit, {"workspace_id": workspace_id, "number": data.campaign})
+        if not found:
+            raise not_found("campaign", data.campaign)
+        campaign = CampaignRef(*found[0])
     if data.goal is not None:
-        goal = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal")
+        found = _GOAL.rows(unit, {"workspace_id": workspace_id, "number": data.goal})
+        if not found:
+            raise not_found("goal", data.goal)
+        goal = GoalRef(*found[0])
     now = utcnow()
-    number = next_number(session, workspace_id=workspace_id, kind="task")
+    number = next_number(unit, workspace_id=workspace_id, kind="task")
     values: dict[str, Any] = {
         "workspace_id": workspace_id,
         "number": number,
@@ -93,8 +124,7 @@ def _insert(session: Session, *, workspace_id: str, data: TaskCreate, user_id: s
         "updated_at": now,
         "completed_at": None,
     }
-    session.flush()  # the INSERT below bypasses the unit of work; anything pending goes first
-    task_id = int(_INSERT_TASK.rows(session, values)[0][0])
+    task_id = int(_INSERT_TASK.rows(unit, values)[0][0])
     new = NewTask(
         id=task_id, number=number, title=data.title, owner_id=data.owner_id, status="todo",
         start_on=data.start_on, due_on=data.due_on, source_permalink=data.source_permalink, campaign=campaign, goal=goal,

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import bindparam, insert, select, text
 
 from bot.services.refs import ensure_workspace
+from bot.services.tasks import TaskCreate, add_task
 from storage.db import Database
-from storage.models import KpiValue, Metric
+from storage.models import KpiValue, Metric, Task
 from storage.prepared import Prepared
 
 INSERT_METRIC = Prepared(
@@ -80,3 +81,21 @@ def test_a_failed_unit_of_work_rolls_back_prepared_writes(db: Database, workspac
         raise RuntimeError("a later step failed")
     with db.session(write=False) as session:
         assert session.scalars(select(Metric).where(Metric.workspace_id == workspace)).all() == []
+
+
+def test_a_missing_parameter_is_an_error_not_a_null(db: Database, workspace: str) -> None:
+    with pytest.raises(KeyError, match="'at'"), db.transaction() as connection:
+        INSERT_METRIC.rows(connection, {"ws": workspace, "number": 1, "name": "A", "key": "a"})
+
+
+def test_a_bare_transaction_rolls_back_and_forgets_the_workspace_it_created(db: Database, workspace: str) -> None:
+    """The workspace row is remembered only once committed: a rolled-back first command must not leave the
+    next one pointing at a workspace row that does not exist."""
+    with pytest.raises(RuntimeError), db.transaction() as connection:
+        add_task(connection, workspace_id=workspace, data=TaskCreate("first"), user_id="U1")
+        raise RuntimeError("a later step failed")
+    with db.transaction() as connection:
+        task = add_task(connection, workspace_id=workspace, data=TaskCreate("second"), user_id="U1")
+    assert task.number == 1
+    with db.session(write=False) as session:
+        assert [t.title for t in session.scalars(select(Task).where(Task.workspace_id == workspace))] == ["second"]
