@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 
 def normalise_url(url: str) -> str:
@@ -54,6 +55,22 @@ def _configure_sqlite(engine: Engine) -> None:
         driver.execute("BEGIN" if conn.get_execution_options().get("mktbot_read_only") else "BEGIN IMMEDIATE")
 
 
+class Transaction:
+    """What Database.transaction() yields: the dialect, cursors on its connection, and after-commit callbacks."""
+
+    def __init__(self, dialect: Dialect, url: URL, raw: PoolProxiedConnection) -> None:
+        self.dialect = dialect
+        self.url = url
+        self._raw = raw
+        self.committed: list[Callable[[], None]] = []
+
+    def cursor(self) -> Any:
+        return self._raw.cursor()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.committed.append(callback)
+
+
 @dataclass
 class Database:
     engine: Engine
@@ -79,15 +96,25 @@ class Database:
                 yield session
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A write transaction without an ORM Session, for the busiest commands' prepared statements
-        (storage.prepared): commits on success, rolls back on any error."""
-        if self.is_sqlite:
-            with self.write_lock, self.engine.begin() as connection:
-                yield connection
-        else:
-            with self.engine.begin() as connection:
-                yield connection
+    def transaction(self) -> Iterator[Transaction]:
+        """A write transaction straight on a pooled driver connection, without an ORM Session, for the
+        busiest commands' prepared statements (storage.prepared): commits on success, rolls back on any error."""
+        with self.write_lock if self.is_sqlite else nullcontext():
+            raw = self.engine.raw_connection()
+            try:
+                if self.is_sqlite:
+                    raw.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+                transaction = Transaction(self.engine.dialect, self.engine.url, raw)
+                try:
+                    yield transaction
+                except BaseException:
+                    raw.rollback()
+                    raise
+                raw.commit()
+                for callback in transaction.committed:
+                    callback()
+            finally:
+                raw.close()
 
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[Session]:

@@ -13,21 +13,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from storage.db import Transaction
+
 Processor = Any  # a column type's bind or result processor (or None)
-Unit = Session | Connection  # where a prepared statement runs: a unit of work, or a bare transaction
+Unit = Session | Transaction  # where a prepared statement runs: a unit of work, or a bare transaction
 
 
-def connection_of(unit: Unit) -> Connection:
-    """The connection a unit's statements run on; a Session first flushes what it has pending."""
+def dialect_of(unit: Unit) -> Dialect:
+    return unit.get_bind().dialect if isinstance(unit, Session) else unit.dialect
+
+
+def _cursor(unit: Unit) -> tuple[Dialect, Any]:
+    """The dialect and a cursor in the unit's transaction; a Session first flushes what it has pending."""
     if isinstance(unit, Session):
         unit.flush()
-        return unit.connection()
-    return unit
+        connection = unit.connection()
+        return connection.dialect, connection.connection.cursor()
+    return unit.dialect, unit.cursor()
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class _Compiled:
 
 class Prepared:
     """`Prepared(insert(Task).values(title=bindparam("title"), …).returning(Task.id))`, then
-    `.rows(unit, {"title": …})` on a Session or a Connection. Parameters are named by their bindparam;
+    `.rows(unit, {"title": …})` on a Session or a Database.transaction(). Parameters are named by their bindparam;
     literal values are kept."""
 
     def __init__(self, statement: ClauseElement) -> None:
@@ -86,9 +93,8 @@ class Prepared:
         return self._run(unit, params)[1]
 
     def _run(self, unit: Unit, params: Mapping[str, Any]) -> tuple[list[tuple[Any, ...]], int]:
-        connection = connection_of(unit)
-        compiled = self._compile(connection.dialect)
-        cursor = connection.connection.cursor()
+        dialect, cursor = _cursor(unit)
+        compiled = self._compile(dialect)
         try:
             cursor.execute(compiled.sql, self._parameters(compiled, params))
             raw = cursor.fetchall() if cursor.description else []
@@ -104,9 +110,8 @@ class Prepared:
 
     def many(self, unit: Unit, params: Sequence[Mapping[str, Any]]) -> None:
         """Run once per parameter set (a statement without results)."""
-        connection = connection_of(unit)
-        compiled = self._compile(connection.dialect)
-        cursor = connection.connection.cursor()
+        dialect, cursor = _cursor(unit)
+        compiled = self._compile(dialect)
         try:
             cursor.executemany(compiled.sql, [self._parameters(compiled, p) for p in params])
         finally:

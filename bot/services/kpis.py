@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.errors import NotFound, UserError
 from bot.services.refs import get_by_number, next_number
 from storage.models import KpiValue, Metric
-from storage.prepared import Prepared, Unit, connection_of
+from storage.prepared import Prepared, Unit, dialect_of
 from storage.types import utcnow
 
 AGGS = ("sum", "avg", "last")
@@ -247,7 +247,7 @@ def log_values(
             "user_id": user_id, "created_at": now, "updated_at": now,
         })
         logged.append(LoggedValue(ref, channel, day, value, previous, created_now))
-    _UPSERT_VALUE[connection_of(unit).dialect.name].many(unit, rows)
+    _UPSERT_VALUE[dialect_of(unit).name].many(unit, rows)
     return logged
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
 from storage.models import Campaign, Counter, Feedback, Goal, Metric, Task, Workspace
-from storage.prepared import Prepared, Unit
+from storage.prepared import Prepared, Unit, dialect_of
 from storage.types import utcnow
 
 PREFIX = {"task": "T", "goal": "G", "campaign": "C", "feedback": "F", "retro": "R", "kpi": "K", "schedule": "S"}
@@ -31,10 +31,6 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def _dialect_of(unit: Unit) -> str:
-    return (unit.get_bind() if isinstance(unit, Session) else unit).dialect.name
-
-
 _KNOWN_WORKSPACES: set[tuple[str, str]] = set()  # (database URL, workspace id)
 
 
@@ -51,15 +47,15 @@ _INSERT_WORKSPACE = {"postgresql": _workspace_insert(postgresql.insert), "sqlite
 
 def ensure_workspace(unit: Unit, workspace_id: str, name: str | None = None) -> None:
     """Create the workspace row once; this process remembers it after the first commit that saw it."""
-    engine = (unit.get_bind() if isinstance(unit, Session) else unit).engine
-    key = (str(engine.url), workspace_id)
+    url = unit.get_bind().engine.url if isinstance(unit, Session) else unit.url
+    key = (str(url), workspace_id)
     if key in _KNOWN_WORKSPACES:
         return
-    _INSERT_WORKSPACE[engine.dialect.name].count(unit, {"id": workspace_id, "name": name, "created_at": utcnow()})
+    _INSERT_WORKSPACE[dialect_of(unit).name].count(unit, {"id": workspace_id, "name": name, "created_at": utcnow()})
     if isinstance(unit, Session):
         event.listen(unit, "after_commit", lambda _s: _KNOWN_WORKSPACES.add(key), once=True)
     else:
-        event.listen(unit, "commit", lambda _c: _KNOWN_WORKSPACES.add(key), once=True)
+        unit.after_commit(lambda: _KNOWN_WORKSPACES.add(key))
 
 
 def _counter_upsert(insert: Any) -> Prepared:
@@ -78,7 +74,7 @@ _COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql.insert), "sqlite": _
 def next_number(unit: Unit, *, workspace_id: str, kind: str) -> int:
     """Allocate the next number with one upsert; the row lock on the counter serialises concurrent writers."""
     ensure_workspace(unit, workspace_id)
-    upsert = _COUNTER_UPSERT[_dialect_of(unit)]
+    upsert = _COUNTER_UPSERT[dialect_of(unit).name]
     return int(upsert.rows(unit, {"workspace_id": workspace_id, "kind": PREFIX[kind]})[0][0])
 
 
