@@ -88,57 +88,6 @@ def _cpu() -> float:
     return times.user + times.system
 
 
-class SqlTimer:
-    """Diagnostics for --sql-timing: how long BEGIN IMMEDIATE waits for SQLite's write lock (its busy
-    handler sleeps 1, 2, 5, 10, 15, 20, 25 … ms between retries), how long the lock is then held, and the
-    time spent in all other statements."""
-
-    def __init__(self, engine: Any) -> None:
-        from sqlalchemy import event
-
-        self.begin_waits: list[float] = []
-        self.holds: list[float] = []
-        self.statements: list[float] = []
-
-        # The product starts write transactions with BEGIN IMMEDIATE in a "begin" listener, straight on the driver:
-        # time it with one listener placed before that one and one after it.
-        def begin_starts(conn: Any) -> None:
-            conn.info["bench_begin_start"] = time.perf_counter()
-
-        event.listen(engine, "begin", begin_starts, insert=True)
-
-        @event.listens_for(engine, "begin")
-        def begin_done(conn: Any) -> None:
-            now = time.perf_counter()
-            started = conn.info.pop("bench_begin_start", now)
-            if not conn.get_execution_options().get("mktbot_read_only"):
-                self.begin_waits.append(now - started)
-                conn.info["bench_locked_at"] = now
-
-        @event.listens_for(engine, "before_cursor_execute")
-        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            conn.info["bench_stmt_start"] = time.perf_counter()
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            now = time.perf_counter()
-            self.statements.append(now - conn.info.pop("bench_stmt_start", now))
-
-        @event.listens_for(engine, "commit")
-        def commit(conn: Any) -> None:
-            locked = conn.info.pop("bench_locked_at", None)
-            if locked is not None:
-                self.holds.append(time.perf_counter() - locked)
-
-    def report(self) -> dict[str, Any]:
-        def describe(values: list[float]) -> dict[str, Any]:
-            return {"n": len(values), "p50_ms": ms(percentile(values, 50)), "p99_ms": ms(percentile(values, 99)),
-                    "max_ms": ms(max(values)) if values else "–", "over_1ms": sum(v > 0.001 for v in values)}
-
-        return {"begin_immediate_wait": describe(self.begin_waits), "write_lock_held": describe(self.holds),
-                "other_statements": describe(self.statements)}
-
-
 def serve_workers(threads: int, api_url: str, token: str, conn: Connection, tmp: Path, database_url: str | None) -> None:
     """`mktbot serve --workers N` (N from MKTBOT_BENCH_WORKERS, default 2) as its own process tree."""
     import socket
@@ -170,7 +119,7 @@ def serve_workers(threads: int, api_url: str, token: str, conn: Connection, tmp:
 
 
 def server_main(
-    kind: str, threads: int, api_url: str, token: str, conn: Connection, sql_timing: bool = False,
+    kind: str, threads: int, api_url: str, token: str, conn: Connection,
     database_url: str | None = None,
 ) -> None:
     """Serve one target until told to stop; then report what the server saw. Slack's Web API (LocalSlack)
@@ -197,7 +146,6 @@ def server_main(
         return
     app: Any
     db = None
-    timer: SqlTimer | None = None
     if kind == "mktbot":
         from bot.app import build_app
         from bot.settings import Settings
@@ -211,7 +159,6 @@ def server_main(
         )
         app = build_app(settings)
         db = app.runtime.db
-        timer = SqlTimer(db.engine) if sql_timing and db.is_sqlite else None
     else:
         app = bare_app(api_url, token)
     handled = [0]
@@ -235,8 +182,6 @@ def server_main(
                               "cpu_system_seconds": round(times.system - times_ready.system, 2), "handled": handled[0],
                               "cpu_ms_per_handled": round(1000 * cpu / max(1, handled[0]), 2),
                               "max_waitress_queue_depth": depth["max"]}
-    if timer is not None:
-        report["sql"] = timer.report()
     if db is not None:
         from sqlalchemy import func, select
 
@@ -457,7 +402,7 @@ def run_target(kind: str, args: argparse.Namespace, ctx: Any, slack: Any) -> dic
     slack.reset()
     parent, child = ctx.Pipe()
     server = ctx.Process(target=server_main, args=(kind, args.threads, slack.api_url, slack.bot_token, child,
-                                                   args.sql_timing, args.database_url),
+                                                   args.database_url),
                          name=f"bench-server-{kind}")
     server.start()
     info = parent.recv()
@@ -546,8 +491,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--py-spy-out", help="where py-spy writes collapsed stacks (default ./ack_latency_mktbot.txt)")
     parser.add_argument("--py-spy-args", default="--nonblocking",
                         help="extra py-spy record arguments (default --nonblocking; e.g. '--gil' for GIL holders only)")
-    parser.add_argument("--sql-timing", action="store_true",
-                        help="diagnostics: time SQLite's BEGIN IMMEDIATE waits and write-lock holds in the mktbot server")
     parser.add_argument("--database-url", help="mktbot's database (default: a fresh SQLite file in a temp dir); "
                         "e.g. a scratch PostgreSQL database to compare")
     parser.add_argument("--no-fail", action="store_true", help="report only; exit 0 even when targets are missed")
