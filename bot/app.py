@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -12,6 +13,10 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.runtime import Runtime, system_clock
 from bot.settings import Settings
@@ -31,14 +36,28 @@ class InjectRuntime(Middleware):
         return next()
 
 
+class RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
+    """Retry only a connection that was never made. After a reset or a dropped answer Slack may have acted
+    (posted, shared a file), and a repeat could do it twice; the caller handles those."""
+
+    def _can_retry(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        reason = getattr(error, "reason", error)
+        return response is None and isinstance(reason, ConnectionRefusedError | socket.gaierror)
+
+
 def make_client(settings: Settings, *, retries: bool = False, timeout: int = 10) -> WebClient:
-    """A WebClient that honours SLACK_API_URL; scheduled jobs add retry handlers, the ack path never sleeps."""
-    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=timeout)
+    """A WebClient that honours SLACK_API_URL. Every client retries only a refused connection (slack_sdk's
+    default handler also repeats a request whose answer was lost, which can post twice); scheduled jobs
+    also wait out 429s, while the ack path never sleeps."""
+    handlers: list[RetryHandler] = [RefusedConnectionRetryHandler(max_retry_count=2)]
     if retries:
         from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
-        client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+        handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=timeout, retry_handlers=handlers)
     return client
 
 
