@@ -57,6 +57,13 @@ class Verdict:
     def render(self) -> str:
         return "\n".join(f"- {'PASS' if ok else 'MISS'}: {text}" for ok, text in self.checks)
 
+    def exit_status(self, *, no_fail: bool) -> int:
+        """1 when a target was missed (unless only reporting), after saying so."""
+        if self.failed and not no_fail:
+            print("\nSome targets were missed (use --no-fail to report only).")
+            return 1
+        return 0
+
 
 def machine_note() -> str:
     """CPU count and load average: these benchmarks share the machine with whatever else is running."""

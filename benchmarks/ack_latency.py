@@ -577,10 +577,7 @@ def main(argv: list[str] | None = None) -> int:
             "samples": samples_by_kind,
             "checks": [{"ok": ok, "text": text} for ok, text in verdict.checks],
         }, indent=2, ensure_ascii=False, default=str))
-    if verdict.failed and not args.no_fail:
-        print("\nSome targets were missed (use --no-fail to report only).")
-        return 1
-    return 0
+    return verdict.exit_status(no_fail=args.no_fail)
 
 
 if __name__ == "__main__":

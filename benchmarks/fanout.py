@@ -570,10 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps({"title": title, "capacity_posts_per_s": capacity,
                                                "capacity_sync_posts_per_s": capacity_sync, "floor_s": floor,
                                                "results": results}, indent=2, default=str))
-    if verdict.failed and not args.no_fail:
-        print("\nSome targets were missed (use --no-fail to report only).")
-        return 1
-    return 0
+    return verdict.exit_status(no_fail=args.no_fail)
 
 
 if __name__ == "__main__":

@@ -2,21 +2,24 @@
 
 For a one-row insert, SQLAlchemy's per-execution work (cache lookup, parameter and result set-up, events)
 costs several times what SQLite itself spends. The busiest commands (`/task add`, `/kpi log`) run their
-few statements this way, on the Session's own connection, so they stay in the same transaction as
-everything else the unit of work does. Types are still converted by the columns' own bind and result
-processors, so values are stored exactly as the ORM stores them.
+few statements this way in a bare `Database.transaction()`; the same statements also run on a Session's
+own connection, inside its unit of work (forms, retros, the demo). Types are still converted by the
+columns' own dialect-level bind and result processors, so values are stored exactly as the ORM stores them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 
 from storage.db import Transaction
 
@@ -35,6 +38,17 @@ def _cursor(unit: Unit) -> tuple[Dialect, Any]:
         connection = unit.connection()
         return connection.dialect, connection.connection.cursor()
     return unit.dialect, unit.cursor()
+
+
+def column_binds(model: Any) -> dict[str, BindParameter[Any]]:
+    """A parameter named after each column but the id, for an INSERT that sets them all (column defaults do
+    not apply to prepared statements)."""
+    return {c.name: bindparam(c.name) for c in model.__table__.columns if c.name != "id"}
+
+
+def per_dialect(build: Callable[[Any], ClauseElement]) -> dict[str, Prepared]:
+    """A statement built with each dialect's own `insert` (for ON CONFLICT), by dialect name."""
+    return {"postgresql": Prepared(build(postgresql.insert)), "sqlite": Prepared(build(sqlite.insert))}
 
 
 @dataclass(frozen=True)
@@ -85,28 +99,19 @@ class Prepared:
         return {name: value for (name, _p, _d, _r), value in zip(compiled.binds, values, strict=True)}
 
     def rows(self, unit: Unit, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Run once with `params`; the returned or selected rows, converted by the column types."""
-        return self._run(unit, params)[0]
-
-    def count(self, unit: Unit, params: Mapping[str, Any]) -> int:
-        """Run once with `params`; how many rows it changed."""
-        return self._run(unit, params)[1]
-
-    def _run(self, unit: Unit, params: Mapping[str, Any]) -> tuple[list[tuple[Any, ...]], int]:
+        """Run once with `params`; the returned or selected rows (none for a plain write), converted by the
+        column types."""
         dialect, cursor = _cursor(unit)
         compiled = self._compile(dialect)
         try:
             cursor.execute(compiled.sql, self._parameters(compiled, params))
             raw = cursor.fetchall() if cursor.description else []
-            changed = cursor.rowcount
         finally:
             cursor.close()
         results = compiled.results
         if not any(results):
-            return [tuple(row) for row in raw], changed
-        return [
-            tuple(p(v) if p is not None else v for p, v in zip(results, row, strict=True)) for row in raw
-        ], changed
+            return [tuple(row) for row in raw]
+        return [tuple(p(v) if p is not None else v for p, v in zip(results, row, strict=True)) for row in raw]
 
     def many(self, unit: Unit, params: Sequence[Mapping[str, Any]]) -> None:
         """Run once per parameter set (a statement without results)."""

@@ -8,13 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound, UserError
 from bot.services.refs import get_by_number, next_number
 from storage.models import KpiValue, Metric
-from storage.prepared import Prepared, Unit, dialect_of
+from storage.prepared import Prepared, Unit, column_binds, dialect_of, per_dialect
 from storage.types import utcnow
 
 AGGS = ("sum", "avg", "last")
@@ -54,7 +53,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class MetricRef:
-    """What a confirmation shows of a metric; read with one Core query on the logging path."""
+    """What a confirmation shows of a metric; read with one prepared query on the logging path."""
 
     id: int
     number: int
@@ -93,11 +92,7 @@ def list_metrics(session: Session, *, workspace_id: str) -> list[Metric]:
     return list(session.scalars(select(Metric).where(Metric.workspace_id == workspace_id).order_by(Metric.number)))
 
 
-_INSERT_METRIC = Prepared(
-    insert(Metric)
-    .values({c.name: bindparam(c.name) for c in Metric.__table__.columns if c.name != "id"})
-    .returning(Metric.id)
-)
+_INSERT_METRIC = Prepared(insert(Metric).values(column_binds(Metric)).returning(Metric.id))
 
 
 def _insert_metric(
@@ -192,16 +187,15 @@ _FIND_METRIC = Prepared(
 )
 
 
-def _upsert_value(insert: Any) -> Prepared:
-    columns = [c.name for c in KpiValue.__table__.columns if c.name != "id"]
-    statement = insert(KpiValue).values({name: bindparam(name) for name in columns})
-    return Prepared(statement.on_conflict_do_update(
+def _upsert_value(insert: Any) -> Any:
+    statement = insert(KpiValue).values(column_binds(KpiValue))
+    return statement.on_conflict_do_update(
         index_elements=[KpiValue.metric_id, KpiValue.channel, KpiValue.day],
         set_={"value": statement.excluded.value, "user_id": statement.excluded.user_id, "updated_at": statement.excluded.updated_at},
-    ))
+    )
 
 
-_UPSERT_VALUE = {"postgresql": _upsert_value(postgresql.insert), "sqlite": _upsert_value(sqlite.insert)}
+_UPSERT_VALUE = per_dialect(_upsert_value)
 
 
 _RATIO_PARTS = Prepared(

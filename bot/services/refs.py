@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, event, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
 from storage.models import Campaign, Counter, Feedback, Goal, Metric, Task, Workspace
-from storage.prepared import Prepared, Unit, dialect_of
+from storage.prepared import Unit, dialect_of, per_dialect
 from storage.types import utcnow
 
 PREFIX = {"task": "T", "goal": "G", "campaign": "C", "feedback": "F", "retro": "R", "kpi": "K", "schedule": "S"}
@@ -27,22 +26,14 @@ def ref(kind: str, number: int) -> str:
     return f"{PREFIX[kind]}-{number}"
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 _KNOWN_WORKSPACES: set[tuple[str, str]] = set()  # (database URL, workspace id)
 
 
-def _workspace_insert(insert: Any) -> Prepared:
-    return Prepared(
-        insert(Workspace)
-        .values(id=bindparam("id"), name=bindparam("name"), created_at=bindparam("created_at"))
-        .on_conflict_do_nothing()
-    )
-
-
-_INSERT_WORKSPACE = {"postgresql": _workspace_insert(postgresql.insert), "sqlite": _workspace_insert(sqlite.insert)}
+_INSERT_WORKSPACE = per_dialect(
+    lambda insert: insert(Workspace)
+    .values(id=bindparam("id"), name=bindparam("name"), created_at=bindparam("created_at"))
+    .on_conflict_do_nothing()
+)
 
 
 def ensure_workspace(unit: Unit, workspace_id: str, name: str | None = None) -> None:
@@ -51,24 +42,20 @@ def ensure_workspace(unit: Unit, workspace_id: str, name: str | None = None) -> 
     key = (str(url), workspace_id)
     if key in _KNOWN_WORKSPACES:
         return
-    _INSERT_WORKSPACE[dialect_of(unit).name].count(unit, {"id": workspace_id, "name": name, "created_at": utcnow()})
+    _INSERT_WORKSPACE[dialect_of(unit).name].rows(unit, {"id": workspace_id, "name": name, "created_at": utcnow()})
     if isinstance(unit, Session):
         event.listen(unit, "after_commit", lambda _s: _KNOWN_WORKSPACES.add(key), once=True)
     else:
         unit.after_commit(lambda: _KNOWN_WORKSPACES.add(key))
 
 
-def _counter_upsert(insert: Any) -> Prepared:
-    return Prepared(
-        insert(Counter)
-        .values(workspace_id=bindparam("workspace_id"), kind=bindparam("kind"), value=1)
-        .on_conflict_do_update(index_elements=[Counter.workspace_id, Counter.kind], set_={"value": Counter.value + 1})
-        .returning(Counter.value)
-    )
-
-
 # every new record runs this: prepared once per dialect, run on the driver
-_COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql.insert), "sqlite": _counter_upsert(sqlite.insert)}
+_COUNTER_UPSERT = per_dialect(
+    lambda insert: insert(Counter)
+    .values(workspace_id=bindparam("workspace_id"), kind=bindparam("kind"), value=1)
+    .on_conflict_do_update(index_elements=[Counter.workspace_id, Counter.kind], set_={"value": Counter.value + 1})
+    .returning(Counter.value)
+)
 
 
 def next_number(unit: Unit, *, workspace_id: str, kind: str) -> int:

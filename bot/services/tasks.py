@@ -12,12 +12,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from bot.errors import UserError
 from bot.services.refs import get_by_number, next_number, not_found
 from storage.models import Campaign, Goal, Task
-from storage.prepared import Prepared, Unit
+from storage.prepared import Prepared, Unit, column_binds
 from storage.types import utcnow
 
-_INSERT_TASK = Prepared(
-    insert(Task).values({c.name: bindparam(c.name) for c in Task.__table__.columns if c.name != "id"}).returning(Task.id)
-)
+_INSERT_TASK = Prepared(insert(Task).values(column_binds(Task)).returning(Task.id))
 
 STATUS_LABEL = {"todo": "to do", "in_progress": "in progress", "blocked": "blocked", "done": "done"}
 

@@ -12,7 +12,7 @@ from bot.services.refs import ensure_workspace
 from bot.services.tasks import TaskCreate, add_task
 from storage.db import Database
 from storage.models import KpiValue, Metric, Task
-from storage.prepared import Prepared
+from storage.prepared import Prepared, column_binds
 
 INSERT_METRIC = Prepared(
     insert(Metric)
@@ -20,9 +20,7 @@ INSERT_METRIC = Prepared(
             unit=None, agg="sum", better="up", created_at=bindparam("at"))
     .returning(Metric.id, Metric.created_at)
 )
-INSERT_VALUE = Prepared(
-    insert(KpiValue).values({c.name: bindparam(c.name) for c in KpiValue.__table__.columns if c.name != "id"})
-)
+INSERT_VALUE = Prepared(insert(KpiValue).values(column_binds(KpiValue)))
 SELECT_VALUES = Prepared(
     select(KpiValue.day, KpiValue.value, KpiValue.created_at, KpiValue.user_id)
     .where(KpiValue.metric_id == bindparam("metric_id"), KpiValue.day >= bindparam("since"))
