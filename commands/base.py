@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 
 from bot.directory import UserDirectory
-from bot.errors import UserError
-from bot.render.reply import Reply, error_reply
+from bot.errors import LocalizedError
+from bot.i18n import t
+from bot.locale import locale_in
+from bot.render.reply import Builder, Reply
 from commands.grammar import ParseError, UserRef, parse_user
 from storage.db import Database
 
@@ -45,10 +47,10 @@ class CommandContext:
         if ref.user_id:
             return ref.user_id
         if self.directory is None or self.client is None or not ref.name:
-            raise ParseError(f"I can't look up `{typed}` here; mention the person so Slack fills in their id.")
+            raise ParseError.of("error.command.cannot_look_up", typed=typed)
         user_id = self.directory.find(self.client, self.workspace_id, ref.name)
         if user_id is None:
-            raise ParseError(f"I don't know anyone called `{typed}` in this workspace.")
+            raise ParseError.of("error.command.unknown_person", typed=typed)
         return user_id
 
 
@@ -61,28 +63,34 @@ HELP_WORDS = ("help", "-h", "--help", "?", "帮助")
 def run_handler(
     handler: Handler, text: str, ctx: CommandContext, usage: str, help_reply: Callable[[], Reply] | None = None
 ) -> Reply:
-    """Run one command; bad input and unknown records become a private reply with the usage, and nothing is written."""
+    """Run one command; bad input and unknown records become a private reply with the usage, and nothing is written.
+
+    The reply is in the language the listener put in `ctx.extra` (read from the cache before the handler ran).
+    """
     # PostgreSQL text cannot hold NUL; nobody types one on purpose.
     stripped = text.replace("\x00", "").strip()
     if stripped.lower() in HELP_WORDS:
         return help_reply() if help_reply else error_reply_usage(usage)
+    locale = locale_in(ctx.extra)
     try:
         return handler(stripped, ctx)
-    except ParseError as exc:
-        return error_reply(exc.message, exc.usage or usage)
-    except UserError as exc:
-        return error_reply(exc.message, exc.usage or usage)
+    except LocalizedError as exc:  # ParseError, UserError, NotFound
+        return localized_error_reply(exc.text(locale), exc.usage or usage, locale)
     except Exception:
         error_id = uuid.uuid4().hex[:8]
         log.exception("command failed (error id %s): %r", error_id, text)
-        return error_reply(
-            f"Something went wrong on our side (error id `{error_id}`). Nothing was saved; please try again."
-        )
+        return localized_error_reply(t("error.internal", locale, error_id=error_id), None, locale)
+
+
+def localized_error_reply(message: str, usage: str | None, locale: str | None) -> Reply:
+    """`bot.render.reply.error_reply` with its "Usage" heading in `locale` (the usage itself is command syntax)."""
+    b = Builder().section(f":warning: {message}")
+    if usage:
+        b.section(f"*{t('error.usage', locale)}*\n```{usage}```")
+    return b.build(text=message + (f"\n{t('error.usage_plain', locale)}\n{usage}" if usage else ""))
 
 
 def error_reply_usage(usage: str) -> Reply:
-    from bot.render.reply import Builder
-
     return Builder().section(f"```{usage}```").build(text=usage)
 
 

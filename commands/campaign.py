@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.i18n import t
+from bot.i18n import Msg, msg, t
 from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
@@ -30,13 +30,13 @@ def parse_add(text: str, ctx: CommandContext) -> service.CampaignCreate:
     parsed = parse_args(text, options=ADD_OPTIONS, usage=USAGE)
     opts = parsed.options
     name = parsed.text().strip()
-    missing = [] if name else ["a name"]
+    missing: list[str | Msg] = [] if name else [msg("error.campaign.a_name")]
     missing += [f"`{k}:`" for k in ("start", "end") if k not in opts]
     if missing:
-        raise ParseError("A campaign needs " + ", ".join(missing) + ".", USAGE)
+        raise ParseError.of("error.campaign.missing", usage=USAGE, missing=missing)
     budget = parse_number(opts["budget"]) if "budget" in opts else None
     if budget is not None and budget.percent:
-        raise ParseError("A budget is an amount like ¥200k or 50000, not a percentage.", USAGE)
+        raise ParseError.of("error.budget_percent", usage=USAGE)
     channels = [c.strip() for c in re.split(r"[,，、]", opts.get("channels", "")) if c.strip()]
     return service.CampaignCreate(
         name=name,
@@ -52,10 +52,11 @@ def parse_add(text: str, ctx: CommandContext) -> service.CampaignCreate:
     )
 
 
-def _ref_and_rest(rest: str, what: str, example: str) -> tuple[int, str]:
+def _ref_and_rest(rest: str, which: Msg) -> tuple[int, str]:
+    """The campaign reference first and the rest of the text; `which` asks for the reference when there is none."""
     parts = rest.split(None, 1)
     if not parts:
-        raise ParseError(f"Say which campaign to {what}: `{example}`.", USAGE)
+        raise ParseError(which, USAGE)
     return parse_ref(parts[0], "campaign"), parts[1].strip() if len(parts) > 1 else ""
 
 
@@ -65,7 +66,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb in ("", "list", "ls"):
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
-            raise ParseError(f"`/campaign list` takes only `all`; got `{rest}`.", USAGE)
+            raise ParseError.of("error.command.takes_only_all", usage=USAGE, command="/campaign list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_campaigns(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
             return views.campaign_list([service.summary(session, campaign=c) for c in rows], today=ctx.today, locale=loc)
@@ -75,29 +76,29 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             campaign = service.create_campaign(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
             return views.campaign_created(service.summary(session, campaign=campaign), today=ctx.today, actor=ctx.user_id, locale=loc)
     if verb in ("show", "view"):
-        number, extra = _ref_and_rest(rest, "show", "/campaign show C-2")
+        number, extra = _ref_and_rest(rest, msg("error.campaign.which.show"))
         if extra:
-            raise ParseError(f"`/campaign show` takes one reference; got extra `{extra}`.", USAGE)
+            raise ParseError.of("error.campaign.extra", usage=USAGE, verb="show", extra=extra)
         with ctx.db.session(write=False) as session:
             campaign = service.get_campaign(session, workspace_id=ctx.workspace_id, number=number)
             return views.campaign_show(service.summary(session, campaign=campaign), today=ctx.today, locale=loc)
     if verb == "close":
-        number, extra = _ref_and_rest(rest, "close", "/campaign close C-2")
+        number, extra = _ref_and_rest(rest, msg("error.campaign.which.close"))
         if extra:
-            raise ParseError(f"`/campaign close` takes one reference; got extra `{extra}`.", USAGE)
+            raise ParseError.of("error.campaign.extra", usage=USAGE, verb="close", extra=extra)
         with ctx.db.session() as session:
             campaign, changed = service.close_campaign(session, workspace_id=ctx.workspace_id, number=number)
             return views.campaign_closed(
                 service.summary(session, campaign=campaign), changed=changed, today=ctx.today, actor=ctx.user_id, locale=loc
             )
     if verb == "spend":
-        number, tail = _ref_and_rest(rest, "record spend on", "/campaign spend C-2 ¥5,000 channel:天猫")
+        number, tail = _ref_and_rest(rest, msg("error.campaign.which.spend"))
         parsed = parse_args(tail, options={"channel": "channel", "date": "date", "day": "date"}, usage=USAGE)
         if len(parsed.words) != 1:
-            raise ParseError("Give one amount: `/campaign spend C-2 ¥5,000 channel:天猫`.", USAGE)
+            raise ParseError.of("error.campaign.one_amount", usage=USAGE)
         amount = parse_number(parsed.words[0].text)
         if amount.percent:
-            raise ParseError("Spend is an amount like ¥5,000, not a percentage.", USAGE)
+            raise ParseError.of("error.campaign.spend_percent", usage=USAGE)
         day = parse_date(parsed.options["date"], today=ctx.today) if "date" in parsed.options else ctx.today
         with ctx.db.session() as session:
             campaign, row = service.add_spend(
@@ -106,31 +107,31 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             )
             return views.campaign_spent(service.summary(session, campaign=campaign), row, today=ctx.today, locale=loc)
     if verb == "risk":
-        number, risk = _ref_and_rest(rest, "add a risk to", "/campaign risk C-2 stock-out of the gift box")
+        number, risk = _ref_and_rest(rest, msg("error.campaign.which.risk"))
         if not risk:
-            raise ParseError("Describe the risk: `/campaign risk C-2 stock-out of the gift box; plan: pre-order`.", USAGE)
+            raise ParseError.of("error.campaign.risk_text", usage=USAGE)
         risk = _unquote(risk)
         with ctx.db.session() as session:
             campaign, _row = service.add_risk(session, workspace_id=ctx.workspace_id, number=number, text=risk, user_id=ctx.user_id)
             return views.campaign_noted(campaign, t("campaign.risk_noted", loc, risk=risk))
     if verb in ("doc", "docs", "document"):
-        number, tail = _ref_and_rest(rest, "attach a document to", "/campaign doc C-2 https://… Plan")
+        number, tail = _ref_and_rest(rest, msg("error.campaign.which.doc"))
         parts = tail.split(None, 1)
         if not parts:
-            raise ParseError("Give the document's link: `/campaign doc C-2 https://docs.example.com/plan Plan`.", USAGE)
+            raise ParseError.of("error.campaign.doc_link", usage=USAGE)
         url = parts[0]
         label = None
         if url.startswith("<") and url.endswith(">"):
             url, _, label = url[1:-1].partition("|")
         if not re.match(r"^https?://\S+$", url):
-            raise ParseError(f"`{parts[0]}` is not a link; it must start with http:// or https://.", USAGE)
+            raise ParseError.of("error.campaign.not_link", usage=USAGE, value=parts[0])
         title = _unquote(parts[1]) if len(parts) > 1 else (label or None)
         with ctx.db.session() as session:
             campaign, _doc = service.add_document(
                 session, workspace_id=ctx.workspace_id, number=number, url=url, title=title, user_id=ctx.user_id
             )
             return views.campaign_noted(campaign, t("campaign.doc_linked", loc, link=f"<{url}|{esc(title or url)}>"), raw=True)
-    raise ParseError(f"`{verb}` is not a /campaign action.", USAGE)
+    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/campaign")
 
 
 def _unquote(text: str) -> str:

@@ -22,7 +22,7 @@ def parse_create(text: str) -> service.FeedbackCreate:
     words, tags = parse_tags(parsed.words)
     body = " ".join(t.text for t in words).strip()
     if not body:
-        raise ParseError("Write the feedback itself: `/feedback \"Checkout too slow on mobile\" from:customer #checkout`.", USAGE)
+        raise ParseError.of("error.feedback.text", usage=USAGE)
     opts = parsed.options
     source = parse_choice(opts["from"], ["customer", "team"], name="from") if "from" in opts else "team"
     return service.FeedbackCreate(
@@ -38,12 +38,12 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
     loc = locale_in(ctx.extra)
     if verb == "":
-        raise ParseError("Write the feedback after the command.", USAGE)
+        raise ParseError.of("error.feedback.after_command", usage=USAGE)
     if verb in ("list", "ls"):
         parsed = parse_args(rest, options={"campaign"}, usage=USAGE)
         words, tags = parse_tags(parsed.words)
         if words or len(tags) > 1:
-            raise ParseError("`/feedback list` takes `campaign:<C>` and one `#tag`.", USAGE)
+            raise ParseError.of("error.feedback.list_args", usage=USAGE)
         campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         with ctx.db.session(write=False) as session:
             rows = service.list_feedback(session, workspace_id=ctx.workspace_id, campaign=campaign, tag=tags[0] if tags else None)

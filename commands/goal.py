@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.i18n import Msg, msg
 from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
@@ -34,21 +35,17 @@ def parse_add(text: str, ctx: CommandContext) -> service.GoalCreate:
         else:
             words.append(token.text)
     title = " ".join(words).strip()
-    missing = [k for k in ("metric", "target", "by") if k not in opts]
+    missing: list[str | Msg] = [f"`{k}:`" for k in ("metric", "target", "by") if k not in opts]
     if not title:
-        missing.insert(0, "a title")
+        missing.insert(0, msg("error.goal.a_title"))
     if missing:
-        raise ParseError(
-            "A SMART goal needs " + ", ".join(f"`{m}:`" if m != "a title" else m for m in missing)
-            + " — what is measured, the number to reach and the deadline.",
-            USAGE,
-        )
+        raise ParseError.of("error.goal.missing", usage=USAGE, missing=missing)
     target = parse_number(opts["target"])
     baseline = parse_number(opts["baseline"]) if "baseline" in opts else None
     start = parse_date(opts["start"], today=ctx.today) if "start" in opts else ctx.today
     due = parse_date(opts["by"], today=ctx.today)
     if due < ctx.today and "start" not in opts:
-        raise ParseError(f"The deadline {due} is in the past.", USAGE)
+        raise ParseError.of("error.deadline_past", usage=USAGE, due=due)
     return service.GoalCreate(
         title=title,
         metric=opts["metric"],
@@ -72,7 +69,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb in ("", "list", "ls"):
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
-            raise ParseError(f"`/goal list` takes only `all`; got `{rest}`.", USAGE)
+            raise ParseError.of("error.command.takes_only_all", usage=USAGE, command="/goal list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_goals(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
             return views.goal_list([(g, service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
@@ -98,14 +95,14 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb in ("checkin", "check-in", "update"):
         parsed = parse_args(rest, options={"confidence"}, usage=USAGE)
         if len(parsed.words) < 2:
-            raise ParseError("Give the goal and its current value: `/goal checkin G-3 1.2m confidence:7 on plan`.", USAGE)
+            raise ParseError.of("error.goal.checkin_args", usage=USAGE)
         number = parse_ref(parsed.words[0].text, "goal")
         value = parse_number(parsed.words[1].text)
         confidence = None
         if "confidence" in parsed.options:
             raw = parsed.options["confidence"]
             if not raw.isdigit() or not 1 <= int(raw) <= 10:
-                raise ParseError(f"`confidence:` is a whole number from 1 to 10; got `{raw}`.", USAGE)
+                raise ParseError.of("error.goal.confidence", usage=USAGE, value=raw)
             confidence = int(raw)
         note = " ".join(t.text for t in parsed.words[2:]) or None
         with ctx.db.session() as session:
@@ -116,7 +113,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             progress = service.progress(session, goal=goal, today=today)
             _concerns(ctx, goal.owner_id)
             return views.goal_checked_in(goal, progress, today=today, actor=ctx.user_id, locale=loc)
-    raise ParseError(f"`{verb}` is not a /goal action.", USAGE)
+    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/goal")
 
 
 def _concerns(ctx: CommandContext, *users: str | None) -> None:
@@ -126,7 +123,8 @@ def _concerns(ctx: CommandContext, *users: str | None) -> None:
 
 
 def _single_ref(rest: str, what: str) -> int:
+    """`what`: show or close (one message each)."""
     parts = rest.split()
     if len(parts) != 1:
-        raise ParseError(f"Say which goal to {what}, e.g. `/goal {what} G-3`.", USAGE)
+        raise ParseError.of(f"error.goal.which.{what}", usage=USAGE)
     return parse_ref(parts[0], "goal")

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 
+from bot.errors import LocalizedError
+from bot.i18n import Msg, msg
+
 __all__ = [
     "REF_KINDS",
     "Number",
@@ -32,14 +35,12 @@ __all__ = [
 ]
 
 
-class ParseError(Exception):
-    """Bad user input. message says what is wrong, in plain words, e.g.
-    "`due:` needs a date like 2026-12-01, fri or +3d — got `soonish`"."""
+class ParseError(LocalizedError):
+    """Bad user input, said in plain words: `ParseError.of("error.parse.date.unknown", value=…, hint=…)`.
 
-    def __init__(self, message: str, usage: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.usage = usage
+    `.message` is the English text ("`soonish` isn't a date I understand — use …"), `.text(locale)` the
+    reader's; a plain string still works (`ParseError("…")`) and reads the same in every language.
+    """
 
 
 # --------------------------------------------------------------------------- helpers
@@ -57,12 +58,12 @@ def _norm(value: str) -> str:
     return value.translate(_HALFWIDTH).strip()
 
 
-def _q(value: str, limit: int = 40) -> str:
+def _q(value: str, limit: int = 40) -> str | Msg:
     """Quote what the user typed in backticks for a message (short, and without breaking the code span)."""
     shown = value.replace("`", "'").replace("\n", " ").strip()
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
-    return f"`{shown}`" if shown else "nothing"
+    return f"`{shown}`" if shown else msg("error.parse.nothing")
 
 
 def _ascii_lower(value: str) -> str:
@@ -132,7 +133,7 @@ def _find_close(text: str, pos: int, opener: str) -> int:
 
 def _unterminated(text: str, start: int, opener: str) -> ParseError:
     closer = {"“": "”", "”": "”"}.get(opener, _CLOSERS[opener][0])
-    return ParseError(f"the quote in {_q(text[start:], 30)} is never closed — add a closing {closer}")
+    return ParseError.of("error.parse.quote_unclosed", text=_q(text[start:], 30), closer=closer)
 
 
 def _ends_token(text: str, pos: int) -> bool:
@@ -219,7 +220,7 @@ def parse_args(
     try:
         tokens = tokenize(text)
     except ParseError as exc:
-        raise ParseError(exc.message, exc.usage or usage) from None
+        raise exc.with_usage(usage) from None
     words: list[Token] = []
     found: dict[str, str] = {}
     typed_as: dict[str, str] = {}
@@ -235,25 +236,20 @@ def parse_args(
                 words.append(token)
                 continue
             known = sorted(set(table.values()))
-            takes = (
-                "options here: " + ", ".join(f"`{k}:`" for k in known)
-                if known
-                else "this command takes no options"
-            )
-            raise ParseError(
-                f"unknown option {_q(typed + ':')} — {takes} (quote the text if it contains a colon)", usage
+            if not known:
+                raise ParseError.of("error.parse.option.unknown_none", usage=usage, option=_q(typed + ":"))
+            raise ParseError.of(
+                "error.parse.option.unknown", usage=usage, option=_q(typed + ":"), options=[f"`{k}:`" for k in known]
             )
         if not value:
             following = tokens[index + 1].text if index + 1 < len(tokens) else ""
             example = f"{typed}:{following}" if following else f"{typed}:…"
-            raise ParseError(
-                f"{_q(typed + ':')} has no value — write it without a space, like {_q(example)}", usage
-            )
+            raise ParseError.of("error.parse.option.empty", usage=usage, option=_q(typed + ":"), example=_q(example))
         if key in found:
             first = typed_as[key]
             if first.lower() == typed.lower():
-                raise ParseError(f"{_q(typed + ':')} is given twice — give it once", usage)
-            raise ParseError(f"{_q(typed + ':')} and {_q(first + ':')} mean the same — give it once", usage)
+                raise ParseError.of("error.parse.option.twice", usage=usage, option=_q(typed + ":"))
+            raise ParseError.of("error.parse.option.same", usage=usage, option=_q(typed + ":"), other=_q(first + ":"))
         found[key] = value
         typed_as[key] = typed
     return Parsed(words=words, options=found)
@@ -261,7 +257,7 @@ def parse_args(
 
 # --------------------------------------------------------------------------- dates
 
-_DATE_HINT = "2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom or eoq"
+_DATE_HINT = msg("error.parse.hint.date")  # 2026-12-01, 12-01, today, tomorrow, fri, +3d, …
 
 _WEEKDAY_NAMES: dict[str, int] = {
     "mon": 0, "monday": 0,
@@ -305,13 +301,14 @@ def _add_months(day: date, months: int) -> date:
 
 def _checked_date(value: str, year: int, month: int, day: int) -> date:
     if not 1 <= year <= 9999:
-        raise ParseError(f"{_q(value)} isn't a real date — the year is out of range")
+        raise ParseError.of("error.parse.date.year_range", value=_q(value))
     if not 1 <= month <= 12:
-        raise ParseError(f"{_q(value)} isn't a real date — there is no month {month}")
+        raise ParseError.of("error.parse.date.no_month", value=_q(value), month=month)
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
-        raise ParseError(
-            f"{_q(value)} isn't a real date — {calendar.month_name[month]} {year} has {days} days"
+        raise ParseError.of(
+            "error.parse.date.month_days", value=_q(value), month_name=msg(f"error.parse.month.{month}"),
+            year=year, days=days,
         )
     return date(year, month, day)
 
@@ -371,13 +368,13 @@ def parse_date(value: str, *, today: date) -> date:
     """2026-12-01, 12-01, today, fri, +3d, eow, eom, eoq, eoy, 明天, 周五, 月底, …"""
     v = _norm(value).lower()
     if not v:
-        raise ParseError(f"a date is missing — use {_DATE_HINT}")
+        raise ParseError.of("error.parse.date.missing", hint=_DATE_HINT)
     try:
         result = _parse_date(value, v, today)
     except (OverflowError, ValueError):  # +9999y and the like
-        raise ParseError(f"{_q(value)} is too far away — use a date like {_DATE_HINT}") from None
+        raise ParseError.of("error.parse.date.too_far", value=_q(value), hint=_DATE_HINT) from None
     if result is None:
-        raise ParseError(f"{_q(value)} isn't a date I understand — use {_DATE_HINT}")
+        raise ParseError.of("error.parse.date.unknown", value=_q(value), hint=_DATE_HINT)
     return result
 
 
@@ -391,7 +388,7 @@ class Number:
     currency: str | None  # "¥", "$", "€", "£" or None
 
 
-_NUMBER_HINT = "12500, 12,500, 12.5k, 1.2m, 15%, ¥12,500 or $1,200"
+_NUMBER_HINT = msg("error.parse.hint.number")  # 12500, 12,500, 12.5k, 1.2m, 15%, ¥12,500 or $1,200
 _NUMBER_RE = re.compile(
     r"""
     (?P<sign1>[+-])?
@@ -423,25 +420,25 @@ def parse_number(value: str) -> Number:
     """12500, 12,500, 12.5k, 1.2m, 15%, ¥12,500, $1,200, -3, 3万, 1.5亿 — exact Decimals."""
     v = _norm(value).lower()
     if not v:
-        raise ParseError(f"a number is missing — use {_NUMBER_HINT}")
+        raise ParseError.of("error.parse.number.missing", hint=_NUMBER_HINT)
     m = _NUMBER_RE.fullmatch(v)
     if m is None:
         if "," in v and _ODD_GROUPING_RE.fullmatch(v):
-            raise ParseError(f"{_q(value)} has odd thousands separators — write 12,500 or 12500")
-        raise ParseError(f"{_q(value)} isn't a number I understand — use {_NUMBER_HINT}")
+            raise ParseError.of("error.parse.number.grouping", value=_q(value))
+        raise ParseError.of("error.parse.number.unknown", value=_q(value), hint=_NUMBER_HINT)
     if m.group("sign1") and m.group("sign2"):
-        raise ParseError(f"{_q(value)} has two signs — use one, like -3 or +4.5")
+        raise ParseError.of("error.parse.number.two_signs", value=_q(value))
     cur1, cur2 = m.group("cur1"), m.group("cur2")
     if cur1 and cur2:
-        raise ParseError(f"{_q(value)} names the currency twice — write ¥12,500 or 12500元")
+        raise ParseError.of("error.parse.number.two_currencies", value=_q(value))
     currency = "¥" if cur2 == "元" else (cur1 or cur2)
     percent = m.group("pct") is not None
     suffix = m.group("suffix")
     if percent and (currency or suffix):
-        raise ParseError(f"{_q(value)} mixes a percentage with an amount — write 15% or ¥12,500")
+        raise ParseError.of("error.parse.number.percent_amount", value=_q(value))
     digits = m.group("num").replace(",", "")
     if len(digits.replace(".", "")) > _MAX_DIGITS:
-        raise ParseError(f"{_q(value)} is too long a number")
+        raise ParseError.of("error.parse.number.too_long", value=_q(value))
     negative = "-" in (m.group("sign1") or "", m.group("sign2") or "")
     exponent = _SCALE.get(suffix or "", 0) - (2 if percent else 0)
     number = Decimal(f"{'-' if negative else ''}{digits}E{exponent}")  # exact: built from the text
@@ -469,8 +466,8 @@ def parse_user(value: str) -> UserRef:
     if m := _AT_NAME_RE.fullmatch(v):
         return UserRef(user_id=None, name=m.group(1))
     if not v:
-        raise ParseError("a person is missing — mention them, like @ana")
-    raise ParseError(f"{_q(value)} isn't a person — mention them, like @ana")
+        raise ParseError.of("error.parse.user.missing")
+    raise ParseError.of("error.parse.user.invalid", value=_q(value))
 
 
 def is_user_token(token: Token) -> bool:
@@ -490,21 +487,18 @@ REF_KINDS: dict[str, str] = {
     "retro": "R",
     "kpi": "K",
 }
-_REF_NOUNS: dict[str, str] = {
-    "task": "task",
-    "goal": "goal",
-    "campaign": "campaign",
-    "feedback": "feedback item",
-    "retro": "retrospective",
-    "kpi": "KPI metric",
+#: each kind as a reader names one: "a task", "a KPI metric" (任务, KPI 指标)
+_REF_NOUNS: dict[str, Msg] = {
+    "task": msg("error.parse.noun.task"),
+    "goal": msg("error.parse.noun.goal"),
+    "campaign": msg("error.parse.noun.campaign"),
+    "feedback": msg("error.parse.noun.feedback"),
+    "retro": msg("error.parse.noun.retro"),
+    "kpi": msg("error.parse.noun.kpi"),
 }
 _KIND_BY_LETTER: dict[str, str] = {letter: kind for kind, letter in REF_KINDS.items()}
 _REF_RE = re.compile(r"(?:([a-z])\s*[-–]?\s*|#)?(\d+)", re.IGNORECASE | re.ASCII)
 _MAX_REF = 2**31 - 1
-
-
-def _article(noun: str) -> str:
-    return "an" if noun[0] in "aeiouAEIOU" else "a"
 
 
 def parse_ref(value: str, kind: str) -> int:
@@ -515,25 +509,24 @@ def parse_ref(value: str, kind: str) -> int:
     example = f"{letter}-12"
     v = _norm(value).rstrip(",;")
     if not v:
-        raise ParseError(f"{_article(noun)} {noun} is missing — give one like {example}")
+        raise ParseError.of("error.parse.ref.missing", noun=noun, example=example)
     m = _REF_RE.fullmatch(v)
     if m is None:
-        raise ParseError(f"{_q(value)} isn't {_article(noun)} {noun} — use one like {example}")
+        raise ParseError.of("error.parse.ref.invalid", value=_q(value), noun=noun, example=example)
     typed_letter = (m.group(1) or letter).upper()
     if typed_letter != letter:
         other = _KIND_BY_LETTER.get(typed_letter)
         if other is None:
-            raise ParseError(f"{_q(value)} isn't {_article(noun)} {noun} — use one like {example}")
-        other_noun = _REF_NOUNS[other]
-        raise ParseError(
-            f"{_q(value)} is {_article(other_noun)} {other_noun}; expected {_article(noun)} {noun} like {example}"
+            raise ParseError.of("error.parse.ref.invalid", value=_q(value), noun=noun, example=example)
+        raise ParseError.of(
+            "error.parse.ref.other_kind", value=_q(value), other=_REF_NOUNS[other], noun=noun, example=example
         )
     digits = m.group(2)
     if len(digits) > 10 or int(digits) > _MAX_REF:
-        raise ParseError(f"{_q(value)} is too big to be {_article(noun)} {noun} — use one like {example}")
+        raise ParseError.of("error.parse.ref.too_big", value=_q(value), noun=noun, example=example)
     number = int(digits)
     if number < 1:
-        raise ParseError(f"{_q(value)} isn't {_article(noun)} {noun} — numbers start at {letter}-1")
+        raise ParseError.of("error.parse.ref.zero", value=_q(value), noun=noun, first=f"{letter}-1")
     return number
 
 
@@ -553,10 +546,9 @@ def parse_choice(value: str, choices: list[str], *, name: str) -> str:
     for choice in choices:
         if choice.casefold() == v:
             return choice
-    listed = ", ".join(choices)
     if not v:
-        raise ParseError(f"{name} is missing — pick one of: {listed}")
-    raise ParseError(f"{_q(value)} isn't a valid {name} — pick one of: {listed}")
+        raise ParseError.of("error.parse.choice.missing", name=name, choices=list(choices))
+    raise ParseError.of("error.parse.choice.invalid", value=_q(value), name=name, choices=list(choices))
 
 
 _CHANNEL_RE = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^<>]*))?>")
@@ -604,12 +596,12 @@ def parse_url(value: str) -> str:
         return _unescape(m.group(1))
     if _BARE_URL_RE.fullmatch(v):
         return _unescape(v)
-    raise ParseError(f"{_q(value)} isn't a link — paste one like https://example.com/brief")
+    raise ParseError.of("error.parse.url.invalid", value=_q(value))
 
 
 # --------------------------------------------------------------------------- times and weekdays
 
-_TIME_HINT = "09:00, 9:00, 9am or 17:30"
+_TIME_HINT = msg("error.parse.hint.time")  # 09:00, 9:00, 9am or 17:30
 _CLOCK_RE = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?", re.ASCII)
 _CJK_TIME_RE = re.compile(
     r"(上午|早上|早晨|凌晨|中午|下午|傍晚|晚上)?(\d{1,2})[点點时時](?:(\d{1,2})分?|(半))?", re.ASCII
@@ -618,14 +610,14 @@ _CJK_AM = ("上午", "早上", "早晨", "凌晨")
 
 
 def _bad_time(value: str) -> ParseError:
-    return ParseError(f"{_q(value)} isn't a time of day — use {_TIME_HINT}")
+    return ParseError.of("error.parse.time.invalid", value=_q(value), hint=_TIME_HINT)
 
 
 def parse_time_of_day(value: str) -> tuple[int, int]:
     """Read a time like 09:00, 9:00, 9am, 5:30pm, 17:30, noon, 9点 or 下午3点半 as (hour, minute)."""
     v = _norm(value).lower()
     if not v:
-        raise ParseError(f"a time is missing — use {_TIME_HINT}")
+        raise ParseError.of("error.parse.time.missing", hint=_TIME_HINT)
     if v == "noon":
         return 12, 0
     if v == "midnight":
@@ -635,7 +627,7 @@ def parse_time_of_day(value: str) -> tuple[int, int]:
         if meridiem is None and m.group(2) is None:
             if hour > 23:
                 raise _bad_time(value)
-            raise ParseError(f"{_q(value)} needs minutes or am/pm — like {hour:02d}:00")
+            raise ParseError.of("error.parse.time.ambiguous", value=_q(value), example=f"{hour:02d}:00")
         if meridiem:
             if not 1 <= hour <= 12:
                 raise _bad_time(value)
@@ -660,7 +652,7 @@ def parse_time_of_day(value: str) -> tuple[int, int]:
     return hour, minute
 
 
-_WEEKDAYS_HINT = "mon-fri, mon,wed,fri, daily or weekdays"
+_WEEKDAYS_HINT = msg("error.parse.hint.weekdays")  # mon-fri, mon,wed,fri, daily or weekdays
 _ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
 _DAY_SETS: dict[str, list[int]] = {
     "daily": _ALL_DAYS, "everyday": _ALL_DAYS, "every-day": _ALL_DAYS, "all": _ALL_DAYS,
@@ -683,7 +675,7 @@ def parse_weekdays(value: str) -> list[int]:
     """Read mon-fri, mon,wed,fri, daily/everyday, weekdays or 周一至周五 as sorted days, Monday=0."""
     v = _norm(value).lower()
     if not v:
-        raise ParseError(f"the days are missing — use {_WEEKDAYS_HINT}")
+        raise ParseError.of("error.parse.weekdays.missing", hint=_WEEKDAYS_HINT)
     if v in _DAY_SETS:
         return list(_DAY_SETS[v])
     days: set[int] = set()
@@ -700,7 +692,7 @@ def parse_weekdays(value: str) -> list[int]:
         last = _weekday_of(m.group(2)) if m else None
         if first is None or last is None:
             shown = part if part else value
-            raise ParseError(f"{_q(shown)} isn't a day or range of days — use {_WEEKDAYS_HINT}")
+            raise ParseError.of("error.parse.weekdays.invalid", value=_q(shown), hint=_WEEKDAYS_HINT)
         day = first
         days.add(day)
         while day != last:  # fri-mon wraps over the weekend

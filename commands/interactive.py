@@ -117,7 +117,7 @@ def _number(values: JSON, block: BlockId, errors: dict[str, str], locale: str, *
     try:
         return parse_number(raw)
     except ParseError as exc:
-        errors[block] = t("error.number", locale, value=raw, detail=exc.message)
+        errors[block] = t("error.number", locale, value=raw, detail=exc.text(locale))
         return None
 
 
@@ -725,7 +725,7 @@ class Interactive:
         except FieldErrors as exc:
             return self._errors(ack, exc.errors)
         except UserError as exc:
-            return self._errors(ack, {error_block: exc.message})
+            return self._errors(ack, {error_block: exc.text(str(meta.get(M_LOCALE) or DEFAULT_LOCALE))})
         ack()
         after = self._confirmation(meta, user, reply, notice)
         context["after"] = {**after, "homes": homes} if homes else after
@@ -806,7 +806,7 @@ class Interactive:
         except (ParseError, NotFound):
             return self._errors(ack, {BlockId.REASON: t("error.no_task", locale, ref=str(meta.get(M_REF)))})
         except UserError as exc:
-            return self._errors(ack, {BlockId.REASON: exc.message})
+            return self._errors(ack, {BlockId.REASON: exc.text(locale)})
         ack()
         after: JSON = {"homes": [owner] if change.changed else []}
         if meta.get(M_ORIGIN) == ORIGIN_HOME:
@@ -841,7 +841,7 @@ class Interactive:
         except (ParseError, NotFound):
             return self._errors(ack, {BlockId.VALUE: t("error.no_goal", locale, ref=str(meta.get(M_REF)))})
         except UserError as exc:
-            return self._errors(ack, {BlockId.VALUE: exc.message})
+            return self._errors(ack, {BlockId.VALUE: exc.text(locale)})
         ack()
         context["after"] = {**self._confirmation(meta, user, reply, notice), "homes": [owner]}
 

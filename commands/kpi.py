@@ -45,24 +45,24 @@ def parse_log(text: str, ctx: CommandContext) -> tuple[list[tuple[str, Number]],
     parsed = parse_args(text, options={"channel": "channel", "date": "date", "day": "date", "on": "date"}, usage=USAGE)
     words = parsed.words
     if not words:
-        raise ParseError("Give a metric and a value: `/kpi log visits 12500 channel:天猫`.", USAGE)
+        raise ParseError.of("error.kpi.log_args", usage=USAGE)
     if len(words) % 2:
-        raise ParseError(f"`{words[-1].text}` has no value; write metric and value pairs: `visits 12500 orders 310`.", USAGE)
+        raise ParseError.of("error.kpi.no_value", usage=USAGE, name=words[-1].text)
     entries: list[tuple[str, Number]] = []
     seen: set[str] = set()
     for name_token, value_token in zip(words[::2], words[1::2], strict=True):
         name = name_token.text.strip()
         if not name or _looks_numeric(name):
-            raise ParseError(f"`{name_token.text}` is not a metric name; write the metric first: `visits 12500`.", USAGE)
+            raise ParseError.of("error.kpi.not_a_name", usage=USAGE, name=name_token.text)
         number = parse_number(value_token.text)
         key = service.metric_key(name)
         if key in seen:
-            raise ParseError(f"`{name}` is given twice.", USAGE)
+            raise ParseError.of("error.kpi.twice", usage=USAGE, name=name)
         seen.add(key)
         entries.append((name, number))
     day = parse_date(parsed.options["date"], today=ctx.today) if "date" in parsed.options else ctx.today
     if day > ctx.today:
-        raise ParseError(f"{day} is in the future; KPI values are logged for today or earlier.", USAGE)
+        raise ParseError.of("error.kpi.future", usage=USAGE, day=day)
     return entries, parsed.options.get("channel", ""), day
 
 
@@ -83,13 +83,13 @@ def parse_define(text: str) -> service.MetricSpec:
     head, eq, formula = (text[: split.start()], "=", text[split.end() :]) if split else (text, "", "")
     parsed = parse_args(head, options={"unit", "agg", "better"}, usage=USAGE)
     if not parsed.words:
-        raise ParseError("Name the metric: `/kpi define conversion = orders / visits`.", USAGE)
+        raise ParseError.of("error.kpi.define_name", usage=USAGE)
     name = parsed.text()
     numerator = denominator = None
     if eq:
         match = FORMULA.match("=" + formula)
         if not match:
-            raise ParseError(f"A derived metric is `= <a> / <b>`, e.g. `= orders / visits`; got `={formula}`.", USAGE)
+            raise ParseError.of("error.kpi.formula", usage=USAGE, formula=formula)
         numerator = _strip_quotes(match["a"])
         denominator = _strip_quotes(match["b"])
     opts = parsed.options
@@ -117,7 +117,7 @@ def parse_period(value: str, *, today: date) -> tuple[date, date]:
     if match:
         n, unit = int(match[1]), match[2]
         if n < 1:
-            raise ParseError("A period needs at least one day.", USAGE)
+            raise ParseError.of("error.kpi.period_min", usage=USAGE)
         days = n * {"d": 1, "w": 7, "m": 30}[unit]
         return today - timedelta(days=days - 1), today
     if v in ("this-week", "week"):
@@ -140,12 +140,9 @@ def parse_period(value: str, *, today: date) -> tuple[date, date]:
         a, _, b = value.partition("..")
         start, end = parse_date(a.strip(), today=today), parse_date(b.strip(), today=today)
         if end < start:
-            raise ParseError(f"The period ends ({end}) before it starts ({start}).", USAGE)
+            raise ParseError.of("error.kpi.period_reversed", usage=USAGE, end=end, start=start)
         return start, end
-    raise ParseError(
-        f"`period:{value}` is not a period; use 30d, 12w, this-month, this-quarter, last-month or 2026-10-01..2026-10-31.",
-        USAGE,
-    )
+    raise ParseError.of("error.kpi.period_invalid", usage=USAGE, value=value)
 
 
 def month_end(day: date) -> date:
@@ -164,11 +161,11 @@ class ShowRequest:
 def parse_show(text: str, ctx: CommandContext) -> ShowRequest:
     parsed = parse_args(text, options={"period", "by", "channel"}, usage=USAGE)
     if not parsed.words:
-        raise ParseError("Name the metric to show: `/kpi show gmv period:this-month by:channel`.", USAGE)
+        raise ParseError.of("error.kpi.show_name", usage=USAGE)
     start, end = parse_period(parsed.options.get("period", "30d"), today=ctx.today)
     by = parsed.options.get("by")
     if by is not None and by.lower() not in ("channel", "channels", "渠道"):
-        raise ParseError(f"`by:{by}` — charts break down by `channel` only.", USAGE)
+        raise ParseError.of("error.kpi.by", usage=USAGE, by=by)
     return ShowRequest(parsed.text(), start, end, by is not None, parsed.options.get("channel"))
 
 
@@ -184,7 +181,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     loc = locale_in(ctx.extra)
     if verb in ("", "list", "ls"):
         if rest:
-            raise ParseError(f"`/kpi list` takes nothing after it; got `{rest}`.", USAGE)
+            raise ParseError.of("error.command.takes_nothing", usage=USAGE, command="/kpi list", rest=rest)
         with ctx.db.session(write=False) as session:
             metrics = service.list_metrics(session, workspace_id=ctx.workspace_id)
             return views.kpi_list([(m, service.latest_day(session, metric=m)) for m in metrics], today=ctx.today, locale=loc)
@@ -219,7 +216,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 metric, current, previous, start=request.start, end=request.end, by_channel=request.by_channel,
                 channel=request.channel, goals=goals, today=ctx.today, locale=loc,
             )
-    raise ParseError(f"`{verb}` is not a /kpi action.", USAGE)
+    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/kpi")
 
 
 def post_chart(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:

@@ -28,14 +28,14 @@ def _zone(value: str | None, ctx: CommandContext) -> str:
     try:
         return ZoneInfo(value).key
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ParseError(f"`tz:{value}` is not an IANA time zone; try Asia/Shanghai, Europe/Berlin or America/New_York.", USAGE) from exc
+        raise ParseError.of("error.mkt.tz", usage=USAGE, value=value) from exc
 
 
 def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
     parsed = parse_args(text, options={"tz": "tz", "timezone": "tz", "days": "days", "at": "at"}, usage=USAGE)
     words = [t.text for t in parsed.words]
     if not words:
-        raise ParseError("Say what to schedule: `digest` or `report`.", USAGE)
+        raise ParseError.of("error.mkt.what", usage=USAGE)
     kind = words[0].lower()
     zone = _zone(parsed.options.get("tz"), ctx)
     if kind == "digest":
@@ -43,7 +43,7 @@ def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
         if "at" in parsed.options:
             rest = [parsed.options["at"], *rest]
         if len(rest) != 1:
-            raise ParseError("Give one time of day: `/mkt schedule digest 09:30`.", USAGE)
+            raise ParseError.of("error.mkt.one_time", usage=USAGE)
         hour, minute = parse_time_of_day(rest[0])
         days = parse_weekdays(parsed.options["days"]) if "days" in parsed.options else list(range(5))
         return service.ScheduleCreate("digest", ctx.channel_id, hour, minute, zone, days)
@@ -52,13 +52,13 @@ def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
         if rest and rest[0].lower() == "weekly":
             rest = rest[1:]
         if len(rest) != 2:
-            raise ParseError("Give a weekday and a time: `/mkt schedule report weekly mon 09:00`.", USAGE)
+            raise ParseError.of("error.mkt.day_and_time", usage=USAGE)
         days = parse_weekdays(rest[0])
         if len(days) != 1:
-            raise ParseError(f"A weekly report goes out on one day; got `{rest[0]}`.", USAGE)
+            raise ParseError.of("error.mkt.one_day", usage=USAGE, days=rest[0])
         hour, minute = parse_time_of_day(rest[1])
         return service.ScheduleCreate("report", ctx.channel_id, hour, minute, zone, days)
-    raise ParseError(f"`{words[0]}` cannot be scheduled; use `digest` or `report`.", USAGE)
+    raise ParseError.of("error.mkt.cannot_schedule", usage=USAGE, what=words[0])
 
 
 def _next_text(row: service.Schedule | object, now: datetime, locale: str = EN) -> str:
@@ -113,7 +113,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         return views.bot_help(locale=loc)
     if verb == "digest":
         if rest.lower() not in ("now", "", "现在"):
-            raise ParseError("`/mkt digest now` posts today's digest in this channel.", USAGE)
+            raise ParseError.of("error.mkt.digest_now", usage=USAGE)
         ctx.extra["post_digest"] = f"digest-now:{ctx.channel_id}:{uuid.uuid4().hex}"
         return Builder().section(":hourglass_flowing_sand: " + t("mkt.digest_preparing", loc)).build()
     if verb == "schedule":
@@ -132,11 +132,11 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         token = rest.strip()
         number = token.upper().removeprefix("S").removeprefix("-")
         if not number.isdigit():
-            raise ParseError("Give the schedule's id from `/mkt schedule list`, e.g. `/mkt unschedule S-2`.", USAGE)
+            raise ParseError.of("error.mkt.schedule_id", usage=USAGE)
         with ctx.db.session() as session:
             row = service.remove_schedule(session, workspace_id=ctx.workspace_id, number=int(number))
             return Builder().section(":wastebasket: " + t("schedule.removed", loc, ref=f"S-{row.number}")).build()
-    raise ParseError(f"`{verb}` is not a /mkt action.", USAGE)
+    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/mkt")
 
 
 def _list(ctx: CommandContext, locale: str = EN) -> Reply:

@@ -31,7 +31,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     loc = locale_in(ctx.extra)
     if verb in ("", "list", "ls"):
         if rest:
-            raise ParseError(f"`/retro list` takes nothing after it; got `{rest}`.", USAGE)
+            raise ParseError.of("error.command.takes_nothing", usage=USAGE, command="/retro list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_open(session, workspace_id=ctx.workspace_id)
             if not rows:
@@ -45,9 +45,9 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb == "start":
         parsed = parse_args(rest, options={"campaign", "period"}, usage=USAGE)
         if parsed.words:
-            raise ParseError(f"`/retro start` takes `campaign:` or `period:`; got `{parsed.text()}`.", USAGE)
+            raise ParseError.of("error.retro.start_args", usage=USAGE, text=parsed.text())
         if "campaign" in parsed.options and "period" in parsed.options:
-            raise ParseError("Pick one: `campaign:<C>` or `period:month|quarter`.", USAGE)
+            raise ParseError.of("error.retro.pick_one", usage=USAGE)
         campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         kind = parse_choice(parsed.options.get("period", "month"), ["month", "quarter"], name="period")
         with ctx.db.session() as session:
@@ -65,7 +65,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb in ("close", "end", "finish"):
         parts = rest.split()
         if len(parts) != 1:
-            raise ParseError("Say which retro to close: `/retro close R-1`.", USAGE)
+            raise ParseError.of("error.retro.which", usage=USAGE)
         number = parse_ref(parts[0], "retro")
         today: date = ctx.today
 
@@ -93,7 +93,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             if task_lines:
                 b.lines_section(task_lines)
             return b.build(text=t("retro.closed_plain", loc, ref=f"R-{number}", n=len(closed.tasks)))
-    raise ParseError(f"`{verb}` is not a /retro action.", USAGE)
+    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/retro")
 
 
 def deliver_after_ack(context: BoltContext) -> None:

@@ -33,17 +33,17 @@ def parse_add(text: str, ctx: CommandContext) -> service.TaskCreate:
     for token in parsed.words:
         if not token.quoted and is_user_token(token):
             if owner is not None:
-                raise ParseError("A task has one owner; mention one person.", USAGE)
+                raise ParseError.of("error.task.one_owner", usage=USAGE)
             owner = ctx.resolve_user(token.raw)
         else:
             words.append(token.text)
     if "owner" in parsed.options:
         if owner is not None:
-            raise ParseError("A task has one owner; mention one person.", USAGE)
+            raise ParseError.of("error.task.one_owner", usage=USAGE)
         owner = ctx.resolve_user(parsed.options["owner"])
     title = " ".join(words).strip()
     if not title:
-        raise ParseError("A task needs a title, e.g. `/task add \"Draft 双十一 banner\" @ana due:fri`.", USAGE)
+        raise ParseError.of("error.task.title", usage=USAGE)
     opts = parsed.options
     return service.TaskCreate(
         title=title,
@@ -75,15 +75,16 @@ def parse_list(text: str, ctx: CommandContext) -> service.TaskFilter:
         elif word == "open":
             pass
         else:
-            raise ParseError(f"`{token.text}` is not a list filter; use mine, @user, overdue, blocked or all.", USAGE)
+            raise ParseError.of("error.task.list_filter", usage=USAGE, word=token.text)
     campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
     return service.TaskFilter(owner_id=owner, overdue=overdue, blocked=blocked, include_done=include_done, campaign=campaign)
 
 
 def _one_ref(rest: str, what: str) -> tuple[int, str]:
+    """`what`: start, done, finish, complete, reopen, block, assign or reschedule (one message each)."""
     parts = rest.split(None, 1)
     if not parts:
-        raise ParseError(f"Say which task to {what}, e.g. `T-12`.", USAGE)
+        raise ParseError.of(f"error.task.which.{what}", usage=USAGE)
     return parse_ref(parts[0], "task"), parts[1].strip() if len(parts) > 1 else ""
 
 
@@ -110,7 +111,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb in ("start", "done", "finish", "complete", "reopen"):
         number, extra = _one_ref(rest, verb)
         if extra:
-            raise ParseError(f"`/task {verb}` takes only a task reference; got extra text `{extra}`.", USAGE)
+            raise ParseError.of("error.task.extra", usage=USAGE, verb=verb, extra=extra)
         status = {"start": "in_progress", "reopen": "todo"}.get(verb, "done")
         with ctx.db.session() as session:
             change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status=status)
@@ -119,7 +120,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb == "block":
         number, reason = _one_ref(rest, "block")
         if not reason:
-            raise ParseError("Say why it is blocked: `/task block T-12 waiting for the new banner copy`.", USAGE)
+            raise ParseError.of("error.task.block_reason", usage=USAGE)
         with ctx.db.session() as session:
             change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status="blocked", reason=reason)
             _concerns(ctx, change.task.owner_id)
@@ -127,7 +128,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb == "assign":
         number, who = _one_ref(rest, "assign")
         if not who or len(who.split()) != 1:
-            raise ParseError("Name one new owner: `/task assign T-12 @ana`.", USAGE)
+            raise ParseError.of("error.task.assign_one", usage=USAGE)
         owner = ctx.resolve_user(who)
         with ctx.db.session() as session:
             change = service.assign(session, workspace_id=ctx.workspace_id, number=number, owner_id=owner)
@@ -136,10 +137,10 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     if verb == "due":
         number, when = _one_ref(rest, "reschedule")
         if not when:
-            raise ParseError("Give the new due date: `/task due T-12 fri`.", USAGE)
+            raise ParseError.of("error.task.due_missing", usage=USAGE)
         due = parse_date(when.strip(), today=ctx.today)
         with ctx.db.session() as session:
             change = service.set_due(session, workspace_id=ctx.workspace_id, number=number, due_on=due)
             _concerns(ctx, change.task.owner_id)
             return views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc, what="due")
-    raise ParseError(f"`{verb}` is not a /task action.", USAGE)
+    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/task")

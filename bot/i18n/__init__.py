@@ -3,11 +3,15 @@
 Catalogs are flat `{"key": "text with {placeholders}"}` files next to this module (`en.json`, `zh_CN.json`).
 A key missing from a catalog falls back to English; a key missing from English is a bug (KeyError).
 Plurals: `tn("tasks", n, locale)` looks up `tasks.one` when n == 1, else `tasks.other`.
+A text whose reader is not known yet (an error raised deep in a parser) is a `Msg`: a key and its parameters,
+rendered later in the reader's language.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -67,6 +71,41 @@ def tn(key: str, count: int, locale: str | None = None, /, **kwargs: Any) -> str
 
 def has_key(key: str, locale: str) -> bool:
     return key in catalog(resolve(locale))
+
+
+# ---- texts rendered later --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Msg:
+    """A catalog key and its parameters, rendered in whichever language the reader turns out to speak.
+
+    A parameter may itself be a `Msg` (rendered in the same language) or a list or tuple (its items
+    rendered and joined with the language's `list.separator`); anything else is formatted as it is.
+    """
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, locale: str | None = None) -> str:
+        loc = resolve(locale)
+        return t(self.key, loc, **{name: _rendered(value, loc) for name, value in self.params.items()})
+
+    def __str__(self) -> str:
+        return self.render(EN)
+
+
+def msg(key: str, /, **params: Any) -> Msg:
+    """`msg("error.parse.date.unknown", value="`soonish`")`: the text for `key`, rendered later with `.render(locale)`."""
+    return Msg(key, params)
+
+
+def _rendered(value: Any, locale: str) -> Any:
+    if isinstance(value, Msg):
+        return value.render(locale)
+    if isinstance(value, list | tuple):
+        return t("list.separator", locale).join(str(_rendered(item, locale)) for item in value)
+    return value
 
 
 # ---- dates and numbers ---------------------------------------------------------------------------

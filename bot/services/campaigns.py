@@ -34,9 +34,9 @@ class CampaignCreate:
 
 def create_campaign(session: Session, *, workspace_id: str, data: CampaignCreate, user_id: str | None) -> Campaign:
     if data.end_on < data.start_on:
-        raise UserError(f"The end {data.end_on} is before the start {data.start_on}.")
+        raise UserError.of("error.end_before_start", end=data.end_on, start=data.start_on)
     if data.budget is not None and data.budget < 0:
-        raise UserError("A budget cannot be negative.")
+        raise UserError.of("error.budget_negative")
     goal = None
     if data.goal is not None:
         goal = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal")
@@ -106,7 +106,7 @@ def add_spend(
     user_id: str | None,
 ) -> tuple[Campaign, CampaignSpend]:
     if amount <= 0:
-        raise UserError("Spend must be a positive amount.")
+        raise UserError.of("error.campaign.spend_positive")
     campaign = get_campaign(session, workspace_id=workspace_id, number=number)
     row = CampaignSpend(
         workspace_id=workspace_id,

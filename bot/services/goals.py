@@ -36,7 +36,7 @@ class GoalCreate:
 
 def create_goal(session: Session, *, workspace_id: str, data: GoalCreate, user_id: str | None) -> Goal:
     if data.due_on < data.start_on:
-        raise UserError(f"The deadline {data.due_on} is before the start {data.start_on}.")
+        raise UserError.of("error.deadline_before_start", due=data.due_on, start=data.start_on)
     metric = kpis.find_metric(session, workspace_id=workspace_id, name=data.metric)
     if metric is None:
         metric = kpis.define_metric(
@@ -109,7 +109,7 @@ def checkin(
 ) -> tuple[Goal, GoalCheckin]:
     goal = get_goal(session, workspace_id=workspace_id, number=number)
     if goal.status == "closed":
-        raise UserError(f"G-{goal.number} is closed; check-ins go on active goals.")
+        raise UserError.of("error.goal_closed", ref=f"G-{goal.number}")
     if goal.metric.unit == "%" and not percent:
         value = value / 100
     row = GoalCheckin(

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound, UserError
+from bot.i18n import msg
 from bot.services.refs import get_by_number, next_number
 from storage.models import KpiValue, Metric
 from storage.prepared import Prepared, Unit, column_binds, dialect_of, per_dialect
@@ -83,8 +84,9 @@ def get_metric(session: Session, *, workspace_id: str, name_or_number: str | int
         return get_by_number(session, Metric, workspace_id=workspace_id, number=name_or_number, kind="kpi")
     metric = find_metric(session, workspace_id=workspace_id, name=name_or_number)
     if metric is None:
-        known = ", ".join(m.name for m in list_metrics(session, workspace_id=workspace_id)[:12]) or "none yet"
-        raise NotFound(f"There is no KPI metric called `{name_or_number}`. Known metrics: {known}.")
+        names = [m.name for m in list_metrics(session, workspace_id=workspace_id)[:12]]
+        known = names or msg("error.kpi.none_yet")
+        raise NotFound.of("error.kpi.unknown_metric", name=name_or_number, known=known)
     return metric
 
 
@@ -134,19 +136,16 @@ def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user
         parts = []
         for part in (spec.numerator, spec.denominator):
             if metric_key(part) == metric.key:
-                raise UserError(f"`{metric.name}` cannot be computed from itself.")
+                raise UserError.of("error.kpi.self_ratio", name=metric.name)
             found = find_metric(session, workspace_id=workspace_id, name=part)
             if found is None:
                 found = _create_metric(session, workspace_id=workspace_id, name=part, user_id=user_id)
             if found.is_ratio:
-                raise UserError(f"`{found.name}` is itself a ratio; build `{metric.name}` from logged metrics.")
+                raise UserError.of("error.kpi.ratio_of_ratio", part=found.name, name=metric.name)
             parts.append(found)
         has_values = session.scalar(select(func.count()).select_from(KpiValue).where(KpiValue.metric_id == metric.id))
         if has_values:
-            raise UserError(
-                f"`{metric.name}` already has logged values; a ratio metric is computed, not logged. "
-                "Define the ratio under a new name."
-            )
+            raise UserError.of("error.kpi.has_values", name=metric.name)
         if (metric.numerator_id, metric.denominator_id) != (parts[0].id, parts[1].id):
             metric.numerator_id, metric.denominator_id = parts[0].id, parts[1].id
             changed.append("formula")
@@ -228,7 +227,7 @@ def log_values(
         if numerator_id is not None:
             names = dict(_RATIO_PARTS.rows(unit, {"numerator_id": numerator_id, "denominator_id": denominator_id}))
             parts = f"{names.get(numerator_id, '?')} / {names.get(denominator_id, '?')}"
-            raise UserError(f"`{name}` is computed as {parts}; log those metrics instead.")
+            raise UserError.of("error.kpi.is_ratio", name=name, parts=parts)
         metrics.append((MetricRef(metric_id, number, name, unit_of_measure, agg), False, previous))
     now = utcnow()
     logged: list[LoggedValue] = []

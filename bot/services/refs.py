@@ -13,10 +13,6 @@ from storage.prepared import Unit, dialect_of, per_dialect
 from storage.types import utcnow
 
 PREFIX = {"task": "T", "goal": "G", "campaign": "C", "feedback": "F", "retro": "R", "kpi": "K", "schedule": "S"}
-NOUN = {
-    "task": "task", "goal": "goal", "campaign": "campaign", "feedback": "feedback", "retro": "retrospective",
-    "kpi": "KPI metric", "schedule": "schedule",
-}
 MODELS: dict[str, Any] = {"task": Task, "goal": Goal, "campaign": Campaign, "feedback": Feedback, "kpi": Metric}
 
 M = TypeVar("M")
@@ -66,7 +62,8 @@ def next_number(unit: Unit, *, workspace_id: str, kind: str) -> int:
 
 
 def not_found(kind: str, number: int) -> NotFound:
-    return NotFound(f"There is no {NOUN[kind]} `{ref(kind, number)}` in this workspace.")
+    """"There is no task `T-9` in this workspace." (one message per kind: error.no_task, error.no_goal, …)"""
+    return NotFound.of(f"error.no_{kind}", ref=ref(kind, number))
 
 
 def get_by_number(

@@ -166,7 +166,7 @@ def start_retro(
         )
     ).first()
     if already is not None and auto_key is None:
-        raise UserError(f"R-{already.number} is already open for {title} in this channel; reply in its thread or `/retro close R-{already.number}`.")
+        raise UserError.of("error.retro.already_open", ref=f"R-{already.number}", title=title)
     retro = Retro(
         workspace_id=workspace_id,
         number=next_number(session, workspace_id=workspace_id, kind="retro"),

@@ -78,7 +78,7 @@ def remove_schedule(session: Session, *, workspace_id: str, number: int) -> Sche
         select(Schedule).where(Schedule.workspace_id == workspace_id, Schedule.number == number, Schedule.active.is_(True))
     ).first()
     if row is None:
-        raise NotFound(f"There is no active schedule `S-{number}`; `/mkt schedule list` shows them.")
+        raise NotFound.of("error.mkt.no_schedule", ref=f"S-{number}")
     row.active = False
     return row
 

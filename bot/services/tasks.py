@@ -89,7 +89,7 @@ def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_i
 
 def _insert(unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> tuple[NewTask, dict[str, Any]]:
     if data.start_on and data.due_on and data.due_on < data.start_on:
-        raise UserError(f"The due date {data.due_on} is before the start {data.start_on}.")
+        raise UserError.of("error.due_before_start", due=data.due_on, start=data.start_on)
     campaign = goal = None
     if data.campaign is not None:
         found = _CAMPAIGN.rows(unit, {"workspace_id": workspace_id, "number": data.campaign})
@@ -147,7 +147,7 @@ def set_status(
     task = get_task(session, workspace_id=workspace_id, number=number, for_update=True)
     before = task.status
     if status == "blocked" and not reason:
-        raise UserError("Say why the task is blocked.")
+        raise UserError.of("error.task.block_why")
     if before == status and (status != "blocked" or reason == task.block_reason):
         return Change(task, False, before)
     task.status = status
@@ -171,7 +171,7 @@ def set_due(session: Session, *, workspace_id: str, number: int, due_on: date) -
     task = get_task(session, workspace_id=workspace_id, number=number, for_update=True)
     before = task.due_on.isoformat() if task.due_on else ""
     if task.start_on and due_on < task.start_on:
-        raise UserError(f"The due date {due_on} is before the task's start {task.start_on}.")
+        raise UserError.of("error.task.due_before_task_start", due=due_on, start=task.start_on)
     if task.due_on == due_on:
         return Change(task, False, before)
     task.due_on = due_on
