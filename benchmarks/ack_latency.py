@@ -159,6 +159,9 @@ def server_main(
         )
         app = build_app(settings)
         db = app.runtime.db
+        from bot.runtime import freeze_startup_heap
+
+        freeze_startup_heap()  # as bot.server.serve does before it serves
     else:
         app = bare_app(api_url, token)
     handled = [0]

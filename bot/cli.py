@@ -90,12 +90,14 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
     from bot.app import make_client
+    from bot.runtime import freeze_startup_heap
     from jobs.context import JobContext
     from jobs.scheduler import build_scheduler
     from storage.db import open_database
 
     ctx = JobContext(db=open_database(settings.database_url), client=make_client(settings, retries=True), zone=settings.zone)
     scheduler = build_scheduler(ctx)
+    freeze_startup_heap()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     scheduler.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,3 +32,22 @@ class Runtime:
 
     def __copy__(self) -> Runtime:
         return self
+
+
+YOUNG_GENERATION_THRESHOLD = 10_000  # net allocations between collections of the youngest generation (default 700)
+
+
+def freeze_startup_heap() -> None:
+    """Ready the cycle collector for serving; call once, when the process has loaded everything it needs.
+
+    - What startup loaded (modules, the ORM's metadata, Bolt, the Slack clients) is frozen out of the
+      collector's reach. A full collection otherwise walks all of it: about 70 ms here, during which no
+      command is acked and no post goes out. Startup objects live as long as the process anyway.
+    - The youngest generation is collected after 10,000 net allocations instead of 700. A fan-out keeps
+      thousands of requests in flight; at 700 they were scanned and promoted again and again, which cost
+      a tenth of the run. Cycles are still collected, only in larger steps (a few ms each)."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)
+

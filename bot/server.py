@@ -45,7 +45,10 @@ def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: i
 
 
 def serve(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> None:
+    from bot.runtime import freeze_startup_heap
+
     server = make_server(app, host=host, port=port, threads=threads)
+    freeze_startup_heap()
     log.info("listening on http://%s:%s%s", host, server.effective_port, EVENTS_PATH)
     server.run()
 
@@ -110,8 +113,11 @@ def serve_processes(settings: Settings, *, host: str = "0.0.0.0", port: int = 30
 
         def load(self) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
             from bot.app import build_app  # in each worker, after the fork: no shared connections
+            from bot.runtime import freeze_startup_heap
 
-            return wsgi_app(build_app(settings))
+            application = wsgi_app(build_app(settings))
+            freeze_startup_heap()
+            return application
 
     log.info("serving with %s worker processes × %s threads on %s:%s%s", workers, threads, host, port, EVENTS_PATH)
     Workers().run()
