@@ -53,6 +53,7 @@ from bot.services import chart_files
 from bot.services import outbox as service
 from jobs.context import JobContext
 from storage.models import Outbox, Schedule
+from storage.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -522,9 +523,9 @@ def _record_chart_files(ctx: JobContext, item: Item, uploaded: list[chart_files.
 class Recorder:
     """Writes batches of outcomes from its own thread while the run goes on.
 
-    A batch is one transaction: statuses (executemany), after-sent hooks, schedules' last status. If it cannot
-    be written, its rows stay 'sending' until their lease runs out; the next claim marks them ambiguous and
-    the history check finds what was posted, so nothing is lost or doubled."""
+    A batch is one transaction: statuses (the sent ones in one statement), after-sent hooks, schedules' last
+    status. If it cannot be written, its rows stay 'sending' until their lease runs out; the next claim marks
+    them ambiguous and the history check finds what was posted, so nothing is lost or doubled."""
 
     def __init__(self, ctx: JobContext) -> None:
         self.ctx = ctx
@@ -558,7 +559,7 @@ class Recorder:
 
 
 _schedules = cast(Table, Schedule.__table__)
-_schedule_status = (
+_SCHEDULE_STATUS = Prepared(
     update(_schedules)
     .where(_schedules.c.id == bindparam("b_id"))
     .values(last_status=bindparam("b_status"), last_error=bindparam("b_error"))
@@ -583,14 +584,17 @@ def record(ctx: JobContext, batch: Sequence[tuple[Item, Outcome]]) -> None:
             schedules[int(schedule_id)] = {
                 "b_id": int(schedule_id), "b_status": "delivered" if ok else "retrying", "b_error": None if ok else outcome.error,
             }
-    with ctx.db.session() as session:
-        service.mark_sent_many(session, [(item.id, outcome.ts) for item, outcome in sent], worker=ctx.worker, now=now)
-        service.mark_failed_many(session, failures, worker=ctx.worker, now=now)
-        service.release(session, deferred, worker=ctx.worker)
-        for item, outcome in sent:
-            _after_sent(session, item, outcome.ts)
+    hooked = [(item, outcome) for item, outcome in sent if item.payload.get("after")]
+    # After-sent hooks change records through the ORM; a plain fan-out batch is written on the driver.
+    with ctx.db.session() if hooked else ctx.db.transaction() as unit:
+        service.mark_sent_many(unit, [(item.id, outcome.ts) for item, outcome in sent], worker=ctx.worker, now=now)
+        service.mark_failed_many(unit, failures, worker=ctx.worker, now=now)
+        service.release(unit, deferred, worker=ctx.worker)
         if schedules:
-            session.execute(_schedule_status, list(schedules.values()))
+            _SCHEDULE_STATUS.many(unit, list(schedules.values()))
+        if isinstance(unit, Session):
+            for item, outcome in hooked:
+                _after_sent(unit, item, outcome.ts)
 
 
 def _after_sent(session: Session, item: Item, ts: str | None) -> None:
@@ -613,8 +617,8 @@ def deliver_due(ctx: JobContext, *, now: datetime | None = None, limit: int = BA
     """Claim due posts, send them (channels in parallel, each channel in order and paced), record the outcomes."""
     now = now or ctx.clock()
     claimed_at = time.monotonic()
-    with ctx.db.session() as session:
-        items = [Item.of(row) for row in service.claim_due(session, now=now, worker=ctx.worker, limit=limit, ids=only)]
+    with ctx.db.session() if only is not None else ctx.db.transaction() as unit:
+        items = [Item.of(row) for row in service.claim_due(unit, now=now, worker=ctx.worker, limit=limit, ids=only)]
     stats = DeliveryStats()
     if not items:
         return stats

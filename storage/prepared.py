@@ -56,7 +56,7 @@ class _Compiled:
     sql: str
     positional: bool
     binds: tuple[tuple[str, Processor, Any, bool], ...]  # (name, processor, literal value, required)
-    results: tuple[Processor, ...]
+    converted: tuple[tuple[int, Processor], ...]  # (position, processor) of the result columns that need one
 
 
 class Prepared:
@@ -81,8 +81,9 @@ class Prepared:
                 for name in names
             )
             columns = getattr(self.statement, "selected_columns", None) or getattr(self.statement, "exported_columns", [])
-            results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-            compiled = _Compiled(str(c), bool(c.positional), binds, results)
+            results = (column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+            converted = tuple((i, p) for i, p in enumerate(results) if p is not None)
+            compiled = _Compiled(str(c), bool(c.positional), binds, converted)
             self._compiled[dialect.name] = compiled
         return compiled
 
@@ -108,10 +109,16 @@ class Prepared:
             raw = cursor.fetchall() if cursor.description else []
         finally:
             cursor.close()
-        results = compiled.results
-        if not any(results):
+        converted = compiled.converted
+        if not converted:
             return [tuple(row) for row in raw]
-        return [tuple(p(v) if p is not None else v for p, v in zip(results, row, strict=True)) for row in raw]
+        out = []
+        for row in raw:
+            values = list(row)
+            for i, processor in converted:
+                values[i] = processor(values[i])
+            out.append(tuple(values))
+        return out
 
     def many(self, unit: Unit, params: Sequence[Mapping[str, Any]]) -> None:
         """Run once per parameter set (a statement without results)."""

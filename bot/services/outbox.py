@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, String, Table, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, Table, bindparam, case, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.services.refs import ensure_workspace
 from storage.models import Outbox
+from storage.prepared import Prepared, Unit, dialect_of
 from storage.types import utcnow
 
 MAX_ATTEMPTS = 15
@@ -70,46 +73,78 @@ AMBIGUOUS = "ambiguous: "  # last_error prefix: Slack may have the post; look fo
 _table = cast(Table, Outbox.__table__)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: Any) -> ColumnElement[bool]:
     return or_(
         (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
         (Outbox.status == "sending") & (Outbox.lease_until < now),
     )
 
 
+# What a claim returns: what delivery needs (the lease columns are known to the claimer).
+CLAIMED = ("id", "workspace_id", "kind", "slack_channel_id", "user_id", "thread_ts", "text", "blocks", "payload",
+           "status", "attempts", "last_error", "next_attempt_at", "created_at")
+Claimed = namedtuple("Claimed", CLAIMED)  # type: ignore[misc]
+
+
+def _claim_statement(*, now: Any, lease_until: Any, worker: Any, limit: Any, ids: list[int] | None,
+                     skip_locked: bool) -> Any:
+    candidates = select(Outbox.id).where(_due(now))
+    if ids is not None:
+        candidates = candidates.where(Outbox.id.in_(ids))
+    candidates = candidates.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
+    if skip_locked:
+        candidates = candidates.with_for_update(skip_locked=True)
+    expired = _table.c.status == "sending"
+    lease_lost = (
+        literal(AMBIGUOUS + "lease expired mid-send (claimed by ", String) + func.coalesce(_table.c.claimed_by, "?") + ")"
+    )
+    return (
+        update(_table)
+        .where(_table.c.id.in_(candidates.scalar_subquery()), _due(now))
+        .values(
+            status="sending",
+            lease_until=lease_until,
+            claimed_by=worker,
+            attempts=case((expired, _table.c.attempts + 1), else_=_table.c.attempts),
+            last_error=case((expired, lease_lost), else_=_table.c.last_error),
+        )
+        .returning(*(_table.c[name] for name in CLAIMED))
+    )
+
+
+def _stamp(name: str) -> Any:
+    return bindparam(name, type_=_table.c.next_attempt_at.type)
+
+
+# The fan-out claim: one statement per dialect, compiled once (the ids-restricted claim is built per call).
+_CLAIM = {
+    dialect: Prepared(_claim_statement(now=_stamp("b_now"), lease_until=_stamp("b_lease"), worker=bindparam("b_worker"),
+                                       limit=bindparam("b_limit"), ids=None, skip_locked=dialect == "postgresql"))
+    for dialect in ("postgresql", "sqlite")
+}
+
+
 def claim_due(
-    session: Session, *, now: datetime, worker: str, limit: int = 100, ids: list[int] | None = None
-) -> list[Row[Any]]:
-    """Lease up to `limit` due posts to this worker in one statement; returns their rows, oldest due first.
+    unit: Unit, *, now: datetime, worker: str, limit: int = 100, ids: list[int] | None = None
+) -> list[Any]:
+    """Lease up to `limit` due posts to this worker in one statement; returns their rows (the CLAIMED columns
+    as attributes), oldest due first.
 
     A row whose lease ran out is still 'sending': its worker died or stalled mid-send, so Slack may have the
     post. The claim counts that attempt and marks the row ambiguous (last_error), so delivery looks for the
     post in the channel's history before posting again. Concurrent claimers never get the same row: on
     PostgreSQL the candidates are locked FOR UPDATE SKIP LOCKED (and re-checked by the UPDATE); SQLite runs
     one writer at a time (BEGIN IMMEDIATE)."""
-    candidates = select(Outbox.id).where(_due(now))
-    if ids is not None:
-        candidates = candidates.where(Outbox.id.in_(ids))
-    candidates = candidates.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    expired = _table.c.status == "sending"
-    lease_lost = (
-        literal(AMBIGUOUS + "lease expired mid-send (claimed by ", String) + func.coalesce(_table.c.claimed_by, "?") + ")"
-    )
-    statement = (
-        update(_table)
-        .where(_table.c.id.in_(candidates.scalar_subquery()), _due(now))
-        .values(
-            status="sending",
-            lease_until=now + LEASE,
-            claimed_by=worker,
-            attempts=case((expired, _table.c.attempts + 1), else_=_table.c.attempts),
-            last_error=case((expired, lease_lost), else_=_table.c.last_error),
-        )
-        .returning(*_table.columns)
-    )
-    rows = session.execute(statement).all()
+    dialect = dialect_of(unit).name
+    rows: list[Any]
+    if ids is None:
+        params = {"b_now": now, "b_lease": now + LEASE, "b_worker": worker, "b_limit": limit}
+        rows = [Claimed(*row) for row in _CLAIM[dialect].rows(unit, params)]
+    else:
+        assert isinstance(unit, Session), "a claim of chosen posts runs in a Session"
+        statement = _claim_statement(now=now, lease_until=now + LEASE, worker=worker, limit=limit, ids=ids,
+                                     skip_locked=dialect == "postgresql")
+        rows = list(unit.execute(statement).all())
     return sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
 
 
@@ -129,25 +164,51 @@ class Failure:
 
 
 _ours = (_table.c.id == bindparam("b_id")) & (_table.c.status == "sending") & (_table.c.claimed_by == bindparam("b_worker"))
+_MARK_SENT = Prepared(
+    update(_table).where(_ours).values(status="sent", message_ts=bindparam("b_ts"), sent_at=_stamp("b_now"),
+                                       lease_until=None, last_error=None)
+)
+# The same for a whole batch in one statement, the (id, ts) pairs joined in as a table: an executemany steps
+# the database once per row, and in SQLite each step hands the GIL over to the delivery loop and back.
+_SENT_SET = "status = 'sent', message_ts = v.ts, sent_at = :b_now, lease_until = NULL, last_error = NULL"
+_SENT_WHERE = "outbox.id = v.id AND {status} = 'sending' AND outbox.claimed_by = :b_worker"
+_MARK_SENT_BATCH = {
+    "sqlite": Prepared(text(
+        f"UPDATE outbox SET {_SENT_SET} FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') "
+        # the unary + keeps SQLite's planner on the primary key, not the status index and a scan of v per row
+        f"AS ts FROM json_each(:b_pairs)) AS v WHERE {_SENT_WHERE.format(status='+outbox.status')}"
+    ).bindparams(_stamp("b_now"))),
+    "postgresql": Prepared(text(
+        f"UPDATE outbox SET {_SENT_SET} FROM unnest(CAST(:b_ids AS BIGINT[]), CAST(:b_ts AS TEXT[])) AS v(id, ts) "
+        f"WHERE {_SENT_WHERE.format(status='outbox.status')}"
+    ).bindparams(_stamp("b_now"))),
+}
+_SQLITE_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)  # UPDATE … FROM came in SQLite 3.33
+_MARK_FAILED = Prepared(
+    update(_table).where(_ours).values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                                       last_error=bindparam("b_error"), next_attempt_at=_stamp("b_next"), lease_until=None)
+)
+_RELEASE = Prepared(update(_table).where(_ours).values(status="pending", lease_until=None, claimed_by=None))
 
 
-def mark_sent_many(session: Session, sent: Sequence[tuple[int, str | None]], *, worker: str, now: datetime) -> None:
+def mark_sent_many(unit: Unit, sent: Sequence[tuple[int, str | None]], *, worker: str, now: datetime) -> None:
     """Record (outbox id, message ts) pairs as sent, in one executemany.
 
     Only rows this worker still holds are changed: if its lease ran out and another worker took a row over,
     that worker finds the post in the channel's history and records it itself."""
     if not sent:
         return
-    session.execute(
-        update(_table)
-        .where(_ours)
-        .values(status="sent", message_ts=bindparam("b_ts"), sent_at=bindparam("b_now", type_=_table.c.sent_at.type),
-                lease_until=None, last_error=None),
-        [{"b_id": oid, "b_worker": worker, "b_ts": ts, "b_now": now} for oid, ts in sent],
-    )
+    dialect = dialect_of(unit).name
+    if dialect == "postgresql":
+        _MARK_SENT_BATCH[dialect].rows(unit, {"b_ids": [oid for oid, _ in sent], "b_ts": [ts for _, ts in sent],
+                                              "b_now": now, "b_worker": worker})
+    elif dialect == "sqlite" and _SQLITE_UPDATE_FROM:
+        _MARK_SENT_BATCH[dialect].rows(unit, {"b_pairs": json.dumps(sent), "b_now": now, "b_worker": worker})
+    else:
+        _MARK_SENT.many(unit, [{"b_id": oid, "b_worker": worker, "b_ts": ts, "b_now": now} for oid, ts in sent])
 
 
-def mark_failed_many(session: Session, failures: Sequence[Failure], *, worker: str, now: datetime) -> None:
+def mark_failed_many(unit: Unit, failures: Sequence[Failure], *, worker: str, now: datetime) -> None:
     """Back off each failed post (at least its Retry-After), or end it as dead after MAX_ATTEMPTS; one executemany."""
     if not failures:
         return
@@ -160,23 +221,13 @@ def mark_failed_many(session: Session, failures: Sequence[Failure], *, worker: s
             "b_id": failure.outbox_id, "b_worker": worker, "b_status": failure.next_status(),
             "b_attempts": failure.attempts + 1, "b_error": failure.error[:2000], "b_next": now + delay,
         })
-    session.execute(
-        update(_table)
-        .where(_ours)
-        .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"), last_error=bindparam("b_error"),
-                next_attempt_at=bindparam("b_next", type_=_table.c.next_attempt_at.type), lease_until=None),
-        params,
-    )
+    _MARK_FAILED.many(unit, params)
 
 
-def release(session: Session, outbox_ids: Sequence[int], *, worker: str) -> None:
+def release(unit: Unit, outbox_ids: Sequence[int], *, worker: str) -> None:
     """Hand claimed posts that were never tried back to the queue, due as before, no attempt counted."""
-    if not outbox_ids:
-        return
-    session.execute(
-        update(_table).where(_ours).values(status="pending", lease_until=None, claimed_by=None),
-        [{"b_id": oid, "b_worker": worker} for oid in outbox_ids],
-    )
+    if outbox_ids:
+        _RELEASE.many(unit, [{"b_id": oid, "b_worker": worker} for oid in outbox_ids])
 
 
 def pending_count(session: Session) -> int:
