@@ -92,15 +92,19 @@ def _claim_statement(*, now: Any, lease_until: Any, worker: Any, limit: Any, ids
     if ids is not None:
         candidates = candidates.where(Outbox.id.in_(ids))
     candidates = candidates.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
+    chosen: Any = candidates.scalar_subquery()
     if skip_locked:
-        candidates = candidates.with_for_update(skip_locked=True)
+        # PostgreSQL may run an IN (subquery) as a semi-join that rescans it for every outer row, each scan
+        # skipping what the last one locked: LIMIT would not hold. A materialized CTE is run exactly once.
+        due = candidates.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        chosen = select(due.c.id)
     expired = _table.c.status == "sending"
     lease_lost = (
         literal(AMBIGUOUS + "lease expired mid-send (claimed by ", String) + func.coalesce(_table.c.claimed_by, "?") + ")"
     )
     return (
         update(_table)
-        .where(_table.c.id.in_(candidates.scalar_subquery()), _due(now))
+        .where(_table.c.id.in_(chosen), _due(now))
         .values(
             status="sending",
             lease_until=lease_until,

@@ -107,3 +107,14 @@ def test_the_one_statement_sent_update_finds_rows_by_primary_key_on_sqlite(sqlit
         raw.close()
     assert any("outbox USING INTEGER PRIMARY KEY" in step for step in plan), plan
     assert not any(step.startswith("SCAN outbox") for step in plan), plan
+
+
+def test_a_claim_takes_no_more_than_its_limit(db: Database, workspace: str) -> None:
+    """On PostgreSQL an IN (… LIMIT n FOR UPDATE SKIP LOCKED) may be rescanned per row and take them all."""
+    ids = _queue(db, workspace, 7)
+    with db.transaction() as unit:
+        first = outbox.claim_due(unit, now=NOW, worker="w1", limit=3)
+    assert [r.id for r in first] == ids[:3]
+    with db.transaction() as unit:
+        second = outbox.claim_due(unit, now=NOW, worker="w2", limit=3)
+    assert [r.id for r in second] == ids[3:6]
