@@ -1,7 +1,8 @@
 """Delivering outbox posts to Slack: one stream, paced per channel, retried with backoff, never posted twice.
 
 A `deliver_due` run:
-  1. claims every due post (up to `limit`) in one statement (`outbox.claim_due`);
+  1. claims the due posts (up to `limit`) with `outbox.claim_due`: the first FIRST_CLAIM at once, the rest
+     when the first wave is out, so the first posts never wait for thousands of later ones to be claimed;
   2. splits them into one lane per channel, each in claim order. A lane is a coroutine: it sends its posts one
      after the other, each at least `per_channel_interval` after the previous post to that channel completed
      (Slack allows about one message per second per channel). Waiting lanes cost a timer, not a thread;
@@ -25,6 +26,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -59,7 +61,8 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "mktbot_post"
 AMBIGUOUS = service.AMBIGUOUS
-BATCH = 5000  # deliver_due's default limit: a whole fan-out in one claim
+BATCH = 5000  # deliver_due's default limit: a whole fan-out in one run
+FIRST_CLAIM = 1000  # posts claimed before the first send; the rest when the first wave is out
 RECORD_BATCH = 200  # outcomes per write; what has settled is also written every RECORD_EVERY seconds
 RECORD_EVERY = 0.2
 RATE_LIMIT_RETRIES = 3  # 429s retried within the run (after Retry-After); then the outbox's backoff takes over
@@ -234,15 +237,23 @@ class Sender:
     client: AsyncWebClient
     gate: asyncio.Semaphore
     session: aiohttp.ClientSession
+    busy: int = 0  # requests waiting for the gate or in flight
+    quiet: asyncio.Event = field(default_factory=asyncio.Event)  # set while busy == 0
 
     async def call(self, request: Callable[[], Awaitable[T]]) -> T:
-        async with self.gate:
-            return await request()
+        self.busy += 1
+        self.quiet.clear()
+        try:
+            async with self.gate:
+                return await request()
+        finally:
+            self.busy -= 1
+            if not self.busy:
+                self.quiet.set()
 
     async def post_message(self, args: dict[str, Any]) -> AsyncSlackResponse:
         """chat.postMessage through slack_sdk's client; the retry handlers never repeat a post (see _NotForPosts)."""
-        async with self.gate:
-            return await self.client.chat_postMessage(**args)
+        return await self.call(partial(self.client.chat_postMessage, **args))
 
 
 @contextlib.asynccontextmanager
@@ -255,7 +266,9 @@ async def open_sender(ctx: JobContext) -> AsyncIterator[Sender]:
     senders = max(1, ctx.delivery_senders)
     timeout = float(getattr(sync, "timeout", 30) or 30)
     connector = aiohttp.TCPConnector(limit=senders, limit_per_host=senders, ssl=getattr(sync, "ssl", None) or True)
-    session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout))
+    # Slack's Web API sets no cookies worth keeping: skip the jar's work on every request.
+    session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout),
+                                    cookie_jar=aiohttp.DummyCookieJar())
     try:
         client = AsyncWebClient(
             token=sync.token,
@@ -350,6 +363,8 @@ class _Run:
         self.last_start = claimed_at + service.LEASE.total_seconds() - LEASE_MARGIN - timeout
         self.dm_channels: dict[str, str] = {}
         self.settled: list[tuple[Item, Outcome]] = []
+        self.lanes: dict[str, deque[Item]] = {}  # channel (or user:ID) -> its running lane's queue
+        self.tasks: list[asyncio.Task[None]] = []
 
     async def channel_for(self, item: Item) -> str:
         if item.channel:
@@ -418,22 +433,41 @@ class _Run:
         except Exception as exc:  # timeouts and dropped connections: Slack may or may not have posted
             return Outcome("failed", error=AMBIGUOUS + f"{type(exc).__name__}: {exc}"), channel
 
-    async def lane(self, items: Sequence[Item]) -> None:
-        """One channel's posts, in order."""
-        for n, item in enumerate(items):
-            if time.monotonic() > self.last_start:
-                for rest in items[n:]:
-                    self.settle(rest, Outcome("deferred"))
-                return
-            outcome, channel = await self.send_one(item)
-            self.settle(item, outcome)
-            charts = item.payload.get("charts")
-            if outcome.kind == "sent" and charts and channel and outcome.ts:
-                # Rare and slow (render, upload): on the sync client in a worker thread, after the post is settled.
-                try:
-                    await asyncio.to_thread(_upload_charts, self.ctx, item, channel, outcome.ts, charts)
-                except Exception:
-                    log.exception("charts of post %s failed", item.id)
+    def add(self, items: Sequence[Item]) -> None:
+        """Queue claimed posts on their channel's lane, starting a lane for a channel that has none running."""
+        for item in items:
+            key = item.channel or f"user:{item.user_id}"
+            queue = self.lanes.get(key)
+            if queue is None:
+                queue = self.lanes[key] = deque()
+                self.tasks.append(asyncio.create_task(self.lane(key, queue)))
+            queue.append(item)
+
+    async def lane(self, key: str, queue: deque[Item]) -> None:
+        """One channel's posts, in order; the lane ends (and a later claim starts a new one) when none are left."""
+        try:
+            while queue:
+                await self.send_next(queue)
+        finally:
+            if self.lanes.get(key) is queue:
+                del self.lanes[key]
+
+    async def send_next(self, queue: deque[Item]) -> None:
+        """Send the lane's next post, or hand back all it has left once it is too late in the lease to start."""
+        if time.monotonic() > self.last_start:
+            while queue:
+                self.settle(queue.popleft(), Outcome("deferred"))
+            return
+        item = queue.popleft()
+        outcome, channel = await self.send_one(item)
+        self.settle(item, outcome)
+        charts = item.payload.get("charts")
+        if outcome.kind == "sent" and charts and channel and outcome.ts:
+            # Rare and slow (render, upload): on the sync client in a worker thread, after the post is settled.
+            try:
+                await asyncio.to_thread(_upload_charts, self.ctx, item, channel, outcome.ts, charts)
+            except Exception:
+                log.exception("charts of post %s failed", item.id)
 
     def settle(self, item: Item, outcome: Outcome) -> None:
         stats = self.stats
@@ -614,39 +648,66 @@ def _after_sent(session: Session, item: Item, ts: str | None) -> None:
 
 
 def deliver_due(ctx: JobContext, *, now: datetime | None = None, limit: int = BATCH, only: list[int] | None = None) -> DeliveryStats:
-    """Claim due posts, send them (channels in parallel, each channel in order and paced), record the outcomes."""
+    """Claim due posts, send them (channels in parallel, each channel in order and paced), record the outcomes.
+
+    A large fan-out is claimed in two steps: the first FIRST_CLAIM posts before the first send, the rest (up to
+    `limit`) once the first wave is out and the senders wait for the channels' pacing, so the first posts
+    do not wait for thousands of later ones to be claimed."""
     now = now or ctx.clock()
     claimed_at = time.monotonic()
-    with ctx.db.session() if only is not None else ctx.db.transaction() as unit:
-        items = [Item.of(row) for row in service.claim_due(unit, now=now, worker=ctx.worker, limit=limit, ids=only)]
+    first_limit = limit if only is not None else min(limit, FIRST_CLAIM)
+    items = _claim(ctx, now, first_limit, only)
     stats = DeliveryStats()
     if not items:
         return stats
-    lanes: dict[str, list[Item]] = {}
-    for item in items:
-        lanes.setdefault(item.channel or f"user:{item.user_id}", []).append(item)
+    more = limit - len(items) if only is None and len(items) == first_limit else 0
     recorder = Recorder(ctx)
     try:
-        _run_loop(lambda: _deliver(ctx, list(lanes.values()), recorder, stats, claimed_at))
+        _run_loop(lambda: _deliver(ctx, items, recorder, stats, claimed_at, now=now, more=more))
     finally:
         recorder.close()
     return stats
 
 
+def _claim(ctx: JobContext, now: datetime, limit: int, only: list[int] | None) -> list[Item]:
+    with ctx.db.session() if only is not None else ctx.db.transaction() as unit:
+        return [Item.of(row) for row in service.claim_due(unit, now=now, worker=ctx.worker, limit=limit, ids=only)]
+
+
 async def _deliver(
-    ctx: JobContext, lanes: list[list[Item]], recorder: Recorder, stats: DeliveryStats, claimed_at: float
+    ctx: JobContext, items: list[Item], recorder: Recorder, stats: DeliveryStats, claimed_at: float, *,
+    now: datetime, more: int,
 ) -> None:
     async with open_sender(ctx) as sender:
         run = _Run(ctx, sender, recorder, stats, claimed_at=claimed_at)
         flusher = asyncio.create_task(run.flush_every(RECORD_EVERY))
         try:
-            results = await asyncio.gather(*(run.lane(lane) for lane in lanes), return_exceptions=True)
+            run.add(items)
+            if more:
+                await _claim_rest(ctx, run, now, more)
+            results = await asyncio.gather(*run.tasks, return_exceptions=True)
         finally:
             flusher.cancel()
             run.flush()
     for result in results:
         if isinstance(result, BaseException):  # a bug: the lane's unsettled posts wait for their lease to run out
             log.error("a delivery lane failed", exc_info=result)
+
+
+async def _claim_rest(ctx: JobContext, run: _Run, now: datetime, limit: int) -> None:
+    """Claim the rest of a fan-out once the first wave is out (no request waiting or in flight), or after one
+    pacing interval when lanes keep the senders busy that long. Its lease deadline stays the first claim's
+    (earlier, so safe). If it fails, those posts stay pending for the next run."""
+    await asyncio.sleep(0)  # the lanes take their first turn at the gate
+    if run.sender.busy:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.sender.quiet.wait(), timeout=max(ctx.per_channel_interval, 0.1))
+    try:
+        items = _claim(ctx, now, limit, None)
+    except Exception:
+        log.exception("could not claim the rest of the due posts; the next run will")
+        return
+    run.add(items)
 
 
 def _run_loop(main: Callable[[], Awaitable[None]]) -> None:
@@ -663,6 +724,10 @@ def _run_loop(main: Callable[[], Awaitable[None]]) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        in_loop = False  # (not run in this handler: every error logged in the run would carry this one)
+    else:
+        in_loop = True
+    if not in_loop:
         run()
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mktbot-deliver") as pool:

@@ -255,3 +255,77 @@ def test_posts_whose_turn_comes_too_late_in_the_lease_go_back_untried(
     monkeypatch.undo()
     assert deliver_due(ctx).sent == 2
     assert posts(slack) == ["late 0", "late 1", "late 2"]
+
+
+def test_a_large_fan_out_is_claimed_in_two_steps_and_each_channel_keeps_its_order(
+    ctx: JobContext, slack: LocalSlack, workspace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobs import delivery
+
+    monkeypatch.setattr(delivery, "FIRST_CLAIM", 3)
+    claims: list[int] = []
+    claim_due = outbox.claim_due
+
+    def counting(*args: object, **kwargs: object) -> list[object]:
+        rows = claim_due(*args, **kwargs)  # type: ignore[arg-type]
+        claims.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(outbox, "claim_due", counting)
+    ctx.per_channel_interval = 0.2
+    # The order the tick queues them: every channel's digest, then the reports, then a reminder for one.
+    plan = [("C0MKT", "digest"), ("C0GROWTH", "digest"), ("C0SOCIAL", "digest"),
+            ("C0MKT", "report"), ("C0GROWTH", "report"), ("C0SOCIAL", "report"), ("C0MKT", "reminder")]
+    for n, (channel, kind) in enumerate(plan):
+        queue(ctx, workspace, f"two-step-{n}", channel=channel, text=f"{channel} {kind}")
+    stats = deliver_due(ctx)
+    assert (stats.sent, stats.failed) == (7, 0), stats.errors
+    assert claims == [3, 4]  # the first wave, then the rest once it was out
+    for channel in ("C0MKT", "C0GROWTH", "C0SOCIAL"):
+        kinds = ["digest", "report"] + (["reminder"] if channel == "C0MKT" else [])
+        assert posts(slack, channel) == [f"{channel} {kind}" for kind in kinds]
+        calls = [c for c in post_calls(slack) if c.args.get("channel") == channel]
+        assert all(b.at - a.at >= 0.2 for a, b in itertools.pairwise(calls))  # paced across the two claims
+    assert len(post_calls(slack)) == 7 and deliver_due(ctx).handled == 0
+
+
+def test_a_small_run_is_claimed_once(
+    ctx: JobContext, slack: LocalSlack, workspace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims: list[int] = []
+    claim_due = outbox.claim_due
+    def counting(*args: object, **kwargs: object) -> list[object]:
+        claims.append(0)
+        return claim_due(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox, "claim_due", counting)
+    for n, channel in enumerate(("C0MKT", "C0GROWTH", "C0SOCIAL")):
+        queue(ctx, workspace, f"small-{n}", channel=channel)
+    assert deliver_due(ctx).sent == 3
+    assert len(claims) == 1  # fewer than FIRST_CLAIM were due: nothing left to claim
+
+
+def test_when_the_second_claim_fails_the_first_wave_still_goes_and_the_rest_waits_for_the_next_run(
+    ctx: JobContext, slack: LocalSlack, workspace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobs import delivery
+
+    monkeypatch.setattr(delivery, "FIRST_CLAIM", 2)
+    claim_due = outbox.claim_due
+    calls: list[int] = []
+
+    def flaky(*args: object, **kwargs: object) -> list[object]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return claim_due(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox, "claim_due", flaky)
+    channels = ("C0MKT", "C0GROWTH", "C0SOCIAL", "C0MKT")
+    ids = [queue(ctx, workspace, f"flaky-{n}", channel=channel, text=f"flaky {n}") for n, channel in enumerate(channels)]
+    stats = deliver_due(ctx)
+    assert (stats.sent, stats.failed) == (2, 0)
+    assert [status(ctx, oid).status for oid in ids] == ["sent", "sent", "pending", "pending"]
+    assert deliver_due(ctx).sent == 2
+    assert [status(ctx, oid).status for oid in ids] == ["sent"] * 4
+    assert sorted(c.args["text"] for c in post_calls(slack)) == [f"flaky {n}" for n in range(4)]  # each once
