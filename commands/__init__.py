@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.i18n import t
 from bot.locale import Locales, locale_in
 from bot.render.reply import Reply
 from bot.render.views import bot_help
@@ -81,7 +82,7 @@ def make_listener(
         else:
             ctx = command_context(runtime, command, client)
             if locales is not None:  # cache only: a users.info call never delays the ack
-                ctx.extra["locale"] = locales.for_user(runtime.db, ctx.workspace_id, ctx.user_id)
+                ctx.extra["locale"] = context["locale"] = locales.for_user(runtime.db, ctx.workspace_id, ctx.user_id)
             localized_help = functools.partial(help_reply, locale=locale_in(ctx.extra)) if help_reply else None
             reply = run_handler(handler, text, ctx, usage, localized_help)
             if ctx.extra.get("home_users"):
@@ -97,16 +98,31 @@ def make_listener(
     return listener
 
 
-def post_digest_now(body: dict[str, Any], context: BoltContext) -> None:
-    """Lazy half of `/mkt digest now`: compose and deliver through the outbox, off the ack path."""
+def post_digest_now(body: dict[str, Any], context: BoltContext, respond: Respond | None = None) -> None:
+    """Lazy half of `/mkt digest now`: compose and deliver through the outbox, off the ack path. If Slack
+    refuses the post for good (the bot is not in the channel, say), the person who asked is told privately."""
     verb, rest = split_verb(body.get("text") or "")
     if verb != "digest" or rest.lower() not in ("now", "", "现在"):
         return
     runtime: Runtime = context["runtime"]
+    from bot.services.outbox import PERMANENT_ERRORS
     from jobs.digest import enqueue_digest_now
 
-    enqueue_digest_now(runtime.jobs, workspace_id=body.get("team_id") or "", channel=body.get("channel_id") or "",
-                       key=f"digest-now:{body.get('channel_id')}:{body.get('trigger_id') or body.get('user_id')}")
+    stats = enqueue_digest_now(
+        runtime.jobs, workspace_id=body.get("team_id") or "", channel=body.get("channel_id") or "",
+        key=f"digest-now:{body.get('channel_id')}:{body.get('trigger_id') or body.get('user_id')}",
+    )
+    if stats is None or not stats.failed or respond is None:
+        return
+    error = stats.failure_codes[0] if stats.failure_codes else "unknown"
+    locale = locale_in(context)
+    if error in ("not_in_channel", "channel_not_found"):
+        text = t("mkt.digest_not_in_channel", locale)
+    elif error in PERMANENT_ERRORS:
+        text = t("mkt.digest_refused", locale, error=error)
+    else:
+        text = t("mkt.digest_retrying", locale, error=error)
+    respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def register(app: App) -> None:

@@ -117,7 +117,8 @@ class DeliveryStats:
     failed: int = 0
     recovered: int = 0  # found already posted after an ambiguous failure
     deferred: int = 0  # claimed but handed back untried (the lease would have run out before their turn)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per failed post, for the log
+    failure_codes: list[str] = field(default_factory=list)  # each failed post's error (Slack's code, when it gave one)
 
     @property
     def handled(self) -> int:
@@ -485,6 +486,7 @@ class _Run:
             stats.failed += 1
             status = service.Failure(item.id, item.attempts, outcome.error or "unknown").next_status()
             stats.errors.append(f"{item.kind} {item.id}: {outcome.error} ({status})")
+            stats.failure_codes.append(outcome.error or "unknown")
             log.warning("post %s (%s) failed: %s; now %s", item.id, item.kind, outcome.error, status)
         self.settled.append((item, outcome))
         if len(self.settled) >= RECORD_BATCH:
@@ -619,8 +621,13 @@ def record(ctx: JobContext, batch: Sequence[tuple[Item, Outcome]]) -> None:
         schedule_id = item.payload.get("schedule_id")
         if schedule_id and outcome.kind != "deferred":
             ok = outcome.kind in ("sent", "recovered")
+            if ok:
+                status = "delivered"
+            else:  # given up (a permanent error, or out of attempts) or to be retried
+                failure = service.Failure(item.id, item.attempts, outcome.error or "unknown")
+                status = "failed" if failure.next_status() == "dead" else "retrying"
             schedules[int(schedule_id)] = {
-                "b_id": int(schedule_id), "b_status": "delivered" if ok else "retrying", "b_error": None if ok else outcome.error,
+                "b_id": int(schedule_id), "b_status": status, "b_error": None if ok else outcome.error,
             }
     hooked = [(item, outcome) for item, outcome in sent if item.payload.get("after")]
     # After-sent hooks change records through the ORM; a plain fan-out batch is written on the driver.

@@ -20,6 +20,16 @@ from storage.prepared import Prepared, Unit, dialect_of
 from storage.types import utcnow
 
 MAX_ATTEMPTS = 15
+# Slack answers that no retry can change: the channel is gone, archived or closed to the bot, or the post
+# itself is malformed. Retrying them for hours only delivers a stale post once someone fixes the channel.
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "restricted_action", "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel", "restricted_action_non_threadable_channel", "cannot_reply_to_message",
+    "user_not_found", "user_disabled", "cannot_dm_bot", "msg_too_long", "no_text", "too_many_attachments",
+    "invalid_blocks", "invalid_blocks_format", "invalid_metadata_format", "invalid_metadata_schema",
+    "metadata_too_large", "invalid_arguments", "invalid_arg_name", "invalid_array_arg", "invalid_charset",
+    "invalid_form_data", "invalid_post_type", "missing_post_type",
+})
 LEASE = timedelta(minutes=2)
 
 
@@ -163,8 +173,12 @@ class Failure:
     error: str
     retry_after: float | None = None
 
+    @property
+    def permanent(self) -> bool:
+        return self.error in PERMANENT_ERRORS
+
     def next_status(self) -> str:
-        return "dead" if self.attempts + 1 >= MAX_ATTEMPTS else "pending"
+        return "dead" if self.permanent or self.attempts + 1 >= MAX_ATTEMPTS else "pending"
 
 
 _ours = (_table.c.id == bindparam("b_id")) & (_table.c.status == "sending") & (_table.c.claimed_by == bindparam("b_worker"))

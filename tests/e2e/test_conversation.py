@@ -169,3 +169,19 @@ def test_digest_now_is_posted_in_the_channel(bot: Bot) -> None:
     assert args["channel"] == MARKETING, args
     posted = bot.slack.wait_for_message(MARKETING, where=lambda m: m.is_bot and not m.is_ephemeral, timeout=5)
     assert "T-1" in posted.all_text() and "Banner" in posted.all_text(), dump(bot)
+
+
+def test_digest_now_where_the_bot_is_not_a_member_says_so_privately_and_gives_up(bot: Bot) -> None:
+    bot.slack.add_response("chat.postMessage", body={"ok": False, "error": "not_in_channel"})
+    ok(bot.say(ANA, "/mkt digest now", channel=MARKETING))
+    note = bot.slack.wait_for_message(
+        MARKETING, where=lambda m: m.is_ephemeral and "/invite" in m.all_text(), timeout=10)
+    assert note.source == "response_url" and "not in this channel" in note.all_text(), dump(bot)
+    assert not [m for m in bot.slack.channel_messages(MARKETING) if m.is_bot and not m.is_ephemeral]
+    from sqlalchemy import select
+
+    from storage.models import Outbox
+
+    with bot.db.session(write=False) as session:
+        [row] = session.scalars(select(Outbox).where(Outbox.kind == "digest")).all()
+    assert (row.status, row.attempts, row.last_error) == ("dead", 1, "not_in_channel")  # not retried for hours

@@ -110,19 +110,50 @@ def test_timeout_after_slack_posted_is_not_posted_again(
     assert status(ctx, oid).status == "sent"
 
 
-def test_definitive_errors_back_off_and_end_as_dead_not_dropped(
+def test_errors_slack_may_get_over_back_off_and_end_as_dead_not_dropped(
     ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
 ) -> None:
-    oid = queue(ctx, workspace, "kdead", channel="C0NOPE")
+    oid = queue(ctx, workspace, "kdead")
+    slack.add_response("chat.postMessage", body={"ok": False, "error": "invalid_auth"}, times=outbox.MAX_ATTEMPTS)
     for _ in range(outbox.MAX_ATTEMPTS):
         deliver_due(ctx)
         row = status(ctx, oid)
         if row.status == "dead":
             break
+        assert row.status == "pending" and row.next_attempt_at > job_clock.now  # backed off, kept
         job_clock.set(row.next_attempt_at + timedelta(seconds=1))
     row = status(ctx, oid)
-    assert row.status == "dead" and row.last_error == "channel_not_found"
+    assert row.status == "dead" and row.last_error == "invalid_auth"
     assert row.attempts == outbox.MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived", "msg_too_long"])
+def test_errors_no_retry_can_change_end_the_post_at_once_and_its_schedule_says_failed(
+    ctx: JobContext, slack: LocalSlack, workspace: str, error: str
+) -> None:
+    """Retried for hours, such a post would only appear, stale, once someone fixed the channel."""
+    from bot.services.schedules import ScheduleCreate, create_schedule
+
+    with ctx.db.session() as s:
+        schedule, _ = create_schedule(s, workspace_id=workspace, data=ScheduleCreate(
+            kind="digest", slack_channel_id="C0MKT", hour=9, minute=0, timezone="Asia/Shanghai", days=list(range(7))),
+            user_id=None)
+        schedule_id = schedule.id
+        oid = outbox.enqueue(s, workspace_id=workspace, now=ctx.clock(), post=outbox.Post(
+            dedupe_key="perm-1", kind="digest", text="digest", slack_channel_id="C0MKT",
+            payload={"schedule_id": schedule_id}))
+    assert oid is not None
+    slack.add_response("chat.postMessage", body={"ok": False, "error": error})
+    stats = deliver_due(ctx)
+    assert (stats.failed, stats.failure_codes) == (1, [error])
+    row = status(ctx, oid)
+    assert (row.status, row.attempts, row.last_error) == ("dead", 1, error)
+    with ctx.db.session(write=False) as s:
+        from storage.models import Schedule
+
+        saved = s.get(Schedule, schedule_id)
+        assert saved is not None and (saved.last_status, saved.last_error) == ("failed", error)
+    assert deliver_due(ctx).handled == 0
 
 
 def test_two_workers_never_send_the_same_post(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
@@ -329,3 +360,27 @@ def test_when_the_second_claim_fails_the_first_wave_still_goes_and_the_rest_wait
     assert deliver_due(ctx).sent == 2
     assert [status(ctx, oid).status for oid in ids] == ["sent"] * 4
     assert sorted(c.args["text"] for c in post_calls(slack)) == [f"flaky {n}" for n in range(4)]  # each once
+
+
+def test_digest_now_is_for_today_in_the_channels_own_zone(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    """The bot's zone is Asia/Shanghai here; a channel whose digest runs on New York time gets New York's day."""
+    from datetime import UTC, datetime
+
+    from bot.services.schedules import ScheduleCreate, create_schedule
+    from jobs.digest import enqueue_digest_now
+
+    job_clock.set(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))  # Tue Nov 24, 21:00 in New York; Wed 10:00 in Shanghai
+    with ctx.db.session() as s:
+        create_schedule(s, workspace_id=workspace, data=ScheduleCreate(
+            kind="digest", slack_channel_id="C0GROWTH", hour=8, minute=0, timezone="America/New_York",
+            days=list(range(7))), user_id=None)
+    for channel in ("C0GROWTH", "C0MKT"):
+        stats = enqueue_digest_now(ctx, workspace_id=workspace, channel=channel, key=f"now-{channel}")
+        assert stats is not None and stats.sent == 1, stats
+    [new_york] = [m.all_text() for m in slack.channel_messages("C0GROWTH") if m.is_bot]
+    [shanghai] = [m.all_text() for m in slack.channel_messages("C0MKT") if m.is_bot]
+    assert "November 24" in new_york and "November 25" not in new_york, new_york
+    assert "November 25" in shanghai, shanghai
+    assert enqueue_digest_now(ctx, workspace_id=workspace, channel="C0MKT", key="now-C0MKT") is None  # once
