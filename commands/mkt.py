@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+import zoneinfo
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,8 +13,8 @@ from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Builder, Reply
 from bot.services import schedules as service
-from commands.base import CommandContext, split_verb
-from commands.grammar import ParseError, parse_args, parse_time_of_day, parse_weekdays
+from commands.base import HELP_WORDS, CommandContext, split_verb
+from commands.grammar import ParseError, _norm, parse_args, parse_time_of_day, parse_weekdays
 
 USAGE = """/mkt help
 /mkt digest now
@@ -22,11 +24,19 @@ USAGE = """/mkt help
 Example: /mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri"""
 
 
+@functools.cache
+def _zones_by_lower_name() -> dict[str, str]:
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
 def _zone(value: str | None, ctx: CommandContext) -> str:
+    """An IANA zone as typed, in any letter case (asia/shanghai) and full-width forms."""
     if not value:
         return ctx.zone.key
+    typed = _norm(value)
+    name = _zones_by_lower_name().get(typed.lower(), typed)
     try:
-        return ZoneInfo(value).key
+        return ZoneInfo(name).key
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ParseError.of("error.mkt.tz", usage=USAGE, value=value) from exc
 
@@ -51,6 +61,8 @@ def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
         rest = words[1:]
         if rest and rest[0].lower() == "weekly":
             rest = rest[1:]
+        if "days" in parsed.options:  # a weekly report has its one day in the command
+            raise ParseError.of("error.mkt.report_days", usage=USAGE)
         if len(rest) != 2:
             raise ParseError.of("error.mkt.day_and_time", usage=USAGE)
         days = parse_weekdays(rest[0])
@@ -120,6 +132,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         sub, _tail = split_verb(rest)
         if sub in ("list", "ls", ""):
             return _list(ctx, loc)
+        if sub in HELP_WORDS:
+            return views.bot_help(locale=loc)
         data = parse_schedule(rest, ctx)
         with ctx.db.session() as session:
             row, created = service.create_schedule(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
@@ -129,8 +143,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 text=t(f"{head}_plain", loc, ref=ref)
             )
     if verb in ("unschedule", "remove"):
-        token = rest.strip()
-        number = token.upper().removeprefix("S").removeprefix("-")
+        token = _norm(rest)  # S-2, s2, #2, 2, Ｓ－２
+        number = token.upper().removeprefix("#").removeprefix("S").removeprefix("-")
         if not number.isdigit():
             raise ParseError.of("error.mkt.schedule_id", usage=USAGE)
         with ctx.db.session() as session:

@@ -191,6 +191,7 @@ CASES: list[tuple[str, str]] = [
     ("/mkt schedule digest 09:30 colour:red", r"unknown option `colour:`"),
     ("/mkt schedule report weekly 09:00", r"weekday and a time"),
     ("/mkt schedule report weekly mon-fri 09:00", r"one day"),
+    ("/mkt schedule report weekly fri 17:00 days:mon", r"`days:` is for the daily digest"),
     ("/mkt schedule brunch 09:00", r"`brunch` cannot be scheduled"),
     ("/mkt unschedule banana", r"schedule's id"),
     ("/mkt unschedule S-9", r"no active schedule"),

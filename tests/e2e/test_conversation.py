@@ -185,3 +185,18 @@ def test_digest_now_where_the_bot_is_not_a_member_says_so_privately_and_gives_up
     with bot.db.session(write=False) as session:
         [row] = session.scalars(select(Outbox).where(Outbox.kind == "digest")).all()
     assert (row.status, row.attempts, row.last_error) == ("dead", 1, "not_in_channel")  # not retried for hours
+
+
+def test_schedule_commands_take_zones_and_ids_as_people_type_them(bot: Bot) -> None:
+    said = ok(bot.say(ANA, "/mkt schedule digest 09:30 tz:asia/shanghai", channel=MARKETING))
+    assert "Asia/Shanghai" in said, said  # the zone's proper name, whatever the case typed
+    said = ok(bot.say(ANA, "/mkt schedule report weekly fri 17:00 tz:ＡＭＥＲＩＣＡ/ＮＥＷ_ＹＯＲＫ", channel=MARKETING))
+    assert "America/New_York" in said, said
+    helped = bot.say(ANA, "/mkt schedule help", channel=MARKETING)
+    assert "/mkt schedule digest" in helped and "cannot be scheduled" not in helped, helped
+    listed = ok(bot.say(ANA, "/mkt schedule list", channel=MARKETING))
+    assert "S-1" in listed and "S-2" in listed, listed
+    removed = ok(bot.say(ANA, "/mkt unschedule Ｓ－１", channel=MARKETING))
+    assert "S-1" in removed, removed
+    removed = ok(bot.say(ANA, "/mkt unschedule #2", channel=MARKETING))
+    assert "S-2" in removed, removed
