@@ -102,6 +102,7 @@ def build_app(
     from commands import register as register_commands
 
     register_commands(app)
+    runtime.jobs.locales = app.locales  # type: ignore[attr-defined]  # jobs write to people in their language too
 
     app.runtime = runtime  # type: ignore[attr-defined]
     return app

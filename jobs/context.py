@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
+from bot.locale import Locales
 from bot.runtime import system_clock
 from storage.db import Database
 
@@ -29,3 +30,4 @@ class JobContext:
     per_channel_interval: float = 1.0  # Slack allows about one message per second per channel
     grace_hours: float = 12.0  # a slot missed by more than this is skipped, not sent late
     delivery_senders: int = 64  # Slack requests in flight at once during delivery (one connection each)
+    locales: Locales = field(default_factory=Locales)  # people's languages (the app shares its own cache)

@@ -5,33 +5,42 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from bot.i18n import EN, fmt_date, t
 from bot.render.reply import Builder
-from bot.render.text import esc, fmt_date
+from bot.render.text import esc
 from bot.render.views import task_actions_block
 from bot.services import outbox
 from jobs.context import JobContext
-from storage.models import Task
+from storage.models import Outbox, Task
 
 REMIND_AT_HOUR = 9  # local time: nobody wants a reminder at midnight
 OVERDUE_WINDOW = timedelta(days=7)  # older overdue tasks belong in the digest, not in a fresh DM
 
 
-def reminder_text(task: Task, kind: str, today: date) -> tuple[str, list[dict[str, object]]]:
-    if kind == "due":
-        head = f":alarm_clock: *T-{task.number}* {esc(task.title)} is due {fmt_date(task.due_on, today)}."
-        plain = f"Reminder: T-{task.number} {task.title} is due tomorrow."
-    else:
-        head = f":warning: *T-{task.number}* {esc(task.title)} is overdue (was due {fmt_date(task.due_on, today)})."
-        plain = f"T-{task.number} {task.title} is overdue."
-    reply = (
-        Builder()
-        .section(head)
-        .context(f"`/task done T-{task.number}` · `/task due T-{task.number} <new date>` · `/task block T-{task.number} <reason>`")
-        .build(text=plain)
-    )
-    actions = task_actions_block(task.number, task.status, task.due_on)  # Start · Done · Block… · Snooze a day
+def reminder_text(task: Task, kind: str, today: date, locale: str = EN) -> tuple[str, list[dict[str, object]]]:
+    """The reminder in the owner's language: what is due (or overdue), the commands, and the task's buttons."""
+    ref, when = f"T-{task.number}", fmt_date(task.due_on, today, locale)
+    head = t(f"reminder.{kind}", locale, ref=ref, title=esc(task.title), when=when)
+    plain = t(f"reminder.{kind}_plain", locale, ref=ref, title=task.title, when=when)
+    reply = Builder().section(head).context(t("reminder.commands", locale, ref=ref)).build(text=plain)
+    actions = task_actions_block(task.number, task.status, task.due_on, locale=locale)  # Start · Done · Block… · Snooze
     return reply.text, [*reply.blocks, actions] if actions else reply.blocks
+
+
+def _key(kind: str, task: Task) -> str:
+    """One reminder of each kind per task, due date and owner: a task handed to someone else reminds them too."""
+    assert task.due_on is not None
+    return f"reminder:{kind}:{task.id}:{task.due_on.isoformat()}:{task.owner_id}"
+
+
+def _already_reminded(session: Session, kind: str, task: Task) -> bool:
+    if outbox.exists(session, dedupe_key=_key(kind, task)):
+        return True
+    assert task.due_on is not None  # the key before owners were part of it, for reminders already sent
+    legacy = f"reminder:{kind}:{task.id}:{task.due_on.isoformat()}"
+    return session.scalar(select(Outbox.user_id).where(Outbox.dedupe_key == legacy)) == task.owner_id
 
 
 def enqueue_reminders(ctx: JobContext, now: datetime) -> list[str]:
@@ -39,8 +48,8 @@ def enqueue_reminders(ctx: JobContext, now: datetime) -> list[str]:
     if local.hour < REMIND_AT_HOUR:
         return []
     today = local.date()
-    claimed: list[str] = []
-    with ctx.db.session() as session:
+    with ctx.db.session(write=False) as session:
+        due: list[tuple[str, Task]] = []
         rows = session.scalars(
             select(Task).where(
                 Task.status != "done",
@@ -58,16 +67,22 @@ def enqueue_reminders(ctx: JobContext, now: datetime) -> list[str]:
                 kind = "overdue"
             else:
                 continue
-            key = f"reminder:{kind}:{task.id}:{task.due_on.isoformat()}"
-            if outbox.exists(session, dedupe_key=key):
-                continue
-            text, blocks = reminder_text(task, kind, today)
+            if not _already_reminded(session, kind, task):
+                due.append((kind, task))
+    # Each owner's language (users.info, cached) is looked up with no transaction open: it may wait on Slack.
+    locales = {(task.workspace_id, task.owner_id): ctx.locales.resolve(ctx.client, ctx.db, task.workspace_id, task.owner_id)
+               for _, task in due if task.owner_id}
+    claimed: list[str] = []
+    with ctx.db.session() as session:
+        for kind, task in due:
+            text, blocks = reminder_text(task, kind, today, locales.get((task.workspace_id, task.owner_id or ""), EN))
             new_id = outbox.enqueue(
                 session,
                 workspace_id=task.workspace_id,
-                post=outbox.Post(dedupe_key=key, kind="reminder", text=text, blocks=blocks, user_id=task.owner_id),
+                post=outbox.Post(dedupe_key=_key(kind, task), kind="reminder", text=text, blocks=blocks,
+                                 user_id=task.owner_id),
                 now=now,
             )
             if new_id is not None:
-                claimed.append(key)
+                claimed.append(_key(kind, task))
     return claimed

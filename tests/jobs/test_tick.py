@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.localslack import LocalSlack
-from bot.services import schedules, tasks
+from bot.services import outbox, schedules, tasks
 from jobs.context import JobContext
 from jobs.tick import tick
 from storage.db import Database
+from storage.models import Task
 from tests.conftest import Clock
 from tests.jobs.conftest import make_ctx
 
@@ -105,12 +106,47 @@ def test_reminders_once_each(ctx: JobContext, slack: LocalSlack, workspace: str,
     ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
     bo = [m.text for m in slack.channel_messages(slack.im_channel("U0BO")) if m.is_bot]
     assert len(ana) == 1 and "due tomorrow" in ana[0]
-    assert len(bo) == 1 and "overdue" in bo[0]
+    assert len(bo) == 1 and "T-2 Late copy 已逾期" in bo[0]  # Bo's Slack is in Chinese
     # The next day the banner is overdue: one more DM, still exactly one per event.
     tick(ctx, at(job_clock, "2026-11-25T09:30:00+08:00"))
     tick(ctx, at(job_clock, "2026-11-25T09:31:00+08:00"))
     ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
     assert len(ana) == 2 and "overdue" in ana[1]
+
+
+def test_a_task_handed_to_someone_else_reminds_the_new_owner_once(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    at(job_clock, "2026-11-23T10:00:00+08:00")
+    with ctx.db.session() as s:
+        task = tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate(
+            "Banner 双十二", owner_id="U0ANA", due_on=date(2026, 11, 24)), user_id="U0ANA")
+        task_id = task.id
+    tick(ctx, job_clock.now)
+    with ctx.db.session() as s:
+        moved = s.get(Task, task_id)
+        assert moved is not None
+        moved.owner_id = "U0BO"
+    tick(ctx, job_clock.now + timedelta(minutes=5))
+    tick(ctx, job_clock.now + timedelta(minutes=10))
+    ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
+    bo = [m.text for m in slack.channel_messages(slack.im_channel("U0BO")) if m.is_bot]
+    assert len(ana) == 1 and "due tomorrow" in ana[0]
+    assert len(bo) == 1 and "明天到期" in bo[0], bo
+
+
+def test_a_reminder_sent_before_owners_were_in_its_key_is_not_sent_again(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    at(job_clock, "2026-11-23T10:00:00+08:00")
+    with ctx.db.session() as s:
+        task = tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate(
+            "Banner", owner_id="U0ANA", due_on=date(2026, 11, 24)), user_id="U0ANA")
+        outbox.enqueue(s, workspace_id=workspace, now=job_clock.now, post=outbox.Post(
+            dedupe_key=f"reminder:due:{task.id}:2026-11-24", kind="reminder", text="sent earlier", user_id="U0ANA"))
+    tick(ctx, job_clock.now)
+    ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
+    assert ana == ["sent earlier"]
 
 
 def test_no_reminders_before_nine_local(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
