@@ -174,7 +174,9 @@ class GoalChart:
             start=series.start,
             deadline=series.deadline,
             target=series.target,
-            baseline=series.pace[0].value if series.pace else None,
+            # a pace line only for a total that grows with time; a ratio or average is paced against the target
+            # line itself (goals.progress), so a straight line from its baseline would show a pace it is not held to
+            baseline=series.pace[0].value if series.pace and series.kind == "cumulative" else None,
             days=[p.day for p in series.actual],
             actual=[p.value for p in series.actual],
             projected=series.projected if series.kind == "cumulative" else None,

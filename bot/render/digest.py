@@ -216,6 +216,8 @@ def goal_item(goal: DigestGoal, today: date) -> str:
             detail += f" · {deadline}"
         if p.needed_per_day is not None:
             detail += f" · needs {fmt_number(p.needed_per_day, unit)}/day"
+        elif p.needed_level is not None:
+            detail += f" · needs {fmt_number(p.needed_level, unit)} from here on"
     owner = f" · {mention(goal.owner_id)}" if goal.owner_id else ""
     return f"{head}\n      {detail}{owner}"
 

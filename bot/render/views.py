@@ -359,6 +359,8 @@ def goal_show(
         fields.append(_field("field.projected", fmt_number(progress.projected, unit, locale), locale))
     if progress.needed_per_day is not None:
         fields.append(_field("field.needed_per_day", fmt_number(progress.needed_per_day, unit, locale), locale))
+    elif progress.needed_level is not None:
+        fields.append(_field("field.needed_level", fmt_number(progress.needed_level, unit, locale), locale))
     if progress.confidence is not None:
         fields.append(_field("field.confidence", f"{progress.confidence}/10", locale))
     if goal.parent is not None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.errors import UserError
 from bot.services import kpis
 from bot.services.refs import get_by_number, next_number
-from storage.models import Goal, GoalCheckin, KpiValue
+from storage.models import Goal, GoalCheckin, KpiValue, Metric
 from storage.types import utcnow
 
 ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
@@ -126,16 +126,60 @@ def checkin(
     return goal, row
 
 
+# Pace. A goal's status is how much of its target the value projected at the deadline reaches (its
+# `attainment`): on track from ON_TRACK_AT, at risk from AT_RISK_AT, off track below.
+#
+# - cumulative (a summed metric: GMV, orders, visits): the total grows with time; projected linearly from the
+#   baseline (default 0) at the start, attainment measured from the baseline. (This is the same test as "the share
+#   of the target reached keeps up with the share of time elapsed", within the same tolerances.)
+# - level (a ratio, an average or a latest value: conversion, CTR, AOV, CAC, CSAT): the value is not expected to
+#   grow with time. It is projected at its current level, and attainment is measured from the goal's baseline when
+#   the target lies beyond it in the metric's better direction, else as a ratio to the target (inverted when lower
+#   is better: CAC, bounce rate).
+ON_TRACK_AT = Decimal("0.95")
+AT_RISK_AT = Decimal("0.75")
+CUMULATIVE, LEVEL = "cumulative", "level"
+
+
 @dataclass(frozen=True)
 class Progress:
     current: Decimal | None
     source: str  # "kpi" | "checkin" | "none"
-    percent_of_target: Decimal | None  # 0..1+ of the way from baseline to target
+    percent_of_target: Decimal | None  # attainment of the current value: 0..1+ of the way to the target
     percent_of_time: Decimal  # 0..1 of the way from start to deadline
     status: str | None  # on track / at risk / off track
-    projected: Decimal | None  # value at the deadline at the current pace
-    needed_per_day: Decimal | None  # run-rate still needed (cumulative metrics)
+    projected: Decimal | None  # value at the deadline: a total at the current run-rate, a level where it stands
+    needed_per_day: Decimal | None  # run-rate still needed (cumulative goals)
     confidence: int | None
+    kind: str = CUMULATIVE  # CUMULATIVE | LEVEL
+    # ratio and average goals short of their target: the level the rest of the period must average to end on it
+    needed_level: Decimal | None = None
+
+
+def pace_kind(metric: Metric) -> str:
+    """CUMULATIVE for a metric summed over the goal's period, LEVEL for a ratio, an average or a latest value."""
+    return CUMULATIVE if metric.agg == "sum" and not metric.is_ratio else LEVEL
+
+
+def pace_status(attained: Decimal, *, expected: Decimal = Decimal(1)) -> str:
+    """on track / at risk / off track for a goal at `attained` of its target where `expected` was due."""
+    if expected <= 0 or attained >= expected * ON_TRACK_AT:
+        return ON_TRACK
+    if attained >= expected * AT_RISK_AT:
+        return AT_RISK
+    return OFF_TRACK
+
+
+def attainment(value: Decimal, *, target: Decimal, baseline: Decimal | None, better: str) -> Decimal | None:
+    """How much of a level goal's target `value` achieves: 1 is the target exactly, above 1 beyond it."""
+    up = better != "down"
+    if baseline is not None and (target > baseline if up else target < baseline):
+        return (value - baseline) / (target - baseline)  # 2% → 4%: 3% is half way; CAC ¥80 → ¥60: ¥70 is half way
+    if up:
+        return value / target if target > 0 else None
+    if value <= 0:
+        return Decimal(1) if target >= 0 else None  # nothing at all of a lower-is-better metric: the target is met
+    return target / value  # CAC ¥60 wanted, ¥75 now: 80 %
 
 
 def time_elapsed(goal: Goal, today: date) -> Decimal:
@@ -166,35 +210,40 @@ def progress(session: Session, *, goal: Goal, today: date) -> Progress:
     if latest is not None and (last_kpi_at is None or latest.created_at >= last_kpi_at):
         current, source = latest.value, "checkin"
     elapsed = time_elapsed(goal, today)
-    baseline = goal.baseline if goal.baseline is not None else (Decimal(0) if metric.agg == "sum" else None)
+    kind = pace_kind(metric)
+    days_total = (goal.due_on - goal.start_on).days + 1
+    days_done = max(min((today - goal.start_on).days + 1, days_total), 1)
+    days_left = days_total - days_done
     pct: Decimal | None = None
-    if current is not None:
-        if baseline is not None and goal.target != baseline:
-            pct = (current - baseline) / (goal.target - baseline)
-        elif baseline is None and goal.target:
-            pct = current / goal.target if metric.better == "up" else (goal.target / current if current else None)
     projected: Decimal | None = None
     needed: Decimal | None = None
-    cumulative = metric.agg == "sum" and not metric.is_ratio
-    if current is not None and cumulative:
-        days_total = (goal.due_on - goal.start_on).days + 1
-        days_done = max(min((today - goal.start_on).days + 1, days_total), 1)
-        start_value = goal.baseline or Decimal(0)
-        projected = start_value + (current - start_value) / days_done * days_total
-        days_left = days_total - days_done
-        if days_left > 0:
-            needed = max((goal.target - current) / days_left, Decimal(0))
+    needed_level: Decimal | None = None
+    status: str | None = None
+    if kind == CUMULATIVE:
+        baseline = goal.baseline if goal.baseline is not None else Decimal(0)
+        if current is not None:
+            if goal.target != baseline:
+                pct = (current - baseline) / (goal.target - baseline)
+            start_value = goal.baseline or Decimal(0)
+            projected = start_value + (current - start_value) / days_done * days_total
+            if days_left > 0:
+                needed = max((goal.target - current) / days_left, Decimal(0))
+        if pct is not None:
+            status = pace_status(pct, expected=elapsed)
     elif current is not None:
-        projected = current
-    status = None
-    if pct is not None:
-        expected = elapsed if cumulative or baseline is not None else Decimal(1)
-        if expected <= 0 or pct >= expected * Decimal("0.95"):
-            status = ON_TRACK
-        elif pct >= expected * Decimal("0.75"):
-            status = AT_RISK
-        else:
-            status = OFF_TRACK
+        def attained(v: Decimal) -> Decimal | None:
+            return attainment(v, target=goal.target, baseline=goal.baseline, better=metric.better)
+
+        pct = attained(current)
+        projected = current  # a level stays where it is: the period so far is the best estimate of the whole
+        reached = attained(projected)
+        if reached is not None:
+            status = pace_status(reached)
+        if days_left > 0 and reached is not None and reached < 1 and (metric.is_ratio or metric.agg == "avg"):
+            # The period's value is a weighted mean (by the denominator, or by the number of values logged); with the
+            # weight still coming at its rate so far, the rest of the period must average this to end on target.
+            level = goal.target + (goal.target - current) * days_done / days_left
+            needed_level = level if level >= 0 else None  # below zero: out of reach, the status says so
     return Progress(
         current=current,
         source=source,
@@ -204,6 +253,8 @@ def progress(session: Session, *, goal: Goal, today: date) -> Progress:
         projected=projected,
         needed_per_day=needed,
         confidence=latest.confidence if latest is not None else None,
+        kind=kind,
+        needed_level=needed_level,
     )
 
 

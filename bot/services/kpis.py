@@ -97,9 +97,18 @@ def list_metrics(session: Session, *, workspace_id: str) -> list[Metric]:
 _INSERT_METRIC = Prepared(insert(Metric).values(column_binds(Metric)).returning(Metric.id))
 
 
+def implicit_agg(unit_of_measure: str | None) -> str:
+    """The aggregation of a metric created without one (by `/kpi log`, by a goal on a new metric, by `/kpi define`
+    without `agg:`, as the part of a ratio): a percentage is a rate (CTR, open rate), averaged over a period;
+    anything else (counts, money) is summed. Every path that creates a metric asks this one function."""
+    return "avg" if unit_of_measure == "%" else "sum"
+
+
 def _insert_metric(
-    unit: Unit, *, workspace_id: str, name: str, user_id: str | None, unit_of_measure: str | None = None, agg: str = "sum"
+    unit: Unit, *, workspace_id: str, name: str, user_id: str | None, unit_of_measure: str | None = None,
+    agg: str | None = None,
 ) -> MetricRef:
+    agg = agg or implicit_agg(unit_of_measure)
     number = next_number(unit, workspace_id=workspace_id, kind="kpi")
     name = " ".join(name.split())
     metric_id = _INSERT_METRIC.rows(unit, {
@@ -110,8 +119,10 @@ def _insert_metric(
     return MetricRef(int(metric_id), number, name, unit_of_measure, agg)
 
 
-def _create_metric(session: Session, *, workspace_id: str, name: str, user_id: str | None) -> Metric:
-    created = _insert_metric(session, workspace_id=workspace_id, name=name, user_id=user_id)
+def _create_metric(
+    session: Session, *, workspace_id: str, name: str, user_id: str | None, agg: str | None = None
+) -> Metric:
+    created = _insert_metric(session, workspace_id=workspace_id, name=name, user_id=user_id, agg=agg)
     metric = session.get(Metric, created.id)
     assert metric is not None
     return metric
@@ -121,7 +132,10 @@ def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user
     metric = find_metric(session, workspace_id=workspace_id, name=spec.name)
     created = metric is None
     if metric is None:
-        metric = _create_metric(session, workspace_id=workspace_id, name=spec.name, user_id=user_id)
+        # the unit is set below (and reported as a change), the aggregation is chosen with it when not given
+        metric = _create_metric(
+            session, workspace_id=workspace_id, name=spec.name, user_id=user_id, agg=spec.agg or implicit_agg(spec.unit)
+        )
     changed: list[str] = []
     if spec.unit is not None and spec.unit != metric.unit:
         metric.unit = spec.unit or None
@@ -215,12 +229,8 @@ def log_values(
             unit, {"workspace_id": workspace_id, "key": metric_key(entry.name), "channel": channel, "day": day}
         )
         if not found:
-            if entry.percent:
-                created = _insert_metric(unit, workspace_id=workspace_id, name=entry.name, user_id=user_id,
-                                         unit_of_measure="%", agg="avg")
-            else:
-                created = _insert_metric(unit, workspace_id=workspace_id, name=entry.name, user_id=user_id,
-                                         unit_of_measure=entry.currency or None)
+            created = _insert_metric(unit, workspace_id=workspace_id, name=entry.name, user_id=user_id,
+                                     unit_of_measure="%" if entry.percent else entry.currency or None)
             metrics.append((created, True, None))
             continue
         metric_id, number, name, unit_of_measure, agg, numerator_id, denominator_id, previous = found[0]

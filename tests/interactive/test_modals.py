@@ -89,8 +89,8 @@ def test_goal_modal_new_metric_and_errors(bot: Bot) -> None:
     assert bot.counts() == before
     result = bot.submit(view, ANA, fill(title="Q4 转化率", new_metric="转化率", target="4%", due="2026-12-31"))
     assert not result.body
-    assert bot.rows("SELECT m.name, m.unit, g.target FROM goals g JOIN metrics m ON m.id = g.metric_id "
-                    "WHERE g.workspace_id = :team")[0][:2] == ("转化率", "%")
+    assert bot.rows("SELECT m.name, m.unit, m.agg FROM goals g JOIN metrics m ON m.id = g.metric_id "
+                    "WHERE g.workspace_id = :team") == [("转化率", "%", "avg")], "a rate is averaged, as `/kpi log` makes it"
 
 
 def test_campaign_modal(bot: Bot) -> None:

@@ -1,0 +1,270 @@
+"""Goal pace by metric kind, on both databases: a summed total is paced against elapsed time; a ratio, an average
+or a latest value is a level, judged by where it stands against its target (lower is better for CAC or bounce
+rate). The bands are the same for both: on track from 95 % of the target at the deadline, at risk from 75 %."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.services import goals, kpis
+from storage.db import Database
+
+D = Decimal
+NOV1, NOV30 = date(2026, 11, 1), date(2026, 11, 30)
+
+
+def log(db: Database, ws: str, metric: str, value: str, day: date, *, percent: bool = False) -> None:
+    """`percent`: typed as `2.5%`."""
+    amount = D(value) / 100 if percent else D(value)
+    with db.session() as s:
+        kpis.log_value(s, workspace_id=ws, metric_name=metric, value=amount, percent=percent, channel="", day=day,
+                       user_id="U1")
+
+
+def add_goal(db: Database, ws: str, metric: str, target: str, *, percent: bool = False, baseline: str | None = None,
+             start: date = NOV1, due: date = NOV30, currency: str | None = None) -> int:
+    """`percent`: typed as `target:4%` (then the baseline too is in percent)."""
+    scale = D(100) if percent else D(1)
+    with db.session() as s:
+        return goals.create_goal(s, workspace_id=ws, user_id="U1", data=goals.GoalCreate(
+            title=f"{metric} goal", metric=metric, target=D(target) / scale, target_percent=percent, due_on=due,
+            start_on=start, baseline=D(baseline) / scale if baseline is not None else None, currency=currency,
+        )).number
+
+
+def define(db: Database, ws: str, name: str, **kw: str) -> None:
+    with db.session() as s:
+        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec(name, **kw), user_id="U1")
+
+
+def pace(db: Database, ws: str, number: int, today: date) -> goals.Progress:
+    with db.session(write=False) as s:
+        return goals.progress(s, goal=goals.get_goal(s, workspace_id=ws, number=number), today=today)
+
+
+# ---- summed (cumulative): unchanged -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("total", "status"),
+    [("9500", goals.ON_TRACK), ("9499", goals.AT_RISK), ("7500", goals.AT_RISK), ("7499", goals.OFF_TRACK)],
+)
+def test_summed_goal_is_paced_against_elapsed_time(db: Database, workspace: str, total: str, status: str) -> None:
+    """A third of the way through Nov, ¥30k wanted: ¥9,500 (heading for 95 %) is the last on-track total."""
+    number = add_goal(db, workspace, "gmv", "30000", currency="¥")
+    log(db, workspace, "gmv", total, NOV1)
+    p = pace(db, workspace, number, date(2026, 11, 10))
+    assert p.kind == goals.CUMULATIVE and p.status == status
+    assert p.percent_of_target == D(total) / D(30000) and p.percent_of_time == D(10) / D(30)
+    assert p.projected == D(total) / 10 * 30
+    assert p.needed_per_day == (D(30000) - D(total)) / 20 and p.needed_level is None
+
+
+def test_summed_goal_with_a_baseline(db: Database, workspace: str) -> None:
+    number = add_goal(db, workspace, "members", "5000", baseline="2000")
+    log(db, workspace, "members", "2900", NOV1)  # the total so far counts from the baseline: 900 of 3,000 to go
+    p = pace(db, workspace, number, date(2026, 11, 10))
+    assert p.percent_of_target == D(900) / D(3000)
+    assert p.projected == D(2000) + D(900) / 10 * 30 and p.status == goals.AT_RISK  # heading for 90 %
+
+
+def test_the_cumulative_rule_is_the_projection_rule() -> None:
+    """pct against elapsed time (the summed rule) and the projected total against the target (the level rule)
+    agree on every day and total: both kinds use one set of bands. (Exactly on a band's edge the two can differ
+    in the last decimal place; the summed rule stays as it was.)"""
+    start, due, target = NOV1, NOV30, D(30000)
+    goal = type("G", (), {"start_on": start, "due_on": due})()
+    for day in range(1, 31):
+        today = start + timedelta(days=day - 1)
+        elapsed = goals.time_elapsed(goal, today)  # type: ignore[arg-type]
+        for total in range(0, 36000, 250):
+            pct = D(total) / target
+            projected = D(total) / day * 30
+            by_time = goals.pace_status(pct, expected=elapsed)
+            by_projection = goals.pace_status(projected / target)
+            if any(abs(projected / target - edge) < D("1e-20") for edge in (goals.ON_TRACK_AT, goals.AT_RISK_AT)):
+                continue
+            assert by_time == by_projection, (today, total)
+
+
+# ---- averaged -------------------------------------------------------------------------------------------
+
+
+def test_a_percent_goal_on_a_new_metric_averages_and_is_paced_as_a_level(db: Database, workspace: str) -> None:
+    number = add_goal(db, workspace, "ctr", "3", percent=True)
+    with db.session(write=False) as s:
+        metric = kpis.get_metric(s, workspace_id=workspace, name_or_number="ctr")
+        assert (metric.unit, metric.agg) == ("%", "avg")
+    for day in range(1, 11):
+        log(db, workspace, "ctr", "2.5", date(2026, 11, day), percent=True)
+    early, late = pace(db, workspace, number, date(2026, 11, 10)), pace(db, workspace, number, date(2026, 11, 28))
+    for p in (early, late):  # a level is not expected to grow with time: the same verdict early and late
+        assert p.kind == goals.LEVEL and p.current == D("0.025") and p.projected == D("0.025")
+        assert p.percent_of_target == D("0.025") / D("0.03") and p.status == goals.AT_RISK
+        assert p.needed_per_day is None
+    # ten days at 2.5 %: the other twenty must average 3.25 % to end the month on 3 %
+    assert early.needed_level == D("0.0325")
+    assert (10 * D("0.025") + 20 * early.needed_level) / 30 == D("0.03")
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("2.85", goals.ON_TRACK), ("2.84", goals.AT_RISK), ("2.25", goals.AT_RISK), ("2.24", goals.OFF_TRACK),
+     ("3.5", goals.ON_TRACK)],
+)
+def test_averaged_goal_bands(db: Database, workspace: str, value: str, status: str) -> None:
+    define(db, workspace, "open rate", unit="%", agg="avg")
+    number = add_goal(db, workspace, "open rate", "3", percent=True)
+    log(db, workspace, "open rate", value, NOV1, percent=True)
+    p = pace(db, workspace, number, date(2026, 11, 2))
+    assert p.status == status
+    assert (p.needed_level is None) == (status == goals.ON_TRACK and D(value) >= 3)
+
+
+# ---- ratio ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("orders", "status"),
+    [("24", goals.OFF_TRACK), ("29", goals.OFF_TRACK), ("30", goals.AT_RISK), ("37", goals.AT_RISK),
+     ("38", goals.ON_TRACK), ("45", goals.ON_TRACK)],
+)
+def test_ratio_goal_is_judged_by_its_level(db: Database, workspace: str, orders: str, status: str) -> None:
+    define(db, workspace, "conversion", numerator="orders", denominator="visits")
+    number = add_goal(db, workspace, "conversion", "4", percent=True, start=date(2026, 10, 1), due=date(2026, 12, 31))
+    day = date(2026, 10, 1)
+    while day <= date(2026, 11, 22):
+        log(db, workspace, "orders", orders, day)
+        log(db, workspace, "visits", "1000", day)
+        day += timedelta(days=1)
+    p = pace(db, workspace, number, date(2026, 11, 23))
+    level = D(orders) / 1000
+    assert p.kind == goals.LEVEL and p.current == level and p.projected == level
+    assert p.percent_of_target == level / D("0.04") and p.status == status
+    assert p.needed_per_day is None
+    if level < D("0.04"):
+        # 54 of 92 days done: the other 38 must average this for the quarter to end on 4 %
+        assert p.needed_level == D("0.04") + (D("0.04") - level) * 54 / 38
+    else:
+        assert p.needed_level is None
+
+
+def test_ratio_goal_with_a_baseline_is_measured_from_it(db: Database, workspace: str) -> None:
+    define(db, workspace, "conversion", numerator="orders", denominator="visits")
+    lift = add_goal(db, workspace, "conversion", "4", percent=True, baseline="2")
+    keep = add_goal(db, workspace, "conversion", "4", percent=True, baseline="5")  # hold above 4 %: not a lift
+    log(db, workspace, "orders", "35", NOV1)
+    log(db, workspace, "visits", "1000", NOV1)
+    p = pace(db, workspace, lift, date(2026, 11, 2))
+    assert p.percent_of_target == D("0.75") and p.status == goals.AT_RISK  # 3.5 %: 75 % of the way from 2 % to 4 %
+    p = pace(db, workspace, keep, date(2026, 11, 2))
+    assert p.percent_of_target == D("0.035") / D("0.04") and p.status == goals.AT_RISK
+    log(db, workspace, "orders", "39", NOV1)
+    assert pace(db, workspace, lift, date(2026, 11, 2)).status == goals.ON_TRACK  # 95 % of the way
+    assert pace(db, workspace, keep, date(2026, 11, 2)).status == goals.ON_TRACK
+
+
+# ---- lower is better --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spend", "status"),
+    [("6000", goals.ON_TRACK), ("6300", goals.ON_TRACK), ("6400", goals.AT_RISK), ("8000", goals.AT_RISK),
+     ("8100", goals.OFF_TRACK)],
+)
+def test_lower_is_better_ratio(db: Database, workspace: str, spend: str, status: str) -> None:
+    """CAC = spend / new customers; ¥60 wanted: ¥63 is within 95 %, ¥80 the last at-risk cost."""
+    define(db, workspace, "CAC", numerator="spend", denominator="new customers", unit="¥", better="down")
+    number = add_goal(db, workspace, "CAC", "60", currency="¥")
+    log(db, workspace, "spend", spend, NOV1)
+    log(db, workspace, "new customers", "100", NOV1)
+    p = pace(db, workspace, number, date(2026, 11, 10))
+    cac = D(spend) / 100
+    assert p.kind == goals.LEVEL and p.current == cac and p.projected == cac
+    assert p.percent_of_target == D(60) / cac and p.status == status
+    if cac > 60:
+        assert p.needed_level == D(60) + (D(60) - cac) * 10 / 20 and p.needed_level < 60
+    else:
+        assert p.needed_level is None
+
+
+def test_lower_is_better_with_a_baseline(db: Database, workspace: str) -> None:
+    define(db, workspace, "CAC", numerator="spend", denominator="new customers", unit="¥", better="down")
+    number = add_goal(db, workspace, "CAC", "60", currency="¥", baseline="80")
+    log(db, workspace, "spend", "7000", NOV1)
+    log(db, workspace, "new customers", "100", NOV1)
+    p = pace(db, workspace, number, date(2026, 11, 10))
+    assert p.percent_of_target == D("0.5") and p.status == goals.OFF_TRACK  # ¥70: half way from ¥80 to ¥60
+    log(db, workspace, "spend", "6100", NOV1)
+    p = pace(db, workspace, number, date(2026, 11, 10))
+    assert p.percent_of_target == D("0.95") and p.status == goals.ON_TRACK
+
+
+def test_lower_is_better_average(db: Database, workspace: str) -> None:
+    define(db, workspace, "bounce rate", unit="%", better="down")
+    with db.session(write=False) as s:
+        assert kpis.get_metric(s, workspace_id=workspace, name_or_number="bounce rate").agg == "avg"
+    number = add_goal(db, workspace, "bounce rate", "40", percent=True)
+    for day in range(1, 11):
+        log(db, workspace, "bounce rate", "45", date(2026, 11, day), percent=True)
+    p = pace(db, workspace, number, date(2026, 11, 10))
+    assert p.percent_of_target == D("0.40") / D("0.45") and p.status == goals.AT_RISK
+    assert p.needed_level == D("0.375")  # 10 days at 45 % and 20 at 37.5 % average 40 %
+    log(db, workspace, "bounce rate", "0", NOV1, percent=True)
+    for day in range(2, 11):  # ten days of nothing but zero bounces
+        log(db, workspace, "bounce rate", "0", date(2026, 11, day), percent=True)
+    p = pace(db, workspace, number, date(2026, 11, 10))
+    assert p.current == 0 and p.status == goals.ON_TRACK and p.needed_level is None
+
+
+# ---- latest value -----------------------------------------------------------------------------------------
+
+
+def test_latest_value_is_a_level(db: Database, workspace: str) -> None:
+    define(db, workspace, "rating", agg="last")
+    number = add_goal(db, workspace, "rating", "4.8")
+    log(db, workspace, "rating", "4.7", NOV1)
+    p = pace(db, workspace, number, date(2026, 11, 2))
+    assert p.kind == goals.LEVEL and p.projected == D("4.7") and p.status == goals.ON_TRACK  # 98 %
+    assert p.needed_per_day is None and p.needed_level is None  # the latest value is what counts: no rest-of-period mean
+
+
+def test_a_checkin_on_a_level_goal_is_judged_the_same_way(db: Database, workspace: str) -> None:
+    define(db, workspace, "conversion", numerator="orders", denominator="visits")
+    number = add_goal(db, workspace, "conversion", "4", percent=True)
+    log(db, workspace, "orders", "24", NOV1)
+    log(db, workspace, "visits", "1000", NOV1)
+    assert pace(db, workspace, number, date(2026, 11, 2)).status == goals.OFF_TRACK
+    with db.session() as s:
+        goals.checkin(s, workspace_id=workspace, number=number, value=D("3.9"), percent=False, confidence=7, note=None,
+                      user_id="U1")
+    p = pace(db, workspace, number, date(2026, 11, 2))
+    assert p.source == "checkin" and p.current == D("0.039") and p.status == goals.ON_TRACK
+
+
+# ---- pure helpers -----------------------------------------------------------------------------------------
+
+
+def test_attainment() -> None:
+    a = goals.attainment
+    assert a(D(3), target=D(4), baseline=None, better="up") == D("0.75")
+    assert a(D(3), target=D(4), baseline=D(2), better="up") == D("0.5")
+    assert a(D(3), target=D(4), baseline=D(5), better="up") == D("0.75"), "a baseline past the target is no start"
+    assert a(D(3), target=D(0), baseline=None, better="up") is None
+    assert a(D(75), target=D(60), baseline=None, better="down") == D("0.8")
+    assert a(D(70), target=D(60), baseline=D(80), better="down") == D("0.5")
+    assert a(D(75), target=D(60), baseline=D(50), better="down") == D("0.8"), "a baseline below the target is no start"
+    assert a(D(0), target=D(60), baseline=None, better="down") == 1
+
+
+def test_pace_status_bands() -> None:
+    s = goals.pace_status
+    assert [s(D(x)) for x in ("1.2", "1", "0.95", "0.9499", "0.75", "0.7499", "0", "-1")] == [
+        goals.ON_TRACK, goals.ON_TRACK, goals.ON_TRACK, goals.AT_RISK, goals.AT_RISK, goals.OFF_TRACK,
+        goals.OFF_TRACK, goals.OFF_TRACK,
+    ]
+    assert s(D(0), expected=D(0)) == goals.ON_TRACK, "before the start nothing is due yet"
+    assert s(D("0.2"), expected=D("0.25")) == goals.AT_RISK
