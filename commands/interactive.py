@@ -36,7 +36,7 @@ from bot.locale import Locales
 from bot.render import home as home_render
 from bot.render import modals, views
 from bot.render.reply import Reply
-from bot.render.text import esc, truncate
+from bot.render.text import esc, esc_keep_mentions, truncate
 from bot.runtime import Runtime
 from bot.services import campaigns as campaign_service
 from bot.services import chart_files
@@ -864,7 +864,7 @@ class Interactive:
         except (ParseError, NotFound):
             return self._errors(ack, {BlockId.TEXT: t("error.no_retro", locale, ref=str(meta.get(M_REF)))})
         ack()
-        shown = f":memo: {mention(user)}: {esc(line)}"
+        shown = f":memo: {mention(user)}: {esc_keep_mentions(line)}"  # an action's owner stays a mention
         if thread:
             context["after"] = {"thread": {"channel": channel, "thread_ts": thread, "text": truncate(shown, 3000)}}
         else:

@@ -11,7 +11,7 @@ from slack_bolt import App, BoltContext
 from bot.i18n import fmt_date, mention, t, tn
 from bot.locale import locale_in
 from bot.render.reply import Builder, Reply
-from bot.render.text import esc
+from bot.render.text import esc, esc_keep_mentions, slack_unescape
 from bot.runtime import Runtime
 from bot.services import retros as service
 from commands.base import CommandContext, split_verb
@@ -83,7 +83,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
 
             enqueue_summary(session, closed, today=today, now=ctx.now)
             task_lines = [
-                t("retro.closed_task", loc, ref=f"T-{task.number}", title=esc(task.title), owner=mention(task.owner_id, loc))
+                t("retro.closed_task", loc, ref=f"T-{task.number}", title=esc_keep_mentions(task.title),
+                  owner=mention(task.owner_id, loc))
                 + (t("retro.closed_task_due", loc, date=fmt_date(task.due_on, today, loc)) if task.due_on else "")
                 for task in closed.tasks
             ]
@@ -117,7 +118,9 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
         retro = service.find_by_thread(session, workspace_id=workspace_id, channel=event.get("channel") or "", thread_ts=thread_ts)
         if retro is None:
             return
-        added = service.record_reply(session, retro=retro, user_id=event.get("user"), message_ts=event["ts"], text=event.get("text") or "")
+        # Slack sends "R&amp;D &lt;again&gt;": store what the person typed, its <@U…> mentions and links as sent.
+        text = slack_unescape(event.get("text"))
+        added = service.record_reply(session, retro=retro, user_id=event.get("user"), message_ts=event["ts"], text=text)
         log.info("R-%s: %s note(s) from %s", retro.number, added, event.get("user"))
 
 

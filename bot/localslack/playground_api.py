@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Protocol
 
-from bot.localslack.server import HTTPResult, LocalSlack, Message, SlackError
+from bot.localslack.server import HTTPResult, LocalSlack, Message, SlackError, escape_text
 
 __all__ = ["ClockHooks", "Member", "PlaygroundAPI"]
 
@@ -248,14 +248,16 @@ class PlaygroundAPI:
 
     # ---- what the user does -----------------------------------------------------------------------------
 
-    def _text(self, body: JSONDict, *, escaped: bool) -> str:
+    def _text(self, body: JSONDict, *, command: bool) -> str:
+        """What the person typed as Slack sends it: `&`, `<`, `>` escaped (`&amp;`, `&lt;`, `&gt;`),
+        then `@name` made into a mention as the client's autocomplete would (`<@U…|bo>` in a command)."""
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise BadRequest("type something first")
-        return self._mentions(text.strip(), escaped=escaped)
+        return self._mentions(escape_text(text.strip()), named=command)
 
-    def _mentions(self, text: str, *, escaped: bool) -> str:
-        """`@bo` becomes a mention, as Slack's autocomplete makes it (`<@U…|bo>` in an escaped command)."""
+    def _mentions(self, text: str, *, named: bool) -> str:
+        """`@bo` becomes a mention, as Slack's autocomplete makes it (`<@U…|bo>` when `named`: a command's text)."""
         names: dict[str, tuple[str, str]] = {}
         with self.slack._lock:
             for u in self.slack._users.values():
@@ -271,7 +273,7 @@ class PlaygroundAPI:
             found = names.get(word.casefold())
             if found is None:
                 return match.group(0)
-            return (f"<@{found[0]}|{found[1]}>" if escaped else f"<@{found[0]}>") + tail
+            return (f"<@{found[0]}|{found[1]}>" if named else f"<@{found[0]}>") + tail
 
         return MENTION.sub(replace, text)
 
@@ -297,7 +299,7 @@ class PlaygroundAPI:
     def command(self, body: JSONDict) -> JSONDict:
         user = self._member(body.get("user"))
         channel = self._channel(body)
-        line = self._text(body, escaped=True)
+        line = self._text(body, command=True)
         if not line.startswith("/"):
             raise BadRequest("a slash command starts with /")
         command, _, text = line.partition(" ")
@@ -307,9 +309,9 @@ class PlaygroundAPI:
     def message(self, body: JSONDict) -> JSONDict:
         user = self._member(body.get("user"))
         channel = self._channel(body)
-        text = self._text(body, escaped=False)
+        text = self._text(body, command=False)
         thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
-        m = self.slack.post_user_message(channel, user, text, thread_ts=thread_ts or None)
+        m = self.slack.post_user_message(channel, user, text, thread_ts=thread_ts or None, escaped=True)
         return {"ok": True, "ts": m.ts}
 
     def click(self, body: JSONDict) -> JSONDict:

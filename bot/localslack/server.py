@@ -272,6 +272,77 @@ def _ts_key(ts: str | None) -> Decimal:
     return Decimal(str(ts))
 
 
+# ---- message text as Slack delivers it ---------------------------------------------------------------
+
+#: Slack's own markup in message text, as a client makes it (autocomplete, link detection):
+#: <@U123>, <@U123|ana>, <#C123|general>, <!here>, <!subteam^S1|@team>, <https://x.y|label>, <mailto:a@b.c>
+SLACK_MARKUP = re.compile(
+    r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|![A-Za-z0-9^\-]+|(?:https?|mailto):[^<>|\s]+)(?:\|[^<>\n]*)?>"
+)
+_WIRE_ENTITY = re.compile(r"&(amp|lt|gt);")
+
+
+def escape_text(text: str) -> str:
+    """Escape `&`, `<` and `>` as Slack does in the text of messages and slash commands."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_escape(text: str) -> str:
+    """A message as a person typed it → its `text` as Slack delivers it.
+
+    Slack's markup spans in it (mentions, channels, special mentions, links: `SLACK_MARKUP`) stay as they
+    are; every other `&`, `<`, `>` becomes `&amp;`, `&lt;`, `&gt;`: `R&D <again> <@U1>` →
+    `R&amp;D &lt;again&gt; <@U1>`.
+    """
+    out: list[str] = []
+    pos = 0
+    for m in SLACK_MARKUP.finditer(text):
+        out.append(escape_text(text[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(escape_text(text[pos:]))
+    return "".join(out)
+
+
+def _unescape_text(text: str) -> str:
+    return _WIRE_ENTITY.sub(lambda m: {"amp": "&", "lt": "<", "gt": ">"}[m.group(1)], text)
+
+
+def rich_text_elements(wire: str) -> list[JSONDict]:
+    """The rich_text_section elements Slack puts in a typed message's block, from its (escaped) text:
+    plain text unescaped, mentions as `user` / `channel` / `broadcast` elements, links as `link`."""
+    elements: list[JSONDict] = []
+
+    def text(part: str) -> None:
+        if part:
+            elements.append({"type": "text", "text": _unescape_text(part)})
+
+    pos = 0
+    for m in SLACK_MARKUP.finditer(wire):
+        text(wire[pos : m.start()])
+        target, _, label = m.group()[1:-1].partition("|")
+        if target.startswith("@"):
+            elements.append({"type": "user", "user_id": target[1:]})
+        elif target.startswith("#"):
+            elements.append({"type": "channel", "channel_id": target[1:]})
+        elif target.startswith("!"):
+            name = target[1:].split("^")[0]
+            if name in ("here", "channel", "everyone"):
+                elements.append({"type": "broadcast", "range": name})
+            elif name == "subteam":
+                elements.append({"type": "usergroup", "usergroup_id": target[1:].split("^")[1]})
+            else:
+                text(label or target[1:])
+        else:
+            link: JSONDict = {"type": "link", "url": _unescape_text(target)}
+            if label:
+                link["text"] = _unescape_text(label)
+            elements.append(link)
+        pos = m.end()
+    text(wire[pos:])
+    return elements or [{"type": "text", "text": ""}]
+
+
 def _texts_in(node: Any) -> Iterable[str]:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -2294,16 +2365,30 @@ class LocalSlack:
         return "group" if ch.is_private else "channel"
 
     def post_user_message(
-        self, channel: str, user: str, text: str, *, thread_ts: str | None = None, deliver: bool = True
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        deliver: bool = True,
+        escaped: bool = False,
     ) -> Message:
-        """A person writes in a channel (or thread): store it and send the `message` event to the bot."""
+        """A person writes in a channel (or thread): store it and send the `message` event to the bot.
+
+        `text` is what they typed, Slack markup their client made included (`<@U123>`, `<#C123|x>`,
+        `<!here>`, `<https://…|label>`); like Slack, the message's `text` (stored and in the event) has
+        every other `&`, `<`, `>` escaped: `R&D <again>` arrives as `R&amp;D &lt;again&gt;`.
+        `escaped=True`: `text` already is Slack's escaped form and is sent as is.
+        """
         u = self._known_user(user)
         ch = self._known_channel(channel)
+        text = text if escaped else slack_escape(text)
         blocks = [
             {
                 "type": "rich_text",
                 "block_id": uuid.uuid4().hex[:3],
-                "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+                "elements": [{"type": "rich_text_section", "elements": rich_text_elements(text)}],
             }
         ]
         m = self._store(

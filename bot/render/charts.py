@@ -676,11 +676,12 @@ def _tick_formatter_class() -> type:
     from matplotlib.ticker import Formatter
 
     class TickFormatter(Formatter):  # type: ignore[misc]
-        """Tick labels with as many decimals as the tick step needs: 2.8%, 3.0%, ¥1.2M, 40k."""
+        """Tick labels that say exactly where each gridline is: ¥0.25M, ¥0.5M, ¥0.75M; 2.8%, 3%, 3.2%; 40k."""
 
         def __init__(self, unit: str | None) -> None:
             self.unit = unit
             self.step, self.size = 1.0, 1.0
+            self.ticks: tuple[float, ...] = ()
 
         def format_ticks(self, values: Sequence[float]) -> list[str]:
             ticks = sorted(values)
@@ -688,34 +689,79 @@ def _tick_formatter_class() -> type:
                 (b - a for a, b in pairwise(ticks) if b > a), default=abs(ticks[0]) if ticks else 1.0
             )
             self.size = max((abs(v) for v in ticks), default=1.0)
-            return [self(v) for v in values]
+            self.ticks = tuple(ticks)
+            return _tick_labels(list(values), self.unit, self.step, self.size)
 
         def __call__(self, x: float, pos: int | None = None) -> str:
-            return _tick_label(x, self.unit, self.step, self.size)
+            return _tick_labels([x], self.unit, self.step, self.size, others=self.ticks)[0]
 
     return TickFormatter
 
 
-def _decimals(step: float, cap: int) -> int:
-    if step <= 0:
-        return 0
-    return max(0, min(cap, math.ceil(-math.log10(step) - 1e-9)))
+#: (size from which a scale is used, divisor, suffix), largest first
+_TICK_SCALES = ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k"), (0.0, 1.0, ""))
+TICK_PLACES = 3  # at most this many decimals in a tick label: ¥0.125M, 0.125%, 1.125k
 
 
-def _tick_label(value: float, unit: str | None, step: float, size: float) -> str:
+def _decimals(step: float, cap: int, values: Sequence[float] = ()) -> int:
+    """The fewest decimals (at most `cap`) that write the step and every tick exactly.
+
+    0.25 → 2, 0.2 → 1, 0.5 → 1, 2.5 → 1, 0.125 → 3, 1 → 0, 10 → 0. Float noise far below the tick
+    spacing (0.30000000000000004) does not count as a digit.
+    """
+    step = abs(step)
+    if not math.isfinite(step) or step == 0:
+        step = 0.0
+    tolerance = step * 1e-6 if step else 1e-9
+    needed = 0
+    for number in (step, *values):
+        if not math.isfinite(number) or number == 0:
+            continue
+        places = next((p for p in range(cap + 1) if abs(round(number, p) - number) <= tolerance), cap + 1)
+        needed = max(needed, places)
+    return min(needed, cap)
+
+
+def _needs_more_than(step: float, cap: int, values: Sequence[float]) -> bool:
+    return _decimals(step, cap + 1, values) > cap
+
+
+def _plain(value: float, places: int) -> str:
+    """`value` with `places` decimals, trailing zeros (and a lone point) dropped; never "-0"."""
+    text = f"{value:,.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _tick_labels(
+    values: Sequence[float], unit: str | None, step: float, size: float, *, others: Sequence[float] = ()
+) -> list[str]:
+    """Every tick of an axis written with one rule: the decimals that every tick needs to be exact, then
+    trailing zeros trimmed from each label (¥0, ¥0.25M, ¥0.5M, ¥0.75M, ¥1M)."""
+    ticks = [*values, *others]
     if unit == "%":
-        return f"{value * 100:.{_decimals(step * 100, 3)}f}%"
-    if value == 0:
-        text = "0"
-    else:
-        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k"), (0.0, "")):
-            if size >= limit:
-                scale = limit if suffix in ("B", "M") else (1e3 if suffix == "k" else 1.0)
-                text = f"{value / scale:,.{_decimals(step / scale, 2)}f}{suffix}"
-                break
-    if unit in CURRENCY_UNITS:
-        return ("-" if value < 0 else "") + unit + text.lstrip("-")
-    return text
+        places = min(TICK_PLACES, _decimals(step * 100, TICK_PLACES, [v * 100 for v in ticks]))
+        return [_plain(v * 100, places) + "%" for v in values]
+    # The largest scale the axis reaches, unless its labels would need too many decimals (a narrow range
+    # high up, 1,000,020 – 1,000,100, in millions): then a smaller one.
+    divisor, suffix = next(
+        (
+            (d, s)
+            for limit, d, s in _TICK_SCALES
+            if size >= limit and not _needs_more_than(step / d, TICK_PLACES, [v / d for v in ticks])
+        ),
+        (1.0, ""),
+    )
+    places = _decimals(step / divisor, TICK_PLACES, [v / divisor for v in ticks])
+    labels = []
+    for value in values:
+        text = _plain(value / divisor, places)
+        text = text if text == "0" else text + suffix
+        if unit in CURRENCY_UNITS:
+            text = ("-" if text.startswith("-") else "") + unit + text.lstrip("-")
+        labels.append(text)
+    return labels
 
 
 def _axis_number(value: float, unit: str | None, span: float, places: int = 1) -> str:

@@ -7,7 +7,15 @@ from decimal import Decimal
 
 from bot.i18n import DEFAULT_LOCALE
 from bot.render.reply import Builder, Reply
-from bot.render.text import esc, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
+from bot.render.text import (
+    esc,
+    esc_keep_mentions,
+    fmt_date,
+    fmt_number,
+    fmt_percent,
+    fmt_signed_percent,
+    mention,
+)
 from bot.render.views import retro_actions_block
 from bot.services.retros import RetroResults
 from storage.models import Retro, RetroNote, Task
@@ -20,21 +28,34 @@ PROMPTS = (
 HEADINGS = {"well": ":sunny: Went well", "not": ":cloud: Did not go well", "try": ":seedling: Try next", "note": ":speech_balloon: Notes"}
 
 
+def goal_line(ref: str, title: str, current: Decimal | None, target: Decimal, unit: str | None, status: str | None) -> str:
+    """`• *G-3* 新客 10k: 4,200 of 10,000 (42%) · at risk`; with no value yet, no empty `(—)` after it."""
+    line = f"• *{ref}* {esc(title)}: {fmt_number(current, unit)} of {fmt_number(target, unit)}"
+    if current is not None and target:
+        line += f" ({fmt_percent(current / target)})"
+    return line + (f" · {status}" if status else "")
+
+
+def kpi_line(name: str, now_value: Decimal | None, before: Decimal | None, unit: str | None, better: str) -> str:
+    """`• orders: 468 (+12% vs previous period :arrow_upper_right:)`; with nothing to compare, the value alone."""
+    line = f"• {esc(name)}: {fmt_number(now_value, unit)}"
+    if now_value is None or before is None or before == 0:
+        return line
+    delta = (now_value - before) / abs(before)
+    if delta == 0:
+        return line + f" ({fmt_signed_percent(delta)} vs previous period)"
+    arrow = ":arrow_upper_right:" if delta > 0 else ":arrow_lower_right:"
+    warn = " :warning:" if (delta > 0) != (better == "up") else ""
+    return line + f" ({fmt_signed_percent(delta)} vs previous period {arrow}{warn})"
+
+
 def parent_post(retro: Retro, data: RetroResults, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().header(f"Retrospective R-{retro.number}: {retro.title}")
     b.context(f"{fmt_date(retro.period_start, today)} – {fmt_date(retro.period_end, today)}")
-    lines = []
-    for ref, title, current, target, unit, status in data.goals:
-        reached = current / target if current is not None and target else None
-        lines.append(f"• *{ref}* {esc(title)}: {fmt_number(current, unit)} of {fmt_number(target, unit)} ({fmt_percent(reached)}) {status or ''}")
+    lines = [goal_line(ref, title, current, target, unit, status) for ref, title, current, target, unit, status in data.goals]
     if lines:
         b.section("*Goals*\n" + "\n".join(lines))
-    kpi_lines = []
-    for name, now_value, before, unit, better in data.kpis:
-        delta = (now_value - before) / abs(before) if now_value is not None and before not in (None, Decimal(0)) else None
-        arrow = "" if delta is None else (":arrow_upper_right:" if delta >= 0 else ":arrow_lower_right:")
-        warn = " :warning:" if delta is not None and (delta >= 0) != (better == "up") and delta != 0 else ""
-        kpi_lines.append(f"• {esc(name)}: {fmt_number(now_value, unit)} ({fmt_signed_percent(delta)} vs previous period {arrow}{warn})")
+    kpi_lines = [kpi_line(name, now_value, before, unit, better) for name, now_value, before, unit, better in data.kpis]
     if kpi_lines:
         b.section("*KPIs*\n" + "\n".join(kpi_lines))
     if data.spend is not None:
@@ -59,11 +80,16 @@ def summary_post(retro: Retro, notes: list[RetroNote], tasks: list[Task], *, tod
     for category in ("well", "not", "try", "note"):
         items = [n for n in notes if n.category == category]
         if items:
-            b.lines_section([HEADINGS[category]] + [f"• {esc(n.text)} — {mention(n.user_id)}" for n in items])
+            # Notes are stored as typed (see bot.render.text.slack_unescape): escaped once, mentions and links live.
+            b.lines_section([HEADINGS[category]] + [f"• {esc_keep_mentions(n.text)} — {mention(n.user_id)}" for n in items])
     if tasks:
         b.lines_section(
             [":white_check_mark: *Action items → tasks*"]
-            + [f"• *T-{t.number}* {esc(t.title)} · {mention(t.owner_id)}" + (f" · due {fmt_date(t.due_on, today)}" if t.due_on else "") for t in tasks]
+            + [
+                f"• *T-{t.number}* {esc_keep_mentions(t.title)} · owner {mention(t.owner_id)}"
+                + (f" · due {fmt_date(t.due_on, today)}" if t.due_on else "")
+                for t in tasks
+            ]
         )
     else:
         b.context("No action items this time.")

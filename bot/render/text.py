@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 CURRENCY_UNITS = ("¥", "$", "€", "£")
+
+
+# Slack text, one rule everywhere:
+# 1. In: Slack sends message and slash-command text with `&`, `<`, `>` typed by the person escaped as
+#    `&amp;`, `&lt;`, `&gt;`; its own markup (<@U123>, <#C123|name>, <https://…|label>, <!here>) arrives as is.
+#    `slack_unescape` undoes the entities at the edge, outside that markup, which stays exactly as sent.
+#    What is stored is what the person typed ("R&D", "<again>"), with Slack's markup tokens in it.
+# 2. Out: stored text is escaped exactly once when it is put into mrkdwn: `esc` shows everything literally
+#    (titles: a typed `<!channel>` never pings), `esc_keep_mentions` keeps people, channels and links live
+#    (a retro summary quoting the thread) and still shows special mentions (<!channel>, <!here>) literally.
+
+#: any Slack markup span: <@U123|ana>, <#C123|name>, <!channel>, <https://x.y|label>, <mailto:…>
+SLACK_SPAN = re.compile(r"<(?:[@#!]|[A-Za-z][A-Za-z0-9+.\-]*:)[^<>\n]*>")
+#: the spans that may stay live when shown again: a person, a channel, a link (never <!here>, <!channel>, groups)
+LIVE_SPAN = re.compile(
+    r"<@[UW][A-Z0-9]+(?:\|[^<>\n]*)?>"
+    r"|<#[CG][A-Z0-9]+(?:\|[^<>\n]*)?>"
+    r"|<(?:https?|mailto):[^<>|\s]+(?:\|[^<>\n]*)?>",
+    re.IGNORECASE,
+)
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 
 
 def esc(text: str | None) -> str:
@@ -13,6 +36,40 @@ def esc(text: str | None) -> str:
     if not text:
         return ""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_unescape(text: str | None) -> str:
+    """Text as Slack sends it (message events, slash commands) → as the person typed it.
+
+    `R&amp;D &lt;again&gt; <@U1>` → `R&D <again> <@U1>`: Slack's entities are undone outside its markup;
+    the markup spans stay exactly as sent (entities inside a link's URL or label included), so they can
+    be shown live again by `esc_keep_mentions`.
+    """
+    if not text:
+        return ""
+    out: list[str] = []
+    pos = 0
+    for m in SLACK_SPAN.finditer(text):
+        out.append(_ENTITY.sub(lambda e: _ENTITIES[e.group(1)], text[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(_ENTITY.sub(lambda e: _ENTITIES[e.group(1)], text[pos:]))
+    return "".join(out)
+
+
+def esc_keep_mentions(text: str | None) -> str:
+    """Stored user text (see `slack_unescape`) for mrkdwn, escaped once: "R&D <again>" shows as typed,
+    <@U1>, <#C1|x> and <https://…|label> stay live, and special mentions (<!channel>, <!here>) show literally."""
+    if not text:
+        return ""
+    out: list[str] = []
+    pos = 0
+    for m in LIVE_SPAN.finditer(text):
+        out.append(esc(text[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    return "".join(out)
 
 
 def truncate(text: str, limit: int) -> str:

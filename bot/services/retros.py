@@ -64,6 +64,16 @@ def classify(line: str) -> NoteLine | None:
     return NoteLine(category, text, owner)
 
 
+def action_title(text: str, *, owner_id: str | None) -> str:
+    """An action line as a task title: the owner's mention (the first one) taken out, any other
+    mention kept where it was (`<@ANA> <@BO> write the brief` → `<@BO> write the brief`)."""
+    if owner_id:
+        first = MENTION.search(text)
+        if first is not None and first.group(1) == owner_id:
+            text = text[: first.start()] + " " + text[first.end() :]
+    return " ".join(text.split())
+
+
 def period_for(kind: str, today: date) -> tuple[date, date, str]:
     """This month or quarter so far; in the first days of a new one, the one that just ended."""
     if kind == "quarter":
@@ -203,7 +213,11 @@ def find_by_thread(session: Session, *, workspace_id: str, channel: str, thread_
 def record_reply(
     session: Session, *, retro: Retro, user_id: str | None, message_ts: str, text: str
 ) -> int:
-    """Store each line of a thread reply once; a retried event (same ts) adds nothing."""
+    """Store each line of a thread reply once; a retried event (same ts) adds nothing.
+
+    `text` is what the person typed, with Slack's markup (<@U…>, <#C…>, links) in it: a message event's
+    text goes through `bot.render.text.slack_unescape` first, so "R&amp;D" is stored as "R&D".
+    """
     if retro.status != "open":
         return 0
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -276,14 +290,13 @@ def close_retro(
     for note in rows:
         if note.category != "action" or note.task_id is not None:
             continue
-        due = None
+        due, title = None, note.text
         match = DUE.search(note.text)
-        title = note.text
         if match:
             due = parse_due(match.group(1))
             if due is not None:
-                title = (note.text[: match.start()] + note.text[match.end() :]).strip()
-        title = MENTION.sub("", title).strip() or note.text
+                title = note.text[: match.start()] + note.text[match.end() :]
+        title = action_title(title, owner_id=note.owner_id) or note.text
         task = create_task(
             session,
             workspace_id=workspace_id,

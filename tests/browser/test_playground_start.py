@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -117,6 +118,30 @@ def test_messages_mentions_and_bad_requests(playground: Playground) -> None:
                 content_type="text/plain")[0] == 415
     status, answer = post(playground.url + "/playground/command", {"user": "U0ANA", "channel": "C0GENERAL", "text": "/nope"})
     assert status == 200 and answer["ok"] is False and "/nope" in answer["error"]
+
+
+def test_typed_text_reaches_the_bot_escaped_as_slack_sends_it(playground: Playground) -> None:
+    """Slack escapes & < > in message and command text; the playground does too, around the mentions it makes."""
+    assert playground.slack is not None
+    status, answer = post(playground.url + "/playground/message",
+                          {"user": "U0BO", "channel": "C0GENERAL", "text": "R&D <again> @ana &amp;"})
+    assert status == 200 and answer["ok"]
+    sent = playground.slack.channel_messages("C0GENERAL")[-1]
+    assert sent.text == "R&amp;D &lt;again&gt; <@U0ANA> &amp;amp;"
+    event = json.loads([d for d in playground.slack.deliveries if d.kind == "event"][-1].body)["event"]
+    assert event["text"] == sent.text
+    status, answer = post(playground.url + "/playground/command",
+                          {"user": "U0ANA", "channel": "C0GENERAL", "text": "/task add P&G <brief> @bo"})
+    assert status == 200 and answer["ok"], answer
+    command = [d for d in playground.slack.deliveries if d.kind == "command"][-1]
+    assert dict(urllib.parse.parse_qsl(command.body.decode()))["text"] == "add P&amp;G &lt;brief&gt; <@U0BO|bo>"
+
+    def task_replies() -> list[str]:
+        data = json.loads(get(playground.url + "/playground/state?user=U0ANA")[1])
+        return [text for m in data["messages"] if m["bot"] and "T-" in (text := json.dumps(m, ensure_ascii=False))]
+
+    shown = wait_for(task_replies)[-1]
+    assert "P&amp;G &lt;brief&gt;" in shown and "&amp;amp;" not in shown, shown
 
 
 def test_clock_panel_moves_time_and_runs_the_digest(playground: Playground) -> None:

@@ -243,6 +243,8 @@ def test_retro_parent_add_a_note_and_close(bot: Bot) -> None:
     ]
     in_thread = bot.slack.wait_for_message(GENERAL, where=lambda m: m.thread_ts == parent.ts and "天猫 traffic doubled" in m.text)
     assert in_thread.is_bot, "the note shows in the thread, posted by the bot (and not collected twice)"
+    action = bot.slack.wait_for_message(GENERAL, where=lambda m: m.thread_ts == parent.ts and "banner brief" in m.text)
+    assert f"<@{BO}>" in action.text and "&lt;@" not in action.text, action.text  # the owner is a live mention
 
     bot.click(parent, ActionId.RETRO_CLOSE, ANA)
     edited(bot, parent, versions=1)

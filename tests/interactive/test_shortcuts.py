@@ -28,7 +28,7 @@ def shortcut(bot: Bot, callback_id: str, message: Message, *, user: str) -> None
 
 def test_create_task_from_message(bot: Bot) -> None:
     message = bot.slack.post_user_message(
-        GENERAL, BO, "The 双十一 banner still says 50% &amp; we changed it to 40%\nCan someone fix it today?", deliver=False)
+        GENERAL, BO, "The 双十一 banner still says 50% & we changed it to 40%\nCan someone fix it today?", deliver=False)
     shortcut(bot, CallbackId.TASK_FROM_MESSAGE, message, user=ANA)
     view = bot.opened_modal(ANA)
     assert view["callback_id"] == CallbackId.TASK_MODAL

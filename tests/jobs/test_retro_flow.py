@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -89,3 +90,74 @@ def test_retro_bad_input(stack: Bot) -> None:
         said = bot.say(ANA, line)
         assert said.status == 200 and said.ephemeral and problem in said, (line, said)
     assert bot.row_counts() == before
+
+
+def _wait_for_thread(bot: Bot) -> None:
+    deadline = time.monotonic() + 5
+    while not bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :w", w=bot.team_id)[0][0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def _last_event_text(bot: Bot) -> str:
+    event = json.loads([d for d in bot.slack.deliveries if d.kind == "event"][-1].body)["event"]
+    return str(event["text"])
+
+
+def test_retro_text_arrives_escaped_and_is_shown_as_typed(stack: Bot) -> None:
+    """Slack escapes & < > in message text; notes, tasks and the summary show what people typed, escaped once."""
+    bot = stack
+    said = bot.say(ANA, "/retro start period:month")
+    assert "R-1" in said
+    parent = wait_for_bot_post(bot, "Retrospective R-1")
+    assert "(—" not in parent.all_text() and "( " not in parent.all_text()
+    _wait_for_thread(bot)
+
+    # typed by people; the local Slack delivers it escaped, as Slack does
+    bot.slack.post_user_message(
+        GENERAL, ANA, "went well: 直播带货 & R&D helped\ndidn't: the banner was late <again>", thread_ts=parent.ts
+    )
+    assert _last_event_text(bot) == "went well: 直播带货 &amp; R&amp;D helped\ndidn't: the banner was late &lt;again&gt;"
+    # Slack's wire form sent as is: a link, a special mention, a typed "&lt;b&gt;" and a typed "&amp;"
+    wire = "try: ask P&amp;G about &lt;b&gt; tags, &amp;amp; see <https://x.y/?a=1&amp;b=2|the R&amp;D doc> <!here>"
+    bot.slack.post_user_message(GENERAL, BO, wire, thread_ts=parent.ts, escaped=True)
+    assert _last_event_text(bot) == wire
+    bot.slack.post_user_message(
+        GENERAL, BO, f"action: <@{ANA}> <@{BO}> write the brief for P&G due:fri\naction: <@{BO}> fix <again> tags",
+        thread_ts=parent.ts,
+    )
+
+    notes = bot.rows("SELECT category, text, owner_id FROM retro_notes WHERE workspace_id = :w ORDER BY id", w=bot.team_id)
+    assert notes == [
+        ("well", "直播带货 & R&D helped", None),
+        ("not", "the banner was late <again>", None),
+        ("try", "ask P&G about <b> tags, &amp; see <https://x.y/?a=1&amp;b=2|the R&amp;D doc> <!here>", None),
+        ("action", f"<@{ANA}> <@{BO}> write the brief for P&G due:fri", ANA),
+        ("action", f"<@{BO}> fix <again> tags", BO),
+    ]
+
+    closed = bot.say(ANA, "/retro close R-1")
+    assert "2 tasks created" in closed, closed
+    assert f"*T-1* <@{BO}> write the brief for P&amp;G · owner <@{ANA}>" in closed, closed
+    assert "*T-2* fix &lt;again&gt; tags · owner <@U0BO>" in closed, closed
+    tasks = bot.rows("SELECT number, title, owner_id, due_on FROM tasks WHERE workspace_id = :w ORDER BY number", w=bot.team_id)
+    assert [(n, title, owner) for n, title, owner, _ in tasks] == [
+        (1, f"<@{BO}> write the brief for P&G", ANA),
+        (2, "fix <again> tags", BO),
+    ]
+    assert str(tasks[0][3]) == "2026-11-27"
+
+    summary = wait_for_bot_post(bot, "R-1 closed", thread_ts=parent.ts).all_text()
+    assert f"• 直播带货 &amp; R&amp;D helped — <@{ANA}>" in summary, summary
+    assert f"• the banner was late &lt;again&gt; — <@{ANA}>" in summary, summary
+    assert (
+        f"• ask P&amp;G about &lt;b&gt; tags, &amp;amp; see <https://x.y/?a=1&amp;b=2|the R&amp;D doc> &lt;!here&gt; — <@{BO}>"
+        in summary
+    ), summary
+    assert f"• *T-1* <@{BO}> write the brief for P&amp;G · owner <@{ANA}> · due Fri Nov 27" in summary, summary
+    assert f"• *T-2* fix &lt;again&gt; tags · owner <@{BO}>" in summary, summary
+    assert "&amp;amp;D" not in summary and "&amp;lt;" not in summary and "<!here>" not in summary
+
+    listing = bot.say(ANA, "/task list all")
+    assert "write the brief for P&amp;G" in listing and "fix &lt;again&gt; tags" in listing, listing
+    assert "&amp;amp;" not in listing and "&amp;lt;" not in listing, listing

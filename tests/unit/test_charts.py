@@ -9,6 +9,7 @@ import threading
 import warnings
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -348,3 +349,93 @@ def test_importing_the_module_does_not_import_matplotlib() -> None:
     code = "import sys, bot.render.charts; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# ---- axis tick labels: exactly where the gridlines are ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("step", "places"),
+    [(0.25, 2), (0.2, 1), (0.5, 1), (2.5, 1), (0.125, 3), (1.0, 0), (10.0, 0), (250000.0, 0),
+     (0.30000000000000004 - 0.2, 1), (0.0625, 3)],  # 0.0625 would need 4: capped
+)
+def test_tick_decimals_come_from_the_steps_digits(step: float, places: int) -> None:
+    assert c._decimals(step, 3) == places
+    assert c._decimals(step * 1_000_000, 3) == 0
+    assert c._decimals(0.0625, 4) == 4 and c._decimals(0.25, 2, [1.5, 0.75]) == 2 and c._decimals(0.5, 3, [0.25]) == 2
+
+
+@pytest.mark.parametrize(
+    ("unit", "ticks", "labels"),
+    [
+        ("¥", [i * 250_000 for i in range(9)],
+         ["¥0", "¥0.25M", "¥0.5M", "¥0.75M", "¥1M", "¥1.25M", "¥1.5M", "¥1.75M", "¥2M"]),
+        ("¥", [i * 200_000 for i in range(6)], ["¥0", "¥0.2M", "¥0.4M", "¥0.6M", "¥0.8M", "¥1M"]),
+        ("¥", [i * 500_000 for i in range(5)], ["¥0", "¥0.5M", "¥1M", "¥1.5M", "¥2M"]),
+        ("¥", [i * 125_000 for i in range(9)],
+         ["¥0", "¥0.125M", "¥0.25M", "¥0.375M", "¥0.5M", "¥0.625M", "¥0.75M", "¥0.875M", "¥1M"]),
+        ("¥", [i * 125_000 for i in range(5)], ["¥0", "¥125k", "¥250k", "¥375k", "¥500k"]),
+        ("$", [i * 2_500 for i in range(7)], ["$0", "$2.5k", "$5k", "$7.5k", "$10k", "$12.5k", "$15k"]),
+        ("¥", [i * 2.5e8 for i in range(5)], ["¥0", "¥0.25B", "¥0.5B", "¥0.75B", "¥1B"]),
+        (None, [i * 10_000 for i in range(5)], ["0", "10k", "20k", "30k", "40k"]),
+        (None, [0, 1, 2, 3], ["0", "1", "2", "3"]),
+        (None, [0, 2000, 4000, 6000, 8000], ["0", "2,000", "4,000", "6,000", "8,000"]),
+        (None, [4.5, 4.625, 4.75, 4.875, 5.0], ["4.5", "4.625", "4.75", "4.875", "5"]),
+        (None, [0.1 * i for i in range(4)], ["0", "0.1", "0.2", "0.3"]),  # 0.30000000000000004
+        ("%", [0.0025 * i for i in range(5)], ["0%", "0.25%", "0.5%", "0.75%", "1%"]),
+        ("%", [0.028, 0.03, 0.032], ["2.8%", "3%", "3.2%"]),
+        ("%", [0.0, 0.2, 0.4, 0.6], ["0%", "20%", "40%", "60%"]),
+        ("¥", [-1_000_000, -500_000, 0, 500_000, 1_000_000], ["-¥1M", "-¥0.5M", "¥0", "¥0.5M", "¥1M"]),
+        # a narrow range high up: millions would need 5 decimals, so the labels step down to thousands
+        (None, [1_000_020, 1_000_040, 1_000_060], ["1,000.02k", "1,000.04k", "1,000.06k"]),
+    ],
+)
+def test_tick_labels_name_every_gridline_exactly(unit: str | None, ticks: list[float], labels: list[str]) -> None:
+    formatter = c._formatter(unit)
+    assert formatter.format_ticks(ticks) == labels
+
+
+def _label_value(label: str, unit: str | None) -> float:
+    text = label.replace(",", "").replace(unit or "\0", "")
+    if unit == "%":
+        return float(text.rstrip("%")) / 100
+    scale = {"k": 1e3, "M": 1e6, "B": 1e9}.get(text[-1:], 1.0)
+    return float(text.rstrip("kMB")) * scale
+
+
+TICK_SAMPLES = {
+    **{name: SAMPLES[name] for name in ("goal", "goal_ratio", "goal_no_baseline", "breakdown", "ratio", "ratio_daily")},
+    "goal_2m": lambda: goal_chart(target=D(2_000_000), projected=None),
+    "goal_quarter_percent": lambda: goal_chart(
+        unit="%", baseline=D("0.0"), target=D("0.01"),
+        actual=[D("0.0003") * i for i in range(35)], projected=None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TICK_SAMPLES))
+def test_rendered_axis_labels_match_their_gridlines(name: str) -> None:
+    """Draw the chart, then read each y tick back: its label must say the gridline's value, and no two alike."""
+    data = TICK_SAMPLES[name]()
+    seen: list[tuple[float, str]] = []
+    draw = {c.GoalChart: c._draw_goal, c.BreakdownChart: c._draw_breakdown, c.RatioChart: c._draw_ratio}[type(data)]
+
+    def draw_and_read(fig: object, ax: object, chart: object) -> None:
+        draw(fig, ax, chart)  # type: ignore[arg-type]
+        fig.canvas.draw()  # type: ignore[attr-defined]
+        low, high = ax.get_ylim()  # type: ignore[attr-defined]
+        seen.extend(
+            (float(tick), label.get_text())
+            for tick, label in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)  # type: ignore[attr-defined]
+            if low <= tick <= high
+        )
+
+    save(f"ticks_{name}", c._render_here(data, draw_and_read))
+    assert len(seen) >= 3, seen
+    step = min(b - a for (a, _), (b, _) in pairwise(seen))
+    labels = [label for _, label in seen]
+    assert len(set(labels)) == len(labels), labels
+    for tick, label in seen:
+        assert _label_value(label, data.unit) == pytest.approx(tick, abs=step * 1e-6), (tick, label, labels)
+    if name == "goal_2m":
+        assert labels == ["¥0", "¥0.25M", "¥0.5M", "¥0.75M", "¥1M", "¥1.25M", "¥1.5M", "¥1.75M", "¥2M"]

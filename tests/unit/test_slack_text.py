@@ -1,0 +1,217 @@
+"""Slack text, one rule: Slack's entities are undone where text comes in, and escaped exactly once going out.
+
+Slack delivers `R&D <again>` typed in a message (or a slash command) as `R&amp;D &lt;again&gt;`; its own
+markup (<@U1>, <#C1|x>, <https://…|label>, <!here>) arrives as is.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bot.localslack.server import rich_text_elements, slack_escape
+from bot.render.retro import goal_line, kpi_line, parent_post, summary_post
+from bot.render.text import esc, esc_keep_mentions, slack_unescape
+from bot.services.retros import RetroResults, action_title, classify
+from storage.models import Retro, RetroNote, Task
+
+TODAY = date(2026, 11, 23)
+
+
+# ---- in: slack_unescape ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wire", "typed"),
+    [
+        ("went well: 直播带货 &amp; R&amp;D helped", "went well: 直播带货 & R&D helped"),
+        ("didn't: the banner was late &lt;again&gt;", "didn't: the banner was late <again>"),
+        ("P&amp;G", "P&G"),
+        ("&amp;amp; typed literally", "&amp; typed literally"),  # the person typed "&amp;"
+        ("<@U0BO> and <@U0ANA|ana>", "<@U0BO> and <@U0ANA|ana>"),
+        ("<#C0GENERAL|general> <!here>", "<#C0GENERAL|general> <!here>"),
+        # a link's URL and label keep Slack's escaping: the span is shown again as it came
+        ("<https://x.y/?a=1&amp;b=2|R&amp;D doc> &amp;", "<https://x.y/?a=1&amp;b=2|R&amp;D doc> &"),
+        ("", ""),
+    ],
+)
+def test_slack_unescape_decodes_entities_outside_markup(wire: str, typed: str) -> None:
+    assert slack_unescape(wire) == typed
+
+
+def test_slack_unescape_of_nothing() -> None:
+    assert slack_unescape(None) == ""
+
+
+# ---- out: esc_keep_mentions -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("直播带货 & R&D helped", "直播带货 &amp; R&amp;D helped"),
+        ("the banner was late <again>", "the banner was late &lt;again&gt;"),
+        ("thanks <@U0BO> and <@U0ANA|ana>", "thanks <@U0BO> and <@U0ANA|ana>"),
+        ("in <#C0GENERAL|general>", "in <#C0GENERAL|general>"),
+        ("see <https://x.y/?a=1&amp;b=2|R&amp;D doc>", "see <https://x.y/?a=1&amp;b=2|R&amp;D doc>"),
+        # special mentions never ping from the bot's post
+        ("<!channel> <!here> <!everyone> <!subteam^S1|@team>",
+         "&lt;!channel&gt; &lt;!here&gt; &lt;!everyone&gt; &lt;!subteam^S1|@team&gt;"),
+        ("a <b> c", "a &lt;b&gt; c"),
+        ("<@nobody>", "&lt;@nobody&gt;"),
+    ],
+)
+def test_esc_keep_mentions_escapes_once_and_keeps_people_and_links_live(stored: str, shown: str) -> None:
+    assert esc_keep_mentions(stored) == shown
+
+
+def test_esc_still_shows_everything_literally() -> None:
+    assert esc("<@U0BO> & <!channel>") == "&lt;@U0BO&gt; &amp; &lt;!channel&gt;"
+    assert esc_keep_mentions(None) == "" and esc(None) == ""
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "went well: 直播带货 & R&D helped",
+        "didn't: the banner was late <again>",
+        "action: <@U0ANA> <@U0BO> write the brief for P&G due:fri",
+        "see <https://x.y|the doc> in <#C0GENERAL|general>, <!here>",
+        "&amp; &lt; &gt; typed as text",
+        "a < b > c && d",
+    ],
+)
+def test_round_trip_through_the_local_slack(typed: str) -> None:
+    """What the person typed → Slack's wire text (local Slack) → stored (slack_unescape) is what they typed."""
+    wire = slack_escape(typed)
+    assert "&" not in wire.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
+    assert slack_unescape(wire) == typed
+
+
+def test_local_slack_escapes_like_slack() -> None:
+    assert slack_escape("R&D <again> <@U0BO> <https://x.y?a=1&b=2|P&G>") == (
+        "R&amp;D &lt;again&gt; <@U0BO> <https://x.y?a=1&b=2|P&G>"
+    )
+    assert slack_escape("<b>bold</b> <again|x>") == "&lt;b&gt;bold&lt;/b&gt; &lt;again|x&gt;"
+
+
+def test_local_slack_rich_text_block_mirrors_the_text() -> None:
+    wire = slack_escape("R&D <again> <@U0BO> in <#C0GENERAL|general> <!here> <https://x.y/?a=1&amp;b=2|P&amp;G>")
+    assert rich_text_elements(wire) == [
+        {"type": "text", "text": "R&D <again> "},
+        {"type": "user", "user_id": "U0BO"},
+        {"type": "text", "text": " in "},
+        {"type": "channel", "channel_id": "C0GENERAL"},
+        {"type": "text", "text": " "},
+        {"type": "broadcast", "range": "here"},
+        {"type": "text", "text": " "},
+        {"type": "link", "url": "https://x.y/?a=1&b=2", "text": "P&G"},
+    ]
+
+
+# ---- retro lines ------------------------------------------------------------------------------------------
+
+
+def test_classify_reads_decoded_text() -> None:
+    note = classify(slack_unescape("went well: 直播带货 &amp; R&amp;D helped"))
+    assert note is not None and (note.category, note.text) == ("well", "直播带货 & R&D helped")
+    action = classify("action: <@U0ANA> <@U0BO> write the brief")
+    assert action is not None and action.owner_id == "U0ANA"
+
+
+@pytest.mark.parametrize(
+    ("text", "owner", "title"),
+    [
+        ("<@U0ANA> <@U0BO> write the brief", "U0ANA", "<@U0BO> write the brief"),
+        ("<@U0BO> rewrite the coupon copy", "U0BO", "rewrite the coupon copy"),
+        ("write the brief with <@U0BO|bo> and <@U0LILEI>", "U0BO", "write the brief with and <@U0LILEI>"),
+        ("R&D <again> for <@U0BO>", "U0BO", "R&D <again> for"),
+        ("nobody named", None, "nobody named"),
+    ],
+)
+def test_action_title_keeps_the_other_mentions(text: str, owner: str | None, title: str) -> None:
+    assert action_title(text, owner_id=owner) == title
+
+
+# ---- retro posts ------------------------------------------------------------------------------------------
+
+
+def _retro() -> Retro:
+    return Retro(number=1, title="C-1 双十一 预售", period_start=date(2026, 11, 1), period_end=date(2026, 11, 11))
+
+
+def _note(category: str, text: str, user: str = "U0ANA") -> RetroNote:
+    return RetroNote(category=category, text=text, user_id=user)
+
+
+def _all_text(blocks: list[dict[str, Any]]) -> str:
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return "\n".join(out)
+
+
+def test_summary_shows_text_as_typed_with_live_mentions() -> None:
+    notes = [
+        _note("well", slack_unescape("直播带货 &amp; R&amp;D helped, thanks <@U0BO>")),
+        _note("not", slack_unescape("the banner was late &lt;again&gt; <!channel>"), user="U0BO"),
+        _note("try", slack_unescape("read <https://x.y/?a=1&amp;b=2|P&amp;G brief>")),
+    ]
+    tasks = [Task(number=1, title="<@U0BO> write the brief for P&G", owner_id="U0ANA", due_on=date(2026, 11, 27))]
+    reply = summary_post(_retro(), notes, tasks, today=TODAY)
+    text = _all_text(reply.blocks)
+    assert "• 直播带货 &amp; R&amp;D helped, thanks <@U0BO> — <@U0ANA>" in text
+    assert "• the banner was late &lt;again&gt; &lt;!channel&gt; — <@U0BO>" in text
+    assert "• read <https://x.y/?a=1&amp;b=2|P&amp;G brief> — <@U0ANA>" in text
+    assert "• *T-1* <@U0BO> write the brief for P&amp;G · owner <@U0ANA> · due Fri Nov 27" in text
+    assert "&amp;amp;" not in text and "&amp;lt;" not in text and "<!channel>" not in text
+
+
+def test_parent_post_without_comparisons_has_no_empty_parentheses() -> None:
+    data = RetroResults(
+        goals=[("G-3", "新客 10k", None, Decimal(10_000), None, None),
+               ("G-4", "GMV", Decimal(4200), Decimal(10_000), None, "at risk")],
+        kpis=[("orders", Decimal(468), None, None, "up"), ("orders_b", Decimal(468), Decimal(0), None, "up"),
+              ("gmv", Decimal(110), Decimal(100), None, "up"), ("cac", Decimal(110), Decimal(100), None, "down"),
+              ("flat", Decimal(100), Decimal(100), None, "up")],
+    )
+    text = _all_text(parent_post(_retro(), data, today=TODAY).blocks)
+    assert "• *G-3* 新客 10k: — of 10,000\n" in text
+    assert "• *G-4* GMV: 4,200 of 10,000 (42%) · at risk" in text
+    assert "• orders: 468\n" in text and "• orders_b: 468\n" in text
+    assert "• gmv: 110 (+10% vs previous period :arrow_upper_right:)" in text
+    assert "• cac: 110 (+10% vs previous period :arrow_upper_right: :warning:)" in text
+    assert "• flat: 100 (0% vs previous period)" in text
+    assert "(—)" not in text and "( " not in text and " )" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("orders", Decimal(468), None, None, "up"), "• orders: 468"),
+        (("orders", None, Decimal(3), None, "up"), "• orders: —"),
+        (("gmv", Decimal(90), Decimal(100), "¥", "up"), "• gmv: ¥90 (-10% vs previous period :arrow_lower_right: :warning:)"),
+        (("cac", Decimal(90), Decimal(100), "¥", "down"), "• cac: ¥90 (-10% vs previous period :arrow_lower_right:)"),
+        (("a&b", Decimal(1), None, None, "up"), "• a&amp;b: 1"),
+    ],
+)
+def test_kpi_line(args: tuple[Any, ...], line: str) -> None:
+    assert kpi_line(*args) == line
+
+
+def test_goal_line() -> None:
+    assert goal_line("G-3", "新客 10k", None, Decimal(10_000), None, None) == "• *G-3* 新客 10k: — of 10,000"
+    assert goal_line("G-1", "P&G", Decimal(1), Decimal(4), None, "on track") == "• *G-1* P&amp;G: 1 of 4 (25%) · on track"
