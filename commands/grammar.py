@@ -11,6 +11,7 @@ from decimal import Decimal, localcontext
 
 from bot.errors import LocalizedError
 from bot.i18n import Msg, msg
+from bot.render.text import SLACK_SPAN, slack_unescape, unescape_entities
 
 __all__ = [
     "REF_KINDS",
@@ -82,9 +83,7 @@ class Token:
 
 # A Slack-formatted span: <@U123|ana>, <#C123|name>, <!channel>, <https://x.y|label>, <mailto:…>.
 # Slack escapes a typed "<" as "&lt;", so a real "<" only ever starts one of these.
-_SPAN_RE = re.compile(r"<(?:[@#!]|[A-Za-z][A-Za-z0-9+.\-]*:)[^<>\n]*>")
-_ENTITY_RE = re.compile(r"&(amp|lt|gt);")
-_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+_SPAN_RE = SLACK_SPAN
 
 _WESTERN_QUOTES = '"“”'
 _CLOSERS: dict[str, str] = {
@@ -98,20 +97,8 @@ _CLOSERS: dict[str, str] = {
 _KEY_SEP_PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z_-]*[:=：＝]")
 
 
-def _unescape(text: str) -> str:
-    return _ENTITY_RE.sub(lambda m: _ENTITIES[m.group(1)], text)
-
-
-def _unescape_keep_spans(text: str) -> str:
-    """Undo Slack's &amp; &lt; &gt; in plain text; Slack <…> spans stay exactly as sent."""
-    out: list[str] = []
-    pos = 0
-    for m in _SPAN_RE.finditer(text):
-        out.append(_unescape(text[pos : m.start()]))
-        out.append(m.group())
-        pos = m.end()
-    out.append(_unescape(text[pos:]))
-    return "".join(out)
+_unescape = unescape_entities
+_unescape_keep_spans = slack_unescape  # undo Slack's &amp; &lt; &gt; in plain text; its <…> spans stay as sent
 
 
 def _find_close(text: str, pos: int, opener: str) -> int:

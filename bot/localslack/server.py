@@ -42,6 +42,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.localslack.signing import signed_headers
+from bot.render.text import map_outside
 
 __all__ = [
     "Call",
@@ -294,14 +295,7 @@ def slack_escape(text: str) -> str:
     are; every other `&`, `<`, `>` becomes `&amp;`, `&lt;`, `&gt;`: `R&D <again> <@U1>` →
     `R&amp;D &lt;again&gt; <@U1>`.
     """
-    out: list[str] = []
-    pos = 0
-    for m in SLACK_MARKUP.finditer(text):
-        out.append(escape_text(text[pos : m.start()]))
-        out.append(m.group())
-        pos = m.end()
-    out.append(escape_text(text[pos:]))
-    return "".join(out)
+    return map_outside(SLACK_MARKUP, text, escape_text)
 
 
 def _unescape_text(text: str) -> str:

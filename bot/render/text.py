@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -38,6 +39,23 @@ def esc(text: str | None) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def map_outside(spans: re.Pattern[str], text: str, change: Callable[[str], str]) -> str:
+    """`change` applied to the text between the matches of `spans`; the matches stay exactly as they are."""
+    out: list[str] = []
+    pos = 0
+    for m in spans.finditer(text):
+        out.append(change(text[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(change(text[pos:]))
+    return "".join(out)
+
+
+def unescape_entities(text: str) -> str:
+    """Slack's `&amp;`, `&lt;`, `&gt;` → `&`, `<`, `>`."""
+    return _ENTITY.sub(lambda e: _ENTITIES[e.group(1)], text)
+
+
 def slack_unescape(text: str | None) -> str:
     """Text as Slack sends it (message events, slash commands) → as the person typed it.
 
@@ -45,31 +63,13 @@ def slack_unescape(text: str | None) -> str:
     the markup spans stay exactly as sent (entities inside a link's URL or label included), so they can
     be shown live again by `esc_keep_mentions`.
     """
-    if not text:
-        return ""
-    out: list[str] = []
-    pos = 0
-    for m in SLACK_SPAN.finditer(text):
-        out.append(_ENTITY.sub(lambda e: _ENTITIES[e.group(1)], text[pos : m.start()]))
-        out.append(m.group())
-        pos = m.end()
-    out.append(_ENTITY.sub(lambda e: _ENTITIES[e.group(1)], text[pos:]))
-    return "".join(out)
+    return map_outside(SLACK_SPAN, text, unescape_entities) if text else ""
 
 
 def esc_keep_mentions(text: str | None) -> str:
     """Stored user text (see `slack_unescape`) for mrkdwn, escaped once: "R&D <again>" shows as typed,
     <@U1>, <#C1|x> and <https://…|label> stay live, and special mentions (<!channel>, <!here>) show literally."""
-    if not text:
-        return ""
-    out: list[str] = []
-    pos = 0
-    for m in LIVE_SPAN.finditer(text):
-        out.append(esc(text[pos : m.start()]))
-        out.append(m.group())
-        pos = m.end()
-    out.append(esc(text[pos:]))
-    return "".join(out)
+    return map_outside(LIVE_SPAN, text, esc) if text else ""
 
 
 def truncate(text: str, limit: int) -> str:
