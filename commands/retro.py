@@ -106,22 +106,37 @@ def deliver_after_ack(context: BoltContext) -> None:
 
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
-    """Replies in a retro's thread are recorded; Slack's retries carry the same ts, so nothing is recorded twice."""
-    thread_ts = event.get("thread_ts")
-    if not thread_ts or event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast"):
+    """Replies in a retro's thread are recorded, an edited reply replaces what it said and a deleted one is
+    forgotten (while the retro is open). Slack's retries carry the same ts: nothing is recorded twice."""
+    subtype = event.get("subtype")
+    if subtype == "message_changed":  # an edit: the new message is inside, with its own ts and thread_ts
+        message, replace = dict(event.get("message") or {}), True
+        if message.get("subtype") not in (None, "thread_broadcast", "file_share"):
+            return
+    elif subtype == "message_deleted":
+        message, replace = dict(event.get("previous_message") or {}), True
+        message["text"] = ""
+    elif subtype in (None, "thread_broadcast", "file_share"):
+        message, replace = event, False
+    else:
         return
-    if thread_ts == event.get("ts"):
-        return
+    thread_ts = message.get("thread_ts")
+    ts = message.get("ts") or event.get("deleted_ts")
+    if not thread_ts or not ts or thread_ts == ts or message.get("bot_id"):
+        return  # not a reply (a thread's parent is edited when replies arrive), or the bot's own
     runtime: Runtime = context["runtime"]
-    workspace_id = event.get("team") or context.get("team_id") or ""
+    workspace_id = event.get("team") or message.get("team") or context.get("team_id") or ""
     with runtime.db.session() as session:
         retro = service.find_by_thread(session, workspace_id=workspace_id, channel=event.get("channel") or "", thread_ts=thread_ts)
         if retro is None:
             return
         # Slack sends "R&amp;D &lt;again&gt;": store what the person typed, its <@U…> mentions and links as sent.
-        text = slack_unescape(event.get("text"))
-        added = service.record_reply(session, retro=retro, user_id=event.get("user"), message_ts=event["ts"], text=text)
-        log.info("R-%s: %s note(s) from %s", retro.number, added, event.get("user"))
+        text = slack_unescape(message.get("text"))
+        if replace:
+            added = service.replace_reply(session, retro=retro, user_id=message.get("user"), message_ts=ts, text=text)
+        else:
+            added = service.record_reply(session, retro=retro, user_id=message.get("user"), message_ts=ts, text=text)
+        log.info("R-%s: %s note(s) from %s%s", retro.number, added, message.get("user"), " (edited)" if replace else "")
 
 
 def register(app: App) -> None:

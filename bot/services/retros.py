@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -244,6 +244,17 @@ def record_reply(
         ).first()
         added += 1 if result else 0
     return added
+
+
+def replace_reply(
+    session: Session, *, retro: Retro, user_id: str | None, message_ts: str, text: str
+) -> int:
+    """An edited (or, with no text, deleted) thread reply: what it said before is forgotten and the new text
+    recorded, while the retro is open. A closed retro keeps what it was closed with."""
+    if retro.status != "open":
+        return 0
+    session.execute(delete(RetroNote).where(RetroNote.retro_id == retro.id, RetroNote.message_ts == message_ts))
+    return record_reply(session, retro=retro, user_id=user_id, message_ts=message_ts, text=text)
 
 
 def notes(session: Session, *, retro: Retro) -> list[RetroNote]:

@@ -161,3 +161,51 @@ def test_retro_text_arrives_escaped_and_is_shown_as_typed(stack: Bot) -> None:
     listing = bot.say(ANA, "/task list all")
     assert "write the brief for P&amp;G" in listing and "fix &lt;again&gt; tags" in listing, listing
     assert "&amp;amp;" not in listing and "&amp;lt;" not in listing, listing
+
+
+def test_an_edited_reply_replaces_its_notes_and_a_deleted_one_is_forgotten(stack: Bot) -> None:
+    bot = stack
+    bot.say(ANA, "/retro start period:month")
+    parent = wait_for_bot_post(bot, "Retrospective R-1")
+    deadline = time.monotonic() + 5
+    while not bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :w", w=bot.team_id)[0][0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    typo = bot.slack.post_user_message(GENERAL, BO, "actoin: fix the banner", thread_ts=parent.ts)  # not a note yet
+    wrong = bot.slack.post_user_message(GENERAL, ANA, "went well: the wrong thread", thread_ts=parent.ts)
+    kept = bot.slack.post_user_message(GENERAL, ANA, "went well: 直播带货", thread_ts=parent.ts)
+
+    def changed(original: Message, text: str) -> dict[str, object]:
+        return {
+            "type": "message", "subtype": "message_changed", "hidden": True, "channel": GENERAL, "team": bot.team_id,
+            "ts": f"{float(original.ts) + 5:.6f}", "event_ts": f"{float(original.ts) + 5:.6f}", "channel_type": "channel",
+            "message": {"type": "message", "user": original.user, "text": text, "ts": original.ts, "thread_ts": parent.ts,
+                        "team": bot.team_id, "edited": {"user": original.user, "ts": f"{float(original.ts) + 5:.6f}"}},
+            "previous_message": {"type": "message", "user": original.user, "text": original.text, "ts": original.ts,
+                                 "thread_ts": parent.ts},
+        }
+
+    edit = changed(typo, f"action: &lt;urgent&gt; fix the banner <@{BO}> due:fri")
+    assert bot.slack.send_event(edit).status == 200
+    assert bot.slack.send_event(edit, retry_num=1).status == 200  # a retried edit changes nothing more
+    deleted = {
+        "type": "message", "subtype": "message_deleted", "hidden": True, "channel": GENERAL, "team": bot.team_id,
+        "ts": f"{float(wrong.ts) + 6:.6f}", "deleted_ts": wrong.ts, "event_ts": f"{float(wrong.ts) + 6:.6f}",
+        "channel_type": "channel",
+        "previous_message": {"type": "message", "user": ANA, "text": wrong.text, "ts": wrong.ts, "thread_ts": parent.ts},
+    }
+    assert bot.slack.send_event(deleted).status == 200
+    # the parent itself is edited by Slack as replies arrive: never a note
+    assert bot.slack.send_event(changed(parent, "went well: not a reply")).status == 200
+    notes = bot.rows("SELECT category, text, owner_id FROM retro_notes WHERE workspace_id = :w ORDER BY message_ts", w=bot.team_id)
+    assert notes == [("action", f"<urgent> fix the banner <@{BO}> due:fri", BO), ("well", "直播带货", None)], notes
+    assert kept.ts
+
+    closed = bot.say(ANA, "/retro close R-1")
+    assert "1 task created" in closed, closed
+    assert bot.rows("SELECT title, owner_id FROM tasks WHERE workspace_id = :w", w=bot.team_id) == [
+        ("<urgent> fix the banner", BO)]
+    # after the close, an edit changes nothing: the retro keeps what it was closed with
+    assert bot.slack.send_event(changed(kept, "didn't: rewritten later")).status == 200
+    assert ("well", "直播带货", None) in bot.rows(
+        "SELECT category, text, owner_id FROM retro_notes WHERE workspace_id = :w", w=bot.team_id)
