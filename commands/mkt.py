@@ -136,7 +136,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             return views.bot_help(locale=loc)
         data = parse_schedule(rest, ctx)
         with ctx.db.session() as session:
-            row, created = service.create_schedule(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
+            row, created = service.create_schedule(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id,
+                                                   now=ctx.now)
             head = "schedule.created" if created else "schedule.moved"
             ref = f"S-{row.number}"
             return Builder().section(f":calendar: {t(head, loc, ref=ref)}\n" + schedule_line(row, ctx.now, loc)).build(

@@ -27,8 +27,13 @@ class ScheduleCreate:
     days: list[int]
 
 
-def create_schedule(session: Session, *, workspace_id: str, data: ScheduleCreate, user_id: str | None) -> tuple[Schedule, bool]:
-    """One schedule per channel and kind: scheduling again moves the existing one (no double digests)."""
+def create_schedule(
+    session: Session, *, workspace_id: str, data: ScheduleCreate, user_id: str | None, now: datetime | None = None
+) -> tuple[Schedule, bool]:
+    """One schedule per channel and kind: scheduling again moves the existing one (no double digests).
+
+    It starts from the next slot after `now` (the bot's clock): a slot earlier today does not fire."""
+    now = now or utcnow()
     existing = session.scalars(
         select(Schedule).where(
             Schedule.workspace_id == workspace_id,
@@ -41,7 +46,7 @@ def create_schedule(session: Session, *, workspace_id: str, data: ScheduleCreate
     if existing is not None:
         existing.hour, existing.minute, existing.timezone, existing.days = data.hour, data.minute, data.timezone, days
         # Slots already passed under the old time must not fire again under the new one.
-        existing.last_slot = max(existing.last_slot or utcnow(), utcnow())
+        existing.last_slot = max(existing.last_slot or now, now)
         session.flush()
         return existing, False
     row = Schedule(
@@ -55,8 +60,8 @@ def create_schedule(session: Session, *, workspace_id: str, data: ScheduleCreate
         days=days,
         active=True,
         created_by=user_id,
-        created_at=utcnow(),
-        last_slot=utcnow(),
+        created_at=now,
+        last_slot=now,
     )
     session.add(row)
     session.flush()

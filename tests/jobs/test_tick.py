@@ -23,9 +23,8 @@ def add_schedule(ctx: JobContext, workspace: str, *, channel: str = "C0MKT", hou
         row, _ = schedules.create_schedule(
             s, workspace_id=workspace,
             data=schedules.ScheduleCreate(kind, channel, hour, minute, zone, days if days is not None else list(range(7))),
-            user_id="U0ANA",
+            user_id="U0ANA", now=ctx.clock(),  # created "now" on the injected clock
         )
-        row.last_slot = ctx.clock()  # created "now" on the injected clock
         return row.id
 
 
@@ -50,6 +49,17 @@ def test_digest_posts_once_at_its_local_time(ctx: JobContext, slack: LocalSlack,
     assert "digest" in bot_posts(slack)[0].lower()
     tick(ctx, at(job_clock, "2026-11-24T09:00:05+08:00"))
     assert len(bot_posts(slack)) == 2
+
+
+def test_a_new_schedule_starts_from_the_next_slot_on_the_bots_clock(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    at(job_clock, "2026-12-20T10:00:00+08:00")  # the bot's clock, weeks after the real date
+    add_schedule(ctx, workspace, hour=9)  # 09:00 has passed today: the first digest is tomorrow's
+    tick(ctx, at(job_clock, "2026-12-20T10:01:00+08:00"))
+    assert bot_posts(slack) == []
+    tick(ctx, at(job_clock, "2026-12-21T09:00:30+08:00"))
+    assert len(bot_posts(slack)) == 1
 
 
 def test_after_days_of_downtime_one_digest_not_a_flood(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
