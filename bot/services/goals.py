@@ -132,10 +132,11 @@ def checkin(
 # - cumulative (a summed metric: GMV, orders, visits): the total grows with time; projected linearly from the
 #   baseline (default 0) at the start, attainment measured from the baseline. (This is the same test as "the share
 #   of the target reached keeps up with the share of time elapsed", within the same tolerances.)
-# - level (a ratio, an average or a latest value: conversion, CTR, AOV, CAC, CSAT): the value is not expected to
-#   grow with time. It is projected at its current level, and attainment is measured from the goal's baseline when
-#   the target lies beyond it in the metric's better direction, else as a ratio to the target (inverted when lower
-#   is better: CAC, bounce rate).
+# - level (a ratio, an average or a latest value: conversion, CTR, AOV, CAC, CSAT): the value does not add up over
+#   time. It is projected at its current level. With a baseline the target lies beyond (in the metric's better
+#   direction), the goal is a lift: attainment is measured from the baseline and due in step with time, as on a
+#   straight path from the baseline at the start to the target at the deadline. Without one, attainment is the
+#   ratio to the target (inverted when lower is better: CAC, bounce rate) and is due in full at once.
 ON_TRACK_AT = Decimal("0.95")
 AT_RISK_AT = Decimal("0.75")
 CUMULATIVE, LEVEL = "cumulative", "level"
@@ -238,7 +239,11 @@ def progress(session: Session, *, goal: Goal, today: date) -> Progress:
         projected = current  # a level stays where it is: the period so far is the best estimate of the whole
         reached = attained(projected)
         if reached is not None:
-            status = pace_status(reached)
+            # A lift from a baseline (CTR 2 % → 4 % by March) is due step by step: on the way from the baseline
+            # at the start to the target at the deadline. A level with no such start is due in full now.
+            lift = goal.baseline is not None and (
+                goal.target > goal.baseline if metric.better != "down" else goal.target < goal.baseline)
+            status = pace_status(reached, expected=elapsed if lift else Decimal(1))
         if days_left > 0 and reached is not None and reached < 1 and (metric.is_ratio or metric.agg == "avg"):
             # The period's value is a weighted mean (by the denominator, or by the number of values logged); with the
             # weight still coming at its rate so far, the rest of the period must average this to end on target.

@@ -158,12 +158,15 @@ def test_ratio_goal_with_a_baseline_is_measured_from_it(db: Database, workspace:
     keep = add_goal(db, workspace, "conversion", "4", percent=True, baseline="5")  # hold above 4 %: not a lift
     log(db, workspace, "orders", "35", NOV1)
     log(db, workspace, "visits", "1000", NOV1)
+    # 3.5 %: 75 % of the way from 2 % to 4 %. A lift is due step by step: ahead of the path early in the month,
+    # behind it near the end.
     p = pace(db, workspace, lift, date(2026, 11, 2))
-    assert p.percent_of_target == D("0.75") and p.status == goals.AT_RISK  # 3.5 %: 75 % of the way from 2 % to 4 %
-    p = pace(db, workspace, keep, date(2026, 11, 2))
+    assert p.percent_of_target == D("0.75") and p.status == goals.ON_TRACK
+    assert pace(db, workspace, lift, date(2026, 11, 28)).status == goals.AT_RISK  # 28 of 30 days: 93 % was due
+    p = pace(db, workspace, keep, date(2026, 11, 2))  # a baseline past the target is no start: due in full now
     assert p.percent_of_target == D("0.035") / D("0.04") and p.status == goals.AT_RISK
     log(db, workspace, "orders", "39", NOV1)
-    assert pace(db, workspace, lift, date(2026, 11, 2)).status == goals.ON_TRACK  # 95 % of the way
+    assert pace(db, workspace, lift, date(2026, 11, 28)).status == goals.ON_TRACK  # 95 % of the way
     assert pace(db, workspace, keep, date(2026, 11, 2)).status == goals.ON_TRACK
 
 
@@ -196,10 +199,11 @@ def test_lower_is_better_with_a_baseline(db: Database, workspace: str) -> None:
     number = add_goal(db, workspace, "CAC", "60", currency="¥", baseline="80")
     log(db, workspace, "spend", "7000", NOV1)
     log(db, workspace, "new customers", "100", NOV1)
-    p = pace(db, workspace, number, date(2026, 11, 10))
-    assert p.percent_of_target == D("0.5") and p.status == goals.OFF_TRACK  # ¥70: half way from ¥80 to ¥60
+    p = pace(db, workspace, number, date(2026, 11, 10))  # ¥70: half way from ¥80 to ¥60, a third of the time gone
+    assert p.percent_of_target == D("0.5") and p.status == goals.ON_TRACK
+    assert pace(db, workspace, number, date(2026, 11, 30)).status == goals.OFF_TRACK  # the deadline: half is short
     log(db, workspace, "spend", "6100", NOV1)
-    p = pace(db, workspace, number, date(2026, 11, 10))
+    p = pace(db, workspace, number, date(2026, 11, 30))
     assert p.percent_of_target == D("0.95") and p.status == goals.ON_TRACK
 
 
