@@ -232,11 +232,12 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
         title=f"天猫 orders {int(orders_target):,}", metric="orders", target=orders_target, target_percent=False,
         due_on=due, start_on=start, owner_id=team.bo, channel="天猫", slack_channel_id=team.marketing_channel,
     ))
-    # conversion (a ratio, paced as a level: goals.progress): from a baseline below today's rate to a target a
-    # little above it, so that today's rate is about 85 % of the way there (at risk)
+    # conversion (a ratio, a lift from a baseline: goals.progress paces it along the way from the baseline to the
+    # target): from a baseline below today's rate, at about 85 % of the pace the deadline needs (at risk)
     current = total("orders", start, yesterday, "email") / total("visits", start, yesterday, "email")
     baseline = current * 0.9
-    conv_target = Decimal(str(round(baseline + (current - baseline) / 0.85, 4)))
+    elapsed = min(days_done / (days_total + 1), 1.0)
+    conv_target = Decimal(str(round(baseline + (current - baseline) / (elapsed * 0.85), 4)))
     g_conv = goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
         title="Email 转化率 +10%", metric="conversion", target=conv_target, target_percent=True, due_on=due,
         start_on=start, baseline=Decimal(str(round(baseline, 4))), owner_id=team.sara, channel="email",
