@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from bot.i18n import Msg, msg
@@ -11,6 +12,7 @@ from bot.render.reply import Reply
 from bot.services import goals as service
 from commands.base import CommandContext, split_verb
 from commands.grammar import ParseError, is_user_token, parse_args, parse_date, parse_number, parse_ref
+from commands.kpi import metric_name
 
 USAGE = """/goal add <title> metric:<kpi> target:<number> by:<date> [baseline:<n>] [start:<date>] [owner:@user] [parent:<G>] [channel:<name>]
 /goal list [all]      /goal show <G>      /goal close <G>
@@ -75,6 +77,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             return views.goal_list([(g, service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
+        data = dataclasses.replace(data, metric=metric_name(ctx, data.metric))  # metric:K-2 is that metric
         with ctx.db.session() as session:
             goal = service.create_goal(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
             _concerns(ctx, goal.owner_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -92,6 +93,9 @@ def parse_define(text: str) -> service.MetricSpec:
             raise ParseError.of("error.kpi.formula", usage=USAGE, formula=formula)
         numerator = _strip_quotes(match["a"])
         denominator = _strip_quotes(match["b"])
+        # one metric over another: (revenue - cost) / cost or a / b / c is not a ratio of two metrics
+        if any(re.search(r"[/()*+]| - ", part) for part in (numerator, denominator)):
+            raise ParseError.of("error.kpi.formula", usage=USAGE, formula=formula)
     opts = parsed.options
     return service.MetricSpec(
         name=name,
@@ -176,6 +180,16 @@ def _metric_ref(text: str) -> str | int:
     return text
 
 
+def metric_name(ctx: CommandContext, text: str) -> str:
+    """A metric as typed: its reference (K-4, k4) is looked up and must exist; a name is taken as it is (and a
+    new one becomes a new metric), never a reference turned into a metric called "K-4"."""
+    ref = _metric_ref(text)
+    if isinstance(ref, str):
+        return ref
+    with ctx.db.session(write=False) as session:
+        return service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=ref).name
+
+
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
     loc = locale_in(ctx.extra)
@@ -187,6 +201,12 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             return views.kpi_list([(m, service.latest_day(session, metric=m)) for m in metrics], today=ctx.today, locale=loc)
     if verb == "log":
         entries, channel, day = parse_log(rest, ctx)
+        if any(isinstance(_metric_ref(name), int) for name, _ in entries):
+            entries = [(metric_name(ctx, name), n) for name, n in entries]
+            if len({service.metric_key(name) for name, _ in entries}) < len(entries):
+                twice = next(name for name, _ in entries if sum(service.metric_key(o) == service.metric_key(name)
+                                                                for o, _ in entries) > 1)
+                raise ParseError.of("error.kpi.twice", usage=USAGE, name=twice)
         with ctx.db.transaction() as connection:
             logged = service.log_values(
                 connection, workspace_id=ctx.workspace_id, channel=channel, day=day, user_id=ctx.user_id,
@@ -195,6 +215,11 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             return views.kpi_logged(logged, today=ctx.today, locale=loc)
     if verb == "define":
         spec = parse_define(rest)
+        spec = dataclasses.replace(
+            spec, name=metric_name(ctx, spec.name),
+            numerator=metric_name(ctx, spec.numerator) if spec.numerator else spec.numerator,
+            denominator=metric_name(ctx, spec.denominator) if spec.denominator else spec.denominator,
+        )
         with ctx.db.session() as session:
             result = service.define_metric(session, workspace_id=ctx.workspace_id, spec=spec, user_id=ctx.user_id)
             return views.kpi_defined(result, locale=loc)

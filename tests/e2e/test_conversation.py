@@ -161,6 +161,36 @@ def test_kpi_commands_accept_the_metric_reference(bot: Bot) -> None:
         assert said.fallback == by_name.fallback, said
 
 
+def test_a_metric_reference_names_that_metric_everywhere_never_a_new_one(bot: Bot) -> None:
+    ok(bot.say(ANA, "/kpi log gmv ¥500k orders 30"))  # K-1 gmv, K-2 orders
+    logged = ok(bot.say(ANA, "/kpi log K-1 ¥600k k2 35"))
+    assert "gmv" in logged and "orders" in logged and "new metric" not in logged.lower(), logged
+    ok(bot.say(ANA, "/kpi define K-2 better:up"))
+    ok(bot.say(ANA, "/kpi log visits 1,000"))
+    defined = ok(bot.say(ANA, "/kpi define conversion = k2 / K-3"))
+    assert "orders / visits" in defined, defined
+    ok(bot.say(ANA, '/goal add "GMV by ref" metric:K-1 target:¥2m by:eoq'), in_channel=True)
+    listed = ok(bot.say(ANA, "/kpi list"))
+    assert "*KPI metrics* · 4" in listed and "K-5" not in listed, listed  # no metric named "K-1" or "k2"
+    with bot.db.session(write=False) as session:
+        from sqlalchemy import select
+
+        from storage.models import Goal, Metric
+
+        names = sorted(session.scalars(select(Metric.name)))
+        goal_metric = session.scalars(select(Goal.metric_id)).one()
+        gmv = session.scalars(select(Metric.id).where(Metric.name == "gmv")).one()
+    assert names == ["conversion", "gmv", "orders", "visits"], names
+    assert goal_metric == gmv
+    unknown = bot.say(ANA, "/kpi log K-9 12")
+    assert unknown.ephemeral and "K-9" in unknown, unknown
+    for bad in ("/kpi define roi = (revenue - cost) / cost", "/kpi define x = orders / visits / days"):
+        said = bot.say(ANA, bad)
+        assert said.ephemeral and ":warning:" in said, (bad, said)
+    with bot.db.session(write=False) as session:
+        assert sorted(session.scalars(select(Metric.name))) == names  # the bad ones wrote nothing
+
+
 def test_digest_now_is_posted_in_the_channel(bot: Bot) -> None:
     ok(bot.say(ANA, "/task add Banner @bo due:today"))
     said = ok(bot.say(ANA, "/mkt digest now", channel=MARKETING))
