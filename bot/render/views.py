@@ -292,7 +292,10 @@ def task_list(rows: list[Task], *, filters: TaskFilter, today: date, viewer: str
 
 def goal_progress_line(goal: Goal, progress: Progress, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     unit = goal.metric.unit
-    pace = f"{PACE_EMOJI.get(progress.status or '', ':white_circle:')} {pace_label(progress.status, locale)}"
+    if goal.status == "closed":  # a closed goal is not on or off track any more
+        pace = f":checkered_flag: {t('goal.closed_status', locale)}"
+    else:
+        pace = f"{PACE_EMOJI.get(progress.status or '', ':white_circle:')} {pace_label(progress.status, locale)}"
     return f"*G-{goal.number}* {esc(goal.title)} · {pace}\n      " + t(
         "goal.progress_line", locale,
         bar=bar(progress.percent_of_target),
@@ -345,7 +348,8 @@ def goal_show(
     unit = goal.metric.unit
     status = t("goal.closed_status", locale) if goal.status == "closed" else pace_label(progress.status, locale)
     b = Builder().header(f"G-{goal.number} {goal.title}")
-    b.section(f"{PACE_EMOJI.get(progress.status or '', ':white_circle:')} *{status}* · `{bar(progress.percent_of_target)}`")
+    emoji = ":checkered_flag:" if goal.status == "closed" else PACE_EMOJI.get(progress.status or "", ":white_circle:")
+    b.section(f"{emoji} *{status}* · `{bar(progress.percent_of_target)}`")
     source = t(f"goal.source.{progress.source}", locale)
     fields = [
         _field("field.current", f"{fmt_number(progress.current, unit, locale)} ({source})", locale),

@@ -230,3 +230,12 @@ def test_schedule_commands_take_zones_and_ids_as_people_type_them(bot: Bot) -> N
     assert "S-1" in removed, removed
     removed = ok(bot.say(ANA, "/mkt unschedule #2", channel=MARKETING))
     assert "S-2" in removed, removed
+
+
+def test_a_closed_goal_is_listed_as_closed_not_off_track(bot: Bot) -> None:
+    ok(bot.say(ANA, '/goal add "双十一 订单" metric:orders target:5000 by:eoq'), in_channel=True)
+    bot.say(ANA, "/goal close G-1")
+    listed = ok(bot.say(ANA, "/goal list all"))
+    assert "G-1" in listed and "closed" in listed and "off track" not in listed, listed
+    shown = ok(bot.say(ANA, "/goal show G-1"))
+    assert ":checkered_flag:" in shown and ":red_circle:" not in shown, shown
