@@ -100,10 +100,12 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         if amount.percent:
             raise ParseError.of("error.campaign.spend_percent", usage=USAGE)
         day = parse_date(parsed.options["date"], today=ctx.today) if "date" in parsed.options else ctx.today
+        if day > ctx.today:
+            raise ParseError.of("error.campaign.spend_future", usage=USAGE, day=day)
         with ctx.db.session() as session:
             campaign, row = service.add_spend(
                 session, workspace_id=ctx.workspace_id, number=number, amount=amount.value,
-                channel=parsed.options.get("channel", ""), day=day, user_id=ctx.user_id,
+                channel=parsed.options.get("channel", ""), day=day, user_id=ctx.user_id, currency=amount.currency,
             )
             return views.campaign_spent(service.summary(session, campaign=campaign), row, today=ctx.today, locale=loc)
     if verb == "risk":

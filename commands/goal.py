@@ -111,7 +111,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         with ctx.db.session() as session:
             goal, _row = service.checkin(
                 session, workspace_id=ctx.workspace_id, number=number, value=value.value, percent=value.percent,
-                confidence=confidence, note=note, user_id=ctx.user_id,
+                confidence=confidence, note=note, user_id=ctx.user_id, currency=value.currency,
             )
             progress = service.progress(session, goal=goal, today=today)
             _concerns(ctx, goal.owner_id)

@@ -104,10 +104,13 @@ def add_spend(
     channel: str,
     day: date,
     user_id: str | None,
+    currency: str | None = None,
 ) -> tuple[Campaign, CampaignSpend]:
     if amount <= 0:
         raise UserError.of("error.campaign.spend_positive")
     campaign = get_campaign(session, workspace_id=workspace_id, number=number)
+    if currency and campaign.currency and currency != campaign.currency:  # never relabel $ as ¥
+        raise UserError.of("error.campaign.currency", ref=f"C-{campaign.number}", unit=campaign.currency, typed=currency)
     row = CampaignSpend(
         workspace_id=workspace_id,
         campaign_id=campaign.id,

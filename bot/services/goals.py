@@ -38,7 +38,9 @@ def create_goal(session: Session, *, workspace_id: str, data: GoalCreate, user_i
     if data.due_on < data.start_on:
         raise UserError.of("error.deadline_before_start", due=data.due_on, start=data.start_on)
     metric = kpis.find_metric(session, workspace_id=workspace_id, name=data.metric)
-    if metric is None:
+    if metric is not None:
+        kpis.check_unit(metric.name, metric.unit, percent=data.target_percent, currency=data.currency)
+    else:
         metric = kpis.define_metric(
             session,
             workspace_id=workspace_id,
@@ -106,10 +108,12 @@ def checkin(
     confidence: int | None,
     note: str | None,
     user_id: str | None,
+    currency: str | None = None,
 ) -> tuple[Goal, GoalCheckin]:
     goal = get_goal(session, workspace_id=workspace_id, number=number)
     if goal.status == "closed":
         raise UserError.of("error.goal_closed", ref=f"G-{goal.number}")
+    kpis.check_unit(goal.metric.name, goal.metric.unit, percent=percent, currency=currency)
     if goal.metric.unit == "%" and not percent:
         value = value / 100
     row = GoalCheckin(

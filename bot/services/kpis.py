@@ -234,6 +234,7 @@ def log_values(
             metrics.append((created, True, None))
             continue
         metric_id, number, name, unit_of_measure, agg, numerator_id, denominator_id, previous = found[0]
+        check_unit(name, unit_of_measure, percent=entry.percent, currency=entry.currency)
         if numerator_id is not None:
             names = dict(_RATIO_PARTS.rows(unit, {"numerator_id": numerator_id, "denominator_id": denominator_id}))
             parts = f"{names.get(numerator_id, '?')} / {names.get(denominator_id, '?')}"
@@ -252,6 +253,14 @@ def log_values(
         logged.append(LoggedValue(ref, channel, day, value, previous, created_now))
     _UPSERT_VALUE[dialect_of(unit).name].many(unit, rows)
     return logged
+
+
+def check_unit(name: str, unit: str | None, *, percent: bool, currency: str | None) -> None:
+    """A value typed with a unit must be in its metric's unit: `$100` on a ¥ metric or `15%` on a money goal is
+    refused, never relabelled. A bare number fits any metric, and a metric with no unit takes any value."""
+    typed = "%" if percent else currency
+    if typed is not None and unit and typed != unit:
+        raise UserError.of("error.kpi.unit_mismatch", name=name, typed=typed, unit=unit)
 
 
 def log_value(

@@ -181,6 +181,11 @@ CASES: list[tuple[str, str]] = [
     ("/feedback Too slow goal:G-2", r"no goal `G-2`"),
     ("/feedback list junk", r"takes `campaign:<C>` and one `#tag`"),
     ("/feedback list campaign:C-2", r"no campaign `C-2`"),
+    # ---- a value in another unit than its metric's is refused, never relabelled
+    ("/kpi log gmv $100", r"`gmv` is counted in ¥, not \$"),
+    ("/goal add pct metric:gmv target:15% by:eoq", r"counted in ¥, not %"),
+    ("/goal checkin G-1 15%", r"counted in ¥, not %"),
+    ("/campaign spend C-1 100 date:明天", r"in the future"),
     # ---- /mkt
     ("/mkt frobnicate", r"`frobnicate` is not a /mkt action"),
     ("/mkt digest later", r"`/mkt digest now`"),

@@ -239,3 +239,17 @@ def test_a_closed_goal_is_listed_as_closed_not_off_track(bot: Bot) -> None:
     assert "G-1" in listed and "closed" in listed and "off track" not in listed, listed
     shown = ok(bot.say(ANA, "/goal show G-1"))
     assert ":checkered_flag:" in shown and ":red_circle:" not in shown, shown
+
+
+def test_spend_in_another_currency_than_the_budget_is_refused(bot: Bot) -> None:
+    ok(bot.say(ANA, "/campaign add 黑五 start:11-20 end:11-30 budget:$1,200"), in_channel=True)
+    said = bot.say(ANA, "/campaign spend C-1 ¥500")
+    assert said.ephemeral and "budget is in $, not ¥" in said, said
+    with bot.db.session(write=False) as session:
+        from sqlalchemy import func, select
+
+        from storage.models import CampaignSpend
+
+        assert session.scalar(select(func.count()).select_from(CampaignSpend)) == 0
+    ok(bot.say(ANA, "/campaign spend C-1 $500"))
+    ok(bot.say(ANA, "/campaign spend C-1 300"))  # a bare amount is in the budget's currency
