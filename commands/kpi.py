@@ -174,8 +174,8 @@ def parse_show(text: str, ctx: CommandContext) -> ShowRequest:
 
 
 def _metric_ref(text: str) -> str | int:
-    """`K-4`, `k4` name a metric by its reference; anything else is a metric name."""
-    if re.fullmatch(r"[Kk]-?\d+", text.strip()):
+    """`K-4`, `k4` or `4` name a metric by its reference; anything else is a metric name."""
+    if re.fullmatch(r"(?:[Kk]-?|#)?\d+", text.strip()):
         return parse_ref(text.strip(), "kpi")
     return text
 
