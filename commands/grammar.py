@@ -188,6 +188,18 @@ class Parsed:
 _OPTION_RE = re.compile(r"([A-Za-z][A-Za-z_-]*)[:=：＝](.*)", re.DOTALL)
 
 
+def _option_match(text: str) -> re.Match[str] | None:
+    """`key:value`, the key also in full-width letters (ｄｕｅ：ｆｒｉ is due:ｆｒｉ; values fold when parsed)."""
+    m = _OPTION_RE.fullmatch(text)
+    if m is not None:
+        return m
+    sep = re.search(r"[:=：＝]", text)
+    if sep is None or not sep.start():
+        return None
+    key = text[: sep.start()].translate(_HALFWIDTH)
+    return _OPTION_RE.fullmatch(key + text[sep.start() :]) if key != text[: sep.start()] else None
+
+
 def _option_table(options: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
     if isinstance(options, str):
         raise TypeError("options must be a collection of keys, not a string")
@@ -212,7 +224,7 @@ def parse_args(
     found: dict[str, str] = {}
     typed_as: dict[str, str] = {}
     for index, token in enumerate(tokens):
-        m = None if token.quoted or token.raw.startswith("<") else _OPTION_RE.fullmatch(token.text)
+        m = None if token.quoted or token.raw.startswith("<") else _option_match(token.text)
         if m is None or m.group(2).startswith("//"):  # a word, a quoted text, a mention, or a URL
             words.append(token)
             continue

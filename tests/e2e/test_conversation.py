@@ -253,3 +253,15 @@ def test_spend_in_another_currency_than_the_budget_is_refused(bot: Bot) -> None:
         assert session.scalar(select(func.count()).select_from(CampaignSpend)) == 0
     ok(bot.say(ANA, "/campaign spend C-1 $500"))
     ok(bot.say(ANA, "/campaign spend C-1 300"))  # a bare amount is in the budget's currency
+
+
+def test_option_keys_typed_in_full_width_are_options(bot: Bot) -> None:
+    said = ok(bot.say(ANA, "/task add Ｆｕｌｌ width banner ｄｕｅ：ｆｒｉ ｏｗｎｅｒ：@bo"))
+    assert "Ｆｕｌｌ width banner" in said and "ｄｕｅ" not in said, said
+    with bot.db.session(write=False) as session:
+        from sqlalchemy import select
+
+        from storage.models import Task
+
+        task = session.scalars(select(Task)).one()
+    assert task.due_on is not None and task.owner_id == BO, (task.due_on, task.owner_id)
