@@ -329,7 +329,12 @@ def goal_created(goal: Goal, *, today: date, actor: str, locale: str = DEFAULT_L
     if goal.parent is not None:
         fields.append(_field("field.part_of", f"G-{goal.parent.number} {esc(goal.parent.title)}", locale))
     b.fields(fields)
-    b.context(t("goal.created_hint", locale, metric=goal.metric.name, n=goal.number))
+    metric = goal.metric
+    if metric.numerator is not None and metric.denominator is not None:  # a ratio is logged as its two parts
+        log = f"{metric.numerator.name} <value> {metric.denominator.name}"
+    else:
+        log = metric.name
+    b.context(t("goal.created_hint", locale, metric=log, n=goal.number))
     reply = b.build(in_channel=True, text=t("goal.set_plain", locale, n=goal.number, title=esc(goal.title)))
     return _with(reply, goal_actions_block(goal.number, locale=locale))
 

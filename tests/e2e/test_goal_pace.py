@@ -47,6 +47,8 @@ def test_a_ratio_goal_is_paced_as_a_level_and_a_summed_goal_as_a_total(bot: Bot)
     said = ok(bot.say(ANA, '/goal add "转化率 4%" metric:conversion target:4% by:2026-12-31 start:2026-10-01'),
               in_channel=True)
     assert "G-1" in said, said
+    # a ratio cannot be logged itself: the hint names its two parts (`/kpi log conversion …` would be refused)
+    assert "/kpi log orders <value> visits <value>" in said, said
     ok(bot.say(ANA, '/goal add "GMV ¥2m" metric:gmv target:¥2m by:2026-12-31 start:2026-10-01'), in_channel=True)
 
     # 2.4 % of a 4 % target is 60 %, whatever share of the quarter has passed: off track (it was "on track").

@@ -32,6 +32,11 @@ def bot_posts(slack: LocalSlack, channel: str = "C0MKT") -> list[str]:
     return [m.text for m in slack.channel_messages(channel) if m.is_bot and m.thread_ts is None]
 
 
+def dms(slack: LocalSlack, user: str) -> list[str]:
+    """The bot's direct messages to `user`."""
+    return [m.text for m in slack.channel_messages(slack.im_channel(user)) if m.is_bot]
+
+
 def at(clock: Clock, text: str) -> datetime:
     clock.set(datetime.fromisoformat(text).astimezone(UTC))
     return clock.now
@@ -113,14 +118,14 @@ def test_reminders_once_each(ctx: JobContext, slack: LocalSlack, workspace: str,
         tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("No owner", due_on=date(2026, 11, 24)), user_id="U0BO")
     tick(ctx, job_clock.now)
     tick(ctx, job_clock.now + timedelta(minutes=5))
-    ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
-    bo = [m.text for m in slack.channel_messages(slack.im_channel("U0BO")) if m.is_bot]
+    ana = dms(slack, "U0ANA")
+    bo = dms(slack, "U0BO")
     assert len(ana) == 1 and "due tomorrow" in ana[0]
     assert len(bo) == 1 and "T-2 Late copy 已逾期" in bo[0]  # Bo's Slack is in Chinese
     # The next day the banner is overdue: one more DM, still exactly one per event.
     tick(ctx, at(job_clock, "2026-11-25T09:30:00+08:00"))
     tick(ctx, at(job_clock, "2026-11-25T09:31:00+08:00"))
-    ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
+    ana = dms(slack, "U0ANA")
     assert len(ana) == 2 and "overdue" in ana[1]
 
 
@@ -139,8 +144,8 @@ def test_a_task_handed_to_someone_else_reminds_the_new_owner_once(
         moved.owner_id = "U0BO"
     tick(ctx, job_clock.now + timedelta(minutes=5))
     tick(ctx, job_clock.now + timedelta(minutes=10))
-    ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
-    bo = [m.text for m in slack.channel_messages(slack.im_channel("U0BO")) if m.is_bot]
+    ana = dms(slack, "U0ANA")
+    bo = dms(slack, "U0BO")
     assert len(ana) == 1 and "due tomorrow" in ana[0]
     assert len(bo) == 1 and "明天到期" in bo[0], bo
 
@@ -155,7 +160,7 @@ def test_a_reminder_sent_before_owners_were_in_its_key_is_not_sent_again(
         outbox.enqueue(s, workspace_id=workspace, now=job_clock.now, post=outbox.Post(
             dedupe_key=f"reminder:due:{task.id}:2026-11-24", kind="reminder", text="sent earlier", user_id="U0ANA"))
     tick(ctx, job_clock.now)
-    ana = [m.text for m in slack.channel_messages(slack.im_channel("U0ANA")) if m.is_bot]
+    ana = dms(slack, "U0ANA")
     assert ana == ["sent earlier"]
 
 

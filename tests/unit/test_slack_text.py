@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.localslack.server import rich_text_elements, slack_escape
+from bot.localslack.server import _texts_in, rich_text_elements, slack_escape
 from bot.render.retro import goal_line, kpi_line, parent_post, summary_post
 from bot.render.text import esc, esc_keep_mentions, slack_unescape
 from bot.services.retros import RetroResults, action_title, classify
@@ -148,20 +148,7 @@ def _note(category: str, text: str, user: str = "U0ANA") -> RetroNote:
 
 
 def _all_text(blocks: list[dict[str, Any]]) -> str:
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return "\n".join(out)
+    return "\n".join(_texts_in(blocks))
 
 
 def test_summary_shows_text_as_typed_with_live_mentions() -> None:
