@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -338,3 +339,20 @@ class RetroNote(Base):
     owner_id: Mapped[str | None] = mapped_column(String(32))  # action items
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RetroMessage(Base):
+    """What is known of one reply in a retrospective's thread, so that events arriving in any order settle on
+    its last state: `version_ts` is the ts of the text applied (the message's own ts, or its last edit's
+    `edited.ts`), and a deleted reply stays deleted."""
+
+    __tablename__ = "retro_messages"
+    __table_args__ = (UniqueConstraint("retro_id", "message_ts", name="uq_retro_messages_message"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    retro_id: Mapped[int] = mapped_column(ForeignKey("retros.id"), index=True)
+    message_ts: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    version_ts: Mapped[str] = mapped_column(String(32))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
