@@ -107,17 +107,22 @@ def deliver_after_ack(context: BoltContext) -> None:
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
     """Replies in a retro's thread are recorded, an edited reply replaces what it said and a deleted one is
-    forgotten (while the retro is open). Slack's retries carry the same ts: nothing is recorded twice."""
+    forgotten (while the retro is open). Events may arrive in any order or more than once: only what is newer
+    than the reply's applied state counts, and a deleted reply stays deleted."""
     subtype = event.get("subtype")
+    version: str | None = None
     if subtype == "message_changed":  # an edit: the new message is inside, with its own ts and thread_ts
-        message, replace = dict(event.get("message") or {}), True
+        message, kind = dict(event.get("message") or {}), "edit"
         if message.get("subtype") not in (None, "thread_broadcast", "file_share"):
             return
+        version = (message.get("edited") or {}).get("ts") or event.get("ts") or event.get("event_ts")
     elif subtype == "message_deleted":
-        message, replace = dict(event.get("previous_message") or {}), True
+        message, kind = dict(event.get("previous_message") or {}), "delete"
         message["text"] = ""
+        message.setdefault("ts", event.get("deleted_ts"))
+        version = event.get("ts") or event.get("event_ts")
     elif subtype in (None, "thread_broadcast", "file_share"):
-        message, replace = event, False
+        message, kind = event, "new"
     else:
         return
     thread_ts = message.get("thread_ts")
@@ -132,11 +137,10 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
             return
         # Slack sends "R&amp;D &lt;again&gt;": store what the person typed, its <@U…> mentions and links as sent.
         text = slack_unescape(message.get("text"))
-        if replace:
-            added = service.replace_reply(session, retro=retro, user_id=message.get("user"), message_ts=ts, text=text)
-        else:
-            added = service.record_reply(session, retro=retro, user_id=message.get("user"), message_ts=ts, text=text)
-        log.info("R-%s: %s note(s) from %s%s", retro.number, added, message.get("user"), " (edited)" if replace else "")
+        added = service.apply_reply(
+            session, retro=retro, user_id=message.get("user"), message_ts=ts, text=text, kind=kind, version_ts=version
+        )
+        log.info("R-%s: %s note(s) from %s (%s)", retro.number, added, message.get("user"), kind)
 
 
 def register(app: App) -> None:

@@ -16,7 +16,7 @@ from bot.errors import UserError
 from bot.services import campaigns, goals, kpis
 from bot.services.refs import get_by_number, next_number
 from bot.services.tasks import TaskCreate, create_task
-from storage.models import Goal, KpiValue, Metric, Retro, RetroNote, Task
+from storage.models import Goal, KpiValue, Metric, Retro, RetroMessage, RetroNote, Task
 from storage.types import utcnow
 
 CATEGORIES = {
@@ -255,6 +255,76 @@ def replace_reply(
         return 0
     session.execute(delete(RetroNote).where(RetroNote.retro_id == retro.id, RetroNote.message_ts == message_ts))
     return record_reply(session, retro=retro, user_id=user_id, message_ts=message_ts, text=text)
+
+
+def _ts_key(ts: str) -> Decimal:
+    try:
+        return Decimal(ts)
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def _message_state(session: Session, *, retro: Retro, message_ts: str, user_id: str | None, version_ts: str) -> RetroMessage:
+    """The reply's state row, created if this is the first event seen for it, and locked for this transaction
+    so that two deliveries of the same reply are applied one after the other."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(RetroMessage)
+        .values(
+            workspace_id=retro.workspace_id, retro_id=retro.id, message_ts=message_ts, user_id=user_id,
+            version_ts=version_ts, deleted=False, updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+    )
+    return session.scalars(
+        select(RetroMessage)
+        .where(RetroMessage.retro_id == retro.id, RetroMessage.message_ts == message_ts)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def apply_reply(
+    session: Session,
+    *,
+    retro: Retro,
+    user_id: str | None,
+    message_ts: str,
+    text: str,
+    kind: str,
+    version_ts: str | None = None,
+) -> int:
+    """One event about a thread reply (`kind` is "new", "edit" or "delete"), applied only if it is newer than
+    what the reply already shows, so that Slack's out-of-order and retried deliveries settle on its last state:
+    an original after any edit or delete is ignored, an edit older than the one applied is ignored, and once
+    deleted a reply never comes back. `version_ts` is an edit's `edited.ts` (or a delete's own ts).
+    A closed retro keeps what it was closed with. Returns how many note lines were recorded."""
+    if retro.status != "open":
+        return 0
+    version = message_ts if kind == "new" else (version_ts or message_ts)
+    if kind == "new":
+        known = session.scalars(
+            select(RetroMessage.id).where(RetroMessage.retro_id == retro.id, RetroMessage.message_ts == message_ts)
+        ).first()
+        if known is not None:
+            return 0  # a retry, or the original arriving after its edit or delete
+    state = _message_state(session, retro=retro, message_ts=message_ts, user_id=user_id, version_ts=version)
+    if kind == "new":
+        if state.version_ts != version or state.deleted:
+            return 0  # another delivery got there first
+        return record_reply(session, retro=retro, user_id=user_id, message_ts=message_ts, text=text)
+    if state.deleted:
+        return 0
+    if kind == "delete":
+        state.deleted, state.version_ts, state.updated_at = True, version, utcnow()
+        session.execute(delete(RetroNote).where(RetroNote.retro_id == retro.id, RetroNote.message_ts == message_ts))
+        return 0
+    if _ts_key(version) < _ts_key(state.version_ts):
+        return 0  # older than the edit already applied (the same edit retried is applied again, to the same notes)
+    state.version_ts, state.updated_at = version, utcnow()
+    if user_id:
+        state.user_id = user_id
+    return replace_reply(session, retro=retro, user_id=user_id, message_ts=message_ts, text=text)
 
 
 def notes(session: Session, *, retro: Retro) -> list[RetroNote]:
