@@ -71,3 +71,27 @@ def test_cli_export_writes_one_file_per_table(sqlite_db: Database, workspace: st
     assert main(["export", "--workspace", workspace, "--out", str(tmp_path / "dump")]) == 0
     files = {p.name for p in (tmp_path / "dump").iterdir()}
     assert {"tasks.json", "goals.json", "kpi_values.json", "campaigns.json", "feedback.json", "_manifest.json"} <= files
+
+
+def test_a_retro_threads_reply_states_travel_with_the_export(db: Database, workspace: str, tmp_path: Path) -> None:
+    from bot.services import retros
+
+    with db.session() as s:
+        retro = retros.start_retro(s, workspace_id=workspace, channel="C1", kind="month", today=date(2026, 11, 20), user_id="U1")
+        retros.set_thread(s, retro_id=retro.id, thread_ts="100.000001")
+        retros.apply_reply(s, retro=retro, user_id="U2", message_ts="101.000001", text="action: kept", kind="new")
+        retros.apply_reply(s, retro=retro, user_id="U2", message_ts="102.000001", text="action: gone", kind="new")
+        retros.apply_reply(s, retro=retro, user_id="U2", message_ts="102.000001", text="", kind="delete",
+                           version_ts="103.000001")
+    out = tmp_path / "export"
+    counts = export_workspace(db, workspace_id=workspace, out=out)
+    assert counts["retro_messages"] == 2 and counts["retro_notes"] == 1
+
+    copy = workspace + "R"
+    assert import_workspace(db, source=out, workspace_id=copy)["retro_messages"] == 2
+    with db.session() as s:
+        copied = retros.get_retro(s, workspace_id=copy, number=1)
+        # the deleted reply stays deleted in the copy: its late original adds nothing
+        assert retros.apply_reply(s, retro=copied, user_id="U2", message_ts="102.000001", text="action: gone",
+                                  kind="new") == 0
+        assert [n.text for n in retros.notes(s, retro=copied)] == ["kept"]
