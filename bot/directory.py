@@ -49,7 +49,7 @@ class UserDirectory:
         with self._lock:
             self._start_load(client, workspace_id, self._workspace(workspace_id))
 
-    def lookup(self, client: WebClient, workspace_id: str, name: str, *, grace: float = 0.25) -> str | _Pending | None:
+    def lookup(self, client: WebClient, workspace_id: str, name: str, *, grace: float = 0.15) -> str | _Pending | None:
         """From memory: the user id, None when the name is unknown, or PENDING while a load that may know
         it is under way (a reload is started for a stale directory or an unknown name). A load that started
         is given `grace` seconds (a healthy users.list answers in far less), never more."""
