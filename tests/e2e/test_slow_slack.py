@@ -14,6 +14,7 @@ from bot.settings import Settings
 from storage.db import Database
 from tests.conftest import Clock
 from tests.e2e.conftest import ANA, BO, NOW, Bot, dump, make_slack, new_team_id, reply_texts
+from tests.interactive.conftest import wait_until
 
 
 @contextmanager
@@ -32,7 +33,8 @@ def bot_on(slack: LocalSlack, db: Database, clock: Clock, team_id: str) -> Itera
     try:
         yield Bot(slack=slack, app=app, server=server, db=db, clock=clock, team_id=team_id)
     finally:
-        app.identity.stopping.set()
+        if hasattr(app, "identity"):
+            app.identity.stopping.set()
         app.runtime.background.shutdown(wait=True)
         server.stop()
         slack.stop()
@@ -65,13 +67,14 @@ def test_a_rate_limited_reload_keeps_the_names_already_known(sqlite_db: Database
     team = new_team_id()
     slack = make_slack(team)
     with bot_on(slack, sqlite_db, clock, team) as bot:
-        slack.wait_for("users.list")  # the directory warms at start
-        bot.app.runtime.directory.wait(bot.app.runtime.jobs.client, team, "bo")
+        bot.say(ANA, "/task add Warmup @bo")  # answered in the ack, or after it while the directory loads
+        owners = "SELECT owner_id FROM tasks WHERE workspace_id = :t ORDER BY id"
+        wait_until(lambda: bot.rows(owners, t=team), what="the first task")
         slack.add_response("users.list", status=429, times=5)
         assert "don't know anyone called `@nobody`" in bot.say(ANA, "/task add Flyer @nobody"), dump(bot)
         said = bot.say(ANA, "/task add Banner @bo")
         assert "don't know" not in said and f"<@{BO}>" in said, dump(bot)
-        assert bot.rows("SELECT owner_id FROM tasks WHERE workspace_id = :t", t=team) == [(BO,)]
+        assert bot.rows(owners, t=team) == [(BO,), (BO,)]
 
 
 def test_a_name_the_directory_has_not_loaded_yet_is_answered_after_the_ack(
