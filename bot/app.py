@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
@@ -61,6 +63,55 @@ def make_client(settings: Settings, *, retries: bool = False, timeout: int = 10)
     return client
 
 
+class BotIdentity:
+    """The bot's own auth.test answer, fetched at start in a background thread (retried with backoff until
+    Slack answers) and then reused: no request waits for auth.test, and a Slack that is slow or failing
+    never makes a user read Bolt's "reinstall this app" message."""
+
+    def __init__(self, client: WebClient, token: str, on_ready: Callable[[str], None] | None = None) -> None:
+        self.client = client
+        self.token = token
+        self.on_ready = on_ready
+        self.result: dict[str, Any] | None = None
+        self.ready = threading.Event()
+        self.stopping = threading.Event()
+
+    def start(self, *, first_delay: float = 0.5, max_delay: float = 60.0) -> BotIdentity:
+        threading.Thread(target=self._run, args=(first_delay, max_delay), name="mktbot-auth-test", daemon=True).start()
+        return self
+
+    def _run(self, first_delay: float, max_delay: float) -> None:
+        delay = first_delay
+        while not self.stopping.is_set():
+            try:
+                response = self.client.auth_test(token=self.token)
+                self.result = {**response.data, "scopes": response.headers.get("x-oauth-scopes")}  # type: ignore[dict-item]
+                self.ready.set()
+                log.info("auth.test: bot %s in team %s", self.result.get("user_id"), self.result.get("team_id"))
+                if self.on_ready is not None and self.result.get("team_id"):
+                    self.on_ready(str(self.result["team_id"]))
+                return
+            except Exception as exc:
+                log.warning("auth.test failed (%s); retrying in %.1f s", exc, delay)
+            if self.stopping.wait(delay):
+                return
+            delay = min(max_delay, delay * 2)
+
+    def authorize(self, enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        """Bolt's `authorize`: from memory only. Before auth.test has answered, the request's own team and
+        the configured token are enough to serve it."""
+        known = self.result or {}
+        return AuthorizeResult(
+            enterprise_id=known.get("enterprise_id") or enterprise_id,
+            team_id=known.get("team_id") or team_id,
+            bot_id=known.get("bot_id"),
+            bot_user_id=known.get("user_id"),
+            bot_token=self.token,
+            bot_scopes=known.get("scopes"),
+            user_id=user_id,
+        )
+
+
 def build_app(
     settings: Settings,
     *,
@@ -83,8 +134,16 @@ def build_app(
     runtime.jobs = JobContext(
         db=runtime.db, client=make_client(settings, retries=True), zone=runtime.zone, clock=runtime.clock
     )
+    client = client or make_client(settings)
+    directory_client = make_client(settings)
+    identity = BotIdentity(
+        client, settings.bot_token, on_ready=lambda team_id: runtime.directory.warm(directory_client, team_id)
+    ).start()
     app = App(
-        client=client or make_client(settings),
+        client=client,
+        # Bolt's own single-team authorization calls auth.test on the first request, and answers every
+        # request with "reinstall this app" while it fails; this one answers from memory.
+        authorize=lambda enterprise_id, team_id, user_id: identity.authorize(enterprise_id, team_id, user_id),
         signing_secret=settings.signing_secret or "unused-in-socket-mode",
         # Commands finish their short database work before the HTTP response; slow work goes to lazy listeners.
         process_before_response=True,
@@ -105,4 +164,5 @@ def build_app(
     runtime.jobs.locales = app.locales  # type: ignore[attr-defined]  # jobs write to people in their language too
 
     app.runtime = runtime  # type: ignore[attr-defined]
+    app.identity = identity  # type: ignore[attr-defined]
     return app

@@ -23,7 +23,7 @@ from bot.render.reply import Reply
 from bot.render.views import bot_help
 from bot.runtime import Runtime
 from commands import campaign, feedback, goal, interactive, kpi, mkt, retro, task
-from commands.base import CommandContext, Handler, run_handler, split_verb
+from commands.base import CommandContext, Handler, NameNotReady, run_handler, split_verb
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,17 @@ def make_listener(
             if locales is not None:  # cache only: a users.info call never delays the ack
                 ctx.extra["locale"] = context["locale"] = locales.for_user(runtime.db, ctx.workspace_id, ctx.user_id)
             localized_help = functools.partial(help_reply, locale=locale_in(ctx.extra)) if help_reply else None
-            reply = run_handler(handler, text, ctx, usage, localized_help)
+            try:
+                reply = run_handler(handler, text, ctx, usage, localized_help)
+            except NameNotReady as pending:
+                # Nothing was written (names are resolved before any write): say so, and run the command
+                # again after the ack, once the directory has loaded; the answer goes through response_url.
+                ack(text=t("command.looking_up", locale_in(ctx.extra), name=pending.args[0]), response_type="ephemeral")
+                runtime.background.submit(
+                    finish_after_ack, handler, text, ctx, usage, localized_help, command, context, client, respond,
+                    follow_ups,
+                )
+                return
             if ctx.extra.get("home_users"):
                 context["home_users"] = list(ctx.extra["home_users"])
             ack(**reply.ack_kwargs())
@@ -96,6 +106,29 @@ def make_listener(
             runtime.background.submit(call_with, fn, available)
 
     return listener
+
+
+def finish_after_ack(
+    handler: Handler, text: str, ctx: CommandContext, usage: str, help_reply: Callable[[], Reply] | None,
+    command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond | None,
+    follow_ups: Callable[[str, dict[str, Any], BoltContext], list[FollowUp]] | None,
+) -> None:
+    """The rest of a command whose `@name` needed the directory: run it once more, waiting for names this
+    time, answer through response_url, then do its follow-ups."""
+    try:
+        ctx.extra["after_ack"] = True
+        ctx.now = context["runtime"].clock()
+        reply = run_handler(handler, text, ctx, usage, help_reply)
+        if ctx.extra.get("home_users"):
+            context["home_users"] = list(ctx.extra["home_users"])
+        if respond is not None:
+            respond(**reply.ack_kwargs(), replace_original=False)
+    except Exception:
+        log.exception("command %r failed after its ack", text)
+        return
+    available = {"body": command, "context": context, "client": client, "respond": respond}
+    for fn in follow_ups(text, command, context) if follow_ups else []:
+        call_with(fn, available)
 
 
 def post_digest_now(body: dict[str, Any], context: BoltContext, respond: Respond | None = None) -> None:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
-from bot.directory import UserDirectory
+from bot.directory import PENDING, UserDirectory
 from bot.errors import LocalizedError
 from bot.i18n import t
 from bot.locale import locale_in
@@ -48,10 +48,22 @@ class CommandContext:
             return ref.user_id
         if self.directory is None or self.client is None or not ref.name:
             raise ParseError.of("error.command.cannot_look_up", typed=typed)
-        user_id = self.directory.find(self.client, self.workspace_id, ref.name)
+        if self.extra.get("after_ack"):
+            user_id = self.directory.wait(self.client, self.workspace_id, ref.name)
+            if user_id is None and not self.directory.is_loaded(self.workspace_id):
+                raise ParseError.of("error.command.cannot_look_up", typed=typed)
+        else:
+            found = self.directory.lookup(self.client, self.workspace_id, ref.name)
+            if found is PENDING:
+                raise NameNotReady(ref.name)
+            user_id = found  # type: ignore[assignment]
         if user_id is None:
             raise ParseError.of("error.command.unknown_person", typed=typed)
         return user_id
+
+
+class NameNotReady(Exception):
+    """A `@name` the directory cannot answer from memory yet: the command finishes after the ack."""
 
 
 Handler = Callable[[str, CommandContext], Reply]
@@ -74,6 +86,8 @@ def run_handler(
     locale = locale_in(ctx.extra)
     try:
         return handler(stripped, ctx)
+    except NameNotReady:
+        raise
     except LocalizedError as exc:  # ParseError, UserError, NotFound
         return localized_error_reply(exc.text(locale), exc.usage or usage, locale)
     except Exception:

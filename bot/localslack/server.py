@@ -722,6 +722,8 @@ class LocalSlack:
         self.app_id = app_id
         self.verification_token = verification_token
         self.scopes = scopes
+        #: seconds every Web API answer waits (a slow Slack); canned answers keep their own delay
+        self.api_delay = 0.0
         self.trigger_ttl = trigger_ttl
         self.ack_timeout = ack_timeout
         self.delivery_timeout = delivery_timeout
@@ -1425,12 +1427,12 @@ class LocalSlack:
                     raise SlackError("unknown_method")
                 body = handler(args)
                 extra = {"x-oauth-scopes": self.scopes} if method == "auth.test" else {}
-                return 200, {"ok": True, **body}, extra, 0.0
+                return 200, {"ok": True, **body}, extra, self.api_delay
             except SlackError as err:
                 out: JSONDict = {"ok": False, "error": err.error}
                 if err.messages:
                     out["response_metadata"] = {"messages": err.messages}
-                return err.status, out, {}, 0.0
+                return err.status, out, {}, self.api_delay
             finally:
                 self._changed.notify_all()
 
