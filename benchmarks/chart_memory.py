@@ -28,11 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Verdict, machine_note, tree_note  # noqa: E402
+from _common import Verdict, machine_note, tree_note
 
 SECRET = "bench-signing-secret"
 TEAM = "T0BENCH"
