@@ -520,6 +520,19 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
             continue
         try:
             png = charts.render(chart)
+        except charts.NoChartData:
+            try:
+                ctx.client.chat_postMessage(
+                    channel=channel, thread_ts=ts, text=f"{chart.title}: no values logged yet.", unfurl_links=False
+                )
+            except Exception:
+                log.warning("could not say that %s has no values for post %s", spec, item.id, exc_info=True)
+            continue
+        except Exception:
+            png = b""
+        try:
+            if not png:
+                raise charts.ChartError("the chart could not be drawn")
             response = ctx.client.files_upload_v2(
                 channel=channel, thread_ts=ts, content=png, filename=f"{spec.get('name', 'chart')}.png", title=chart.title
             )

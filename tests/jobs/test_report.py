@@ -129,3 +129,25 @@ def test_report_charts_are_recorded_in_the_outbox_for_the_home_tab(
         stored = chart_files.persisted(session, workspace)
     assert stored is not None and stored.file_id in uploads and stored.title == uploads[stored.file_id]
     assert chart_files.LATEST.get(workspace) is not None
+
+
+def test_a_goal_with_no_values_gets_a_line_not_a_traceback(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    today = date(2026, 11, 23)
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    with ctx.db.session() as s:
+        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("leads"), user_id=None)
+        goals.create_goal(
+            s, workspace_id=workspace,
+            data=goals.GoalCreate(title="Q4 leads", metric="leads", target=Decimal(500), target_percent=False,
+                                  start_on=today - timedelta(days=30), due_on=today + timedelta(days=38)),
+            user_id="U0ANA",
+        )
+    add_schedule(ctx, workspace, kind="report", days=[0])
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    [post] = [m for m in slack.channel_messages("C0MKT") if m.is_bot and m.thread_ts is None]
+    replies = [m.text for m in slack.channel_messages("C0MKT", thread_ts=post.ts) if m.is_bot and m.ts != post.ts]
+    assert any("no values logged yet" in r for r in replies)
+    assert not any("```" in r for r in replies)
+    assert not [r for r in caplog.records if r.exc_info]
