@@ -23,7 +23,7 @@ def reminder_text(task: Task, kind: str, today: date, locale: str = EN) -> tuple
     """The reminder in the owner's language: what is due (or overdue), the commands, and the task's buttons."""
     ref, when = f"T-{task.number}", fmt_date(task.due_on, today, locale)
     head = t(f"reminder.{kind}", locale, ref=ref, title=esc(task.title), when=when)
-    plain = t(f"reminder.{kind}_plain", locale, ref=ref, title=task.title, when=when)
+    plain = t(f"reminder.{kind}_plain", locale, ref=ref, title=esc(task.title), when=when)
     reply = Builder().section(head).context(t("reminder.commands", locale, ref=ref)).build(text=plain)
     actions = task_actions_block(task.number, task.status, task.due_on, locale=locale)  # Start · Done · Block… · Snooze
     return reply.text, [*reply.blocks, actions] if actions else reply.blocks
