@@ -51,6 +51,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
+from bot.render.text import esc
 from bot.services import chart_files
 from bot.services import outbox as service
 from jobs.context import JobContext
@@ -523,7 +524,7 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
         except charts.NoChartData:
             try:
                 ctx.client.chat_postMessage(
-                    channel=channel, thread_ts=ts, text=f"{chart.title}: no values logged yet.", unfurl_links=False
+                    channel=channel, thread_ts=ts, text=f"{esc(chart.title)}: no values logged yet.", unfurl_links=False
                 )
             except Exception:
                 log.warning("could not say that %s has no values for post %s", spec, item.id, exc_info=True)
@@ -544,7 +545,7 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
             try:
                 table = charts.text_table(chart)
                 ctx.client.chat_postMessage(
-                    channel=channel, thread_ts=ts, text=f"{chart.title}\n```{table}```", unfurl_links=False
+                    channel=channel, thread_ts=ts, text=f"{esc(chart.title)}\n```{esc(table)}```", unfurl_links=False
                 )
             except Exception:
                 log.exception("text fallback for chart %s failed", spec)

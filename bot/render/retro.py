@@ -70,7 +70,7 @@ def parent_post(retro: Retro, data: RetroResults, *, today: date, locale: str = 
         f"Action items: a line starting with `action:` becomes a task, its @mention the owner (`due:fri` sets the date). "
         f"`/retro close R-{retro.number}` posts the summary."
     )
-    reply = b.build(text=f"Retrospective R-{retro.number}: {retro.title} — reply in the thread: went well / didn't / try next")
+    reply = b.build(text=f"Retrospective R-{retro.number}: {esc(retro.title)} — reply in the thread: went well / didn't / try next")
     reply.blocks = [*reply.blocks[:49], retro_actions_block(retro.number, locale=locale)]  # Add a note… · Close retro
     return reply
 

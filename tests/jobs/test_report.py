@@ -151,3 +151,29 @@ def test_a_goal_with_no_values_gets_a_line_not_a_traceback(
     assert any("no values logged yet" in r for r in replies)
     assert not any("```" in r for r in replies)
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_the_text_table_fallback_never_pings_through_typed_names(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    today = date(2026, 11, 23)
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    with ctx.db.session() as s:
+        for back in range(1, 15):
+            kpis.log_value(s, workspace_id=workspace, metric_name="<!everyone>gmv", value=Decimal(100 + back), percent=False,
+                           channel="<!here>", day=today - timedelta(days=back), user_id="U0ANA")
+        goals.create_goal(
+            s, workspace_id=workspace,
+            data=goals.GoalCreate(title="<!channel> Q4", metric="<!everyone>gmv", target=Decimal(5000), target_percent=False,
+                                  start_on=today - timedelta(days=20), due_on=today + timedelta(days=20)),
+            user_id="U0ANA",
+        )
+    add_schedule(ctx, workspace, kind="report", days=[0])
+    slack.add_response("files.getUploadURLExternal", status=200, body={"ok": False, "error": "internal_error"}, times=10)
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    posted = [m for m in slack.channel_messages("C0MKT") if m.is_bot]
+    replies = [m.text for m in posted if m.thread_ts is not None and m.ts != m.thread_ts]
+    assert replies and any("```" in r for r in replies)
+    for message in posted:
+        for text in (message.text, message.all_text()):
+            assert "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text, text

@@ -221,3 +221,16 @@ def test_database_restart_between_slots(ctx: JobContext, slack: LocalSlack, work
             conn.commit()
     tick(ctx, at(job_clock, "2026-11-24T09:00:10+08:00"))
     assert len(bot_posts(slack)) == 2
+
+
+def test_a_reminder_never_pings_through_a_typed_title(ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock) -> None:
+    at(job_clock, "2026-11-23T10:00:00+08:00")
+    with ctx.db.session() as s:
+        tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("<!channel> banner <!subteam^S123>", owner_id="U0ANA",
+                                                                           due_on=date(2026, 11, 24)), user_id="U0BO")
+    tick(ctx, job_clock.now)
+    sent = [c for c in slack.calls if c.method == "chat.postMessage"]
+    assert sent
+    for call in sent:
+        body = str(call.args)
+        assert "<!channel>" not in body and "<!subteam" not in body, body

@@ -202,3 +202,10 @@ def test_kpi_line(args: tuple[Any, ...], line: str) -> None:
 def test_goal_line() -> None:
     assert goal_line("G-3", "新客 10k", None, Decimal(10_000), None, None) == "• *G-3* 新客 10k: — of 10,000"
     assert goal_line("G-1", "P&G", Decimal(1), Decimal(4), None, "on track") == "• *G-1* P&amp;G: 1 of 4 (25%) · on track"
+
+
+def test_the_retro_parent_fallback_text_escapes_a_typed_campaign_name() -> None:
+    retro = Retro(number=2, title="<!channel> 双十一", period_start=date(2026, 11, 1), period_end=date(2026, 11, 11))
+    reply = parent_post(retro, RetroResults(goals=[], kpis=[]), today=TODAY)
+    assert "<!channel>" not in (reply.text or "") and "&lt;!channel&gt; 双十一" in (reply.text or "")
+    assert "<!channel>" not in _all_text(reply.blocks[1:])  # the header is plain_text: shown as typed, never a mention
