@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.middleware import RequestVerification
+from slack_sdk.signature import SignatureVerifier
 
 from bot.settings import Settings
 
@@ -16,9 +21,35 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 
+#: a larger body is refused unread (Slack's own payloads are far smaller)
+MAX_BODY_BYTES = 1_000_000
+
+
+def _refuse(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:
+    start_response(status, [("Content-Type", "text/plain")])
+    return [text.encode()]
+
+
+def _well_formed(body: bytes, content_type: str) -> bool:
+    """Whether Bolt can parse this body: a form (its `payload=` JSON when there is one) or a JSON object."""
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(text), dict)
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            return False
+        form = urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        if "payload" in form:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        return True
+    except (UnicodeDecodeError, ValueError):
+        return False
+
 
 def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    verifying = any(isinstance(m, RequestVerification) for m in app._middleware_list)
+    verifier = SignatureVerifier(app._signing_secret) if verifying else None
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") in ("/healthz", "/health") and environ.get("REQUEST_METHOD") == "GET":
@@ -29,6 +60,25 @@ def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterabl
             # slack_sdk's verifier raises on a non-numeric timestamp; it is simply not a request from Slack.
             start_response("401 Unauthorized", [("Content-Type", "text/plain")])
             return [b"invalid request"]
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == EVENTS_PATH:
+            # The signature is checked on the raw body before anything parses it; then its shape.
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return _refuse(start_response, "400 Bad Request", "invalid content length")
+            if length > MAX_BODY_BYTES:
+                return _refuse(start_response, "413 Request Entity Too Large", "request body too large")
+            body = environ["wsgi.input"].read(length) if length > 0 else b""
+            headers = {
+                "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "",
+                "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE") or "",
+            }
+            if verifier is not None and not (all(headers.values()) and verifier.is_valid_request(body, headers)):
+                return _refuse(start_response, "401 Unauthorized", "invalid request")
+            if not _well_formed(body, (environ.get("CONTENT_TYPE") or "").lower()):
+                return _refuse(start_response, "400 Bad Request", "malformed request body")
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
         return slack(environ, start_response)  # type: ignore[arg-type]
 
     return application

@@ -105,7 +105,17 @@ def deliver_after_ack(context: BoltContext) -> None:
     deliver_due(runtime.jobs, limit=50)
 
 
-def on_message(event: dict[str, Any], context: BoltContext) -> None:
+def envelope_team(body: dict[str, Any]) -> str:
+    """The workspace an event was delivered to: the envelope's, never the author's own team (a Slack Connect
+    guest writes as their home team; their reply belongs to the workspace whose thread it is in)."""
+    authorizations = body.get("authorizations")
+    first = authorizations[0] if isinstance(authorizations, list) and authorizations else None
+    if isinstance(first, dict) and first.get("team_id"):
+        return str(first["team_id"])
+    return str(body.get("team_id") or body.get("context_team_id") or "")
+
+
+def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
     """Replies in a retro's thread are recorded, an edited reply replaces what it said and a deleted one is
     forgotten (while the retro is open). Events may arrive in any order or more than once: only what is newer
     than the reply's applied state counts, and a deleted reply stays deleted."""
@@ -130,7 +140,7 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
     if not thread_ts or not ts or thread_ts == ts or message.get("bot_id"):
         return  # not a reply (a thread's parent is edited when replies arrive), or the bot's own
     runtime: Runtime = context["runtime"]
-    workspace_id = event.get("team") or message.get("team") or context.get("team_id") or ""
+    workspace_id = envelope_team(body)
     with runtime.db.session() as session:
         retro = service.find_by_thread(session, workspace_id=workspace_id, channel=event.get("channel") or "", thread_ts=thread_ts)
         if retro is None:

@@ -365,3 +365,30 @@ def test_a_correctly_signed_request_is_accepted(module_bot: Bot) -> None:
     status, answer = module_bot.post_raw(body, signed_headers(module_bot.slack.signing_secret, body))
     assert status == 200 and "T-1" in answer and "Signed task" in answer, answer[:300]
     assert module_bot.rows("SELECT title FROM tasks WHERE workspace_id = :t", t=team) == [("Signed task",)]
+
+
+MALFORMED = {
+    "garbage": (b"garbage &&= %%% ===", "application/x-www-form-urlencoded"),
+    "bad-form": (b"a=%zz&&=b=c", "application/x-www-form-urlencoded"),
+    "bad-payload-json": (b"payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+    "bad-json": (b"{not json", "application/json"),
+    "wrong-content-type": (b"<xml/>", "text/xml"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_bodies_are_refused_unsigned_401_and_signed_400(module_bot: Bot, case: str) -> None:
+    body, content_type = MALFORMED[case]
+    status, answer = module_bot.post_raw(body, {"Content-Type": content_type})
+    assert status == 401 and "Traceback" not in answer, f"{case}: HTTP {status} {answer[:300]}"
+    signed = {**signed_headers(module_bot.slack.signing_secret, body), "Content-Type": content_type}
+    status, answer = module_bot.post_raw(body, signed)
+    assert status == 400 and "Traceback" not in answer, f"{case}: HTTP {status} {answer[:300]}"
+
+
+def test_a_body_over_the_size_cap_is_refused_413(module_bot: Bot) -> None:
+    team = "THUGEBODY"
+    body = module_bot.command_body("/task", "add " + "x" * 1_100_000, team_id=team)
+    status, _answer = module_bot.post_raw(body, signed_headers(module_bot.slack.signing_secret, body))
+    assert status == 413
+    assert module_bot.rows("SELECT title FROM tasks WHERE workspace_id = :t", t=team) == []
