@@ -46,6 +46,15 @@ def _well_formed(body: bytes, content_type: str) -> bool:
         return False
 
 
+def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -> bool:
+    """slack_sdk's check, which decodes the body as UTF-8 first: Slack only sends UTF-8, so a body that is
+    not cannot carry Slack's signature."""
+    try:
+        return verifier.is_valid_request(body, headers)
+    except UnicodeDecodeError:
+        return False
+
+
 def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     verifying = any(isinstance(m, RequestVerification) for m in app._middleware_list)
@@ -73,7 +82,7 @@ def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterabl
                 "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "",
                 "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE") or "",
             }
-            if verifier is not None and not (all(headers.values()) and verifier.is_valid_request(body, headers)):
+            if verifier is not None and not (all(headers.values()) and _signed(verifier, body, headers)):
                 return _refuse(start_response, "401 Unauthorized", "invalid request")
             if not _well_formed(body, (environ.get("CONTENT_TYPE") or "").lower()):
                 return _refuse(start_response, "400 Bad Request", "malformed request body")

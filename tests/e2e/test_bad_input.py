@@ -392,3 +392,11 @@ def test_a_body_over_the_size_cap_is_refused_413(module_bot: Bot) -> None:
     status, _answer = module_bot.post_raw(body, signed_headers(module_bot.slack.signing_secret, body))
     assert status == 413
     assert module_bot.rows("SELECT title FROM tasks WHERE workspace_id = :t", t=team) == []
+
+
+def test_a_body_that_is_not_utf8_is_refused_401(module_bot: Bot) -> None:
+    body = b"\xff\xfe\x00command=%2Ftask&text=add+x"
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64}
+    status, answer = module_bot.post_raw(body, headers)
+    assert status == 401 and "Traceback" not in answer, f"HTTP {status} {answer[:300]}"
