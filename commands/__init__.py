@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 HELP: dict[str, Callable[..., Reply]] = {"/mkt": bot_help}  # each takes `locale=`
 
+#: the longest command text taken; a longer one is refused whole, with a private reply
+MAX_COMMAND_CHARS = 4_000
+
 #: commands that open a modal when typed with no text
 MODAL_COMMANDS = ("/task", "/goal", "/campaign", "/feedback")
 
@@ -83,6 +86,11 @@ def make_listener(
             ctx = command_context(runtime, command, client)
             if locales is not None:  # cache only: a users.info call never delays the ack
                 ctx.extra["locale"] = context["locale"] = locales.for_user(runtime.db, ctx.workspace_id, ctx.user_id)
+            if len(text) > MAX_COMMAND_CHARS:
+                # Nothing is parsed or written: a record this long is a paste gone wrong, not a title.
+                ack(text=t("command.too_long", locale_in(ctx.extra), chars=f"{len(text):,}", limit=f"{MAX_COMMAND_CHARS:,}"),
+                    response_type="ephemeral")
+                return
             localized_help = functools.partial(help_reply, locale=locale_in(ctx.extra)) if help_reply else None
             try:
                 reply = run_handler(handler, text, ctx, usage, localized_help)

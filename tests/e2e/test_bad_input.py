@@ -400,3 +400,13 @@ def test_a_body_that_is_not_utf8_is_refused_401(module_bot: Bot) -> None:
                "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64}
     status, answer = module_bot.post_raw(body, headers)
     assert status == 401 and "Traceback" not in answer, f"HTTP {status} {answer[:300]}"
+
+
+@pytest.mark.parametrize("command", ["/task", "/feedback", "/kpi", "/campaign", "/goal", "/retro", "/mkt"])
+def test_command_text_over_the_cap_gets_a_private_reply_and_writes_nothing(module_bot: Bot, command: str) -> None:
+    team = "TLONGTEXT" + command.strip("/").upper()
+    body = module_bot.command_body(command, "add " + "长" * 5_000, team_id=team)
+    status, answer = module_bot.post_raw(body, signed_headers(module_bot.slack.signing_secret, body))
+    assert status == 200 and "5,004 characters" in answer and "4,000" in answer and "ephemeral" in answer, answer[:300]
+    for table in ("tasks", "feedback", "campaigns", "goals"):
+        assert module_bot.rows(f"SELECT 1 FROM {table} WHERE workspace_id = :t", t=team) == []
