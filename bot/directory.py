@@ -101,10 +101,6 @@ class UserDirectory:
             ws = self._workspaces.get(workspace_id)
             return ws is not None and ws.names is not None
 
-    def find(self, client: WebClient, workspace_id: str, name: str) -> str | None:
-        found = self.lookup(client, workspace_id, name)
-        return self.wait(client, workspace_id, name) if found is PENDING else found  # type: ignore[return-value]
-
     def _workspace(self, workspace_id: str) -> _Workspace:
         return self._workspaces.setdefault(workspace_id, _Workspace())
 
