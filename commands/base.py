@@ -18,7 +18,7 @@ from bot.i18n import t
 from bot.locale import locale_in
 from bot.render.reply import Builder, Reply
 from commands.grammar import ParseError, UserRef, parse_user
-from storage.db import Database
+from storage.db import CommitOutcomeUnknown, Database
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +85,25 @@ def run_handler(
         return help_reply() if help_reply else error_reply_usage(usage)
     locale = locale_in(ctx.extra)
     try:
-        return handler(stripped, ctx)
+        # One unit of work, run again from the start if the database connection is lost (a restart).
+        return ctx.db.run(lambda: _attempt(handler, stripped, ctx))
     except NameNotReady:
         raise
     except LocalizedError as exc:  # ParseError, UserError, NotFound
         return localized_error_reply(exc.text(locale), exc.usage or usage, locale)
+    except CommitOutcomeUnknown:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("commit outcome unknown (error id %s): %r", error_id, text)
+        return localized_error_reply(t("error.commit_unknown", locale, error_id=error_id), None, locale)
     except Exception:
         error_id = uuid.uuid4().hex[:8]
         log.exception("command failed (error id %s): %r", error_id, text)
         return localized_error_reply(t("error.internal", locale, error_id=error_id), None, locale)
+
+
+def _attempt(handler: Handler, text: str, ctx: CommandContext) -> Reply:
+    ctx.extra.pop("home_users", None)  # what an attempt that was rolled back noted
+    return handler(text, ctx)
 
 
 def localized_error_reply(message: str, usage: str | None, locale: str | None) -> Reply:

@@ -2,16 +2,68 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: how long a unit of work keeps retrying a lost connection: inside Slack's 3 s ack, with room to answer
+RETRY_BUDGET_S = 2.5
+#: pauses between attempts (the last one repeats until the budget is spent)
+RETRY_BACKOFF_S = (0.05, 0.1, 0.2, 0.4)
+
+_CONNECTION_MESSAGES = (
+    "server closed the connection",
+    "terminating connection due to administrator command",
+    "connection refused",
+    "could not connect",
+    "connection is closed",
+    "connection already closed",
+    "the connection is lost",
+    "consuming input failed",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "connection reset",
+    "broken pipe",
+    "ssl syscall error",
+    "no connection to the server",
+)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """A lost or refused database connection (a restart, a failover), not a fault in the statement itself."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    try:
+        import psycopg
+
+        if isinstance(original, psycopg.errors.AdminShutdown | psycopg.errors.CannotConnectNow):
+            return True
+        if not isinstance(original, psycopg.OperationalError | psycopg.InterfaceError):
+            return False
+    except ImportError:  # pragma: no cover - psycopg ships with mktbot
+        pass
+    message = str(original).lower()
+    return any(m in message for m in _CONNECTION_MESSAGES)
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection was lost during COMMIT and the server never said whether the transaction committed."""
 
 
 def normalise_url(url: str) -> str:
@@ -82,10 +134,102 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     write_lock: threading.RLock = field(default_factory=threading.RLock)
+    _ambient: threading.local = field(default_factory=threading.local)
+
+    def _joined(self) -> Session | None:
+        return getattr(self._ambient, "session", None)
+
+    def retrying(self, unit: Callable[[Session], T], budget_s: float = RETRY_BUDGET_S) -> T:
+        """Run `unit(session)` as one transaction, and on PostgreSQL run it again from the start when the
+        connection is lost (a restart), until `budget_s` is spent; then the last error is raised. Every
+        `session()` and `transaction()` opened inside the unit joins its transaction, so a retry redoes the
+        whole unit or none of it. A commit whose answer was lost is settled with `txid_status` before anything
+        is redone, so a write is never made twice. On SQLite the unit runs once, as a plain session."""
+        if self.is_sqlite or self._joined() is not None:
+            with self.session() as session:
+                return unit(session)
+        deadline = time.monotonic() + budget_s
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(unit, deadline)
+            except Exception as exc:
+                if not is_connection_error(exc):
+                    raise
+                pause = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)]
+                if time.monotonic() + pause >= deadline:
+                    log.warning("database unreachable for %.1f s; giving up: %s", budget_s, exc)
+                    raise
+                log.info("database connection lost (%s); running the unit again", exc.__class__.__name__)
+                self.engine.dispose()  # every pooled connection went with the server
+                time.sleep(pause)
+                attempt += 1
+
+    def run(self, fn: Callable[[], T], budget_s: float = RETRY_BUDGET_S) -> T:
+        """`fn()`, whose sessions and transactions make one unit of work retried as `retrying` does; on SQLite
+        just `fn()`, each of its sessions on its own as before."""
+        if self.is_sqlite:
+            return fn()
+        return self.retrying(lambda _session: fn(), budget_s)
+
+    def _attempt(self, unit: Callable[[Session], T], deadline: float) -> T:
+        session = self.writer()
+        self._ambient.session = session
+        committed: list[Callable[[], None]] = []
+        self._ambient.committed = committed
+        try:
+            try:
+                result = unit(session)
+                session.flush()
+                # NULL when the unit wrote nothing: then redoing it is harmless anyway
+                txid = session.execute(text("SELECT txid_current_if_assigned()")).scalar()
+            except BaseException:
+                session.rollback()
+                raise
+            try:
+                session.commit()
+            except Exception as exc:
+                if not is_connection_error(exc) or txid is None:
+                    raise
+                if not self._settle(int(txid), deadline):
+                    raise
+                log.info("the commit of transaction %s was lost in transit but had succeeded", txid)
+        finally:
+            self._ambient.session = None
+            self._ambient.committed = None
+            session.close()
+        for callback in committed:
+            callback()
+        return result
+
+    def _settle(self, txid: int, deadline: float) -> bool:
+        """Whether transaction `txid` committed, asked on a fresh connection; False if it did not (or cannot
+        have: 'aborted', or forgotten). Raises CommitOutcomeUnknown when the budget ends first."""
+        self.engine.dispose()
+        attempt = 0
+        while True:
+            try:
+                with self.engine.connect() as conn:
+                    status = conn.execute(text("SELECT txid_status(:txid)"), {"txid": txid}).scalar()
+                if status != "in progress":  # the dying backend has not finished yet
+                    return status == "committed"
+            except Exception as exc:
+                if not is_connection_error(exc):
+                    raise
+                self.engine.dispose()
+            pause = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)]
+            if time.monotonic() + pause >= deadline:
+                raise CommitOutcomeUnknown(txid)
+            time.sleep(pause)
+            attempt += 1
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
+        """A unit of work: commits on success, rolls back on any error (inside `retrying`, joins its unit)."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         if write and self.is_sqlite:
             # SQLite has one writer; queueing here is fair and fast, where SQLite's busy handler sleeps
             # in growing steps (seconds at the tail under load). Other processes still meet BEGIN IMMEDIATE.
@@ -98,7 +242,16 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """A write transaction straight on a pooled driver connection, without an ORM Session, for the
-        busiest commands' prepared statements (storage.prepared): commits on success, rolls back on any error."""
+        busiest commands' prepared statements (storage.prepared): commits on success, rolls back on any error.
+        Inside `retrying`, runs on its unit's connection and transaction."""
+        joined = self._joined()
+        if joined is not None:
+            joined.flush()
+            connection = joined.connection()
+            transaction = Transaction(connection.dialect, connection.engine.url, connection.connection)
+            transaction.committed = self._ambient.committed
+            yield transaction
+            return
         with self.write_lock if self.is_sqlite else nullcontext():
             raw = self.engine.raw_connection()
             try:
