@@ -505,28 +505,31 @@ class Interactive:
         shared = not from_home and not container.get("is_ephemeral") and isinstance(body.get("message"), dict)
         shared_locale = self.shared_locale(team) if shared else locale
         what = "snooze" if kind == "snooze" else None
+
+        def click(session: Session) -> tuple[Any, ...]:
+            task = _locked_task(session, team, number)
+            if task.status == "done":
+                change = task_service.Change(task, False, "done")
+            elif kind == "start":
+                change = task_service.set_status(session, workspace_id=team, number=number, status="in_progress")
+            elif kind == "done":
+                change = task_service.set_status(session, workspace_id=team, number=number, status="done")
+            elif task.due_on != from_due:  # snoozed already (or moved by someone else) since this card was drawn
+                change = task_service.Change(task, False, task.status)
+            else:
+                start_from = max(task.due_on or today, today)
+                change = task_service.set_due(session, workspace_id=team, number=number, due_on=start_from + timedelta(days=1))
+            private = views.task_changed(change, actor=user, today=today, locale=locale, what=what)
+            note, _plain = views.task_change_message(change, actor=user, today=today, locale=shared_locale, what=what)
+            updated_blocks = (
+                views.update_task_blocks(body["message"].get("blocks") or [], task, note=note, today=today, locale=shared_locale)
+                if shared else None
+            )
+            home_notice = views.task_change_message(change, actor=user, today=today, locale=locale, what=what)[0]
+            return change, task.owner_id, private, updated_blocks, home_notice
+
         try:
-            with self.runtime.db.session() as session:
-                task = _locked_task(session, team, number)
-                if task.status == "done":
-                    change = task_service.Change(task, False, "done")
-                elif kind == "start":
-                    change = task_service.set_status(session, workspace_id=team, number=number, status="in_progress")
-                elif kind == "done":
-                    change = task_service.set_status(session, workspace_id=team, number=number, status="done")
-                elif task.due_on != from_due:  # snoozed already (or moved by someone else) since this card was drawn
-                    change = task_service.Change(task, False, task.status)
-                else:
-                    start_from = max(task.due_on or today, today)
-                    change = task_service.set_due(session, workspace_id=team, number=number, due_on=start_from + timedelta(days=1))
-                owner = task.owner_id
-                private = views.task_changed(change, actor=user, today=today, locale=locale, what=what)
-                note, _plain = views.task_change_message(change, actor=user, today=today, locale=shared_locale, what=what)
-                updated_blocks = (
-                    views.update_task_blocks(body["message"].get("blocks") or [], task, note=note, today=today, locale=shared_locale)
-                    if shared else None
-                )
-                home_notice = views.task_change_message(change, actor=user, today=today, locale=locale, what=what)[0]
+            change, owner, private, updated_blocks, home_notice = self.runtime.db.retrying(click)
         except NotFound:
             self._tell(respond, from_home, client, team, user, t("error.no_task", locale, ref=f"T-{number}"))
             return
@@ -657,15 +660,18 @@ class Interactive:
             except ParseError:
                 return None
 
-        try:
-            with rt.db.session() as session:
-                closed = retro_service.close_retro(session, workspace_id=team, number=number, user_id=user, parse_due=parse_due)
-                if closed.changed:
-                    from jobs.retros import enqueue_summary
+        def close(session: Session) -> Any:
+            closed = retro_service.close_retro(session, workspace_id=team, number=number, user_id=user, parse_due=parse_due)
+            if closed.changed:
+                from jobs.retros import enqueue_summary
 
-                    enqueue_summary(session, closed, today=today, now=rt.clock())
-                notes, created = len(closed.notes), len(closed.tasks)
-                owners = [task.owner_id for task in closed.tasks]
+                enqueue_summary(session, closed, today=today, now=rt.clock())
+            return closed
+
+        try:
+            closed = rt.db.retrying(close)
+            notes, created = len(closed.notes), len(closed.tasks)
+            owners = [task.owner_id for task in closed.tasks]
         except NotFound:
             self._tell(respond, False, client, team, user, t("error.no_retro", locale, ref=f"R-{number}"))
             return
@@ -720,8 +726,7 @@ class Interactive:
         """What every form shares: read and write in one unit of work; a bad value comes back as a field
         error and nothing is written; a good one is acked, then confirmed to the submitter by the lazy half."""
         try:
-            with self.runtime.db.session() as session:
-                reply, notice, homes = write(session)
+            reply, notice, homes = self.runtime.db.retrying(write)
         except FieldErrors as exc:
             return self._errors(ack, exc.errors)
         except UserError as exc:
@@ -794,7 +799,8 @@ class Interactive:
             return self._errors(ack, {BlockId.REASON: t("error.block_reason", locale)})
         try:
             number = parse_ref(str(meta.get(M_REF) or ""), "task")
-            with runtime.db.session() as session:
+
+            def block(session: Session) -> tuple[Any, ...]:
                 task = _locked_task(session, team, number)
                 if task.status == "done":
                     change = task_service.Change(task, False, "done")
@@ -802,7 +808,9 @@ class Interactive:
                     change = task_service.set_status(session, workspace_id=team, number=number, status="blocked", reason=reason)
                 card = views.task_changed(change, actor=user, today=today, locale=locale)
                 note = views.task_change_message(change, actor=user, today=today, locale=locale)[0]
-                owner = task.owner_id
+                return change, card, note, task.owner_id
+
+            change, card, note, owner = runtime.db.retrying(block)
         except (ParseError, NotFound):
             return self._errors(ack, {BlockId.REASON: t("error.no_task", locale, ref=str(meta.get(M_REF)))})
         except UserError as exc:
@@ -827,15 +835,18 @@ class Interactive:
         try:
             form = parse_checkin_form(values, locale=locale)
             number = parse_ref(str(meta.get(M_REF) or ""), "goal")
-            with runtime.db.session() as session:
+
+            def checkin(session: Session) -> tuple[Any, ...]:
                 goal, _row = goal_service.checkin(
                     session, workspace_id=team, number=number, value=form.value.value, percent=form.value.percent,
                     confidence=form.confidence, note=form.note, user_id=user,
                 )
                 progress = goal_service.progress(session, goal=goal, today=today)
                 reply = views.goal_checked_in(goal, progress, today=today, actor=user, locale=locale)
-                owner = goal.owner_id
                 notice = ":white_check_mark: " + t("goal.checked_in", locale, n=goal.number, actor=mention(user, locale))
+                return reply, goal.owner_id, notice
+
+            reply, owner, notice = runtime.db.retrying(checkin)
         except FieldErrors as exc:
             return self._errors(ack, exc.errors)
         except (ParseError, NotFound):
@@ -851,14 +862,17 @@ class Interactive:
         try:
             line = parse_retro_note_form(values, locale=locale)
             number = parse_ref(str(meta.get(M_REF) or ""), "retro")
-            with runtime.db.session() as session:
+
+            def note(session: Session) -> tuple[Any, ...]:
                 retro = retro_service.get_retro(session, workspace_id=team, number=number)
                 if retro.status != "open":
                     raise FieldErrors({BlockId.TEXT: t("retro.closed_no_notes", locale, ref=f"R-{number}")})
                 # The view id makes a re-sent submission harmless, as a thread reply's ts does.
                 key = f"modal.{view.get('id') or ''}"[:32]
                 retro_service.record_reply(session, retro=retro, user_id=user, message_ts=key, text=line)
-                channel, thread = retro.slack_channel_id, retro.thread_ts
+                return retro.slack_channel_id, retro.thread_ts
+
+            channel, thread = runtime.db.retrying(note)
         except FieldErrors as exc:
             return self._errors(ack, exc.errors)
         except (ParseError, NotFound):
