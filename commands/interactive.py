@@ -880,7 +880,9 @@ class Interactive:
         ack()
         shown = f":memo: {mention(user)}: {esc_keep_mentions(line)}"  # an action's owner stays a mention
         if thread:
-            context["after"] = {"thread": {"channel": channel, "thread_ts": thread, "text": truncate(shown, 3000)}}
+            # keyed by the view, as the note is: a re-sent submission or a lost answer never echoes it twice
+            context["after"] = {"thread": {"channel": channel, "thread_ts": thread, "text": truncate(shown, 3000),
+                                           "key": f"retro-note:{view.get('id') or ''}"}}
         else:
             text = t("retro.note_added", locale, ref=f"R-{number}")
             context["after"] = {"confirm": {"channel": meta.get(M_CHANNEL) or channel, "url": meta.get(M_URL), "text": text,
@@ -907,10 +909,7 @@ class Interactive:
             self.update_task_message(client, team, update)
         thread = after.get("thread")
         if isinstance(thread, dict):
-            try:
-                client.chat_postMessage(channel=thread["channel"], thread_ts=thread["thread_ts"], text=thread["text"])
-            except SlackApiError as exc:
-                log.warning("could not post the note in the retro thread: %s", exc.response.get("error"))
+            self.echo_in_thread(team, thread)
         notice = after.get("home_notice")
         home_users: list[str | None] = list(after.get("homes") or [])
         if isinstance(notice, dict):
@@ -918,6 +917,22 @@ class Interactive:
             self.refresh_homes(client, team, home_users, skip=notice["user"])
         else:
             self.refresh_homes(client, team, home_users)
+
+    def echo_in_thread(self, team: str, thread: JSON) -> None:
+        """The note in the retro's thread, through the outbox: posted once even when Slack's answer is lost
+        (delivery looks for it by its outbox id before posting again, now or on a later run)."""
+        from bot.services import outbox
+        from jobs.delivery import deliver_due
+
+        try:
+            with self.runtime.db.session() as session:
+                outbox_id = outbox.enqueue(session, workspace_id=team, now=self.runtime.jobs.clock(), post=outbox.Post(
+                    dedupe_key=str(thread["key"]), kind="retro_note", text=str(thread["text"]),
+                    slack_channel_id=str(thread["channel"]), thread_ts=str(thread["thread_ts"])))
+            if outbox_id is not None:
+                deliver_due(self.runtime.jobs, only=[outbox_id])
+        except Exception:
+            log.exception("could not post the note in the retro thread")
 
     def confirm(self, client: WebClient, user: str, confirm: JSON) -> None:
         """Privately in the channel the flow started in; through the response_url, or by DM, when the bot is not there."""

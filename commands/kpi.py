@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UserError
+from bot.i18n import t
 from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
@@ -276,6 +277,9 @@ def post_chart(body: dict[str, Any], context: BoltContext, client: WebClient, re
     comment = f"<@{ctx.user_id}> · `/kpi show {esc(rest)}`"
     try:
         png = charts.render(chart)
+    except charts.NoChartData:  # nothing to draw, and no numbers for a table either: say so, privately
+        respond(text=t("chart.no_values", locale_in(ctx.extra), title=esc(chart.title)), response_type="ephemeral")
+        return
     except Exception:
         log.exception("chart for /kpi show %r failed", rest)
         respond(text=f"The chart could not be drawn; here are its numbers:\n```{charts.text_table(chart)}```", response_type="ephemeral")

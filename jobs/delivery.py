@@ -51,6 +51,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
+from bot.i18n import t
 from bot.render.text import esc
 from bot.services import chart_files
 from bot.services import outbox as service
@@ -524,7 +525,7 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
         except charts.NoChartData:
             try:
                 ctx.client.chat_postMessage(
-                    channel=channel, thread_ts=ts, text=f"{esc(chart.title)}: no values logged yet.", unfurl_links=False
+                    channel=channel, thread_ts=ts, text=t("chart.no_values", None, title=esc(chart.title)), unfurl_links=False
                 )
             except Exception:
                 log.warning("could not say that %s has no values for post %s", spec, item.id, exc_info=True)

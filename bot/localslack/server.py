@@ -752,6 +752,7 @@ class LocalSlack:
         self.responses: list[JSONDict] = []
         self.deliveries: list[Delivery] = []
         self._canned: dict[str, deque[_Canned]] = {}
+        self._drops: dict[str, int] = {}  # method -> answers still to drop after doing the call
         self._last_ts_micros = 0
         self._triggers: dict[str, _Trigger] = {}
         self._response_urls: dict[str, _ResponseURL] = {}
@@ -1085,6 +1086,12 @@ class LocalSlack:
             for _ in range(times):
                 queue.append(_Canned(status=status, body=body, headers=hdrs, delay=delay))
 
+    def drop_answer(self, method: str, *, times: int = 1) -> None:
+        """Do the next `times` calls of `method` for real, then close the connection without answering: the
+        caller cannot tell whether Slack did it (a timeout or a dropped connection after the work was done)."""
+        with self._lock:
+            self._drops[method] = self._drops.get(method, 0) + times
+
     def reset(self) -> None:
         """Forget calls, messages, views, files, responses, deliveries and canned answers (keep the
         directory: users, channels, IMs)."""
@@ -1096,6 +1103,7 @@ class LocalSlack:
             self.responses.clear()
             self.deliveries.clear()
             self._canned.clear()
+            self._drops.clear()
             self._triggers.clear()
             self._response_urls.clear()
             self._view_objects.clear()
@@ -1426,6 +1434,9 @@ class LocalSlack:
                 if handler is None:
                     raise SlackError("unknown_method")
                 body = handler(args)
+                if self._drops.get(method):
+                    self._drops[method] -= 1
+                    return 0, {}, {}, 0.0  # done; _Handler drops the connection instead of answering
                 extra = {"x-oauth-scopes": self.scopes} if method == "auth.test" else {}
                 return 200, {"ok": True, **body}, extra, self.api_delay
             except SlackError as err:
@@ -2699,6 +2710,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload, extra, delay = self.slack.handle_api(
             method, args, headers, decode_error=decode_error
         )
+        if status == 0:
+            self.close_connection = True
+            return  # the call was done; its answer is lost
         if delay > 0 and self.slack.stopping.wait(delay):
             self.close_connection = True
             return  # the server is stopping: drop the connection without an answer

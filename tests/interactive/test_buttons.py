@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import time
 from typing import Any
+
+import pytest
 
 from bot.ids import ActionId, BlockId, CallbackId, record_block
 from bot.localslack import Message
@@ -261,3 +264,28 @@ def test_retro_parent_add_a_note_and_close(bot: Bot) -> None:
     bot.click(old, ActionId.RETRO_NOTE, BO)
     bot.ephemeral_to(BO, containing="notes are no longer collected")
     assert bot.count("tasks") == 1
+
+
+@pytest.mark.parametrize("fault", ["answer lost", "HTTP 500"])
+def test_a_retro_note_is_echoed_once_whatever_slack_answered(bot: Bot, fault: str) -> None:
+    from datetime import timedelta
+
+    from jobs.delivery import deliver_due
+
+    bot.reply_to(ANA, "/retro start period:month")
+    runtime = bot.app.runtime
+    wait_until(lambda: deliver_due(runtime.jobs, limit=10) is not None and bot.rows(
+        "SELECT thread_ts FROM retros WHERE workspace_id = :team")[0][0], what="the retro parent posted")
+    parent = bot.slack.wait_for_message(GENERAL, where=lambda m: "Retrospective R-1" in m.text and not m.is_ephemeral)
+    bot.click(parent, ActionId.RETRO_NOTE, BO)
+    view = bot.opened_modal(BO)
+    if fault == "answer lost":
+        bot.slack.drop_answer("chat.postMessage")  # Slack posts it; the bot never hears so
+    else:
+        bot.slack.add_response("chat.postMessage", status=500)  # Slack does not post it
+    bot.submit(view, BO, fill(category="well", text="天猫 traffic doubled"))
+    wait_until(lambda: any(c.method == "chat.postMessage" for c in bot.slack.calls[-3:]), what="the echo tried")
+    time.sleep(3)  # any retry of the first attempt has happened by now
+    deliver_due(runtime.jobs, now=runtime.clock() + timedelta(hours=1))  # the outbox's later run
+    echoes = [m for m in bot.slack.channel_messages(GENERAL, thread_ts=parent.ts) if "天猫 traffic doubled" in m.text]
+    assert len(echoes) == 1, bot.slack.dump()

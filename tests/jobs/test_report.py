@@ -177,3 +177,14 @@ def test_the_text_table_fallback_never_pings_through_typed_names(
     for message in posted:
         for text in (message.text, message.all_text()):
             assert "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text, text
+
+
+def test_kpi_show_with_no_values_answers_privately_and_uploads_nothing(
+    stack: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = stack
+    bot.say(ANA, "/kpi define leads")
+    bot.say(ANA, "/kpi show leads period:7d")
+    bot.slack.wait_for_message(GENERAL, where=lambda m: "no values logged yet" in m.text, timeout=20)
+    assert not bot.slack.files
+    assert not [r for r in caplog.records if r.exc_info]

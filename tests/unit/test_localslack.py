@@ -532,6 +532,16 @@ def test_canned_delay_times_the_client_out(slack: LocalSlack) -> None:
     assert slack.messages == []
 
 
+def test_a_dropped_answer_still_does_the_call(slack: LocalSlack) -> None:
+    impatient = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=2, retry_handlers=[])
+    slack.drop_answer("chat.postMessage")
+    with pytest.raises(Exception):  # noqa: B017 (the connection closes without an answer: any client error)
+        impatient.chat_postMessage(channel=GENERAL, text="posted, answer lost")
+    assert [m.text for m in slack.messages] == ["posted, answer lost"]
+    impatient.chat_postMessage(channel=GENERAL, text="answered")  # only the next call's answer was dropped
+    assert [m.text for m in slack.messages] == ["posted, answer lost", "answered"]
+
+
 def test_reset_keeps_directory(slack: LocalSlack, client: WebClient) -> None:
     client.chat_postMessage(channel=GENERAL, text="x")
     slack.add_response("auth.test", status=500)
