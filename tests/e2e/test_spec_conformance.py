@@ -3,12 +3,8 @@ with every argument Slack's own OpenAPI spec requires."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.conftest import ANA, BO, LILEI, MARKETING, Bot, dump
 from tests.support import slack_spec
-
-pytestmark = pytest.mark.skipif(not slack_spec.SPEC_AVAILABLE, reason="Slack OpenAPI spec not available")
 
 SESSION: list[tuple[str, str]] = [
     (ANA, "/mkt help"),

@@ -5,8 +5,8 @@ the method exists, and every parameter the spec marks required (except `token`, 
 sends as a header) is present. The two-step upload methods the spec lacks are checked against
 their documented required arguments.
 
-The spec is looked up in `$MKTBOT_SLACK_SPECS` (a directory or the JSON file itself), then
-`<repo>/../shared/slack/`. When it is absent, `SPEC_AVAILABLE` is False so callers can skip.
+The spec is Slack's published file, vendored under `tests/slack/`; `$MKTBOT_SLACK_SPECS` (a directory or
+the JSON file itself) points elsewhere, e.g. at a newer copy.
 """
 
 from __future__ import annotations
@@ -38,12 +38,11 @@ def _locate_spec() -> Path | None:
     if env:
         p = Path(env)
         candidates.append(p if p.suffix == ".json" else p / SPEC_FILENAME)
-    candidates.append(REPO_ROOT.parent / "shared" / "slack" / SPEC_FILENAME)
+    candidates.append(REPO_ROOT / "tests" / "slack" / SPEC_FILENAME)
     return next((c for c in candidates if c.is_file()), None)
 
 
 SPEC_PATH: Path | None = _locate_spec()
-SPEC_AVAILABLE: bool = SPEC_PATH is not None
 
 
 @cache
