@@ -87,16 +87,25 @@ def _state(values: JSON, block: BlockId) -> JSON:
 
 
 def text_value(values: JSON, block: BlockId) -> str:
-    return str(_state(values, block).get("value") or "").strip()
+    raw = _state(values, block).get("value")
+    return raw.strip() if isinstance(raw, str) else ""  # a forged non-string reads as left empty
 
 
-def date_value(values: JSON, block: BlockId) -> date | None:
+def date_value(values: JSON, block: BlockId, locale: str) -> date | None:
     raw = _state(values, block).get("selected_date")
-    return date.fromisoformat(raw) if raw else None
+    if not raw:
+        return None
+    try:
+        if isinstance(raw, str) and len(raw) == 10:
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise FieldErrors({block: t("error.form_date", locale, value=str(raw)[:40])})
 
 
 def user_value(values: JSON, block: BlockId) -> str | None:
-    return _state(values, block).get("selected_user") or None
+    raw = _state(values, block).get("selected_user")
+    return raw if isinstance(raw, str) and raw else None
 
 
 def option_value(values: JSON, block: BlockId) -> str | None:
@@ -128,7 +137,7 @@ def parse_task_form(values: JSON, *, locale: str, channel_id: str | None, permal
     title = " ".join(text_value(values, BlockId.TITLE).split())
     if not title:
         errors[BlockId.TITLE] = t("error.task_title", locale)
-    start, due = date_value(values, BlockId.START), date_value(values, BlockId.DUE)
+    start, due = date_value(values, BlockId.START, locale), date_value(values, BlockId.DUE, locale)
     if start and due and due < start:
         errors[BlockId.DUE] = t("error.due_before_start", locale, due=due.isoformat(), start=start.isoformat())
     if errors:
@@ -159,8 +168,8 @@ def parse_goal_form(values: JSON, *, locale: str, today: date, channel_id: str |
         errors[BlockId.METRIC if has_select else BlockId.NEW_METRIC] = t("error.metric_missing", locale)
     target = _number(values, BlockId.TARGET, errors, locale, required=True)
     baseline = _number(values, BlockId.BASELINE, errors, locale, required=False)
-    due = date_value(values, BlockId.DUE)
-    start = date_value(values, BlockId.START)
+    due = date_value(values, BlockId.DUE, locale)
+    start = date_value(values, BlockId.START, locale)
     if due is None:
         errors[BlockId.DUE] = t("error.required", locale)
     elif start is not None and due < start:
@@ -191,7 +200,7 @@ def parse_campaign_form(values: JSON, *, locale: str, channel_id: str | None) ->
     name = " ".join(text_value(values, BlockId.NAME).split())
     if not name:
         errors[BlockId.NAME] = t("error.campaign_name", locale)
-    start, end = date_value(values, BlockId.START), date_value(values, BlockId.END)
+    start, end = date_value(values, BlockId.START, locale), date_value(values, BlockId.END, locale)
     if start is None:
         errors[BlockId.START] = t("error.required", locale)
     if end is None:
@@ -275,7 +284,7 @@ def parse_retro_note_form(values: JSON, *, locale: str) -> str:
         text = " ".join(text.split())  # one line: the category prefix applies to all of it
     prefix = RETRO_PREFIX.get(category, "")
     owner = user_value(values, BlockId.OWNER)
-    due = date_value(values, BlockId.DUE)
+    due = date_value(values, BlockId.DUE, locale)
     if category == "action":
         if owner:
             text += f" <@{owner}>"
