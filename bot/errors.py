@@ -43,3 +43,15 @@ class UserError(LocalizedError):
 
 class NotFound(UserError):
     pass
+
+
+#: The longest title or name a record takes (the modals' `max_length` says the same), and free text.
+TITLE_MAX = 500
+TEXT_MAX = 3000
+
+
+def check_length(value: str, *, field: str, limit: int = TITLE_MAX) -> str:
+    """`value` unchanged, or a UserError naming the field and the limit: nothing longer is ever stored."""
+    if len(value) > limit:
+        raise UserError.of("error.too_long", field=field, limit=f"{limit:,}", length=f"{len(value):,}")
+    return value

@@ -153,5 +153,29 @@ def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext
         log.info("R-%s: %s note(s) from %s (%s)", retro.number, added, message.get("user"), kind)
 
 
+def warn_dropped(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: Any) -> None:
+    """Lazy half of a thread reply: a reply past the per-reply caps is told privately what was left out."""
+    message = event.get("message") if event.get("subtype") == "message_changed" else event
+    if not isinstance(message, dict) or message.get("bot_id") or not message.get("thread_ts"):
+        return
+    text = slack_unescape(message.get("text"))
+    dropped = service.dropped_lines(text)
+    if not dropped or not message.get("user"):
+        return
+    runtime: Runtime = context["runtime"]
+    with runtime.db.session(write=False) as session:
+        retro = service.find_by_thread(session, workspace_id=envelope_team(body), channel=event.get("channel") or "",
+                                       thread_ts=str(message["thread_ts"]))
+        if retro is None or retro.status != "open":
+            return
+        number = retro.number
+    locale = locale_in(context)
+    client.chat_postEphemeral(
+        channel=event.get("channel"), user=message["user"], thread_ts=message["thread_ts"],
+        text=t("retro.reply_capped", locale, ref=f"R-{number}", dropped=dropped,
+               actions=service.MAX_ACTIONS_PER_REPLY, notes=service.MAX_NOTES_PER_REPLY),
+    )
+
+
 def register(app: App) -> None:
-    app.event("message")(on_message)
+    app.event("message")(ack=on_message, lazy=[warn_dropped])

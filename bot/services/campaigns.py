@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.errors import UserError
+from bot.errors import UserError, check_length
 from bot.services import kpis
 from bot.services.refs import get_by_number, next_number
 from storage.models import Campaign, CampaignGoal, CampaignRisk, CampaignSpend, Document, Goal, Task
@@ -33,6 +33,7 @@ class CampaignCreate:
 
 
 def create_campaign(session: Session, *, workspace_id: str, data: CampaignCreate, user_id: str | None) -> Campaign:
+    check_length(data.name, field="name")
     if data.end_on < data.start_on:
         raise UserError.of("error.end_before_start", end=data.end_on, start=data.start_on)
     if data.budget is not None and data.budget < 0:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.errors import TEXT_MAX, check_length
 from bot.services.refs import get_by_number, next_number
 from storage.models import Campaign, Feedback, Goal
 from storage.types import utcnow
@@ -23,6 +24,7 @@ class FeedbackCreate:
 
 
 def create_feedback(session: Session, *, workspace_id: str, data: FeedbackCreate, user_id: str | None) -> Feedback:
+    check_length(data.text, field="feedback", limit=TEXT_MAX)
     campaign_id = goal_id = None
     if data.campaign is not None:
         campaign_id = get_by_number(session, Campaign, workspace_id=workspace_id, number=data.campaign, kind="campaign").id

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import UserError
+from bot.errors import UserError, check_length
 from bot.services import kpis
 from bot.services.refs import get_by_number, next_number
 from storage.models import Goal, GoalCheckin, KpiValue, Metric
@@ -35,6 +35,7 @@ class GoalCreate:
 
 
 def create_goal(session: Session, *, workspace_id: str, data: GoalCreate, user_id: str | None) -> Goal:
+    check_length(data.title, field="title")
     if data.due_on < data.start_on:
         raise UserError.of("error.deadline_before_start", due=data.due_on, start=data.start_on)
     metric = kpis.find_metric(session, workspace_id=workspace_id, name=data.metric)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.errors import NotFound, UserError
+from bot.errors import NotFound, UserError, check_length
 from bot.i18n import msg
 from bot.services.refs import get_by_number, next_number
 from storage.models import KpiValue, Metric
@@ -129,6 +129,7 @@ def _create_metric(
 
 
 def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user_id: str | None) -> DefineResult:
+    check_length(spec.name, field="metric", limit=100)
     metric = find_metric(session, workspace_id=workspace_id, name=spec.name)
     created = metric is None
     if metric is None:

@@ -42,6 +42,32 @@ class NoteLine:
     owner_id: str | None = None
 
 
+#: What one thread reply can add: the first 20 action items and 50 notes in all; the rest is not recorded.
+MAX_ACTIONS_PER_REPLY = 20
+MAX_NOTES_PER_REPLY = 50
+
+
+def kept_lines(text: str) -> list[tuple[int, NoteLine]]:
+    """The reply's note lines (with their line index) that are recorded, within the per-reply caps."""
+    kept: list[tuple[int, NoteLine]] = []
+    actions = 0
+    for index, line in enumerate(text.splitlines()):
+        note = classify(line)
+        if note is None or len(kept) >= MAX_NOTES_PER_REPLY:
+            continue
+        if note.category == "action":
+            actions += 1
+            if actions > MAX_ACTIONS_PER_REPLY:
+                continue
+        kept.append((index, NoteLine(note.category, note.text[:3000], note.owner_id)))
+    return kept
+
+
+def dropped_lines(text: str) -> int:
+    """How many note lines of the reply the caps leave out."""
+    return sum(1 for line in text.splitlines() if classify(line) is not None) - len(kept_lines(text))
+
+
 def classify(line: str) -> NoteLine | None:
     stripped = line.strip()
     if not stripped:
@@ -222,10 +248,7 @@ def record_reply(
         return 0
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added = 0
-    for index, line in enumerate(text.splitlines()):
-        note = classify(line)
-        if note is None:
-            continue
+    for index, note in kept_lines(text):
         result = session.execute(
             insert(RetroNote)
             .values(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from bot.errors import UserError
+from bot.errors import UserError, check_length
 from bot.services.refs import get_by_number, next_number, not_found
 from storage.models import Campaign, Goal, Task
 from storage.prepared import Prepared, Unit, column_binds
@@ -88,6 +88,7 @@ def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_i
 
 
 def _insert(unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> tuple[NewTask, dict[str, Any]]:
+    check_length(data.title, field="title")
     if data.start_on and data.due_on and data.due_on < data.start_on:
         raise UserError.of("error.due_before_start", due=data.due_on, start=data.start_on)
     campaign = goal = None

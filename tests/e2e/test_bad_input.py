@@ -410,3 +410,19 @@ def test_command_text_over_the_cap_gets_a_private_reply_and_writes_nothing(modul
     assert status == 200 and "5,004 characters" in answer and "4,000" in answer and "ephemeral" in answer, answer[:300]
     for table in ("tasks", "feedback", "campaigns", "goals"):
         assert module_bot.rows(f"SELECT 1 FROM {table} WHERE workspace_id = :t", t=team) == []
+
+
+@pytest.mark.parametrize("line, table", [
+    ("/task add {long}", "tasks"),
+    ('/goal add "{long}" metric:gmv target:100 by:eoq', "goals"),
+    ("/campaign add {long} start:11-01 end:11-30", "campaigns"),
+    ("/kpi define {short} = orders / visits", "metrics"),
+])
+def test_a_title_over_the_limit_is_refused_privately_and_writes_nothing(bot: Bot, line: str, table: str) -> None:
+    said = bot.say(ANA, line.format(long="长" * 501, short="m" * 101))
+    assert said.status == 200 and said.ephemeral, said
+    assert "Nothing was saved" in str(said.body) and ("500" in str(said.body) or "100" in str(said.body)), said
+    assert bot.rows(f"SELECT 1 FROM {table} WHERE workspace_id = :t", t=bot.team_id) == []
+    assert bot.say(ANA, line.format(long="长" * 500, short="m" * 100)).status == 200
+    made = 3 if table == "metrics" else 1  # a ratio also defines its two parts
+    assert len(bot.rows(f"SELECT 1 FROM {table} WHERE workspace_id = :t", t=bot.team_id)) == made, "the limit is allowed"

@@ -209,3 +209,23 @@ def test_an_edited_reply_replaces_its_notes_and_a_deleted_one_is_forgotten(stack
     assert bot.slack.send_event(changed(kept, "didn't: rewritten later")).status == 200
     assert ("well", "直播带货", None) in bot.rows(
         "SELECT category, text, owner_id FROM retro_notes WHERE workspace_id = :w", w=bot.team_id)
+
+
+def test_a_reply_past_the_caps_keeps_the_first_items_and_tells_its_author(stack: Bot) -> None:
+    bot = stack
+    bot.say(ANA, "/retro start period:month")
+    parent = wait_for_bot_post(bot, "Retrospective R-1")
+    deadline = time.monotonic() + 5
+    while not bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :w", w=bot.team_id)[0][0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    lines = [f"action: item {i}" for i in range(1, 26)] + [f"went well: {i}" for i in range(40)]
+    bot.slack.post_user_message(GENERAL, ANA, "\n".join(lines), thread_ts=parent.ts)
+    told = bot.slack.wait_for_message(where=lambda m: m.ephemeral_user == ANA and "not recorded" in m.all_text())
+    assert "R-1" in told.all_text() and "15 line(s)" in told.all_text() and told.thread_ts == parent.ts
+    notes = bot.rows("SELECT category, text FROM retro_notes WHERE workspace_id = :w ORDER BY line", w=bot.team_id)
+    assert [t for c, t in notes if c == "action"] == [f"item {i}" for i in range(1, 21)]
+    assert len(notes) == 50
+    bot.slack.post_user_message(GENERAL, BO, "action: one more", thread_ts=parent.ts)
+    time.sleep(0.5)
+    assert not [m for m in bot.slack.messages if m.ephemeral_user == BO], "a reply within the caps is not warned"
