@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import threading
@@ -127,6 +128,9 @@ def build_app(
         db=db or open_database(settings.database_url),
         zone=settings.zone,
         clock=clock or system_clock,
+        seal_key=hashlib.sha256(
+            f"mktbot-view\n{settings.signing_secret or settings.app_token or settings.bot_token}".encode()
+        ).digest(),
     )
     from jobs.context import JobContext
 

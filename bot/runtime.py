@@ -25,6 +25,7 @@ class Runtime:
     directory: UserDirectory = field(default_factory=UserDirectory)
     jobs: Any = None  # jobs.context.JobContext: how listeners hand slow or outbound work to the delivery path
     background: Any = None  # concurrent.futures.Executor: follow-up work after a command's ack
+    seal_key: bytes = b"mktbot"  # binds a modal's private_metadata to its workspace (derived from the app's secrets)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Runtime:
         # Bolt deep-copies the context for lazy listeners; the runtime is shared, never copied.

@@ -425,9 +425,12 @@ class Interactive:
 
     # ---- opening modals --------------------------------------------------------------------------
 
-    def _open(self, client: WebClient, trigger_id: str | None, view: JSON, respond: Respond | None, locale: str) -> bool:
+    def _open(self, client: WebClient, body: JSON, view: JSON, respond: Respond | None, locale: str) -> bool:
+        """Open `view` for the person who clicked, its private_metadata sealed for their workspace."""
+        view = {**view, "private_metadata": modals.seal_metadata(
+            str(view.get("private_metadata") or ""), team=team_of(body), key=self.runtime.seal_key)}
         try:
-            client.views_open(trigger_id=trigger_id or "", view=view)
+            client.views_open(trigger_id=body.get("trigger_id") or "", view=view)
             return True
         except SlackApiError as exc:
             log.warning("views.open failed: %s %s", exc.response.get("error"), exc.response.get("response_metadata"))
@@ -459,7 +462,7 @@ class Interactive:
         view = self.record_modal(kind, locale=locale, team=team, metadata={
             M_CHANNEL: body.get("channel_id"), M_ORIGIN: ORIGIN_COMMAND, M_URL: body.get("response_url"),
         })
-        self._open(client, body.get("trigger_id"), view, respond, locale)
+        self._open(client, body, view, respond, locale)
 
     def open_home_modal(self, body: JSON, client: WebClient) -> None:
         action = (body.get("actions") or [{}])[0]
@@ -467,7 +470,7 @@ class Interactive:
         team, user = team_of(body), user_of(body)
         locale = self.user_locale(client, team, user)
         view = self.record_modal(kind, locale=locale, team=team, metadata={M_ORIGIN: ORIGIN_HOME}, owner=user)
-        self._open(client, body.get("trigger_id"), view, None, locale)
+        self._open(client, body, view, None, locale)
 
     def open_shortcut(self, body: JSON, client: WebClient, respond: Respond) -> None:
         """Message shortcuts: a prefilled task or customer-feedback modal that remembers where the message is."""
@@ -490,7 +493,7 @@ class Interactive:
         else:
             view = self.record_modal("feedback", locale=locale, team=team, metadata=metadata,
                                      feedback_prefill=modals.FeedbackPrefill(text=truncate(text, modals.INPUT_MAX), source="customer"))
-        self._open(client, body.get("trigger_id"), view, respond if body.get("response_url") else None, locale)
+        self._open(client, body, view, respond if body.get("response_url") else None, locale)
 
     # ---- buttons on task cards -------------------------------------------------------------------
 
@@ -602,7 +605,7 @@ class Interactive:
             summary = views.task_line(task, today, locale=locale)
         view = modals.block_reason_modal(locale=locale, ref=f"T-{number}", summary=summary,
                                          metadata={**self._origin(body), M_REF: f"T-{number}", M_LOCALE: locale})
-        self._open(client, body.get("trigger_id"), view, None if from_home else respond, locale)
+        self._open(client, body, view, None if from_home else respond, locale)
 
     # ---- goals and retros ------------------------------------------------------------------------
 
@@ -628,7 +631,7 @@ class Interactive:
             summary = views.goal_progress_line(goal, goal_service.progress(session, goal=goal, today=today), today, locale=locale)
         view = modals.checkin_modal(locale=locale, ref=f"G-{number}", summary=summary,
                                     metadata={**self._origin(body), M_REF: f"G-{number}", M_LOCALE: locale})
-        self._open(client, body.get("trigger_id"), view, None if from_home else respond, locale)
+        self._open(client, body, view, None if from_home else respond, locale)
 
     def open_retro_note_modal(self, body: JSON, client: WebClient, respond: Respond) -> None:
         team, user = team_of(body), user_of(body)
@@ -650,7 +653,7 @@ class Interactive:
             summary = f"*R-{retro.number}* {esc(retro.title)}"
         view = modals.retro_note_modal(locale=locale, ref=f"R-{number}", summary=summary,
                                        metadata={**self._origin(body), M_REF: f"R-{number}", M_LOCALE: locale})
-        self._open(client, body.get("trigger_id"), view, respond, locale)
+        self._open(client, body, view, respond, locale)
 
     def on_retro_close(self, body: JSON, client: WebClient, respond: Respond) -> None:
         team, user = team_of(body), user_of(body)
@@ -706,8 +709,13 @@ class Interactive:
 
     # ---- modal submissions (ack path) ------------------------------------------------------------
 
+    def sealed_for_team(self, body: JSON, view: JSON) -> bool:
+        """Whether the submitted view's private_metadata is the one the bot showed in this workspace."""
+        return modals.unseal_metadata(view.get("private_metadata"), team=team_of(body), key=self.runtime.seal_key) is not None
+
     def _submission(self, body: JSON, view: JSON) -> tuple[str, str, JSON, str, JSON]:
-        meta = modals.decode_metadata(view.get("private_metadata"))
+        meta = modals.decode_metadata(
+            modals.unseal_metadata(view.get("private_metadata"), team=team_of(body), key=self.runtime.seal_key))
         locale = str(meta.get(M_LOCALE) or DEFAULT_LOCALE)
         values = ((view.get("state") or {}).get("values")) or {}
         return team_of(body), user_of(body), meta, locale, values
@@ -1020,8 +1028,17 @@ def register(app: App, *, locales: Locales) -> Interactive:
         CallbackId.GOAL_CHECKIN_MODAL: handlers.submit_checkin,
         CallbackId.RETRO_NOTE_MODAL: handlers.submit_retro_note,
     }
+    def sealed(submit: Callable[..., None]) -> Callable[..., None]:
+        def checked(ack: Ack, body: JSON, view: JSON, context: BoltContext) -> None:
+            if not handlers.sealed_for_team(body, view):
+                log.warning("view %s: private_metadata not sealed for team %s; ignored", view.get("id"), team_of(body))
+                ack()  # closes the form; nothing is written or updated
+                return
+            submit(ack, body, view, context)
+        return checked
+
     for callback_id, submit in submissions.items():
-        app.view(callback_id)(ack=submit, lazy=[handlers.after_submission])
+        app.view(callback_id)(ack=sealed(submit), lazy=[handlers.after_submission])
 
     app.shortcut(CallbackId.TASK_FROM_MESSAGE)(ack=_ack, lazy=[handlers.open_shortcut])
     app.shortcut(CallbackId.FEEDBACK_FROM_MESSAGE)(ack=_ack, lazy=[handlers.open_shortcut])

@@ -6,6 +6,8 @@ ActionId.FIELD, so a submission reads `state.values[BlockId.TITLE][ActionId.FIEL
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -83,13 +85,32 @@ def encode_metadata(data: dict[str, Any]) -> str:
     clean = {k: v for k, v in data.items() if v not in (None, "")}
     text = json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
     for optional in ("q", "u", "p"):  # quoted text, response_url, permalink: nice to have, never required
-        if len(text) < PRIVATE_METADATA:
+        if len(text) < PRIVATE_METADATA - SEAL_CHARS - 1:
             break
         clean.pop(optional, None)
         text = json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
-    if len(text) >= PRIVATE_METADATA:
+    if len(text) >= PRIVATE_METADATA - SEAL_CHARS - 1:
         raise ValueError("private_metadata would exceed Slack's 3,000 characters")
     return text
+
+
+SEAL_CHARS = 32  # hex characters of the HMAC in front of a sealed private_metadata, plus one ":"
+
+
+def seal_metadata(text: str, *, team: str, key: bytes) -> str:
+    """`text` bound to the workspace it was shown in: "<hmac>:<text>", the HMAC over the team id and the text.
+    A view submission can carry any private_metadata its sender likes; only a sealed one is trusted."""
+    mac = hmac.new(key, f"{team}\n{text}".encode(), hashlib.sha256).hexdigest()[:SEAL_CHARS]
+    return f"{mac}:{text}"
+
+
+def unseal_metadata(sealed: str | None, *, team: str, key: bytes) -> str | None:
+    """The text sealed for `team`, "" for a view with no metadata, None when it was not sealed for this team."""
+    if not sealed:
+        return ""
+    mac, _, text = sealed.partition(":")
+    expected = hmac.new(key, f"{team}\n{text}".encode(), hashlib.sha256).hexdigest()[:SEAL_CHARS]
+    return text if hmac.compare_digest(mac, expected) else None
 
 
 def decode_metadata(text: str | None) -> dict[str, Any]:

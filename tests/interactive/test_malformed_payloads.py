@@ -7,13 +7,15 @@ a user id, a number field holding an object.
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import pytest
 
-from bot.ids import ActionId
+from bot.ids import ActionId, BlockId
 from bot.localslack.server import _input_elements
-from tests.interactive.conftest import ANA, GENERAL, Bot
+from tests.interactive.conftest import ANA, GENERAL, Bot, fill, wait_until
 from tests.interactive.test_buttons import task_status
 
 BAD_BY_TYPE: dict[str, list[Any]] = {
@@ -75,3 +77,29 @@ def test_a_malformed_click_is_acked_and_writes_nothing(bot: Bot, action_id: Acti
         assert result.status == 200, f"{action_id} {bad}: HTTP {result.status} {result.body!r}"
         assert bot.counts() == before, f"{action_id} {bad} wrote something"
     assert task_status(bot) == status, "no click with a forged target changed the task"
+
+
+def test_a_form_is_only_trusted_in_the_workspace_it_was_shown_in(bot: Bot) -> None:
+    """A submission's private_metadata names the message to update: altered, or sent from another workspace,
+    it is ignored (the form closes, nothing is written, no message changes)."""
+    card = bot.reply_to(ANA, "/task add Banner due:fri")
+    other = bot.reply_to(ANA, "/task add Someone else's card")
+    bot.slack.click_button(card, ActionId.TASK_BLOCK, user_id=ANA)
+    view = wait_until(lambda: bot.modals_opened(ANA), what="the block modal") and bot.opened_modal(ANA)
+    sealed = view["private_metadata"]
+    mac, _, meta = sealed.partition(":")
+    forged_meta = json.loads(meta)
+    forged_meta["ts"] = other.ts
+    values = {BlockId.REASON: {ActionId.FIELD: {"type": "plain_text_input", "value": "forged"}}}
+    state = {"values": values}
+    for team, metadata in (("T0ELSEWHERE", sealed), (bot.slack.team_id, f"{mac}:{json.dumps(forged_meta)}"),
+                           (bot.slack.team_id, json.dumps(forged_meta))):
+        result = bot.slack.send_interaction({
+            "type": "view_submission", "user": {"id": ANA}, "team": {"id": team},
+            "view": {**view, "private_metadata": metadata, "state": state},
+        })
+        assert result.status == 200 and not result.body, result
+    time.sleep(0.5)
+    assert task_status(bot)[0] == "todo" and not other.history and not card.history, "nothing changed"
+    assert bot.submit(view, ANA, fill(reason="real")).status == 200  # the form as shown still works
+    assert task_status(bot)[:2] == ("blocked", "real")
