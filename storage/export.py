@@ -88,6 +88,47 @@ def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
+#: Record ids named inside outbox keys and payloads, by the table they come from.
+_PAYLOAD_IDS = {"schedule_id": "schedules", "retro_id": "retros", "goal_id": "goals", "metric_id": "metrics",
+                "task_id": "tasks", "campaign_id": "campaigns"}
+_KEY_IDS = [  # dedupe key shape -> which ":"-separated part is a record id, and of which table
+    ("digest:", 1, "schedules"), ("report:", 1, "schedules"), ("retro:", 1, "retros"),
+    ("retro-summary:", 1, "retros"), ("reminder:", 2, "tasks"), ("retro-auto:campaign:", 2, "campaigns"),
+]
+
+
+def _remap_ids(value: Any, id_maps: dict[str, dict[Any, Any]]) -> Any:
+    """A payload with every record id it names (`goal_id`, `retro_id`…) moved to the imported row's id."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            table = _PAYLOAD_IDS.get(k)
+            out[k] = id_maps.get(table, {}).get(v, v) if table and isinstance(v, int) else _remap_ids(v, id_maps)
+        return out
+    if isinstance(value, list):
+        return [_remap_ids(v, id_maps) for v in value]
+    return value
+
+
+def _remap_outbox(row: dict[str, Any], id_maps: dict[str, dict[Any, Any]], source_ws: str, target_ws: str) -> None:
+    """An outbox row in its new workspace: its key names the new record ids (so a slot or reminder already
+    sent stays sent), a key naming no record is made unique to the workspace, and so is its payload."""
+    key = str(row["dedupe_key"])
+    parts = key.split(":")
+    for prefix, index, table in _KEY_IDS:
+        if key.startswith(prefix) and len(parts) > index and parts[index].isdigit():
+            parts[index] = str(id_maps.get(table, {}).get(int(parts[index]), parts[index]))
+            break
+    else:
+        if source_ws in parts:
+            parts = [target_ws if p == source_ws else p for p in parts]
+        elif source_ws != target_ws:
+            parts.append(target_ws)  # one-off posts (digest now, a note's echo): never claimed again
+    row["dedupe_key"] = ":".join(parts)[:200]
+    if row.get("payload"):
+        row["payload"] = json.dumps(_remap_ids(json.loads(row["payload"]), id_maps), ensure_ascii=False)
+
+
 def import_workspace(db: Database, *, source: Path, workspace_id: str | None = None) -> dict[str, int]:
     """Load an export into this database, under its own team id or another; new row ids, same references."""
     manifest = json.loads((source / "_manifest.json").read_text(encoding="utf-8"))
@@ -104,7 +145,9 @@ def import_workspace(db: Database, *, source: Path, workspace_id: str | None = N
             )).first()
             if exists_rows:
                 raise ValueError(f"workspace {target_ws} already has data; import into an empty workspace")
-        for table in _tables():
+        tables = _tables()
+        tables.sort(key=lambda t: t.name == "outbox")  # last: its keys and payloads name the other tables' ids
+        for table in tables:
             path = source / f"{table.name}.json"
             if not path.exists():
                 continue
@@ -127,6 +170,8 @@ def import_workspace(db: Database, *, source: Path, workspace_id: str | None = N
                         later[name] = row.pop(name)
                     else:
                         row[name] = id_maps[fk.column.table.name][row[name]]
+                if table.name == "outbox":
+                    _remap_outbox(row, id_maps, manifest["workspace_id"], target_ws)
                 if table.name == "workspaces":
                     exists = conn.execute(select(table.c.id).where(table.c.id == target_ws)).first()
                     if exists:

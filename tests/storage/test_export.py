@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.services import campaigns, feedback, goals, kpis, tasks
 from storage.db import Database
 from storage.export import export_workspace, import_workspace
@@ -95,3 +97,40 @@ def test_a_retro_threads_reply_states_travel_with_the_export(db: Database, works
         assert retros.apply_reply(s, retro=copied, user_id="U2", message_ts="102.000001", text="action: gone",
                                   kind="new") == 0
         assert [n.text for n in retros.notes(s, retro=copied)] == ["kept"]
+
+
+def test_an_export_imports_as_another_workspace_into_the_same_database(db: Database, workspace: str, tmp_path: Path) -> None:
+    """The outbox's keys are unique across the database: imported, they name the copy's own record ids (a slot or
+    reminder already sent stays sent for the copy), and a key that names no record is made the copy's own."""
+    from bot.services import outbox, schedules
+    from storage.models import Outbox, Schedule, Task
+
+    seed(db, workspace)
+    with db.session() as s:
+        schedule, _ = schedules.create_schedule(s, workspace_id=workspace, data=schedules.ScheduleCreate(
+            "report", "C0MKT", 9, 0, "Asia/Shanghai", [0]), user_id="U1")
+        task = s.scalars(select(Task).where(Task.workspace_id == workspace)).one()
+        goal = goals.get_goal(s, workspace_id=workspace, number=1)
+        keys = [f"report:{schedule.id}:2026-11-23T01:00Z", f"reminder:due:{task.id}:2026-11-24:U2",
+                "digest-now:C0MKT:trigger-1", "retro-note:V0NOTE"]
+        for key in keys:
+            outbox.enqueue(s, workspace_id=workspace, post=outbox.Post(
+                dedupe_key=key, kind="report", text="sent", slack_channel_id="C0MKT",
+                payload={"schedule_id": schedule.id, "charts": [{"type": "goal", "goal_id": goal.id}]}))
+    out = tmp_path / "export"
+    export_workspace(db, workspace_id=workspace, out=out)
+    copy = workspace + "C"
+    import_workspace(db, source=out, workspace_id=copy)  # same database: this used to die on the unique key
+
+    with db.session(write=False) as s:
+        new_schedule = s.scalars(select(Schedule).where(Schedule.workspace_id == copy)).one()
+        new_task = s.scalars(select(Task).where(Task.workspace_id == copy)).one()
+        new_goal = goals.get_goal(s, workspace_id=copy, number=1)
+        rows = s.scalars(select(Outbox).where(Outbox.workspace_id == copy).order_by(Outbox.id)).all()
+        assert [r.dedupe_key for r in rows] == [
+            f"report:{new_schedule.id}:2026-11-23T01:00Z", f"reminder:due:{new_task.id}:2026-11-24:U2",
+            f"digest-now:C0MKT:trigger-1:{copy}", f"retro-note:V0NOTE:{copy}"]
+        assert all(json.loads(r.payload) == {"schedule_id": new_schedule.id,
+                                              "charts": [{"type": "goal", "goal_id": new_goal.id}]} for r in rows)
+        originals = s.scalars(select(Outbox).where(Outbox.workspace_id == workspace).order_by(Outbox.id)).all()
+        assert [r.dedupe_key for r in originals] == keys, "the source workspace is untouched"
