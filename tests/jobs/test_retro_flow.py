@@ -31,6 +31,17 @@ def wait_for_bot_post(bot: Bot, contains: str, *, thread_ts: str | None = None, 
     raise AssertionError(f"no bot post containing {contains!r}:\n{bot.slack.dump(limit=10)}")
 
 
+def started_retro(bot: Bot) -> str:
+    """`/retro start` for last month: the thread's ts, once the retro row knows it."""
+    bot.say(ANA, "/retro start period:month")
+    parent = wait_for_bot_post(bot, "Retrospective R-1")
+    deadline = time.monotonic() + 5
+    while not bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :w", w=bot.team_id)[0][0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return parent.ts
+
+
 def test_retro_in_a_thread(stack: Bot) -> None:
     bot = stack
     bot.say(ANA, '/campaign add "双十一 预售" start:11-01 end:11-11 channels:天猫 budget:¥200k')
@@ -165,24 +176,20 @@ def test_retro_text_arrives_escaped_and_is_shown_as_typed(stack: Bot) -> None:
 
 def test_an_edited_reply_replaces_its_notes_and_a_deleted_one_is_forgotten(stack: Bot) -> None:
     bot = stack
-    bot.say(ANA, "/retro start period:month")
+    parent_ts = started_retro(bot)
     parent = wait_for_bot_post(bot, "Retrospective R-1")
-    deadline = time.monotonic() + 5
-    while not bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :w", w=bot.team_id)[0][0]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    typo = bot.slack.post_user_message(GENERAL, BO, "actoin: fix the banner", thread_ts=parent.ts)  # not a note yet
-    wrong = bot.slack.post_user_message(GENERAL, ANA, "went well: the wrong thread", thread_ts=parent.ts)
-    kept = bot.slack.post_user_message(GENERAL, ANA, "went well: 直播带货", thread_ts=parent.ts)
+    typo = bot.slack.post_user_message(GENERAL, BO, "actoin: fix the banner", thread_ts=parent_ts)  # not a note yet
+    wrong = bot.slack.post_user_message(GENERAL, ANA, "went well: the wrong thread", thread_ts=parent_ts)
+    kept = bot.slack.post_user_message(GENERAL, ANA, "went well: 直播带货", thread_ts=parent_ts)
 
     def changed(original: Message, text: str) -> dict[str, object]:
         return {
             "type": "message", "subtype": "message_changed", "hidden": True, "channel": GENERAL, "team": bot.team_id,
             "ts": f"{float(original.ts) + 5:.6f}", "event_ts": f"{float(original.ts) + 5:.6f}", "channel_type": "channel",
-            "message": {"type": "message", "user": original.user, "text": text, "ts": original.ts, "thread_ts": parent.ts,
+            "message": {"type": "message", "user": original.user, "text": text, "ts": original.ts, "thread_ts": parent_ts,
                         "team": bot.team_id, "edited": {"user": original.user, "ts": f"{float(original.ts) + 5:.6f}"}},
             "previous_message": {"type": "message", "user": original.user, "text": original.text, "ts": original.ts,
-                                 "thread_ts": parent.ts},
+                                 "thread_ts": parent_ts},
         }
 
     edit = changed(typo, f"action: &lt;urgent&gt; fix the banner <@{BO}> due:fri")
@@ -192,7 +199,7 @@ def test_an_edited_reply_replaces_its_notes_and_a_deleted_one_is_forgotten(stack
         "type": "message", "subtype": "message_deleted", "hidden": True, "channel": GENERAL, "team": bot.team_id,
         "ts": f"{float(wrong.ts) + 6:.6f}", "deleted_ts": wrong.ts, "event_ts": f"{float(wrong.ts) + 6:.6f}",
         "channel_type": "channel",
-        "previous_message": {"type": "message", "user": ANA, "text": wrong.text, "ts": wrong.ts, "thread_ts": parent.ts},
+        "previous_message": {"type": "message", "user": ANA, "text": wrong.text, "ts": wrong.ts, "thread_ts": parent_ts},
     }
     assert bot.slack.send_event(deleted).status == 200
     # the parent itself is edited by Slack as replies arrive: never a note
@@ -213,19 +220,14 @@ def test_an_edited_reply_replaces_its_notes_and_a_deleted_one_is_forgotten(stack
 
 def test_a_reply_past_the_caps_keeps_the_first_items_and_tells_its_author(stack: Bot) -> None:
     bot = stack
-    bot.say(ANA, "/retro start period:month")
-    parent = wait_for_bot_post(bot, "Retrospective R-1")
-    deadline = time.monotonic() + 5
-    while not bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :w", w=bot.team_id)[0][0]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    thread = started_retro(bot)
     lines = [f"action: item {i}" for i in range(1, 26)] + [f"went well: {i}" for i in range(40)]
-    bot.slack.post_user_message(GENERAL, ANA, "\n".join(lines), thread_ts=parent.ts)
+    bot.slack.post_user_message(GENERAL, ANA, "\n".join(lines), thread_ts=thread)
     told = bot.slack.wait_for_message(where=lambda m: m.ephemeral_user == ANA and "not recorded" in m.all_text())
-    assert "R-1" in told.all_text() and "15 line(s)" in told.all_text() and told.thread_ts == parent.ts
+    assert "R-1" in told.all_text() and "15 line(s)" in told.all_text() and told.thread_ts == thread
     notes = bot.rows("SELECT category, text FROM retro_notes WHERE workspace_id = :w ORDER BY line", w=bot.team_id)
     assert [t for c, t in notes if c == "action"] == [f"item {i}" for i in range(1, 21)]
     assert len(notes) == 50
-    bot.slack.post_user_message(GENERAL, BO, "action: one more", thread_ts=parent.ts)
+    bot.slack.post_user_message(GENERAL, BO, "action: one more", thread_ts=thread)
     time.sleep(0.5)
     assert not [m for m in bot.slack.messages if m.ephemeral_user == BO], "a reply within the caps is not warned"

@@ -9,8 +9,8 @@ import pytest
 
 from storage.db import Database
 from tests.conftest import Clock
-from tests.e2e.conftest import ANA, BO, GENERAL, NOW, Bot, new_team_id, running_bot
-from tests.jobs.test_retro_flow import wait_for_bot_post
+from tests.e2e.conftest import BO, GENERAL, NOW, Bot, new_team_id, running_bot
+from tests.jobs.test_retro_flow import started_retro
 
 
 @pytest.fixture
@@ -18,16 +18,6 @@ def stack(db: Database, clock: Clock) -> Iterator[Bot]:
     clock.set(NOW)
     with running_bot(db, clock=clock, team_id=new_team_id()) as running:
         yield running
-
-
-def started_retro(bot: Bot) -> str:
-    bot.say(ANA, "/retro start period:month")
-    parent = wait_for_bot_post(bot, "Retrospective R-1")
-    deadline = time.monotonic() + 5
-    while not bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :w", w=bot.team_id)[0][0]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    return parent.ts
 
 
 def reply_event(bot: Bot, thread_ts: str, text: str, *, author_team: str, user: str = BO) -> dict[str, object]:
