@@ -188,3 +188,19 @@ def test_kpi_show_with_no_values_answers_privately_and_uploads_nothing(
     bot.slack.wait_for_message(GENERAL, where=lambda m: "no values logged yet" in m.text, timeout=20)
     assert not bot.slack.files
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_chart_whose_upload_answer_is_lost_appears_once_and_not_as_a_table(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    seed(ctx.db, workspace, date(2026, 11, 23))
+    add_schedule(ctx, workspace, kind="report", days=[0])
+    slack.drop_answer("files.completeUploadExternal", times=2)  # shared, and slack_sdk's own retry too, unheard
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    [post] = [m for m in slack.channel_messages("C0MKT") if m.is_bot and m.thread_ts is None and "KPI report" in m.all_text()]
+    in_thread = [f for f in slack.files.values() if f.thread_ts == post.ts]
+    names = [f.filename for f in in_thread]
+    assert len(names) >= 3 and len(names) == len(set(names)), names
+    tables = [m.text for m in slack.channel_messages("C0MKT", thread_ts=post.ts) if m.is_bot and "```" in m.text]
+    assert tables == [], "a chart that is in the thread is not also posted as a table"
