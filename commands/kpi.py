@@ -14,6 +14,7 @@ from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import uploads
 from bot.errors import UserError
 from bot.i18n import t
 from bot.locale import locale_in
@@ -284,18 +285,20 @@ def post_chart(body: dict[str, Any], context: BoltContext, client: WebClient, re
         log.exception("chart for /kpi show %r failed", rest)
         respond(text=f"The chart could not be drawn; here are its numbers:\n```{charts.text_table(chart)}```", response_type="ephemeral")
         return
+    filename = f"{spec['name']}.png"
     try:
-        response = client.files_upload_v2(
-            channel=ctx.channel_id, content=png, filename=f"{spec['name']}.png", title=chart.title, initial_comment=comment
-        )
-        file_id = chart_files.file_id_of(response)
-        if file_id:  # the Home tab shows the latest chart (a DM fallback below stays private to the asker)
-            chart_files.remember(ctx.workspace_id, file_id, chart.title, runtime.clock())
+        file_id = uploads.share_file(client, channel=ctx.channel_id, content=png, filename=filename, title=chart.title, initial_comment=comment)
+        # the Home tab shows the latest chart (a DM fallback below stays private to the asker)
+        chart_files.remember(ctx.workspace_id, file_id, chart.title, runtime.clock())
+    except uploads.ShareUnknown:
+        respond(text=t("chart.unconfirmed", locale_in(ctx.extra), title=esc(chart.title)), response_type="ephemeral")
     except SlackApiError as exc:
         # Not a member of that channel (or a DM with someone else): send it to the person who asked.
         log.info("chart upload to %s failed (%s); sending it by DM", ctx.channel_id, exc.response.get("error"))
         try:
             dm = client.conversations_open(users=ctx.user_id)["channel"]["id"]
-            client.files_upload_v2(channel=dm, content=png, filename=f"{spec['name']}.png", title=chart.title, initial_comment=comment)
-        except SlackApiError:
+            uploads.share_file(client, channel=dm, content=png, filename=filename, title=chart.title, initial_comment=comment)
+        except uploads.ShareUnknown:
+            respond(text=t("chart.unconfirmed", locale_in(ctx.extra), title=esc(chart.title)), response_type="ephemeral")
+        except Exception:
             respond(text=f"The chart could not be uploaded; here are its numbers:\n```{charts.text_table(chart)}```", response_type="ephemeral")

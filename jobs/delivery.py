@@ -51,6 +51,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
+from bot import uploads
 from bot.i18n import t
 from bot.render.text import esc
 from bot.services import chart_files
@@ -532,21 +533,17 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
             continue
         except Exception:
             png = b""
+        filename = f"{spec.get('name', 'chart')}.png"
         try:
             if not png:
                 raise charts.ChartError("the chart could not be drawn")
-            response = ctx.client.files_upload_v2(
-                channel=channel, thread_ts=ts, content=png, filename=f"{spec.get('name', 'chart')}.png", title=chart.title
+            file_id = uploads.share_file(
+                ctx.client, channel=channel, thread_ts=ts, content=png, filename=filename, title=chart.title
             )
-            file_id = chart_files.file_id_of(response)
-            if file_id:
-                uploaded.append(chart_files.remember(item.workspace_id, file_id, chart.title, ctx.clock()))
+            uploaded.append(chart_files.remember(item.workspace_id, file_id, chart.title, ctx.clock()))
+        except uploads.ShareUnknown as exc:  # it may be in the thread: a table as well could show it twice
+            log.error("chart %s for post %s: cannot tell whether file %s was shared", spec, item.id, exc.file_id)
         except Exception:
-            shared = _shared_in_thread(ctx, channel, ts, f"{spec.get('name', 'chart')}.png")
-            if shared:  # Slack shared it but its answer was lost: the chart is there, not a table too
-                log.warning("chart %s for post %s: the answer was lost, but the file %s is in the thread", spec, item.id, shared)
-                uploaded.append(chart_files.remember(item.workspace_id, shared, chart.title, ctx.clock()))
-                continue
             log.exception("chart %s for post %s failed; posting its numbers instead", spec, item.id)
             try:
                 table = charts.text_table(chart)
@@ -557,20 +554,6 @@ def _upload_charts(ctx: JobContext, item: Item, channel: str, ts: str, specs: li
                 log.exception("text fallback for chart %s failed", spec)
     if uploaded:
         _record_chart_files(ctx, item, uploaded)
-
-
-def _shared_in_thread(ctx: JobContext, channel: str, ts: str, filename: str) -> str | None:
-    """The id of a file named `filename` in the thread of `ts`, if an upload whose answer was lost did land."""
-    try:
-        answer = ctx.client.conversations_replies(channel=channel, ts=ts, limit=200)
-    except Exception:
-        log.warning("could not look for %s in the thread %s", filename, ts, exc_info=True)
-        return None
-    for message in answer.get("messages") or []:
-        for file in message.get("files") or []:
-            if isinstance(file, dict) and file.get("name") == filename and file.get("id"):
-                return str(file["id"])
-    return None
 
 
 def _record_chart_files(ctx: JobContext, item: Item, uploaded: list[chart_files.ChartFile]) -> None:

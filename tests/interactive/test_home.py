@@ -170,6 +170,22 @@ def test_home_shows_the_latest_kpi_chart_uploaded_by_kpi_show(bot: Bot) -> None:
     View(**{k: v for k, v in home.items() if k in ("type", "blocks")}).validate_json()
 
 
+def test_a_kpi_show_chart_whose_answer_is_lost_is_posted_once_and_still_on_the_home(bot: Bot) -> None:
+    bot.reply_to(ANA, "/kpi log visits 1000 orders 30 channel:天猫 date:yesterday")
+    bot.slack.drop_answer("files.completeUploadExternal")  # Slack shares it; the bot never hears so
+    bot.reply_to(ANA, "/kpi show visits by:channel")
+    [upload] = wait_until(lambda: [f for f in bot.slack.files.values() if f.completed], what="the chart upload")
+    wait_until(lambda: bot.slack.get_calls("files.info"), what="the check of the lost share")
+
+    bot.slack.open_app_home(ANA)
+    home = wait_until(lambda: (h := bot.slack.home_view(ANA)) and chart_block(h) and h, what="the chart on the Home")
+    assert chart_block(home)["slack_file"] == {"id": upload.id}  # type: ignore[index]
+    time.sleep(0.3)
+    assert len(upload.shares) == 1, "shared once, not again by DM"
+    assert len([f for f in bot.slack.files.values() if f.completed]) == 1
+    assert not [m for m in bot.slack.messages if "```" in m.text], "no table beside the chart"
+
+
 def test_home_finds_the_last_reports_chart_in_the_outbox_after_a_restart(bot: Bot) -> None:
     import json
     from datetime import UTC, datetime

@@ -190,17 +190,51 @@ def test_kpi_show_with_no_values_answers_privately_and_uploads_nothing(
     assert not [r for r in caplog.records if r.exc_info]
 
 
+def _report_thread(slack: LocalSlack) -> tuple[list[str], list[str]]:
+    """The file names shared in the weekly report's thread, and the text tables posted there."""
+    [post] = [m for m in slack.channel_messages("C0MKT") if m.is_bot and m.thread_ts is None and "KPI report" in m.all_text()]
+    names = [f.filename for f in slack.files.values() if f.completed and f.thread_ts == post.ts for _ in f.shares]
+    tables = [m.text for m in slack.channel_messages("C0MKT", thread_ts=post.ts) if m.is_bot and "```" in m.text]
+    return names, tables
+
+
 def test_a_chart_whose_upload_answer_is_lost_appears_once_and_not_as_a_table(
     ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
 ) -> None:
     at(job_clock, "2026-11-23T08:00:00+08:00")
     seed(ctx.db, workspace, date(2026, 11, 23))
     add_schedule(ctx, workspace, kind="report", days=[0])
-    slack.drop_answer("files.completeUploadExternal", times=2)  # shared, and slack_sdk's own retry too, unheard
+    slack.drop_answer("files.completeUploadExternal")  # Slack shares it; the bot never hears so
     tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
-    [post] = [m for m in slack.channel_messages("C0MKT") if m.is_bot and m.thread_ts is None and "KPI report" in m.all_text()]
-    in_thread = [f for f in slack.files.values() if f.thread_ts == post.ts]
-    names = [f.filename for f in in_thread]
+    names, tables = _report_thread(slack)
     assert len(names) >= 3 and len(names) == len(set(names)), names
-    tables = [m.text for m in slack.channel_messages("C0MKT", thread_ts=post.ts) if m.is_bot and "```" in m.text]
     assert tables == [], "a chart that is in the thread is not also posted as a table"
+    assert len(slack.get_calls("files.info")) >= 1, "the lost share is checked by its file id"
+
+
+def test_a_chart_whose_completion_failed_before_sharing_is_shared_once(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    seed(ctx.db, workspace, date(2026, 11, 23))
+    add_schedule(ctx, workspace, kind="report", days=[0])
+    slack.add_response("files.completeUploadExternal", status=503, body={"ok": False, "error": "service_unavailable"})
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    names, tables = _report_thread(slack)
+    assert len(names) >= 3 and len(names) == len(set(names)), names
+    assert tables == []
+
+
+def test_a_chart_whose_share_cannot_be_checked_is_neither_repeated_nor_tabled(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    seed(ctx.db, workspace, date(2026, 11, 23))
+    add_schedule(ctx, workspace, kind="report", days=[0])
+    slack.drop_answer("files.completeUploadExternal")
+    slack.add_response("files.info", status=503, body={"ok": False, "error": "service_unavailable"}, times=3)
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    names, tables = _report_thread(slack)
+    assert len(names) == len(set(names)), names
+    assert tables == [], "the first chart may be in the thread: no table for it"
+    assert any("cannot tell whether file" in r.getMessage() for r in caplog.records)
