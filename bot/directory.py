@@ -1,7 +1,8 @@
 """Resolving `@name` to a Slack user id, through users.list, cached per workspace.
 
 users.list is never called on the ack path: loads run in a background thread, at most one per workspace
-at a time and at most one per `min_interval` seconds, and a failed load keeps the directory already held.
+at a time and at most one per `min_interval` seconds (after a 429, not before Slack's Retry-After), and a
+failed load keeps the directory already held.
 A name that cannot be answered from memory yet is PENDING: the caller finishes after the ack (`wait`)."""
 
 from __future__ import annotations
@@ -114,13 +115,13 @@ class UserDirectory:
 
         def run() -> None:
             try:
-                names = self._load(client)
+                names, retry_after = self._load(client)
                 with self._lock:
                     if names is not None:
                         ws.names, ws.loaded_at, ws.failures = names, time.monotonic(), 0
-                    else:  # keep what we had; try again soon, backing off
+                    else:  # keep what we had; try again soon, backing off, never before Slack's Retry-After
                         ws.failures += 1
-                        backoff = min(self.min_interval, 0.5 * 2 ** ws.failures)
+                        backoff = max(min(self.min_interval, 0.5 * 2 ** ws.failures), retry_after)
                         ws.next_load_at = time.monotonic() + backoff
             finally:
                 with self._lock:
@@ -130,8 +131,9 @@ class UserDirectory:
         threading.Thread(target=run, name=f"mktbot-directory-{workspace_id}", daemon=True).start()
 
     @staticmethod
-    def _load(client: WebClient) -> dict[str, str] | None:
-        """Every member by name, display name and real name; None when Slack did not answer in full."""
+    def _load(client: WebClient) -> tuple[dict[str, str] | None, float]:
+        """Every member by name, display name and real name, or None when Slack did not answer in full; and
+        the seconds Slack asked to wait before the next call (its Retry-After on a 429, else 0)."""
         names: dict[str, str] = {}
         cursor: str | None = None
         try:
@@ -150,8 +152,20 @@ class UserDirectory:
                     break
         except SlackApiError as exc:
             log.warning("users.list failed: %s", exc.response.get("error"))
-            return None
+            return None, _retry_after(exc) if exc.response.status_code == 429 else 0.0
         except Exception:
             log.exception("users.list failed")
-            return None
-        return names
+            return None, 0.0
+        return names, 0.0
+
+
+def _retry_after(exc: SlackApiError, ceiling: float = 600.0) -> float:
+    """Slack's Retry-After (seconds) on a 429, bounded; 1 s when it is missing or unreadable."""
+    headers = exc.response.headers or {}
+    raw = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    try:
+        return min(max(float(raw), 0.0), ceiling) if raw is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0

@@ -96,3 +96,26 @@ def test_a_name_the_directory_has_not_loaded_yet_is_answered_after_the_ack(
         said = bot.say(ANA, "/task add Flyer @nobody")  # the directory is loaded now: a plain answer
         assert "don't know anyone called `@nobody`" in said, dump(bot)
         assert len(bot.rows("SELECT id FROM tasks WHERE workspace_id = :t", t=team)) == 1
+
+
+def test_a_rate_limited_load_waits_out_slacks_retry_after() -> None:
+    from bot.app import make_client
+    from bot.directory import PENDING, UserDirectory
+
+    team = new_team_id()
+    slack = make_slack(team)
+    try:
+        client = make_client(Settings(api_url=slack.api_url, bot_token=slack.bot_token, signing_secret="x"))
+        directory = UserDirectory(min_interval=0.05)
+        slack.add_response("users.list", status=429, headers={"Retry-After": "3"})
+        directory.warm(client, team)
+        wait_until(lambda: slack.get_calls("users.list"), what="the first load")
+        time.sleep(0.3)  # far past min_interval and the failure backoff, well inside Retry-After
+        for _ in range(5):
+            assert directory.lookup(client, team, "ana", grace=0.05) in (None, PENDING)
+            time.sleep(0.1)
+        assert len(slack.get_calls("users.list")) == 1, "no load before Slack's Retry-After"
+        assert directory.wait(client, team, "ana", timeout=10) == ANA, "loaded once Retry-After passed"
+        assert len(slack.get_calls("users.list")) == 2
+    finally:
+        slack.stop()
