@@ -153,6 +153,59 @@ def test_restart_and_outage_under_steady_commands(own_postgres: Postgres, own_db
         assert sum(stored.values()) == len(sent) - len(failed)
 
 
+def test_buttons_and_forms_through_a_restart(own_postgres: Postgres, own_db: Database) -> None:
+    """Done buttons clicked and task forms submitted while the server restarts: each is acked in time and
+    recorded once (a form's task is never written twice, a clicked task is done)."""
+    from bot.ids import ActionId
+    from tests.interactive.conftest import fill, wait_until
+
+    run = uuid.uuid4().hex[:6]
+    with running_bot(own_db, clock=Clock(NOW), team_id=new_team_id()) as bot:
+        cards = [bot.say(ANA, f"/task add card-{run}-{i}").message for i in range(8)]
+        assert all(cards), "every /task add answered with its card"
+        views = []
+        for i in range(8):
+            bot.say(ANA, "/task")
+            def opened_from(n: int = i) -> list[dict[str, object]]:
+                return [v for v in bot.slack.views if v["method"] == "views.open"][n:]
+
+            opened = wait_until(opened_from, what=f"modal {i}")
+            views.append(bot.slack.get_view(str(opened[0]["id"])))
+        results: list[tuple[float, str, int, bool]] = []
+
+        def act() -> None:
+            for i in range(8):
+                at = time.monotonic()
+                clicked = bot.slack.click_button(cards[i], ActionId.TASK_DONE, user_id=ANA)  # type: ignore[arg-type]
+                results.append((at, "click", clicked.status, clicked.late))
+                at = time.monotonic()
+                view = views[i]
+                assert view is not None
+                submitted = bot.slack.submit_view(view["id"], user_id=ANA, values=fill(title=f"form-{run}-{i}"))
+                results.append((at, "form", submitted.status, submitted.late))
+                time.sleep(0.08)
+
+        worker = threading.Thread(target=act, daemon=True)
+        worker.start()
+        time.sleep(0.2)
+        restart_from = time.monotonic()
+        own_postgres.ctl("restart", "-m", "fast")
+        restart_to = time.monotonic()
+        worker.join(timeout=60)
+
+        assert [r for r in results if restart_from - 0.2 <= r[0] <= restart_to + 0.2], "nothing sent in the restart"
+        assert all(status == 200 and not late for _, _, status, late in results), results
+        statuses = dict(bot.rows(
+            "SELECT title, status FROM tasks WHERE workspace_id = :ws AND title LIKE :p", ws=bot.team_id, p=f"card-{run}-%"
+        ))
+        assert statuses == {f"card-{run}-{i}": "done" for i in range(8)}, statuses
+        forms = bot.rows(
+            "SELECT title, count(*) FROM tasks WHERE workspace_id = :ws AND title LIKE :p GROUP BY title",
+            ws=bot.team_id, p=f"form-{run}-%",
+        )
+        assert dict(forms) == {f"form-{run}-{i}": 1 for i in range(8)}, forms
+
+
 # ---- a commit whose answer is lost ------------------------------------------------------------------------
 
 
