@@ -49,7 +49,7 @@ def sample_charts() -> dict[str, c.Chart]:
             start=start,
             deadline=due,
             target=D(1_200_000),
-            baseline=D(0),
+            pace=((start - timedelta(days=1), D(0)), (due, D(1_200_000))),
             days=days,
             actual=actual,
             projected=actual[-1] / 35 * 42,

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ from sqlalchemy import BigInteger, func, literal_column, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot import metrics as m
 from storage.models import Goal, KpiValue, Metric
 from storage.types import QUANTUM, SCALE, to_micros
 
@@ -107,13 +109,13 @@ class GoalSeries:
     deadline: date
     as_of: date  # min(today, deadline): the last day in `actual`
     target: Decimal
-    baseline: Decimal | None  # as goals.progress: the goal's baseline, or 0 for a cumulative metric
+    baseline: Decimal | None  # the goal's own
     actual: tuple[DayValue, ...]  # period value over [start, day] for each day start..as_of
     weekly: tuple[Bucket, ...]  # period value per Monday-based week, clipped to [start, as_of]
     current: Decimal | None
-    projected: Decimal | None  # value at the deadline at the current pace (cumulative); else current
-    needed_per_day: Decimal | None  # run-rate still needed to reach the target (cumulative metrics)
-    pace: tuple[DayValue, DayValue] | None  # (start, baseline) → (deadline, target); None without a baseline
+    projected: Decimal | None  # bot.metrics.goal_figures: at the deadline, at the pace so far
+    needed_per_day: Decimal | None  # bot.metrics.goal_figures: what each day left must add (totals)
+    pace: tuple[DayValue, DayValue] | None  # pace_path: the line a goal on pace follows; None: the target line
 
 
 @dataclass(frozen=True)
@@ -259,12 +261,6 @@ def combine_micros(agg: str, total: int, count: int, last: int) -> Decimal | Non
     return _decimal(total)
 
 
-def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
-    if numerator is None or denominator is None or denominator == 0:
-        return None
-    return numerator / denominator
-
-
 def bucket_values(
     resampled: pd.DataFrame,
     metric: MetricInfo,
@@ -298,7 +294,7 @@ def bucket_values(
         if metric.is_ratio:
             assert metric.numerator_id is not None and metric.denominator_id is not None
             num, den = part(metric.numerator_id, key), part(metric.denominator_id, key)
-            out.append(Bucket(b_start, b_end, ratio(num, den), num, den))
+            out.append(Bucket(b_start, b_end, m.ratio(num, den), num, den))
         else:
             out.append(Bucket(b_start, b_end, part(metric.id, key)))
     return out
@@ -320,7 +316,7 @@ def period_value(
     if metric.is_ratio:
         assert metric.numerator_id is not None and metric.denominator_id is not None
         num, den = part(metric.numerator_id), part(metric.denominator_id)
-        return Bucket(start, end, ratio(num, den), num, den)
+        return Bucket(start, end, m.ratio(num, den), num, den)
     return Bucket(start, end, part(metric.id))
 
 
@@ -331,7 +327,7 @@ def _between(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Goal pace (pure; the same formulas as goals.progress so chart and digest agree)
+# Goal kinds (the pace formulas themselves are bot.metrics', shared with goals.progress)
 
 
 def goal_kind(metric: MetricInfo) -> str:
@@ -340,54 +336,22 @@ def goal_kind(metric: MetricInfo) -> str:
     return {"avg": "average", "last": "latest"}.get(metric.agg, "cumulative")
 
 
-def effective_baseline(baseline: Decimal | None, metric: MetricInfo) -> Decimal | None:
-    """goals.progress's baseline: the goal's own, or 0 for a cumulative metric, else none."""
-    if baseline is not None:
-        return baseline
-    return Decimal(0) if metric.agg == "sum" and not metric.is_ratio else None
+def pace_kind(metric: MetricInfo) -> str:
+    """bot.metrics.TOTAL for a summed metric, LEVEL for a ratio, an average or a latest value."""
+    return m.TOTAL if metric.agg == "sum" and not metric.is_ratio else m.LEVEL
 
 
-def pace_at(day: date, *, start: date, deadline: date, baseline: Decimal, target: Decimal) -> Decimal:
-    """Where the straight line from (start, baseline) to (deadline, target) stands on `day`, clamped."""
-    total = (deadline - start).days
-    if total <= 0:
-        return target
-    fraction = Decimal(min(max((day - start).days, 0), total)) / Decimal(total)
-    return baseline + (target - baseline) * fraction
-
-
-def pace_line(
-    *, start: date, deadline: date, baseline: Decimal, target: Decimal
-) -> tuple[DayValue, DayValue]:
-    return DayValue(start, baseline), DayValue(deadline, target)
-
-
-def projection(
-    current: Decimal | None, *, kind: str, start: date, deadline: date, today: date, baseline: Decimal | None
-) -> Decimal | None:
-    """The value at the deadline at the current pace: a cumulative total extrapolated linearly, else current."""
-    if current is None:
+def pace_path(
+    *, kind: str, start: date, deadline: date, target: Decimal, baseline: Decimal | None, better: str
+) -> tuple[DayValue, DayValue] | None:
+    """The pace line's two ends, (the day before the start, 0 or the baseline) to (deadline, target), on which
+    bot.metrics.pace_at lies: for a total, and for a level lifted from a baseline; None for a level held to its
+    target from the start (the target line is its pace)."""
+    if kind == m.LEVEL and not (baseline is not None and (target > baseline if better != "down" else target < baseline)):
         return None
-    if kind != "cumulative":
-        return current
-    days_total = (deadline - start).days + 1
-    days_done = max(min((today - start).days + 1, days_total), 1)
-    start_value = baseline or Decimal(0)
-    return start_value + (current - start_value) / days_done * days_total
-
-
-def needed_run_rate(
-    current: Decimal | None, *, kind: str, start: date, deadline: date, today: date, target: Decimal
-) -> Decimal | None:
-    """Per day, what a cumulative goal still needs to reach its target by the deadline (0 once reached)."""
-    if current is None or kind != "cumulative":
-        return None
-    days_total = (deadline - start).days + 1
-    days_done = max(min((today - start).days + 1, days_total), 1)
-    days_left = days_total - days_done
-    if days_left <= 0:
-        return None
-    return max((target - current) / days_left, Decimal(0))
+    before = start - timedelta(days=1)
+    at = functools.partial(m.pace_at, start=start, deadline=deadline, target=target, baseline=baseline, kind=kind)
+    return DayValue(before, at(before)), DayValue(deadline, at(deadline))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -648,7 +612,7 @@ def _goal_series(goal: Goal, metrics: Mapping[int, MetricInfo], dense: _Dense, t
     if metric.is_ratio:
         assert metric.numerator_id is not None and metric.denominator_id is not None
         nums, dens = to_date(metric.numerator_id), to_date(metric.denominator_id)
-        values = [ratio(n, d) for n, d in zip(nums, dens, strict=True)]
+        values = [m.ratio(n, d) for n, d in zip(nums, dens, strict=True)]
     else:
         values = to_date(metric.id)
     actual = tuple(DayValue(goal.start_on + timedelta(days=i), v) for i, v in enumerate(values))
@@ -661,12 +625,29 @@ def _goal_series(goal: Goal, metrics: Mapping[int, MetricInfo], dense: _Dense, t
             if metric.is_ratio:
                 assert metric.numerator_id is not None and metric.denominator_id is not None
                 num, den = period(metric.numerator_id, a, b), period(metric.denominator_id, a, b)
-                weekly.append(Bucket(b_start, b_end, ratio(num, den), num, den))
+                weekly.append(Bucket(b_start, b_end, m.ratio(num, den), num, den))
             else:
                 weekly.append(Bucket(b_start, b_end, period(metric.id, a, b)))
 
     current = actual[-1].value if actual else None
-    baseline = effective_baseline(goal.baseline, metric)
+    figures_kind = pace_kind(metric)
+    elapsed_value: Decimal | None = None
+    logged_today = False
+    if current is not None:
+        yesterday = dense.offset(min(today - timedelta(days=1), goal.due_on))
+        today_at = dense.offset(today)
+        if metric.is_ratio:
+            assert metric.denominator_id is not None
+            logged_today = today_at <= hi and period(metric.denominator_id, today_at, today_at) is not None
+        else:
+            logged_today = today_at <= hi and period(metric.id, today_at, today_at) is not None
+            if figures_kind == m.TOTAL:
+                elapsed_value = period(metric.id, lo, yesterday) or Decimal(0)
+    figures = m.goal_figures(
+        kind=figures_kind, target=goal.target, baseline=goal.baseline, better=metric.better, start=goal.start_on,
+        deadline=goal.due_on, today=today, current=current, elapsed_value=elapsed_value,
+        averaged=metric.is_ratio or metric.agg == "avg", logged_today=logged_today,
+    )
     return GoalSeries(
         goal_id=goal.id,
         number=goal.number,
@@ -678,19 +659,14 @@ def _goal_series(goal: Goal, metrics: Mapping[int, MetricInfo], dense: _Dense, t
         deadline=goal.due_on,
         as_of=as_of,
         target=goal.target,
-        baseline=baseline,
+        baseline=goal.baseline,
         actual=actual,
         weekly=tuple(weekly),
         current=current,
-        projected=projection(
-            current, kind=kind, start=goal.start_on, deadline=goal.due_on, today=today, baseline=goal.baseline
-        ),
-        needed_per_day=needed_run_rate(
-            current, kind=kind, start=goal.start_on, deadline=goal.due_on, today=today, target=goal.target
-        ),
-        pace=None
-        if baseline is None
-        else pace_line(start=goal.start_on, deadline=goal.due_on, baseline=baseline, target=goal.target),
+        projected=figures.projected,
+        needed_per_day=figures.needed_per_day,
+        pace=pace_path(kind=figures_kind, start=goal.start_on, deadline=goal.due_on, target=goal.target,
+                       baseline=goal.baseline, better=metric.better),
     )
 
 

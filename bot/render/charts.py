@@ -149,7 +149,8 @@ class GoalChart:
     target: Decimal
     days: Sequence[date]
     actual: Sequence[Decimal | None]  # one per day; None where nothing is logged yet
-    baseline: Decimal | None = None  # None: no pace line, the target line alone
+    # the pace line's two ends (analytics.pace_path, on bot.metrics.pace_at); None: the target line alone
+    pace: tuple[tuple[date, Decimal], tuple[date, Decimal]] | None = None
     projected: Decimal | None = None  # drawn from the last actual point to the deadline
     subtitle: str = ""
     labels: ChartLabels = field(default_factory=ChartLabels)
@@ -174,9 +175,10 @@ class GoalChart:
             start=series.start,
             deadline=series.deadline,
             target=series.target,
-            # a pace line only for a total that grows with time; a ratio or average is paced against the target
-            # line itself (goals.progress), so a straight line from its baseline would show a pace it is not held to
-            baseline=series.pace[0].value if series.pace and series.kind == "cumulative" else None,
+            # a total, or a level lifted from a baseline, is due step by step; a level held to its target from the
+            # start is paced against the target line itself (bot.metrics), so it gets no pace line
+            pace=((series.pace[0].day, series.pace[0].value), (series.pace[1].day, series.pace[1].value))
+            if series.pace and all(p.value is not None for p in series.pace) else None,
             days=[p.day for p in series.actual],
             actual=[p.value for p in series.actual],
             projected=series.projected if series.kind == "cumulative" else None,
@@ -437,7 +439,7 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
     values = [_f(v) for v in data.actual]
     known = [(x, v) for x, v in zip(xs, data.actual, strict=True) if v is not None]
     last_x, last_value = known[-1]
-    start_x, deadline_x = float(mdates.date2num(data.start)), float(mdates.date2num(data.deadline))
+    deadline_x = float(mdates.date2num(data.deadline))
     ax.plot(
         xs,
         values,
@@ -447,10 +449,11 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
         zorder=4,
     )
     ax.plot([last_x], [_f(last_value)], marker="o", color=ACTUAL_COLOR, markersize=5, zorder=5)
-    if data.baseline is not None:
+    if data.pace is not None:
+        (from_day, from_value), (to_day, to_value) = data.pace
         ax.plot(
-            [start_x, deadline_x],
-            [_f(data.baseline), _f(data.target)],
+            [float(mdates.date2num(from_day)), float(mdates.date2num(to_day))],
+            [_f(from_value), _f(to_value)],
             color=PACE_COLOR,
             linestyle=(0, (5, 3)),
             linewidth=1.3,
@@ -493,7 +496,8 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
     ax.set_xlim(
         mdates.date2num(data.start - timedelta(days=1)), mdates.date2num(data.deadline + timedelta(days=2))
     )
-    span = [v for v in (*values, _f(data.target), _f(data.baseline), _f(data.projected)) if v == v]
+    pace_values = [_f(v) for _, v in data.pace] if data.pace else []
+    span = [v for v in (*values, _f(data.target), *pace_values, _f(data.projected)) if v == v]
     _y_range(ax, span, unit)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
     ax.xaxis.set_major_locator(locator)
@@ -867,7 +871,7 @@ def _goal_table(chart: GoalChart) -> str:
     for day, value in points[::-1][::7][::-1]:
         pace = _pace_at(chart, day)
         rows.append([day.isoformat(), fmt_number(value, unit), fmt_number(pace, unit)])
-    headers = [labels.day, labels.actual, labels.pace if chart.baseline is not None else ""]
+    headers = [labels.day, labels.actual, labels.pace if chart.pace is not None else ""]
     table = format_table(headers, rows) if rows else ""
     summary = [
         f"{labels.target}: {fmt_number(chart.target, unit)} ({labels.deadline} {chart.deadline.isoformat()})",
@@ -878,13 +882,13 @@ def _goal_table(chart: GoalChart) -> str:
 
 
 def _pace_at(chart: GoalChart, day: date) -> Decimal | None:
-    if chart.baseline is None:
+    """The pace line's value at the end of `day` (a straight line: bot.metrics.pace_at lies on it)."""
+    if chart.pace is None:
         return None
-    total = (chart.deadline - chart.start).days
-    if total <= 0:
-        return chart.target
-    fraction = Decimal(min(max((day - chart.start).days, 0), total)) / Decimal(total)
-    return chart.baseline + (chart.target - chart.baseline) * fraction
+    (from_day, from_value), (to_day, to_value) = chart.pace
+    span = (to_day - from_day).days
+    done = min(max((day - from_day).days, 0), span)
+    return from_value + (to_value - from_value) * Decimal(done) / Decimal(span) if span > 0 else to_value
 
 
 def _breakdown_table(chart: BreakdownChart) -> str:

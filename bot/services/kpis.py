@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.errors import NotFound, UserError, check_length
 from bot.i18n import msg
 from bot.services.refs import get_by_number, next_number
@@ -331,12 +332,6 @@ def combine(metric: Metric, parts: list[PartTotals]) -> Decimal | None:
     return sum((p.total for p in parts), Decimal(0))
 
 
-def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
-    if numerator is None or denominator is None or denominator == 0:
-        return None
-    return numerator / denominator
-
-
 @dataclass
 class PeriodValue:
     value: Decimal | None
@@ -356,10 +351,10 @@ def period_value(
         n_total = combine(metric.numerator, list(num.values()))
         d_total = combine(metric.denominator, list(den.values()))
         by_channel = {
-            ch: ratio(combine(metric.numerator, [num[ch]]) if ch in num else None, combine(metric.denominator, [den[ch]]))
+            ch: metrics.ratio(combine(metric.numerator, [num[ch]]) if ch in num else None, combine(metric.denominator, [den[ch]]))
             for ch in den
         }
-        return PeriodValue(ratio(n_total, d_total), by_channel, n_total, d_total)
+        return PeriodValue(metrics.ratio(n_total, d_total), by_channel, n_total, d_total)
     parts = _part_totals(session, metric=metric, start=start, end=end, channel=channel)
     return PeriodValue(
         combine(metric, list(parts.values())), {ch: combine(metric, [p]) for ch, p in parts.items()}

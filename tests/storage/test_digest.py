@@ -215,8 +215,8 @@ def test_collect_a_realistic_workspace(db: Database, ws: str) -> None:
     gmv = by_number[refs["gmv_goal"]]
     assert gmv.title == "Q4 GMV 双十一" and gmv.unit == "¥" and gmv.metric_name == "gmv" and gmv.owner_id == BO
     assert gmv.progress.current == D(80000)
-    assert gmv.progress.projected == D(80000) / 23 * 30  # at the current pace, by Nov 30
-    assert gmv.progress.needed_per_day == D(20000) / 7  # still to go, over the 7 days left
+    assert gmv.progress.projected == D(80000) / 22 * 30  # at the pace of the 22 days over, by Nov 30
+    assert gmv.progress.needed_per_day == D(20000) / 8  # still to go, over the 8 days left (today included)
     conv = by_number[refs["conv_goal"]]
     assert conv.progress.current == D(2000) / D(300000)  # from the summed parts
     assert conv.progress.needed_per_day is None and conv.unit == "%"

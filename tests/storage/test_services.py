@@ -162,16 +162,18 @@ def test_goal_progress_and_pace(db: Database, workspace: str) -> None:
         p = goals.progress(s, goal=goal, today=date(2026, 11, 10))
     assert p.current == D(10000) and p.source == "kpi"
     assert p.percent_of_target == D(10000) / D(30000)
-    assert p.percent_of_time == D(10) / D(30)
+    assert p.percent_of_time == D(9) / D(30)  # Nov 10 is today: not over yet
     assert p.status == goals.ON_TRACK
-    assert p.projected == D(30000)
-    assert p.needed_per_day == D(1000)
+    assert p.projected == D(30000)  # ¥9,000 in the 9 days over
+    assert p.needed_per_day == D(20000) / D(21)  # over the 21 days left, today included
     with db.session(write=False) as s:
         behind = goals.progress(s, goal=goals.get_goal(s, workspace_id=workspace, number=number), today=date(2026, 11, 20))
-    assert behind.status == goals.OFF_TRACK and behind.projected == D(15000)
+    assert behind.status == goals.OFF_TRACK and behind.projected == D(10000) / 19 * 30
 
 
 def test_checkin_newer_than_kpis_wins(db: Database, workspace: str) -> None:
+    with db.session() as s:
+        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("followers", agg="last"), user_id="U1")
     with db.session() as s:
         goals.create_goal(
             s,
@@ -185,7 +187,7 @@ def test_checkin_newer_than_kpis_wins(db: Database, workspace: str) -> None:
     with db.session(write=False) as s:
         p = goals.progress(s, goal=goals.get_goal(s, workspace_id=workspace, number=1), today=date(2026, 11, 30))
     assert p.current == D(3000) and p.source == "checkin" and p.confidence == 7
-    assert p.percent_of_target == D("0.5")
+    assert p.percent_of_target == D("0.5")  # a level lifted from 1,000 to 5,000: half way
 
 
 def test_campaign_roi_from_revenue_and_spend(db: Database, workspace: str) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bot import analytics as an
+from bot import metrics
 from bot.services import goals, kpis
 from storage.db import Database
 
@@ -107,36 +108,38 @@ def test_avg_and_last_aggregations_match_the_service_rules() -> None:
     assert an.period_value(frame, FOLLOWERS, METRICS, **span).value == D(180)
 
 
-def test_pace_line_runs_from_baseline_at_start_to_target_at_deadline() -> None:
+def test_pace_runs_to_the_target_at_the_end_of_the_deadline() -> None:
     start, deadline = date(2026, 11, 1), date(2026, 11, 30)
-    first, last = an.pace_line(start=start, deadline=deadline, baseline=D(100), target=D(400))
-    assert (first.day, first.value) == (start, D(100))
-    assert (last.day, last.value) == (deadline, D(400))
-    kw = {"start": start, "deadline": deadline, "baseline": D(100), "target": D(400)}
-    assert an.pace_at(date(2026, 10, 1), **kw) == D(100)
-    assert an.pace_at(date(2026, 12, 31), **kw) == D(400)
-    assert an.pace_at(date(2026, 11, 30), **kw) == D(400)
-    assert an.pace_at(date(2026, 11, 11), **kw) == D(100) + D(300) * D(10) / D(29)
+    lift = {"start": start, "deadline": deadline, "baseline": D(100), "target": D(400), "kind": metrics.LEVEL}
+    assert metrics.pace_at(date(2026, 10, 1), **lift) == D(100)  # type: ignore[arg-type]
+    assert metrics.pace_at(date(2026, 12, 31), **lift) == D(400)  # type: ignore[arg-type]
+    assert metrics.pace_at(deadline, **lift) == D(400)  # type: ignore[arg-type]
+    assert metrics.pace_at(date(2026, 11, 10), **lift) == D(100) + D(300) * D(10) / D(30)  # type: ignore[arg-type]
+    total = {**lift, "baseline": None, "kind": metrics.TOTAL}
+    assert metrics.pace_at(start, **total) == D(400) / 30  # type: ignore[arg-type]
+    first, last = an.pace_path(kind=metrics.TOTAL, start=start, deadline=deadline, target=D(400), baseline=None,
+                               better="up") or (None, None)
+    assert first == an.DayValue(date(2026, 10, 31), D(0)) and last == an.DayValue(deadline, D(400))
+    held = an.pace_path(kind=metrics.LEVEL, start=start, deadline=deadline, target=D(400), baseline=None, better="up")
+    assert held is None
 
 
-def test_projection_and_needed_run_rate() -> None:
-    kw = {
-        "kind": "cumulative",
-        "start": date(2026, 11, 1),
-        "deadline": date(2026, 11, 30),
-        "today": date(2026, 11, 10),
-    }
-    # 800 in the first 10 of 30 days: 2,400 at this pace; 2,200 still needed over 20 days = 110 a day.
-    assert an.projection(D(800), baseline=None, **kw) == D(2400)
-    assert an.needed_run_rate(D(800), target=D(3000), **kw) == D(110)
-    assert an.needed_run_rate(D(3500), target=D(3000), **kw) == D(0)
-    assert an.projection(None, baseline=None, **kw) is None
-    after = {**kw, "today": date(2026, 12, 5)}
-    assert an.projection(D(2000), baseline=None, **after) == D(2000)
-    assert an.needed_run_rate(D(2000), target=D(3000), **after) is None
-    ratio_kw = {**kw, "kind": "ratio"}
-    assert an.projection(D("0.03"), baseline=None, **ratio_kw) == D("0.03")
-    assert an.needed_run_rate(D("0.03"), target=D("0.05"), **ratio_kw) is None
+def test_projection_and_needed_per_day() -> None:
+    def figures(current: D | None, today: date, *, kind: str = metrics.TOTAL, target: D = D(3000)) -> metrics.GoalFigures:
+        return metrics.goal_figures(kind=kind, target=target, baseline=None, better="up", start=date(2026, 11, 1),
+                                    deadline=date(2026, 11, 30), today=today, current=current)
+
+    # 800 in the 10 days over on Nov 11: 2,400 at this pace; 2,200 still needed over 20 days = 110 a day.
+    assert figures(D(800), date(2026, 11, 11)).projected == D(2400)
+    assert figures(D(800), date(2026, 11, 11)).needed_per_day == D(110)
+    assert figures(D(3500), date(2026, 11, 11)).needed_per_day == D(0)
+    assert figures(None, date(2026, 11, 11)).projected is None
+    assert figures(D(2000), date(2026, 12, 5)).projected == D(2000)
+    assert figures(D(2000), date(2026, 12, 5)).needed_per_day is None
+    level = figures(D("0.03"), date(2026, 11, 11), kind=metrics.LEVEL, target=D("0.05"))
+    assert level.projected == D("0.03") and level.needed_per_day is None
+    assert figures(D(800), date(2026, 11, 1)).projected is None, "no day is over yet: no run-rate"
+
 
 
 def test_yesterday_against_the_trailing_seven_day_average() -> None:
@@ -239,11 +242,12 @@ def test_weekly_report_matches_progress_and_period_values(db: Database, workspac
 
         by_title = {r.title: r for r in report}
         visits = by_title["双十一 visits"]
-        assert visits.kind == "cumulative" and visits.baseline == D(0)
-        assert visits.pace is not None and visits.pace[1] == an.DayValue(due, D(40000))
+        assert visits.kind == "cumulative" and visits.baseline is None
+        assert visits.pace == (an.DayValue(start - timedelta(days=1), D(0)), an.DayValue(due, D(40000)))
         assert [b.start.weekday() for b in visits.weekly[1:]] == [0, 0]
         ratio = by_title["转化率 up"]
         assert ratio.kind == "ratio" and ratio.weekly[0].denominator is not None
+        assert ratio.pace == (an.DayValue(start - timedelta(days=1), D("0.03")), an.DayValue(due, D("0.05")))
         assert by_title["csat"].pace is None  # no baseline for an average: the target line alone
         assert by_title["天猫 visits"].current == sum((D(1000 + 10 * i) for i in range(17)), D(0))
 

@@ -38,13 +38,15 @@ def goal_chart(**overrides: object) -> c.GoalChart:
         "start": start,
         "deadline": due,
         "target": D(1_200_000),
-        "baseline": D(0),
         "days": days,
         "actual": actual,
         "projected": actual[-1] / 35 * 42,
         "generated_on": TODAY,
     }
+    baseline = overrides.pop("baseline", D(0))  # where the pace line starts; None: no pace line
     fields.update(overrides)
+    target = fields["target"]
+    fields["pace"] = None if baseline is None else ((start - timedelta(days=1), baseline), (due, target))
     return c.GoalChart(**fields)  # type: ignore[arg-type]
 
 
@@ -280,17 +282,18 @@ def test_charts_from_analytics_results() -> None:
         deadline=date(2026, 11, 30),
         as_of=end,
         target=D(40000),
-        baseline=D(0),
+        baseline=None,
         actual=tuple(an.DayValue(start + timedelta(days=i), D(1000 * (i + 1))) for i in range(21)),
         weekly=(),
         current=D(21000),
         projected=D(29000),
         needed_per_day=D(2125),
-        pace=an.pace_line(start=start, deadline=date(2026, 11, 30), baseline=D(0), target=D(40000)),
+        pace=an.pace_path(kind="total", start=start, deadline=date(2026, 11, 30), target=D(40000), baseline=None,
+                          better="up"),
     )
     gchart = c.GoalChart.from_series(series)
     assert gchart.title == "G-4 双十一 visits" and gchart.subtitle == "visits · 天猫"
-    assert gchart.projected == D(29000) and gchart.baseline == D(0)
+    assert gchart.projected == D(29000) and gchart.pace == ((start - timedelta(days=1), D(0)), (date(2026, 11, 30), D(40000)))
     png_size(c.render(gchart))
 
 

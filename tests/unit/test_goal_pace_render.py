@@ -61,21 +61,31 @@ def test_goal_show_of_a_level_goal() -> None:
     assert "此后需达到*\n6.27%" in zh, zh
 
 
-def test_goal_chart_draws_a_pace_line_for_a_total_only() -> None:
-    def series(kind: str, metric: an.MetricInfo, baseline: Decimal, target: Decimal) -> an.GoalSeries:
+def test_goal_chart_draws_a_pace_line_for_a_total_and_a_lift_only() -> None:
+    def series(kind: str, metric: an.MetricInfo, baseline: Decimal | None, target: Decimal) -> an.GoalSeries:
         return an.GoalSeries(
             goal_id=1, number=1, title="G", metric=metric, channel=None, kind=kind, start=START, deadline=DUE,
             as_of=TODAY, target=target, baseline=baseline,
             actual=tuple(an.DayValue(START + timedelta(days=i), baseline) for i in range(54)), weekly=(),
             current=baseline, projected=baseline, needed_per_day=None,
-            pace=an.pace_line(start=START, deadline=DUE, baseline=baseline, target=target),
+            pace=an.pace_path(kind=an.pace_kind(metric), start=START, deadline=DUE, target=target, baseline=baseline,
+                              better=metric.better),
         )
 
     ratio = an.MetricInfo(id=1, name="conversion", unit="%", agg="sum", better="up", numerator_id=2,
                           denominator_id=3)
+    chart = charts.GoalChart.from_series(series("ratio", ratio, None, D("0.04")))
+    assert chart.pace is None and chart.projected is None, "a level held to its target has the target line alone"
     chart = charts.GoalChart.from_series(series("ratio", ratio, D("0.02"), D("0.04")))
-    assert chart.baseline is None and chart.projected is None, "a ratio is paced against the target line alone"
+    assert chart.pace == ((START - timedelta(days=1), D("0.02")), (DUE, D("0.04"))), "a lift is due step by step"
     gmv = an.MetricInfo(id=4, name="gmv", unit="¥", agg="sum", better="up", numerator_id=None,
                         denominator_id=None)
     chart = charts.GoalChart.from_series(series("cumulative", gmv, D(0), D(2_000_000)))
-    assert chart.baseline == D(0) and chart.projected == D(0)
+    assert chart.pace == ((START - timedelta(days=1), D(0)), (DUE, D(2_000_000))) and chart.projected == D(0)
+    # the table's pace column is bot.metrics.pace_at on every day
+    from bot import metrics
+
+    for day in (START, START + timedelta(days=10), TODAY, DUE):
+        expected = metrics.pace_at(day, start=START, deadline=DUE, target=D(2_000_000), baseline=None,
+                                   kind=metrics.TOTAL)
+        assert charts._pace_at(chart, day) == expected, day
