@@ -177,14 +177,22 @@ class GoalChart:
             target=series.target,
             # a total, or a level lifted from a baseline, is due step by step; a level held to its target from the
             # start is paced against the target line itself (bot.metrics), so it gets no pace line
-            pace=((series.pace[0].day, series.pace[0].value), (series.pace[1].day, series.pace[1].value))
-            if series.pace and all(p.value is not None for p in series.pace) else None,
+            pace=_pace_ends(series),
             days=[p.day for p in series.actual],
             actual=[p.value for p in series.actual],
             projected=series.projected if series.kind == "cumulative" else None,
             labels=labels or ChartLabels(),
             generated_on=generated_on or series.as_of,
         )
+
+
+def _pace_ends(series: GoalSeries) -> tuple[tuple[date, Decimal], tuple[date, Decimal]] | None:
+    if series.pace is None:
+        return None
+    first, last = series.pace
+    if first.value is None or last.value is None:
+        return None
+    return (first.day, first.value), (last.day, last.value)
 
 
 @dataclass(frozen=True)
