@@ -81,8 +81,7 @@ def channel_ids(workspaces: int, per_workspace: int) -> list[tuple[str, str]]:
 
 
 def slack_main(conn: Connection, channels: list[str], interval: float, tolerance: float, server_kind: str) -> None:
-    from bot.localslack import LocalSlack
-    from bot.localslack.server import Call
+    from bot.localslack import Call, LocalSlack
 
     class RateLimitedSlack(LocalSlack):
         """LocalSlack plus Slack's per-channel chat.postMessage limit (429 + Retry-After)."""
@@ -146,10 +145,10 @@ def slack_main(conn: Connection, channels: list[str], interval: float, tolerance
     for cid in channels:
         slack.add_channel(cid, cid.lower())
     if server_kind == "stock":
-        from bot.localslack import server as localslack_server
+        from bot.localslack import httpd as localslack_httpd
 
         # socketserver listens with a backlog of 5: hundreds of concurrent connects get reset (not Slack's doing)
-        localslack_server._Server.request_queue_size = 4096  # type: ignore[attr-defined]
+        localslack_httpd.Server.request_queue_size = 4096  # type: ignore[attr-defined]
         slack.start()
         api_url = slack.api_url
         loop = None

@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Protocol
 
-from bot.localslack.server import HTTPResult, LocalSlack, Message, SlackError, escape_text
+from bot.localslack.mrkdwn import escape_text
+from bot.localslack.records import HTTPResult, Message, SlackError
+from bot.localslack.slack import LocalSlack
 
 __all__ = ["ClockHooks", "Member", "PlaygroundAPI"]
 

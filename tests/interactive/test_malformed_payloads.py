@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.ids import ActionId, BlockId
-from bot.localslack.server import _input_elements
+from bot.localslack.blockkit import input_elements
 from tests.interactive.conftest import ANA, GENERAL, Bot, fill, wait_until
 from tests.interactive.test_buttons import task_status
 
@@ -33,7 +33,7 @@ BAD_BY_TYPE: dict[str, list[Any]] = {
 def bad_submissions(view: dict[str, Any]) -> list[dict[str, dict[str, Any]]]:
     """For every field of the view and every bad value its type can carry: the form with that one field bad."""
     out = []
-    for block_id, action_id, element in _input_elements(view.get("blocks")):
+    for block_id, action_id, element in input_elements(view.get("blocks")):
         for bad in BAD_BY_TYPE.get(str(element.get("type")), []):
             out.append({block_id: {action_id: bad}})
     return out

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.localslack import LocalSlack
-from bot.localslack.server import Call
+from bot.localslack import Call, LocalSlack
 from bot.services import outbox
 from jobs.context import JobContext
 from jobs.delivery import deliver_due

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.localslack.server import _texts_in, rich_text_elements, slack_escape
+from bot.localslack.mrkdwn import rich_text_elements, slack_escape, texts_in
 from bot.render.retro import goal_line, kpi_line, parent_post, summary_post
 from bot.render.text import esc, esc_keep_mentions, slack_unescape
 from bot.services.retros import RetroResults, action_title, classify
@@ -148,7 +148,7 @@ def _note(category: str, text: str, user: str = "U0ANA") -> RetroNote:
 
 
 def _all_text(blocks: list[dict[str, Any]]) -> str:
-    return "\n".join(_texts_in(blocks))
+    return "\n".join(texts_in(blocks))
 
 
 def test_summary_shows_text_as_typed_with_live_mentions() -> None:
