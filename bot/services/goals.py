@@ -28,6 +28,7 @@ class GoalCreate:
     currency: str | None = None
     baseline: Decimal | None = None
     owner_id: str | None = None
+    baseline_percent: bool = False  # typed with % (`baseline:2.5%`), like target_percent
     parent: int | None = None
     channel: str | None = None
     slack_channel_id: str | None = None
@@ -51,10 +52,13 @@ def create_goal(session: Session, *, workspace_id: str, data: GoalCreate, user_i
     if data.parent is not None:
         parent = get_by_number(session, Goal, workspace_id=workspace_id, number=data.parent, kind="goal")
         parent_id = parent.id
+    # On a % metric a bare number above 1 is in percent points (`target:4` is 4 %), each value on its own:
+    # `target:3.5% baseline:2.5` is 3.5 % from 2.5 %.
     target, baseline = data.target, data.baseline
-    if metric.unit == "%" and not data.target_percent and target > 1:
-        target = target / 100
-        if baseline is not None and baseline > 1:
+    if metric.unit == "%":
+        if not data.target_percent and target > 1:
+            target = target / 100
+        if baseline is not None and not data.baseline_percent and baseline > 1:
             baseline = baseline / 100
     goal = Goal(
         workspace_id=workspace_id,

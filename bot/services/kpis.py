@@ -14,7 +14,7 @@ from bot import metrics
 from bot.errors import NotFound, UserError, check_length
 from bot.i18n import msg
 from bot.services.refs import get_by_number, next_number
-from storage.models import KpiValue, Metric
+from storage.models import Goal, GoalCheckin, KpiValue, Metric
 from storage.prepared import Prepared, Unit, column_binds, dialect_of, per_dialect
 from storage.types import utcnow
 
@@ -139,7 +139,8 @@ def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user
             session, workspace_id=workspace_id, name=spec.name, user_id=user_id, agg=spec.agg or implicit_agg(spec.unit)
         )
     changed: list[str] = []
-    if spec.unit is not None and spec.unit != metric.unit:
+    if spec.unit is not None and (spec.unit or None) != metric.unit:
+        _rescale_goals(session, metric, old=metric.unit, new=spec.unit or None)
         metric.unit = spec.unit or None
         changed.append("unit")
     if spec.agg is not None and spec.agg != metric.agg:
@@ -166,9 +167,46 @@ def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user
             metric.numerator_id, metric.denominator_id = parts[0].id, parts[1].id
             changed.append("formula")
         if spec.unit is None and metric.unit is None:
-            metric.unit = "%"
+            metric.unit = ratio_unit(parts[0], parts[1])
     session.flush()
     return DefineResult(metric=metric, created=created, changed=changed)
+
+
+#: Names of metrics that count money, for a ratio whose parts have no unit yet (`aov = gmv / orders`).
+MONEY_WORDS = ("gmv", "revenue", "sales", "spend", "cost", "budget", "销售额", "成交额", "营业额", "花费", "消耗", "收入")
+
+
+def _is_money(metric: Metric) -> bool:
+    if metric.unit and metric.unit != "%":
+        return True
+    return metric.unit is None and any(word in metric.key for word in MONEY_WORDS)
+
+
+def ratio_unit(numerator: Metric, denominator: Metric) -> str | None:
+    """The unit of numerator ÷ denominator when `/kpi define` gives none. Money over a count is money per unit
+    (AOV = GMV / orders: ¥328.22, in the numerator's currency, or no unit while that is unknown); money over money
+    (ROAS) and a count over a count (conversion = orders / visits, CTR) are percentages; a count over money (orders
+    per ¥) is a plain number."""
+    money_up, money_down = _is_money(numerator), _is_money(denominator)
+    if money_up and not money_down:
+        return numerator.unit if numerator.unit and numerator.unit != "%" else None
+    if money_down and not money_up:
+        return None
+    return "%"
+
+
+def _rescale_goals(session: Session, metric: Metric, *, old: str | None, new: str | None) -> None:
+    """A metric in % stores fractions (21 % is 0.21). When its unit changes to or from %, its goals' targets,
+    baselines and check-ins change scale with it, so `target:330` on a metric later set to ¥ reads ¥330, not ¥3.30."""
+    if (old == "%") == (new == "%"):
+        return
+    factor = Decimal(100) if old == "%" else Decimal(1) / Decimal(100)
+    for goal in session.scalars(select(Goal).where(Goal.metric_id == metric.id)):
+        goal.target = goal.target * factor
+        if goal.baseline is not None:
+            goal.baseline = goal.baseline * factor
+        for checkin in session.scalars(select(GoalCheckin).where(GoalCheckin.goal_id == goal.id)):
+            checkin.value = checkin.value * factor
 
 
 # `/kpi log` is the busiest write: a few prepared statements (storage.prepared), not ORM objects, on its path.
