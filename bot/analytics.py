@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,6 +133,8 @@ class Breakdown:
     totals: Mapping[str, Decimal | None]  # channel -> period value (ratios from that channel's parts)
     total: Decimal | None  # all channels together
     stackable: bool  # sums only: channel values add up to the total
+    # every channel of the workspace, in the order each was first logged: the key to a stable colour per channel
+    workspace_channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -683,7 +686,20 @@ def channel_breakdown(
     info = metric if isinstance(metric, MetricInfo) else MetricInfo.of(metric)
     metrics = load_metrics(session, workspace_id=workspace_id, ids=[info.id])
     frame = _fetch_rows(session, workspace_id=workspace_id, metric_ids=list(info.parts), start=start, end=end)
-    return breakdown_from_frame(frame, metrics[info.id], metrics, start=start, end=end, freq=freq)
+    breakdown = breakdown_from_frame(frame, metrics[info.id], metrics, start=start, end=end, freq=freq)
+    return dataclasses.replace(breakdown, workspace_channels=channels_in_order(session, workspace_id=workspace_id))
+
+
+def channels_in_order(session: Session, *, workspace_id: str) -> tuple[str, ...]:
+    """The workspace's channels (first spelling) in the order they were first logged; '' (no channel) included."""
+    first = func.min(KpiValue.id)
+    rows = session.execute(
+        select(KpiValue.channel, first).where(KpiValue.workspace_id == workspace_id).group_by(KpiValue.channel).order_by(first)
+    ).all()
+    seen: dict[str, str] = {}
+    for channel, _ in rows:
+        seen.setdefault(str(channel).casefold(), str(channel))
+    return tuple(seen.values())
 
 
 def breakdown_from_frame(

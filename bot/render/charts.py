@@ -50,9 +50,10 @@ PROJECTION_COLOR = "#E69F00"
 TEXT_COLOR = "#1F2937"
 MUTED_COLOR = "#6B7280"
 
-WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 150  # 1200 x 675 px: sharp in Slack's preview, small to upload
+# 1200 x 675 px, drawn on a small page so that text stays legible where Slack shows it at 360-560 px wide
+WIDTH_IN, HEIGHT_IN, DPI = 6.0, 3.375, 200
 MAX_STACKED_CHANNELS = 7  # more channels than this: the smallest are summed into "Other"
-TITLE_WIDTH = 64  # display columns (a hanzi is two) before a title is cut with "…"
+TITLE_WIDTH = 50  # display columns (a hanzi is two) before a title is cut with "…"
 LEGEND_LABEL_WIDTH = 22
 
 _FONTS_LOCK = threading.Lock()
@@ -61,8 +62,8 @@ _worker: ThreadPoolExecutor | None = None
 
 _RC: Any = {  # typed loosely: matplotlib types rc keys as a closed Literal set
     "font.family": FONT_FAMILIES,
-    "font.size": 9.5,
-    "axes.titlesize": 12,
+    "font.size": 10.5,
+    "axes.titlesize": 13,
     "axes.edgecolor": "#9CA3AF",
     "axes.labelcolor": TEXT_COLOR,
     "axes.spines.top": False,
@@ -74,10 +75,10 @@ _RC: Any = {  # typed loosely: matplotlib types rc keys as a closed Literal set
     "grid.linewidth": 0.8,
     "xtick.color": "#4B5563",
     "ytick.color": "#4B5563",
-    "xtick.labelsize": 8.5,
-    "ytick.labelsize": 8.5,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
     "legend.frameon": False,
-    "legend.fontsize": 8.5,
+    "legend.fontsize": 9.5,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
 }
@@ -207,6 +208,8 @@ class BreakdownChart:
     stacked: bool = True
     freq: str = "W"  # D | W | M: how period labels read
     overall: Decimal | None = None  # all channels together, drawn as a reference line in horizontal mode
+    # the workspace's channels in the order first logged: channel i is always PALETTE[i] (see channel_colors)
+    channel_order: Sequence[str] = ()
     subtitle: str = ""
     labels: ChartLabels = field(default_factory=ChartLabels)
     generated_on: date | None = None
@@ -232,6 +235,7 @@ class BreakdownChart:
             stacked=breakdown.stackable,
             freq=breakdown.freq,
             overall=breakdown.total,
+            channel_order=breakdown.workspace_channels,
             labels=labels or ChartLabels(),
             generated_on=generated_on or breakdown.end,
         )
@@ -400,7 +404,7 @@ def _render_here(data: Any, draw: Callable[[Figure, Axes, Any], None]) -> bytes:
         with matplotlib.rc_context(_RC):
             fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
             FigureCanvasAgg(fig)
-            ax = fig.add_axes((0.085, 0.15, 0.895, 0.64))
+            ax = fig.add_axes((0.11, 0.27, 0.86, 0.54))  # legend under the plot, title above it
             draw(fig, ax, data)
             _frame_text(fig, data)
             buffer = io.BytesIO()
@@ -420,7 +424,7 @@ def _frame_text(fig: Figure, data: Any) -> None:
         0.02,
         0.955,
         drawable(_clip(data.title, TITLE_WIDTH)),
-        size=13.5,  # regular weight: the CJK font has no bold, and mixed weights in one title look broken
+        size=14,  # regular weight: the CJK font has no bold, and mixed weights in one title look broken
         color=TEXT_COLOR,
         va="top",
     )
@@ -429,14 +433,18 @@ def _frame_text(fig: Figure, data: Any) -> None:
     )
     if subtitle:
         fig.text(
-            0.02, 0.885, drawable(_clip(subtitle, TITLE_WIDTH + 30)), size=9, color=MUTED_COLOR, va="top"
+            0.02, 0.885, drawable(_clip(subtitle, TITLE_WIDTH + 22)), size=10, color=MUTED_COLOR, va="top"
         )
     footer = data.footer or (f"mktbot · {data.generated_on.isoformat()}" if data.generated_on else "mktbot")
-    fig.text(0.98, 0.02, drawable(footer), size=7.5, color="#9CA3AF", ha="right", va="bottom")
+    fig.text(0.98, 0.015, drawable(footer), size=8, color="#9CA3AF", ha="right", va="bottom")
 
 
-def _legend_above(ax: Axes, ncol: int) -> None:
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.01), ncol=ncol, borderaxespad=0.2, handlelength=1.8)
+def _legend_under(ax: Axes, ncol: int) -> None:
+    """The legend in one or two rows under the plot, where it never covers a line or a bar."""
+    handles, _ = ax.get_legend_handles_labels()
+    ncol = max(1, min(ncol, 4, len(handles)))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=ncol, borderaxespad=0.0, handlelength=1.6,
+              columnspacing=1.2)
 
 
 def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
@@ -507,10 +515,25 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
     pace_values = [_f(v) for _, v in data.pace] if data.pace else []
     span = [v for v in (*values, _f(data.target), *pace_values, _f(data.projected)) if v == v]
     _y_range(ax, span, unit)
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
-    _legend_above(ax, ncol=4)
+    _legend_under(ax, ncol=4)
+
+
+def channel_colors(channels: Sequence[str], order: Sequence[str]) -> dict[str, str]:
+    """One colour per channel that stays the same in every chart of a workspace: the n-th channel the workspace
+    ever logged gets PALETTE[n]. A channel missing from `order` takes the first colour no other channel here has."""
+    rank = {name.casefold(): i for i, name in enumerate(order)}
+    colors: dict[str, str] = {}
+    for channel in channels:
+        if channel.casefold() in rank:
+            colors[channel] = PALETTE[rank[channel.casefold()] % len(PALETTE)]
+    for channel in channels:
+        if channel not in colors:
+            free = [c for c in PALETTE if c not in colors.values()] or list(PALETTE)
+            colors[channel] = free[0]
+    return colors
 
 
 def _draw_breakdown(fig: Figure, ax: Axes, data: BreakdownChart) -> None:
@@ -529,9 +552,8 @@ def _draw_stacked(ax: Axes, data: BreakdownChart) -> None:
     n = len(data.periods)
     positions = list(range(n))
     bottoms = [0.0] * n
-    series = [
-        (ch, [_f(v, 0.0) for v in data.values[ch]], PALETTE[i % len(PALETTE)]) for i, ch in enumerate(shown)
-    ]
+    colors = channel_colors(shown, data.channel_order or channels)
+    series = [(ch, [_f(v, 0.0) for v in data.values[ch]], colors[ch]) for ch in shown]
     if rest:
         summed = [sum(_f(data.values[ch][i], 0.0) for ch in rest) for i in range(n)]
         series.append((labels.other, summed, OTHER_COLOR))
@@ -550,13 +572,13 @@ def _draw_stacked(ax: Axes, data: BreakdownChart) -> None:
                     textcoords="offset points",
                     ha="center",
                     va="bottom",
-                    size=7.5,
+                    size=8.5,
                     color=TEXT_COLOR,
                 )
     _period_axis(ax, data.periods, data.freq)
     _y_range(ax, [0.0, *bottoms], data.unit, headroom=0.12)
     if len(series) <= 4:
-        _legend_above(ax, ncol=len(series))
+        _legend_under(ax, ncol=len(series))
     else:  # one row would overflow into the subtitle: a column at the right instead, top channel first
         ax.set_position((0.085, 0.15, 0.71, 0.66))
         handles, names = ax.get_legend_handles_labels()
@@ -570,7 +592,8 @@ def _draw_totals(ax: Axes, data: BreakdownChart) -> None:
     items = items[-12:]  # the twelve largest; the table has every channel
     names = [_legend_text(labels.no_channel if ch == "" else ch, 18) for ch, _ in items]
     values = [_f(v) for _, v in items]
-    colors = [PALETTE[0]] * len(items)
+    by_channel = channel_colors([ch for ch, _ in items], data.channel_order or [ch for ch, _ in items[::-1]])
+    colors = [by_channel[ch] for ch, _ in items]
     positions = list(range(len(items)))
     ax.barh(positions, values, 0.6, color=colors, linewidth=0)
     ax.set_yticks(positions, names)
@@ -601,7 +624,7 @@ def _draw_totals(ax: Axes, data: BreakdownChart) -> None:
             linestyle=":",
             label=f"{labels.total} {fmt_number(data.overall, data.unit)}",
         )
-        _legend_above(ax, ncol=1)
+        _legend_under(ax, ncol=1)
     ax.set_position((0.2, 0.15, 0.77, 0.64))
 
 
@@ -628,7 +651,7 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
                     xytext=(0, 6),
                     textcoords="offset points",
                     ha="center",
-                    size=7.5,
+                    size=8.5,
                     color=TEXT_COLOR,
                 )
     if data.overall is not None:
@@ -643,7 +666,7 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
     _period_axis(ax, data.periods, data.freq)
     span = [v for v in (*values, _f(data.overall)) if v == v]
     _y_range(ax, span, data.unit, headroom=0.15, floor_zero=True)
-    _legend_above(ax, ncol=2)
+    _legend_under(ax, ncol=2)
 
 
 # ---------------------------------------------------------------------------------------------------------

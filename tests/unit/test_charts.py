@@ -16,6 +16,8 @@ import pytest
 
 from bot import analytics as an
 from bot.render import charts as c
+from bot.services import kpis
+from storage.db import Database
 
 D = Decimal
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "charts"
@@ -441,4 +443,30 @@ def test_rendered_axis_labels_match_their_gridlines(name: str) -> None:
     for tick, label in seen:
         assert _label_value(label, data.unit) == pytest.approx(tick, abs=step * 1e-6), (tick, label, labels)
     if name == "goal_2m":
-        assert labels == ["¥0", "¥0.25M", "¥0.5M", "¥0.75M", "¥1M", "¥1.25M", "¥1.5M", "¥1.75M", "¥2M"]
+        assert labels == ["¥0", "¥0.5M", "¥1M", "¥1.5M", "¥2M"]  # few ticks: legible at Slack's preview size
+
+
+def test_a_channel_keeps_its_colour_in_every_chart() -> None:
+    order = ["天猫", "JD", "抖音", "email"]
+    first = c.channel_colors(["抖音", "天猫"], order)
+    second = c.channel_colors(["jd", "抖音", "天猫", "email"], order)
+    assert first["抖音"] == second["抖音"] == c.PALETTE[2] and first["天猫"] == second["天猫"] == c.PALETTE[0]
+    assert second["jd"] == c.PALETTE[1], "matched as the channel it is, whatever its case"
+    unknown = c.channel_colors(["天猫", "new shop"], order)
+    assert unknown["new shop"] not in (unknown["天猫"],), "a channel not on record still gets a colour of its own"
+
+
+def test_breakdowns_carry_the_workspaces_channel_order(db: Database, workspace: str) -> None:
+    with db.session() as s:
+        for channel, value in (("JD", 5), ("天猫", 900), ("抖音", 40)):
+            kpis.log_value(s, workspace_id=workspace, metric_name="gmv", value=D(value), percent=False, channel=channel,
+                           day=date(2026, 11, 2), user_id="U1")
+        kpis.log_value(s, workspace_id=workspace, metric_name="gmv", value=D(7), percent=False, channel="jd",
+                       day=date(2026, 11, 3), user_id="U1")
+    with db.session(write=False) as s:
+        metric = kpis.get_metric(s, workspace_id=workspace, name_or_number="gmv")
+        breakdown = an.channel_breakdown(s, workspace_id=workspace, metric=metric, start=date(2026, 11, 1),
+                                         end=date(2026, 11, 30))
+    assert breakdown.workspace_channels == ("JD", "天猫", "抖音")
+    chart = c.BreakdownChart.from_breakdown(breakdown)
+    assert c.channel_colors(list(chart.values), chart.channel_order)["JD"] == c.PALETTE[0]
