@@ -27,7 +27,7 @@ Floor
   once (printed).
   K=1: every channel gets one post, so the per-channel limit never binds and the rate-limit floor is 0 s.
   The floor is then the send floor: the same 1,000 posts (same text, metadata and flags) sent through the
-  delivery client alone (jobs.delivery.open_sender: no outbox, no claim, no pacing, no recording), as fast
+  delivery client alone (jobs.delivery.transport.open_sender: no outbox, no claim, no pacing, no recording), as fast
   as it goes against this fake Slack. It is calibrated three times before the runs and once after each run;
   the floor is the best of these.
   Either way the target (total <= 1.2 x floor) applies to the best of --repeat runs, as timeit reports the
@@ -283,11 +283,11 @@ class Timings:
 
 
 def install_probes(timings: Timings) -> Any:
-    """Wrap outbox.claim_due and jobs.delivery.record with timers; return an undo function."""
-    import jobs.delivery as delivery
+    """Wrap outbox.claim_due and jobs.delivery.recording.record with timers; return an undo function."""
+    import jobs.delivery.recording as recording
     from bot.services import outbox
 
-    original_claim, original_record = outbox.claim_due, delivery.record
+    original_claim, original_record = outbox.claim_due, recording.record
 
     def claim_due(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -304,11 +304,11 @@ def install_probes(timings: Timings) -> Any:
             timings.recorded.append(len(batch))
 
     outbox.claim_due = claim_due
-    delivery.record = record
+    recording.record = record
 
     def undo() -> None:
         outbox.claim_due = original_claim
-        delivery.record = original_record
+        recording.record = original_record
 
     return undo
 
@@ -338,14 +338,15 @@ def enqueue_all(db: Any, pairs: list[tuple[str, str]], k: int, order: str) -> di
 
 
 def calibrate(api_url: str, token: str, channels: list[str], senders: int, posts: int) -> float:
-    """Unpaced posts/s through the product's delivery client (jobs.delivery.open_sender: AsyncWebClient on one
+    """Unpaced posts/s through the product's delivery client (jobs.delivery.transport.open_sender: AsyncWebClient on one
     keep-alive aiohttp session, `senders` requests in flight) and this fake Slack; one post per channel, no 429s."""
     from zoneinfo import ZoneInfo
 
     from slack_sdk import WebClient
 
     from jobs.context import JobContext
-    from jobs.delivery import _run_loop, open_sender
+    from jobs.delivery import _run_loop
+    from jobs.delivery.transport import open_sender
 
     ctx = JobContext(db=None, client=WebClient(token=token, base_url=api_url, timeout=30),  # type: ignore[arg-type]
                      zone=ZoneInfo("UTC"), delivery_senders=senders)

@@ -147,7 +147,7 @@ def post_digest_now(body: dict[str, Any], context: BoltContext, respond: Respond
         return
     runtime: Runtime = context["runtime"]
     from bot.services.outbox import PERMANENT_ERRORS
-    from jobs.digest import enqueue_digest_now
+    from jobs.now import enqueue_digest_now
 
     stats = enqueue_digest_now(
         runtime.jobs, workspace_id=body.get("team_id") or "", channel=body.get("channel_id") or "",

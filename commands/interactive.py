@@ -675,7 +675,7 @@ class Interactive:
         def close(session: Session) -> Any:
             closed = retro_service.close_retro(session, workspace_id=team, number=number, user_id=user, parse_due=parse_due)
             if closed.changed:
-                from jobs.retros import enqueue_summary
+                from bot.posts.retro import enqueue_summary
 
                 enqueue_summary(session, closed, today=today, now=rt.clock())
             return closed

@@ -248,8 +248,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
 
 def post_chart(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
     """Lazy half of `/kpi show`: render the chart off the ack path and upload it (files_upload_v2)."""
+    from bot.posts.report import build_chart
     from bot.render import charts
-    from jobs.report import build_chart
 
     verb, rest = split_verb(body.get("text") or "")
     if verb != "show":

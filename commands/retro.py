@@ -55,7 +55,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 session, workspace_id=ctx.workspace_id, channel=ctx.channel_id, kind=kind, today=ctx.today,
                 user_id=ctx.user_id, campaign_number=campaign,
             )
-            from jobs.retros import enqueue_parent
+            from bot.posts.retro import enqueue_parent
 
             enqueue_parent(session, retro=retro, today=ctx.today, now=ctx.now)
             ref = f"R-{retro.number}"
@@ -79,7 +79,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             closed = service.close_retro(session, workspace_id=ctx.workspace_id, number=number, user_id=ctx.user_id, parse_due=parse_due)
             if not closed.changed:
                 return Builder().section(":information_source: " + t("retro.already_closed", loc, ref=f"R-{number}")).build()
-            from jobs.retros import enqueue_summary
+            from bot.posts.retro import enqueue_summary
 
             enqueue_summary(session, closed, today=today, now=ctx.now)
             task_lines = [

@@ -1,19 +1,23 @@
-"""The scheduler's heartbeat: claim every due slot exactly once (unique outbox key), then deliver."""
+"""The scheduler's heartbeat: claim every due slot exactly once (unique outbox key), the reminders and automatic
+retros that are due, then deliver."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.render.reply import Reply
+from bot.posts import Draft
+from bot.posts.kinds import SCHEDULED
+from bot.posts.reminder import enqueue_reminders
+from bot.posts.retro import enqueue_auto_retros
 from bot.services import outbox, schedules
 from jobs.context import JobContext
-from jobs.delivery import BATCH, DeliveryStats, deliver_due
+from jobs.delivery import BATCH, deliver_due
+from jobs.delivery.recording import DeliveryStats
 from storage.models import Schedule
 
 log = logging.getLogger(__name__)
@@ -74,36 +78,32 @@ def slot_key(kind: str, schedule_id: int, slot: datetime) -> str:
     return f"{kind}:{schedule_id}:{slot:%Y-%m-%dT%H:%MZ}"
 
 
-def compose(ctx: JobContext, session: Any, due: DueSlot, today: date) -> tuple[Reply, dict[str, Any]]:
-    if due.kind == "report":
-        from jobs.report import compose_report
-
-        return compose_report(session, workspace_id=due.workspace_id, today=today)
-    from jobs.digest import compose_digest
-
-    return compose_digest(session, workspace_id=due.workspace_id, today=today), {}
-
-
 def claim_slots(ctx: JobContext, now: datetime) -> list[str]:
+    """Enqueue each due slot's post once. The post is composed in a read-only session, so composing (a digest
+    reads a lot) never holds SQLite's one write lock; the write that follows only enqueues and stamps the slot."""
     claimed = []
     for due in due_slots(ctx, now):
+        post = SCHEDULED.get(due.kind)
+        if post is None:
+            log.warning("schedule %s has kind %r, which nothing posts", due.schedule_id, due.kind)
+            continue
         key = slot_key(due.kind, due.schedule_id, due.slot)
         today = due.slot.astimezone(ZoneInfo(due.zone)).date()
-        with ctx.db.session() as session:
+        draft: Draft | None = None
+        with ctx.db.session(write=False) as session:
             schedule = session.get(Schedule, due.schedule_id)
             if schedule is None or not schedule.active:
                 continue
             if not outbox.exists(session, dedupe_key=key):
-                reply, payload = compose(ctx, session, due, today)
-                payload = {**payload, "schedule_id": due.schedule_id}
-                new_id = outbox.enqueue(
-                    session,
-                    workspace_id=due.workspace_id,
-                    post=outbox.Post(
-                        dedupe_key=key, kind=due.kind, text=reply.text, blocks=reply.blocks,
-                        slack_channel_id=due.channel, payload=payload,
-                    ),
-                    now=now,
+                draft = post.compose(session, workspace_id=due.workspace_id, today=today)
+        with ctx.db.session() as session:
+            schedule = session.get(Schedule, due.schedule_id)
+            if schedule is None or not schedule.active:
+                continue
+            if draft is not None:
+                new_id = post.enqueue(
+                    session, draft, workspace_id=due.workspace_id, key=key, channel=due.channel, now=now,
+                    payload={"schedule_id": due.schedule_id},
                 )
                 if new_id is not None:
                     claimed.append(key)
@@ -116,15 +116,8 @@ def claim_slots(ctx: JobContext, now: datetime) -> list[str]:
 def tick(ctx: JobContext, now: datetime | None = None) -> TickResult:
     now = now or ctx.clock()
     claimed = claim_slots(ctx, now)
-    from jobs.reminders import enqueue_reminders
-
     claimed += enqueue_reminders(ctx, now)
-    try:
-        from jobs.retros import enqueue_auto_retros
-
-        claimed += enqueue_auto_retros(ctx, now)
-    except ImportError:
-        pass
+    claimed += enqueue_auto_retros(ctx, now)
     stats = deliver_due(ctx, now=now)
     # More than a batch is due (or some were handed back before their lease ran out): keep going.
     for _ in range(MAX_BATCHES_PER_TICK - 1):

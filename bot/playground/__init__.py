@@ -171,7 +171,7 @@ class Playground:
         }
 
     def run_digest(self, channel: str) -> str:
-        from jobs.digest import enqueue_digest_now
+        from jobs.now import enqueue_digest_now
 
         with self._lock:
             enqueue_digest_now(self.jobs, workspace_id=TEAM_ID, channel=channel,
@@ -182,8 +182,8 @@ class Playground:
         """Every active schedule of the team posts now (its slot need not have come), then one heartbeat."""
         from sqlalchemy import select
 
-        from bot.services import outbox
-        from jobs.tick import DueSlot, compose, tick
+        from bot.posts.kinds import SCHEDULED
+        from jobs.tick import DueSlot, tick
         from storage.models import Schedule
 
         with self._lock:
@@ -196,14 +196,13 @@ class Playground:
                     )
                 ]
             for due in rows:
-                today = now.astimezone(self.zone).date()
+                post = SCHEDULED[due.kind]
+                with self.db.session(write=False) as session:
+                    draft = post.compose(session, workspace_id=TEAM_ID, today=now.astimezone(self.zone).date())
                 with self.db.session() as session:
-                    reply, payload = compose(self.jobs, session, due, today)
-                    outbox.enqueue(session, workspace_id=TEAM_ID, now=now, post=outbox.Post(
-                        dedupe_key=f"playground:{due.kind}:{due.schedule_id}:{uuid.uuid4().hex}", kind=due.kind,
-                        text=reply.text, blocks=reply.blocks, slack_channel_id=due.channel,
-                        payload={**payload, "schedule_id": due.schedule_id},
-                    ))
+                    post.enqueue(session, draft, workspace_id=TEAM_ID, now=now, channel=due.channel,
+                                 key=f"playground:{due.kind}:{due.schedule_id}:{uuid.uuid4().hex}",
+                                 payload={"schedule_id": due.schedule_id})
             result = tick(self.jobs)
         if not rows:
             return (f"No schedules yet (try /mkt schedule digest 09:30 in a channel); "

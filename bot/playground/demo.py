@@ -340,7 +340,7 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
     schedules.create_schedule(session, workspace_id=ws, user_id=team.ana, data=schedules.ScheduleCreate(
         kind="digest", slack_channel_id=team.marketing_channel, hour=9, minute=30, timezone=zone, days=list(range(7)),
     ))
-    if importlib.util.find_spec("jobs.report") is not None:
+    if importlib.util.find_spec("bot.posts.report") is not None:
         schedules.create_schedule(session, workspace_id=ws, user_id=team.ana, data=schedules.ScheduleCreate(
             kind="report", slack_channel_id=team.marketing_channel, hour=10, minute=0, timezone=zone, days=[0],
         ))

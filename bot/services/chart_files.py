@@ -1,8 +1,8 @@
 """The latest KPI chart uploaded for each workspace, for the App Home tab.
 
-Charts are uploaded by the weekly report delivery (jobs.delivery) and by `/kpi show` (commands.kpi). After a
-successful `files_upload_v2` the file id is kept here in process, and the report delivery also writes it back
-into its outbox row's payload (`chart_files`), so the Home still finds a chart after a restart, or when the
+Charts are uploaded into the weekly report's thread once it is sent (bot.posts.report) and by `/kpi show`
+(commands.kpi). After a successful `files_upload_v2` the file id is kept here in process, and the report also
+writes it back into its outbox row's payload (`chart_files`), so the Home still finds a chart after a restart, or when the
 scheduler runs in another process. No schema change: `latest` takes the newer of the two.
 """
 

@@ -57,6 +57,6 @@ def ctx(db: Database, slack: LocalSlack, job_clock: Clock) -> JobContext:
 @pytest.fixture(autouse=True)
 def fresh_pacer(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pacer is process-wide (it spans runs); a test starts with no channel waiting on an earlier test."""
-    from jobs import delivery
+    from jobs.delivery import lanes
 
-    monkeypatch.setattr(delivery, "PACER", delivery.ChannelPacer())
+    monkeypatch.setattr(lanes, "PACER", lanes.ChannelPacer())

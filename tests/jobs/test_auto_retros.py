@@ -10,7 +10,7 @@ from datetime import date
 from bot.localslack import LocalSlack
 from bot.services import campaigns
 from jobs.context import JobContext
-from jobs.delivery import ChannelPacer
+from jobs.delivery.lanes import ChannelPacer
 from jobs.scheduler import build_scheduler
 from jobs.tick import tick
 from tests.conftest import Clock

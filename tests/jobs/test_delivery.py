@@ -250,19 +250,17 @@ def test_each_channel_is_paced_from_its_previous_post_and_channels_go_in_paralle
 def test_outcomes_are_recorded_while_the_run_goes_on(ctx: JobContext, slack: LocalSlack, workspace: str) -> None:
     import time
 
-    from jobs import delivery
+    from bot.posts import PostKind
 
     hooked: list[float] = []
-    delivery.AFTER_SENT["test_probe"] = lambda session, payload, ts: hooked.append(time.time())
-    try:
-        ctx.per_channel_interval = 0.8
-        with ctx.db.session() as s:
-            outbox.enqueue(s, workspace_id=workspace, now=ctx.clock(), post=outbox.Post(
-                dedupe_key="probe-1", kind="digest", text="first", slack_channel_id="C0MKT", payload={"after": "test_probe"}))
-        queue(ctx, workspace, "probe-2", text="second")
-        assert deliver_due(ctx).sent == 2
-    finally:
-        del delivery.AFTER_SENT["test_probe"]
+    probe = PostKind("probe", record_sent=lambda session, payload, ts: hooked.append(time.time()))
+    ctx.posts = {**ctx.posts, probe.kind: probe}
+    ctx.per_channel_interval = 0.8
+    with ctx.db.session() as s:
+        outbox.enqueue(s, workspace_id=workspace, now=ctx.clock(), post=outbox.Post(
+            dedupe_key="probe-1", kind="probe", text="first", slack_channel_id="C0MKT"))
+    queue(ctx, workspace, "probe-2", text="second")
+    assert deliver_due(ctx).sent == 2
     second = post_calls(slack)[-1]
     assert second.args["text"] == "second" and len(hooked) == 1
     assert hooked[0] < second.at  # the first post was recorded (and its hook run) before the second went out
@@ -271,10 +269,10 @@ def test_outcomes_are_recorded_while_the_run_goes_on(ctx: JobContext, slack: Loc
 def test_posts_whose_turn_comes_too_late_in_the_lease_go_back_untried(
     ctx: JobContext, slack: LocalSlack, workspace: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jobs import delivery
+    from jobs.delivery import lanes
 
     # No send may start 0.3 s after the claim (as if the lease were about to run out).
-    monkeypatch.setattr(delivery, "LEASE_MARGIN", outbox.LEASE.total_seconds() - 5 - 0.3)
+    monkeypatch.setattr(lanes, "LEASE_MARGIN", outbox.LEASE.total_seconds() - 5 - 0.3)
     ctx.per_channel_interval = 0.5
     ids = [queue(ctx, workspace, f"late-{n}", text=f"late {n}") for n in range(3)]
     stats = deliver_due(ctx)
@@ -368,7 +366,7 @@ def test_digest_now_is_for_today_in_the_channels_own_zone(
     from datetime import UTC, datetime
 
     from bot.services.schedules import ScheduleCreate, create_schedule
-    from jobs.digest import enqueue_digest_now
+    from jobs.now import enqueue_digest_now
 
     job_clock.set(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))  # Tue Nov 24, 21:00 in New York; Wed 10:00 in Shanghai
     with ctx.db.session() as s:

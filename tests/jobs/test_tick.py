@@ -6,11 +6,12 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.localslack import LocalSlack
 from bot.services import outbox, schedules, tasks
 from jobs.context import JobContext
-from jobs.tick import tick
+from jobs.tick import TickResult, tick
 from storage.db import Database
 from storage.models import Task
 from tests.conftest import Clock
@@ -234,3 +235,52 @@ def test_a_reminder_never_pings_through_a_typed_title(ctx: JobContext, slack: Lo
     for call in sent:
         body = str(call.args)
         assert "<!channel>" not in body and "<!subteam" not in body, body
+
+
+def test_a_digest_being_composed_holds_up_no_write(
+    sqlite_db: Database, slack: LocalSlack, workspace: str, job_clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest is composed in a read-only session: meanwhile `/task add` writes at once, in this process
+    (no wait on the write lock) and from another (SQLite's own lock is free: a short busy timeout is enough)."""
+    import sqlite3
+
+    from bot.posts import digest
+
+    ctx = make_ctx(sqlite_db, slack, job_clock)
+    add_schedule(ctx, workspace)
+    composing, release = threading.Event(), threading.Event()
+    collect = digest.collect
+
+    def held_collect(*args: object, **kwargs: object) -> object:
+        composing.set()
+        assert release.wait(10)
+        return collect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(digest, "collect", held_collect)
+    results: list[object] = []
+    heartbeat = threading.Thread(target=lambda: results.append(tick(ctx, at(job_clock, "2026-11-23T09:00:20+08:00"))))
+    heartbeat.start()
+    try:
+        assert composing.wait(10)
+
+        def add() -> None:
+            with sqlite_db.transaction() as unit:
+                tasks.add_task(unit, workspace_id=workspace, data=tasks.TaskCreate("Banner 双十二"), user_id="U0ANA")
+
+        writer = threading.Thread(target=add)
+        writer.start()
+        writer.join(2)
+        assert not writer.is_alive(), "the task write waited for the digest"
+        other = sqlite3.connect(str(sqlite_db.engine.url.database), timeout=0.2, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # raises 'database is locked' while a write transaction is open
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    finally:
+        release.set()
+        heartbeat.join(30)
+    [result] = results
+    assert isinstance(result, TickResult) and len(result.claimed) == 1 and result.delivery.sent == 1
+    with sqlite_db.session(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Task).where(Task.workspace_id == workspace)) == 1

@@ -1,47 +1,53 @@
-"""Retrospective posts through the outbox: started by command, at a campaign's end, and at month and quarter end."""
+"""Retrospective posts through the outbox: the thread parent (the period's results and the prompts), started by
+command, at a campaign's end, and at month and quarter end; and the closing summary in its thread.
+
+A retro's parent is composed in the transaction that starts the retro, so the retro and its post are written
+together or not at all (another scheduler that claimed the same start first keeps its own)."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.posts import Draft, PostKind
 from bot.render.retro import parent_post, summary_post
 from bot.services import outbox, retros
-from jobs.context import JobContext
-from jobs.delivery import AFTER_SENT, deliver_due
 from storage.models import Campaign, Retro, Schedule
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from jobs.context import JobContext
 
 AUTO_START_HOUR = 9
 
 
-def _remember_thread(session: Session, payload: dict[str, Any], ts: str) -> None:
+class RetroParent(PostKind):
+    def compose(self, session: Session, *, retro: Retro, today: date) -> Draft:
+        data = retros.results(session, retro=retro, today=today)
+        return Draft.of(parent_post(retro, data, today=today), {"retro_id": retro.id})
+
+
+class RetroSummary(PostKind):
+    def compose(self, closed: retros.Closed, *, today: date) -> Draft:
+        return Draft.of(summary_post(closed.retro, closed.notes, closed.tasks, today=today))
+
+
+def remember_thread(session: Session, payload: Mapping[str, Any], ts: str) -> None:
+    """The parent is in Slack: replies in its thread belong to the retro."""
     retros.set_thread(session, retro_id=int(payload["retro_id"]), thread_ts=ts)
 
 
-AFTER_SENT["retro_parent"] = _remember_thread
+PARENT = RetroParent("retro", record_sent=remember_thread)
+SUMMARY = RetroSummary("summary")
 
 
 def enqueue_parent(session: Session, *, retro: Retro, today: date, key: str | None = None, now: datetime | None = None) -> int | None:
-    data = retros.results(session, retro=retro, today=today)
-    reply = parent_post(retro, data, today=today)
-    return outbox.enqueue(
-        session,
-        workspace_id=retro.workspace_id,
-        post=outbox.Post(
-            dedupe_key=key or f"retro:{retro.id}",
-            kind="retro",
-            text=reply.text,
-            blocks=reply.blocks,
-            slack_channel_id=retro.slack_channel_id,
-            payload={"after": "retro_parent", "retro_id": retro.id},
-        ),
-        now=now,
+    return PARENT.enqueue(
+        session, PARENT.compose(session, retro=retro, today=today), workspace_id=retro.workspace_id,
+        key=key or f"retro:{retro.id}", channel=retro.slack_channel_id, now=now,
     )
 
 
@@ -49,25 +55,10 @@ def enqueue_summary(session: Session, closed: retros.Closed, *, today: date, now
     retro = closed.retro
     if not retro.thread_ts:
         return None
-    reply = summary_post(retro, closed.notes, closed.tasks, today=today)
-    return outbox.enqueue(
-        session,
-        workspace_id=retro.workspace_id,
-        post=outbox.Post(
-            dedupe_key=f"retro-summary:{retro.id}",
-            kind="summary",
-            text=reply.text,
-            blocks=reply.blocks,
-            slack_channel_id=retro.slack_channel_id,
-            thread_ts=retro.thread_ts,
-        ),
-        now=now,
+    return SUMMARY.enqueue(
+        session, SUMMARY.compose(closed, today=today), workspace_id=retro.workspace_id,
+        key=f"retro-summary:{retro.id}", channel=retro.slack_channel_id, thread_ts=retro.thread_ts, now=now,
     )
-
-
-def deliver_now(ctx: JobContext, outbox_id: int | None) -> None:
-    if outbox_id is not None:
-        deliver_due(ctx, only=[outbox_id])
 
 
 def enqueue_auto_retros(ctx: JobContext, now: datetime) -> list[str]:

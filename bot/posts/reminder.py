@@ -1,0 +1,102 @@
+"""Reminders: a direct message to a task's owner the day before it is due and when it becomes overdue, once each.
+
+The due reminders are found in a read-only session, each owner's language is looked up with no transaction open
+(it may wait on Slack), and the drafts are enqueued in one short write."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.i18n import EN, fmt_date, t
+from bot.posts import Draft, PostKind
+from bot.render.reply import Builder
+from bot.render.text import esc
+from bot.render.views import task_actions_block
+from bot.services import outbox
+from storage.models import Outbox, Task
+
+if TYPE_CHECKING:
+    from jobs.context import JobContext
+
+REMIND_AT_HOUR = 9  # local time: nobody wants a reminder at midnight
+OVERDUE_WINDOW = timedelta(days=7)  # older overdue tasks belong in the digest, not in a fresh DM
+
+
+class ReminderPost(PostKind):
+    def compose(self, task: Task, *, due: str, today: date, locale: str = EN) -> Draft:
+        """The reminder in the owner's language: what is due (or overdue), the commands, and the task's buttons."""
+        ref, when = f"T-{task.number}", fmt_date(task.due_on, today, locale)
+        head = t(f"reminder.{due}", locale, ref=ref, title=esc(task.title), when=when)
+        plain = t(f"reminder.{due}_plain", locale, ref=ref, title=esc(task.title), when=when)
+        reply = Builder().section(head).context(t("reminder.commands", locale, ref=ref)).build(text=plain)
+        actions = task_actions_block(task.number, task.status, task.due_on, locale=locale)  # Start · Done · Block… · Snooze
+        return Draft(text=reply.text, blocks=[*reply.blocks, actions] if actions else reply.blocks)
+
+
+REMINDER = ReminderPost("reminder")
+
+
+def _key(due: str, task: Task) -> str:
+    """One reminder of each kind per task, due date and owner: a task handed to someone else reminds them too."""
+    assert task.due_on is not None
+    return f"reminder:{due}:{task.id}:{task.due_on.isoformat()}:{task.owner_id}"
+
+
+def _already_reminded(session: Session, due: str, task: Task) -> bool:
+    if outbox.exists(session, dedupe_key=_key(due, task)):
+        return True
+    assert task.due_on is not None  # the key before owners were part of it, for reminders already sent
+    legacy = f"reminder:{due}:{task.id}:{task.due_on.isoformat()}"
+    return session.scalar(select(Outbox.user_id).where(Outbox.dedupe_key == legacy)) == task.owner_id
+
+
+def due_reminders(session: Session, *, today: date) -> list[tuple[str, Task]]:
+    """(due | overdue, task) for each reminder not sent yet, across workspaces."""
+    due: list[tuple[str, Task]] = []
+    rows = session.scalars(
+        select(Task).where(
+            Task.status != "done",
+            Task.owner_id.is_not(None),
+            Task.due_on.is_not(None),
+            Task.due_on >= today - OVERDUE_WINDOW,
+            Task.due_on <= today + timedelta(days=1),
+        )
+    ).all()
+    for task in rows:
+        assert task.due_on is not None
+        if task.due_on == today + timedelta(days=1):
+            kind = "due"
+        elif task.due_on < today:
+            kind = "overdue"
+        else:
+            continue
+        if not _already_reminded(session, kind, task):
+            due.append((kind, task))
+    return due
+
+
+def enqueue_reminders(ctx: JobContext, now: datetime) -> list[str]:
+    local = now.astimezone(ctx.zone)
+    if local.hour < REMIND_AT_HOUR:
+        return []
+    today = local.date()
+    with ctx.db.session(write=False) as session:
+        due = due_reminders(session, today=today)
+    # Each owner's language (users.info, cached) is looked up with no transaction open: it may wait on Slack.
+    locales = {(task.workspace_id, task.owner_id): ctx.locales.resolve(ctx.client, ctx.db, task.workspace_id, task.owner_id)
+               for _, task in due if task.owner_id}
+    drafts = [(kind, task, REMINDER.compose(task, due=kind, today=today,
+                                            locale=locales.get((task.workspace_id, task.owner_id or ""), EN)))
+              for kind, task in due]
+    claimed: list[str] = []
+    with ctx.db.session() as session:
+        for kind, task, draft in drafts:
+            new_id = REMINDER.enqueue(session, draft, workspace_id=task.workspace_id, key=_key(kind, task),
+                                      user_id=task.owner_id, now=now)
+            if new_id is not None:
+                claimed.append(_key(kind, task))
+    return claimed

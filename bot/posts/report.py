@@ -1,0 +1,226 @@
+"""The weekly KPI report: numbers as a text table in the post, charts uploaded into its thread once it is sent."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import uploads
+from bot.i18n import t
+from bot.posts import Draft, PostKind, Sent
+from bot.render import charts
+from bot.render.reply import Builder
+from bot.render.text import esc, fmt_number, fmt_signed_percent
+from bot.render.views import goal_progress_line
+from bot.services import chart_files, kpis
+from bot.services import goals as goal_service
+from storage.models import Goal, KpiValue, Metric, Outbox
+
+if TYPE_CHECKING:
+    from jobs.context import JobContext
+
+log = logging.getLogger(__name__)
+
+MAX_GOAL_LINES = 15
+MAX_GOAL_CHARTS = 4
+MAX_RATIO_CHARTS = 2
+MAX_TABLE_METRICS = 15
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What the report shows: goals with their progress, each KPI's last 7 days against the 7 before, and
+    the specs of the charts that follow in the thread."""
+
+    goal_count: int
+    goals: list[tuple[Goal, goal_service.Progress]]  # the first MAX_GOAL_LINES
+    rows: list[tuple[Metric, Any, Any]]  # (metric, last 7 days, previous 7)
+    charts: list[dict[str, Any]]
+
+
+def kpi_rows(session: Session, *, workspace_id: str, today: date) -> list[tuple[Metric, Any, Any]]:
+    """Each metric over the last 7 days and the 7 before; ratios from summed parts."""
+    end = today - timedelta(days=1)
+    start = end - timedelta(days=6)
+    prev_end, prev_start = start - timedelta(days=1), start - timedelta(days=7)
+    logged = set(
+        session.scalars(
+            select(KpiValue.metric_id)
+            .where(KpiValue.workspace_id == workspace_id, KpiValue.day >= prev_start, KpiValue.day <= end)
+            .distinct()
+        )
+    )
+    rows = []
+    for metric in kpis.list_metrics(session, workspace_id=workspace_id):
+        parts = {metric.numerator_id, metric.denominator_id} if metric.is_ratio else {metric.id}
+        if not parts <= logged:
+            continue
+        now = kpis.period_value(session, metric=metric, start=start, end=end).value
+        before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end).value
+        rows.append((metric, now, before))
+    return rows[:MAX_TABLE_METRICS]
+
+
+def collect(session: Session, *, workspace_id: str, today: date) -> ReportData:
+    goals = goal_service.list_goals(session, workspace_id=workspace_id)
+    rows = kpi_rows(session, workspace_id=workspace_id, today=today)
+    specs: list[dict[str, Any]] = [{"type": "goal", "goal_id": g.id, "name": f"goal-G-{g.number}"} for g in goals[:MAX_GOAL_CHARTS]]
+    end, start = today - timedelta(days=1), today - timedelta(days=28)
+    busiest = session.execute(
+        select(KpiValue.metric_id, func.count())
+        .join(Metric, Metric.id == KpiValue.metric_id)
+        .where(KpiValue.workspace_id == workspace_id, KpiValue.day >= start, KpiValue.day <= end, Metric.agg == "sum")
+        .group_by(KpiValue.metric_id)
+        .order_by(func.count().desc())
+        .limit(1)
+    ).first()
+    if busiest is not None:
+        specs.append({"type": "breakdown", "metric_id": int(busiest[0]), "start": start.isoformat(), "end": end.isoformat(), "name": "by-channel"})
+    ratios = [m for m, _, _ in rows if m.is_ratio][:MAX_RATIO_CHARTS]
+    specs += [
+        {"type": "ratio", "metric_id": m.id, "start": (today - timedelta(days=84)).isoformat(), "end": end.isoformat(), "name": f"ratio-K-{m.number}"}
+        for m in ratios
+    ]
+    return ReportData(
+        goal_count=len(goals),
+        goals=[(g, goal_service.progress(session, goal=g, today=today)) for g in goals[:MAX_GOAL_LINES]],
+        rows=rows,
+        charts=specs,
+    )
+
+
+def render(data: ReportData, *, today: date) -> Draft:
+    week_start = today - timedelta(days=7)
+    b = Builder().header(f"Weekly KPI report · {week_start:%b %-d} – {today - timedelta(days=1):%b %-d}")
+    if data.goals:
+        b.section("*Goals and pace*")
+        b.lines_section([goal_progress_line(g, progress, today) for g, progress in data.goals])
+    if data.rows:
+        table = charts.format_table(
+            ["KPI", "last 7 days", "previous 7", "change"],
+            [
+                [
+                    m.name,
+                    fmt_number(now, m.unit),
+                    fmt_number(before, m.unit),
+                    fmt_signed_percent((now - before) / abs(before)) if now is not None and before else "—",
+                ]
+                for m, now, before in data.rows
+            ],
+            align="lrrr",
+        )
+        b.section("*KPIs* (ratios from summed parts)\n```" + esc(table) + "```")
+    if not data.goals and not data.rows:
+        b.section("No goals or KPIs yet. `/kpi log visits 12500 channel:天猫` and `/goal add …` fill this report.")
+    if data.charts:
+        b.context("Charts follow in this thread.")
+    reply = b.build(in_channel=True, text=f"Weekly KPI report: {_count(data.goal_count, 'goal')}, {_count(len(data.rows), 'KPI')}")
+    return Draft.of(reply, {"charts": data.charts})
+
+
+class ReportPost(PostKind):
+    def compose(self, session: Session, *, workspace_id: str, today: date) -> Draft:
+        return render(collect(session, workspace_id=workspace_id, today=today), today=today)
+
+
+def build_chart(ctx: JobContext, workspace_id: str, spec: dict[str, Any]) -> charts.Chart:
+    """One chart of a report, read fresh from the database; raises ChartError when there is nothing to draw."""
+    from bot import analytics  # pandas: loaded with the first chart, not at start-up
+
+    today = ctx.clock().astimezone(ctx.zone).date()
+    with ctx.db.session(write=False) as session:
+        if spec["type"] == "goal":
+            goal = session.get(Goal, int(spec["goal_id"]))
+            if goal is None or goal.workspace_id != workspace_id:
+                raise charts.ChartError("the goal is gone")
+            [series] = analytics.weekly_report(session, workspace_id=workspace_id, today=today, goals=[goal])
+            chart: charts.Chart = charts.GoalChart.from_series(series, generated_on=today)
+        else:
+            metric = session.get(Metric, int(spec["metric_id"]))
+            if metric is None or metric.workspace_id != workspace_id:
+                raise charts.ChartError("the metric is gone")
+            start, end = date.fromisoformat(spec["start"]), date.fromisoformat(spec["end"])
+            freq: analytics.Freq = "D" if (end - start).days <= 31 else "W"
+            if spec["type"] == "ratio":
+                trend = analytics.ratio_trend(session, workspace_id=workspace_id, metric=metric, start=start, end=end, freq=freq)
+                chart = charts.RatioChart.from_trend(trend, generated_on=today)
+            else:
+                breakdown = analytics.channel_breakdown(session, workspace_id=workspace_id, metric=metric, start=start, end=end, freq=freq)
+                chart = charts.BreakdownChart.from_breakdown(breakdown, title=f"{metric.name} by channel", generated_on=today)
+    return chart
+
+
+def upload_charts(ctx: JobContext, sent: Sent) -> None:
+    """Charts go into the post's thread; a chart that cannot be drawn or uploaded becomes a text table, never a blank."""
+    channel, ts = sent.channel, sent.ts
+    uploaded: list[chart_files.ChartFile] = []
+    for spec in sent.payload.get("charts") or []:
+        try:
+            chart = build_chart(ctx, sent.workspace_id, spec)
+        except charts.NoChartData:
+            continue
+        except Exception:
+            log.exception("chart %s for post %s could not be built", spec, sent.outbox_id)
+            continue
+        try:
+            png = charts.render(chart)
+        except charts.NoChartData:
+            try:
+                ctx.client.chat_postMessage(
+                    channel=channel, thread_ts=ts, text=t("chart.no_values", None, title=esc(chart.title)), unfurl_links=False
+                )
+            except Exception:
+                log.warning("could not say that %s has no values for post %s", spec, sent.outbox_id, exc_info=True)
+            continue
+        except Exception:
+            png = b""
+        filename = f"{spec.get('name', 'chart')}.png"
+        try:
+            if not png:
+                raise charts.ChartError("the chart could not be drawn")
+            file_id = uploads.share_file(
+                ctx.client, channel=channel, thread_ts=ts, content=png, filename=filename, title=chart.title
+            )
+            uploaded.append(chart_files.remember(sent.workspace_id, file_id, chart.title, ctx.clock()))
+        except uploads.ShareUnknown as exc:  # it may be in the thread: a table as well could show it twice
+            log.error("chart %s for post %s: cannot tell whether file %s was shared", spec, sent.outbox_id, exc.file_id)
+        except Exception:
+            log.exception("chart %s for post %s failed; posting its numbers instead", spec, sent.outbox_id)
+            try:
+                table = charts.text_table(chart)
+                ctx.client.chat_postMessage(
+                    channel=channel, thread_ts=ts, text=f"{esc(chart.title)}\n```{esc(table)}```", unfurl_links=False
+                )
+            except Exception:
+                log.exception("text fallback for chart %s failed", spec)
+    if uploaded:
+        _record_chart_files(ctx, sent, uploaded)
+
+
+def _record_chart_files(ctx: JobContext, sent: Sent, uploaded: list[chart_files.ChartFile]) -> None:
+    """Write the uploaded charts' file ids into the outbox row's payload, for the App Home after a restart.
+
+    The post is already in Slack: a failure here is logged, never turned into a retry (which would post twice)."""
+    try:
+        with ctx.db.session() as session:
+            row = session.get(Outbox, sent.outbox_id)
+            if row is None:
+                return
+            payload = json.loads(row.payload) if row.payload else {}
+            payload[chart_files.PAYLOAD_KEY] = [c.to_json() for c in uploaded]
+            row.payload = json.dumps(payload, ensure_ascii=False)
+    except Exception:
+        log.exception("could not record the charts of post %s", sent.outbox_id)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+REPORT = ReportPost("report", after_sent=upload_charts)
