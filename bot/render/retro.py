@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from bot.i18n import DEFAULT_LOCALE
+from bot.metrics import change
 from bot.render.reply import Builder, Reply
 from bot.render.text import (
     esc,
@@ -17,7 +17,7 @@ from bot.render.text import (
     mention,
 )
 from bot.render.views import retro_actions_block
-from bot.services.retros import RetroResults
+from bot.services.retros import RetroGoal, RetroKpi, RetroResults
 from storage.models import Retro, RetroNote, Task
 
 PROMPTS = (
@@ -28,34 +28,44 @@ PROMPTS = (
 HEADINGS = {"well": ":sunny: Went well", "not": ":cloud: Did not go well", "try": ":seedling: Try next", "note": ":speech_balloon: Notes"}
 
 
-def goal_line(ref: str, title: str, current: Decimal | None, target: Decimal, unit: str | None, status: str | None) -> str:
-    """`• *G-3* 新客 10k: 4,200 of 10,000 (42%) · at risk`; with no value yet, no empty `(—)` after it."""
-    line = f"• *{ref}* {esc(title)}: {fmt_number(current, unit)} of {fmt_number(target, unit)}"
-    if current is not None and target:
-        line += f" ({fmt_percent(current / target)})"
-    return line + (f" · {status}" if status else "")
+def goal_line(goal: RetroGoal) -> str:
+    """`• *G-3* 新客 10k: 4,200 of 10,000 (42%) · at risk`; with no value yet, no empty `(—)` after it. The % is
+    the goal's "% of target" (bot.metrics), the same figure the digest and `/goal show` give."""
+    unit = goal.unit
+    line = f"• *{goal.ref}* {esc(goal.title)}: {fmt_number(goal.current, unit)} of {fmt_number(goal.target, unit)}"
+    if goal.attained is not None:
+        line += f" ({fmt_percent(goal.attained)})"
+    return line + (f" · {goal.status}" if goal.status else "")
 
 
-def kpi_line(name: str, now_value: Decimal | None, before: Decimal | None, unit: str | None, better: str) -> str:
-    """`• orders: 468 (+12% vs previous period :arrow_upper_right:)`; with nothing to compare, the value alone."""
-    line = f"• {esc(name)}: {fmt_number(now_value, unit)}"
-    if now_value is None or before is None or before == 0:
-        return line
-    delta = (now_value - before) / abs(before)
+def kpi_line(kpi: RetroKpi) -> str:
+    """`• orders: 468 (+12% vs the 7 days before :arrow_upper_right:)`: the period's days that are over against as
+    many days just before it; with nothing like-for-like to compare, the value alone and why."""
+    line = f"• {esc(kpi.name)}: {fmt_number(kpi.value, kpi.unit)}"
+    so_far = f"first {kpi.days} of {kpi.period_days} days" if 0 < kpi.days < kpi.period_days else ""
+    if kpi.why_not == "none":
+        return line + " (no day of this period is over yet)"
+    delta = change(kpi.value, kpi.previous)
+    if delta is None:
+        reason = "too little data before to compare" if kpi.why_not == "thin" else ""
+        extra = ", ".join(p for p in (so_far, reason) if p)
+        return line + (f" ({extra})" if extra else "")
+    versus = f"vs the {kpi.days} day{'s' if kpi.days != 1 else ''} before"
+    head = f"{so_far}, " if so_far else ""
     if delta == 0:
-        return line + f" ({fmt_signed_percent(delta)} vs previous period)"
+        return line + f" ({head}{fmt_signed_percent(delta)} {versus})"
     arrow = ":arrow_upper_right:" if delta > 0 else ":arrow_lower_right:"
-    warn = " :warning:" if (delta > 0) != (better == "up") else ""
-    return line + f" ({fmt_signed_percent(delta)} vs previous period {arrow}{warn})"
+    warn = " :warning:" if (delta > 0) != (kpi.better == "up") else ""
+    return line + f" ({head}{fmt_signed_percent(delta)} {versus} {arrow}{warn})"
 
 
 def parent_post(retro: Retro, data: RetroResults, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().header(f"Retrospective R-{retro.number}: {retro.title}")
     b.context(f"{fmt_date(retro.period_start, today)} – {fmt_date(retro.period_end, today)}")
-    lines = [goal_line(ref, title, current, target, unit, status) for ref, title, current, target, unit, status in data.goals]
+    lines = [goal_line(goal) for goal in data.goals]
     if lines:
         b.section("*Goals*\n" + "\n".join(lines))
-    kpi_lines = [kpi_line(name, now_value, before, unit, better) for name, now_value, before, unit, better in data.kpis]
+    kpi_lines = [kpi_line(kpi) for kpi in data.kpis]
     if kpi_lines:
         b.section("*KPIs*\n" + "\n".join(kpi_lines))
     if data.spend is not None:

@@ -119,16 +119,51 @@ def period_for(kind: str, today: date) -> tuple[date, date, str]:
     return first, end, first.strftime("%B %Y")
 
 
+@dataclass(frozen=True)
+class RetroGoal:
+    ref: str
+    title: str
+    current: Decimal | None
+    target: Decimal
+    unit: str | None
+    status: str | None
+    attained: Decimal | None  # "% of target", as everywhere (bot.metrics.attainment)
+
+
+#: A previous window with values on fewer of its days than this share is too thin to compare with.
+MIN_PREVIOUS_COVERAGE = Decimal("0.5")
+
+
+@dataclass(frozen=True)
+class RetroKpi:
+    """A KPI over the retrospective's period so far, against the same number of days just before it."""
+
+    name: str
+    value: Decimal | None
+    previous: Decimal | None  # None when there is nothing like-for-like to compare with (see `why_not`)
+    unit: str | None
+    better: str
+    days: int  # the days compared: the period's days that are over
+    period_days: int  # the whole period
+    why_not: str | None = None  # "thin": the previous window has too little data; "none": no day is over yet
+
+
 @dataclass
 class RetroResults:
-    goals: list[tuple[str, str, Decimal | None, Decimal, str | None, str | None]] = field(default_factory=list)
-    # (ref, title, current, target, unit, status)
-    kpis: list[tuple[str, Decimal | None, Decimal | None, str | None, str]] = field(default_factory=list)
-    # (name, this period, previous period, unit, better)
+    goals: list[RetroGoal] = field(default_factory=list)
+    kpis: list[RetroKpi] = field(default_factory=list)
     spend: Decimal | None = None
     budget: Decimal | None = None
     currency: str | None = None
     roi: Decimal | None = None
+
+
+def _days_with_values(session: Session, metric: Metric, start: date, end: date) -> int:
+    ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
+    return int(session.scalar(
+        select(func.count(func.distinct(KpiValue.day))).where(
+            KpiValue.metric_id.in_(ids), KpiValue.day >= start, KpiValue.day <= end)
+    ) or 0)
 
 
 def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
@@ -149,10 +184,14 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
             )
         )
     for goal in goal_rows[:10]:
-        progress = goals.progress(session, goal=goal, today=min(today, goal.due_on))
-        out.goals.append((f"G-{goal.number}", goal.title, progress.current, goal.target, goal.metric.unit, progress.status))
-    length = (retro.period_end - retro.period_start).days + 1
-    prev_start, prev_end = retro.period_start - timedelta(days=length), retro.period_start - timedelta(days=1)
+        progress = goals.progress(session, goal=goal, today=today)
+        out.goals.append(RetroGoal(f"G-{goal.number}", goal.title, progress.current, goal.target, goal.metric.unit,
+                                   progress.status, progress.percent_of_target))
+    # Like with like: only the period's days that are over, against as many days just before the period.
+    period_days = (retro.period_end - retro.period_start).days + 1
+    compared_end = min(retro.period_end, today - timedelta(days=1))
+    days = max((compared_end - retro.period_start).days + 1, 0)
+    prev_start, prev_end = retro.period_start - timedelta(days=max(days, 1)), retro.period_start - timedelta(days=1)
     metric_ids = set(
         session.scalars(
             select(KpiValue.metric_id)
@@ -165,9 +204,16 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
         relevant = metric.id in metric_ids or (metric.is_ratio and {metric.numerator_id, metric.denominator_id} <= metric_ids)
         if not relevant:
             continue
-        now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=retro.period_end).value
+        if days == 0:
+            now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=retro.period_end).value
+            out.kpis.append(RetroKpi(metric.name, now_value, None, metric.unit, metric.better, 0, period_days, "none"))
+            continue
+        now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=compared_end).value
         before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end).value
-        out.kpis.append((metric.name, now_value, before, metric.unit, metric.better))
+        covered = _days_with_values(session, metric, prev_start, prev_end)
+        thin = before is not None and Decimal(covered) < MIN_PREVIOUS_COVERAGE * days
+        out.kpis.append(RetroKpi(metric.name, now_value, None if thin or before is None else before, metric.unit,
+                                 metric.better, days, period_days, "thin" if thin or before is None else None))
         if len(out.kpis) >= 10:
             break
     return out

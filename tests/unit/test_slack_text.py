@@ -15,7 +15,7 @@ import pytest
 from bot.localslack.mrkdwn import rich_text_elements, slack_escape, texts_in
 from bot.render.retro import goal_line, kpi_line, parent_post, summary_post
 from bot.render.text import esc, esc_keep_mentions, slack_unescape
-from bot.services.retros import RetroResults, action_title, classify
+from bot.services.retros import RetroGoal, RetroKpi, RetroResults, action_title, classify
 from storage.models import Retro, RetroNote, Task
 
 TODAY = date(2026, 11, 23)
@@ -167,41 +167,54 @@ def test_summary_shows_text_as_typed_with_live_mentions() -> None:
     assert "&amp;amp;" not in text and "&amp;lt;" not in text and "<!channel>" not in text
 
 
+def kpi(name: str, value: Decimal | None, previous: Decimal | None, unit: str | None = None, better: str = "up", *,
+        days: int = 7, period_days: int = 7, why_not: str | None = None) -> RetroKpi:
+    return RetroKpi(name, value, previous, unit, better, days, period_days, why_not)
+
+
 def test_parent_post_without_comparisons_has_no_empty_parentheses() -> None:
     data = RetroResults(
-        goals=[("G-3", "新客 10k", None, Decimal(10_000), None, None),
-               ("G-4", "GMV", Decimal(4200), Decimal(10_000), None, "at risk")],
-        kpis=[("orders", Decimal(468), None, None, "up"), ("orders_b", Decimal(468), Decimal(0), None, "up"),
-              ("gmv", Decimal(110), Decimal(100), None, "up"), ("cac", Decimal(110), Decimal(100), None, "down"),
-              ("flat", Decimal(100), Decimal(100), None, "up")],
+        goals=[RetroGoal("G-3", "新客 10k", None, Decimal(10_000), None, None, None),
+               RetroGoal("G-4", "GMV", Decimal(4200), Decimal(10_000), None, "at risk", Decimal("0.42"))],
+        kpis=[kpi("orders", Decimal(468), None), kpi("orders_b", Decimal(468), Decimal(0)),
+              kpi("gmv", Decimal(110), Decimal(100)), kpi("cac", Decimal(110), Decimal(100), better="down"),
+              kpi("flat", Decimal(100), Decimal(100))],
     )
     text = _all_text(parent_post(_retro(), data, today=TODAY).blocks)
     assert "• *G-3* 新客 10k: — of 10,000\n" in text
     assert "• *G-4* GMV: 4,200 of 10,000 (42%) · at risk" in text
     assert "• orders: 468\n" in text and "• orders_b: 468\n" in text
-    assert "• gmv: 110 (+10% vs previous period :arrow_upper_right:)" in text
-    assert "• cac: 110 (+10% vs previous period :arrow_upper_right: :warning:)" in text
-    assert "• flat: 100 (0% vs previous period)" in text
+    assert "• gmv: 110 (+10% vs the 7 days before :arrow_upper_right:)" in text
+    assert "• cac: 110 (+10% vs the 7 days before :arrow_upper_right: :warning:)" in text
+    assert "• flat: 100 (0% vs the 7 days before)" in text
     assert "(—)" not in text and "( " not in text and " )" not in text
 
 
 @pytest.mark.parametrize(
-    ("args", "line"),
+    ("row", "line"),
     [
-        (("orders", Decimal(468), None, None, "up"), "• orders: 468"),
-        (("orders", None, Decimal(3), None, "up"), "• orders: —"),
-        (("gmv", Decimal(90), Decimal(100), "¥", "up"), "• gmv: ¥90 (-10% vs previous period :arrow_lower_right: :warning:)"),
-        (("cac", Decimal(90), Decimal(100), "¥", "down"), "• cac: ¥90 (-10% vs previous period :arrow_lower_right:)"),
-        (("a&b", Decimal(1), None, None, "up"), "• a&amp;b: 1"),
+        (kpi("orders", Decimal(468), None), "• orders: 468"),
+        (kpi("orders", None, Decimal(3)), "• orders: —"),
+        (kpi("gmv", Decimal(90), Decimal(100), "¥"), "• gmv: ¥90 (-10% vs the 7 days before :arrow_lower_right: :warning:)"),
+        (kpi("cac", Decimal(90), Decimal(100), "¥", "down"), "• cac: ¥90 (-10% vs the 7 days before :arrow_lower_right:)"),
+        (kpi("a&b", Decimal(1), None), "• a&amp;b: 1"),
+        (kpi("gmv", Decimal(50), Decimal(40), days=5, period_days=28),
+         "• gmv: 50 (first 5 of 28 days, +25% vs the 5 days before :arrow_upper_right:)"),
+        (kpi("gmv", Decimal(50), None, days=5, period_days=28, why_not="thin"),
+         "• gmv: 50 (first 5 of 28 days, too little data before to compare)"),
+        (kpi("gmv", None, None, days=0, period_days=28, why_not="none"), "• gmv: — (no day of this period is over yet)"),
     ],
 )
-def test_kpi_line(args: tuple[Any, ...], line: str) -> None:
-    assert kpi_line(*args) == line
+def test_kpi_line(row: RetroKpi, line: str) -> None:
+    assert kpi_line(row) == line
 
 
 def test_goal_line() -> None:
-    assert goal_line("G-3", "新客 10k", None, Decimal(10_000), None, None) == "• *G-3* 新客 10k: — of 10,000"
-    assert goal_line("G-1", "P&G", Decimal(1), Decimal(4), None, "on track") == "• *G-1* P&amp;G: 1 of 4 (25%) · on track"
+    assert goal_line(RetroGoal("G-3", "新客 10k", None, Decimal(10_000), None, None, None)) == "• *G-3* 新客 10k: — of 10,000"
+    line = goal_line(RetroGoal("G-1", "P&G", Decimal(1), Decimal(4), None, "on track", Decimal("0.25")))
+    assert line == "• *G-1* P&amp;G: 1 of 4 (25%) · on track"
+    lift = goal_line(RetroGoal("G-2", "CTR", Decimal("0.03"), Decimal("0.04"), "%", "on track", Decimal("0.5")))
+    assert "(50%)" in lift, "a lift's % of target, not current ÷ target"
 
 
 def test_the_retro_parent_fallback_text_escapes_a_typed_campaign_name() -> None:
