@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.render.retro import parent_post, summary_post
 from bot.services import outbox, retros
+from bot.services.retro_posts import enqueue_parent
 from jobs.context import JobContext
 from jobs.delivery import AFTER_SENT, deliver_due
-from storage.models import Campaign, Retro, Schedule
+from storage.models import Campaign, Schedule
 
 log = logging.getLogger(__name__)
 
@@ -25,44 +25,6 @@ def _remember_thread(session: Session, payload: dict[str, Any], ts: str) -> None
 
 
 AFTER_SENT["retro_parent"] = _remember_thread
-
-
-def enqueue_parent(session: Session, *, retro: Retro, today: date, key: str | None = None, now: datetime | None = None) -> int | None:
-    data = retros.results(session, retro=retro, today=today)
-    reply = parent_post(retro, data, today=today)
-    return outbox.enqueue(
-        session,
-        workspace_id=retro.workspace_id,
-        post=outbox.Post(
-            dedupe_key=key or f"retro:{retro.id}",
-            kind="retro",
-            text=reply.text,
-            blocks=reply.blocks,
-            slack_channel_id=retro.slack_channel_id,
-            payload={"after": "retro_parent", "retro_id": retro.id},
-        ),
-        now=now,
-    )
-
-
-def enqueue_summary(session: Session, closed: retros.Closed, *, today: date, now: datetime | None = None) -> int | None:
-    retro = closed.retro
-    if not retro.thread_ts:
-        return None
-    reply = summary_post(retro, closed.notes, closed.tasks, today=today)
-    return outbox.enqueue(
-        session,
-        workspace_id=retro.workspace_id,
-        post=outbox.Post(
-            dedupe_key=f"retro-summary:{retro.id}",
-            kind="summary",
-            text=reply.text,
-            blocks=reply.blocks,
-            slack_channel_id=retro.slack_channel_id,
-            thread_ts=retro.thread_ts,
-        ),
-        now=now,
-    )
 
 
 def deliver_now(ctx: JobContext, outbox_id: int | None) -> None:
