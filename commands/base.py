@@ -43,7 +43,7 @@ from bot.services import campaigns as campaign_service
 from bot.services import goals as goal_service
 from bot.services import kpis as kpi_service
 from bot.services.refs import get_by_number
-from commands.followups import Answer, Confirm, FollowUp, OpenModal, PublishHome, WarmLocale
+from commands.followups import Answer, Confirm, FollowUp, OpenModal, PublishHome, RefreshHomes, WarmLocale
 from commands.followups import Respond as RespondLater
 from commands.grammar import ParseError, UserRef, parse_number, parse_ref, parse_user
 from storage.db import CommitOutcomeUnknown, Database
@@ -505,8 +505,6 @@ def record(
 ) -> list[FollowUp]:
     """What every record form shares: read and write in one unit of work; a bad value comes back as a field
     error and nothing is written; a good one is acked, then confirmed to the submitter after the ack."""
-    from commands.followups import RefreshHomes
-
     try:
         reply, notice, homes = runtime.db.retrying(write)
     except FieldErrors as exc:

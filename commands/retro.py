@@ -12,9 +12,8 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
-from bot.i18n import fmt_date, mention, t, tn
+from bot.i18n import DEFAULT_LOCALE, fmt_date, mention, t, tn
 from bot.ids import ActionId, BlockId, CallbackId, record_block
-from bot.locale import locale_in
 from bot.render import modals, views
 from bot.render.reply import Builder, Reply
 from bot.render.text import esc, esc_keep_mentions, slack_unescape, truncate
@@ -208,7 +207,7 @@ def warn_dropped(event: dict[str, Any], body: dict[str, Any], context: BoltConte
         if retro is None or retro.status != "open":
             return
         number = retro.number
-    locale = locale_in(context)
+    locale = DEFAULT_LOCALE  # an event carries no language; the reply speaks the default
     client.chat_postEphemeral(
         channel=event.get("channel"), user=message["user"], thread_ts=message["thread_ts"],
         text=t("retro.reply_capped", locale, ref=f"R-{number}", dropped=dropped,
