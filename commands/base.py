@@ -286,16 +286,20 @@ def after_ack(
 Lazy = Callable[[JSON, WebClient], Sequence[FollowUp]]
 
 
-def just_ack(ack: Ack) -> None:
+def _just_ack(ack: Ack) -> None:
     ack()
 
 
 def on_action(app: App, runtime: Runtime, action_id: str | re.Pattern[str], handler: Lazy) -> None:
-    app.action(action_id)(ack=just_ack, lazy=[_lazy(runtime, handler)])
+    app.action(action_id)(ack=_just_ack, lazy=[_lazy(runtime, handler)])
 
 
 def on_shortcut(app: App, runtime: Runtime, callback_id: str, handler: Lazy) -> None:
-    app.shortcut(callback_id)(ack=just_ack, lazy=[_lazy(runtime, handler)])
+    app.shortcut(callback_id)(ack=_just_ack, lazy=[_lazy(runtime, handler)])
+
+
+def on_event(app: App, runtime: Runtime, event: str, handler: Lazy) -> None:
+    app.event(event)(ack=_just_ack, lazy=[_lazy(runtime, handler)])
 
 
 def _lazy(runtime: Runtime, handler: Lazy) -> Callable[..., None]:

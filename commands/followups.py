@@ -1,7 +1,7 @@
 """What a listener leaves for after its ack: plain, frozen values, run in order by one executor (bot.after_ack).
 
-A slash command's handler returns an `Answer` (its reply and these values); a button, a shortcut or a form
-returns the values alone. Nothing here calls Slack or the delivery path: the executor does, off the ack path.
+A slash command's handler returns its reply, or an `Answer` (its reply and these values) when there is work
+for after the ack; a button, a shortcut, a form or an event returns the values alone. Nothing here calls Slack or the delivery path: the executor does, off the ack path.
 """
 
 from __future__ import annotations

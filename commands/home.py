@@ -15,9 +15,9 @@ from commands.base import (
     M_ORIGIN,
     ORIGIN_HOME,
     first_action,
-    just_ack,
     load_choices,
     on_action,
+    on_event,
     team_of,
     user_locale,
     user_of,
@@ -25,7 +25,8 @@ from commands.base import (
 from commands.followups import FollowUp, OpenModal, PublishHome
 
 
-def on_home_opened(body: JSON, event: JSON) -> list[FollowUp]:
+def on_home_opened(body: JSON, client: WebClient) -> list[FollowUp]:
+    event = body.get("event") or {}
     if event.get("tab", "home") != "home":
         return []
     return [PublishHome(str(body.get("team_id") or ""), str(event.get("user") or ""))]
@@ -44,8 +45,4 @@ def open_form(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]
 def register(app: App, runtime: Runtime) -> None:
     for action_id in (ActionId.HOME_ADD_TASK, ActionId.HOME_ADD_GOAL):
         on_action(app, runtime, action_id, lambda body, client: open_form(runtime, body, client))
-
-    def home_opened(body: JSON, event: JSON, client: WebClient) -> None:
-        runtime.after_ack.run(on_home_opened(body, event), client=client)
-
-    app.event("app_home_opened")(ack=just_ack, lazy=[home_opened])
+    on_event(app, runtime, "app_home_opened", on_home_opened)
