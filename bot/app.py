@@ -132,8 +132,10 @@ def build_app(
             f"mktbot-view\n{settings.signing_secret or settings.app_token or settings.bot_token}".encode()
         ).digest(),
     )
+    from bot.after_ack import AfterAck
     from jobs.context import JobContext
 
+    runtime.after_ack = AfterAck(runtime)
     runtime.background = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="mktbot-after")
     runtime.jobs = JobContext(
         db=runtime.db, client=make_client(settings, retries=True), zone=runtime.zone, clock=runtime.clock
@@ -149,7 +151,7 @@ def build_app(
         # request with "reinstall this app" while it fails; this one answers from memory.
         authorize=lambda enterprise_id, team_id, user_id: identity.authorize(enterprise_id, team_id, user_id),
         signing_secret=settings.signing_secret or "unused-in-socket-mode",
-        # Commands finish their short database work before the HTTP response; slow work goes to lazy listeners.
+        # Commands finish their short database work before the HTTP response; slow work runs after it (bot.after_ack).
         process_before_response=True,
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="mktbot-lazy"),
@@ -164,8 +166,9 @@ def build_app(
 
     from commands import register as register_commands
 
-    register_commands(app)
-    runtime.jobs.locales = app.locales  # type: ignore[attr-defined]  # jobs write to people in their language too
+    register_commands(app, runtime)
+    app.locales = runtime.locales  # type: ignore[attr-defined]
+    runtime.jobs.locales = runtime.locales  # jobs write to people in their language too
 
     app.runtime = runtime  # type: ignore[attr-defined]
     app.identity = identity  # type: ignore[attr-defined]

@@ -111,8 +111,3 @@ class Locales:
         self.warm(client, workspace_id, user_id)
         return self.for_user(db, workspace_id, user_id)
 
-
-def locale_in(extra: dict[str, Any]) -> str:
-    """The reply locale a command listener put in `CommandContext.extra` (English when none)."""
-    value = extra.get("locale")
-    return value if isinstance(value, str) and value else DEFAULT_LOCALE

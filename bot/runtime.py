@@ -1,20 +1,28 @@
-"""What listeners and jobs share at run time: the database, the clock, the default zone, the user directory."""
+"""What listeners and jobs share at run time: the database, the clock, the default zone, the user directory,
+the cached locales, and the executor of what listeners leave for after their ack."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.directory import UserDirectory
+from bot.locale import Locales
 from storage.db import Database
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+class FollowUpRunner(Protocol):
+    """bot.after_ack.AfterAck: runs what a listener left for after its ack (commands.followups)."""
+
+    def run(self, followups: Sequence[Any], *, client: Any, respond: Any = None) -> None: ...
 
 
 @dataclass
@@ -23,8 +31,10 @@ class Runtime:
     zone: ZoneInfo
     clock: Callable[[], datetime] = system_clock
     directory: UserDirectory = field(default_factory=UserDirectory)
-    jobs: Any = None  # jobs.context.JobContext: how listeners hand slow or outbound work to the delivery path
-    background: Any = None  # concurrent.futures.Executor: follow-up work after a command's ack
+    jobs: Any = None  # jobs.context.JobContext: how follow-ups hand slow or outbound work to the delivery path
+    background: Any = None  # concurrent.futures.Executor: follow-up work after a command's or a form's ack
+    after_ack: FollowUpRunner = None  # type: ignore[assignment]  # set by build_app
+    locales: Locales = field(default_factory=Locales)  # each person's language, cached
     seal_key: bytes = b"mktbot"  # binds a modal's private_metadata to its workspace (derived from the app's secrets)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Runtime:

@@ -1,17 +1,41 @@
-"""/campaign: promotions with dates, channels, budget, spend and ROI, risks, linked goals and documents."""
+"""/campaign: promotions with dates, channels, budget, spend and ROI, risks, linked goals and documents; the
+campaign form."""
 
 from __future__ import annotations
 
 import re
 
-from bot.i18n import Msg, msg, t
-from bot.locale import locale_in
-from bot.render import views
+from slack_bolt import Ack, App
+from sqlalchemy.orm import Session
+
+from bot.i18n import Msg, mention, msg, t
+from bot.ids import BlockId, CallbackId
+from bot.render import modals, views
 from bot.render.reply import Reply
 from bot.render.text import esc
+from bot.runtime import Runtime
 from bot.services import campaigns as service
-from commands.base import CommandContext, split_verb
+from commands.base import (
+    JSON,
+    M_CHANNEL,
+    CommandContext,
+    FieldErrors,
+    SlashCommand,
+    Submission,
+    check_refs,
+    date_value,
+    number_value,
+    on_submission,
+    option_value,
+    record,
+    ref_value,
+    split_verb,
+    text_value,
+    today_of,
+)
+from commands.followups import FollowUp
 from commands.grammar import ParseError, parse_args, parse_date, parse_number, parse_ref
+from storage.models import Goal
 
 USAGE = """/campaign add <name> start:<date> end:<date> [channels:a,b] [budget:<amount>] [goal:<G>] [audience:"…"] [theme:"…"]
 /campaign list [all]   /campaign show <C>   /campaign close <C>
@@ -62,7 +86,7 @@ def _ref_and_rest(rest: str, which: Msg) -> tuple[int, str]:
 
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
-    loc = locale_in(ctx.extra)
+    loc = ctx.locale
     if verb in ("", "list", "ls"):
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
@@ -142,3 +166,64 @@ def _unquote(text: str) -> str:
         if len(text) >= 2 and text.startswith(open_) and text.endswith(close):
             return text[1:-1]
     return text
+
+
+def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON) -> JSON:
+    return modals.campaign_modal(locale=locale, choices=choices, metadata=metadata)
+
+
+COMMAND = SlashCommand("/campaign", handle, USAGE, form=form_modal)
+
+
+def parse_campaign_form(values: JSON, *, locale: str, channel_id: str | None) -> service.CampaignCreate:
+    errors: dict[str, str] = {}
+    name = " ".join(text_value(values, BlockId.NAME).split())
+    if not name:
+        errors[BlockId.NAME] = t("error.campaign_name", locale)
+    start, end = date_value(values, BlockId.START, locale), date_value(values, BlockId.END, locale)
+    if start is None:
+        errors[BlockId.START] = t("error.required", locale)
+    if end is None:
+        errors[BlockId.END] = t("error.required", locale)
+    elif start is not None and end < start:
+        errors[BlockId.END] = t("error.end_before_start", locale, end=end.isoformat(), start=start.isoformat())
+    budget = number_value(values, BlockId.BUDGET, errors, locale, required=False)
+    if budget is not None and budget.percent:
+        errors[BlockId.BUDGET] = t("error.budget_percent", locale)
+    elif budget is not None and budget.value < 0:
+        errors[BlockId.BUDGET] = t("error.budget_negative", locale)
+    if errors:
+        raise FieldErrors(errors)
+    assert start is not None and end is not None
+    channels = [c.strip() for c in re.split(r"[,，、]", text_value(values, BlockId.CHANNELS)) if c.strip()]
+    return service.CampaignCreate(
+        name=name,
+        start_on=start,
+        end_on=end,
+        channels=channels,
+        budget=budget.value if budget is not None else None,
+        currency=budget.currency if budget is not None else None,
+        goal=ref_value(option_value(values, BlockId.GOAL), "goal"),
+        audience=text_value(values, BlockId.AUDIENCE) or None,
+        theme=text_value(values, BlockId.THEME) or None,
+        slack_channel_id=channel_id,
+    )
+
+
+def submit_campaign(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
+    team, user, locale = sub.team, sub.user, sub.locale
+    today = today_of(runtime)
+
+    def write(session: Session) -> tuple[Reply, str, list[str | None]]:
+        data = parse_campaign_form(sub.values, locale=locale, channel_id=sub.meta.get(M_CHANNEL))
+        check_refs(session, team, locale, {BlockId.GOAL: (Goal, "goal", data.goal)})
+        campaign = service.create_campaign(session, workspace_id=team, data=data, user_id=user)
+        summary = service.summary(session, campaign=campaign)
+        notice = t("campaign.added", locale, actor=mention(user, locale), n=campaign.number, name=esc(campaign.name))
+        return views.campaign_created(summary, today=today, actor=user, locale=locale), notice, []
+
+    return record(runtime, ack, sub, error_block=BlockId.END, write=write)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    on_submission(app, runtime, CallbackId.CAMPAIGN_MODAL, lambda ack, sub: submit_campaign(runtime, ack, sub))

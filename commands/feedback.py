@@ -1,13 +1,36 @@
-"""/feedback: customer and team feedback, tagged and tied to a campaign or goal."""
+"""/feedback: customer and team feedback, tagged and tied to a campaign or goal; the feedback form."""
 
 from __future__ import annotations
 
-from bot.locale import locale_in
-from bot.render import views
+import re
+
+from slack_bolt import Ack, App
+from sqlalchemy.orm import Session
+
+from bot.i18n import t
+from bot.ids import BlockId, CallbackId
+from bot.render import modals, views
 from bot.render.reply import Reply
+from bot.runtime import Runtime
 from bot.services import feedback as service
-from commands.base import CommandContext, split_verb
+from commands.base import (
+    JSON,
+    M_PERMALINK,
+    CommandContext,
+    FieldErrors,
+    SlashCommand,
+    Submission,
+    check_refs,
+    on_submission,
+    option_value,
+    record,
+    ref_value,
+    split_verb,
+    text_value,
+)
+from commands.followups import FollowUp
 from commands.grammar import ParseError, parse_args, parse_choice, parse_ref, parse_tags
+from storage.models import Campaign, Goal
 
 USAGE = """/feedback <text> [campaign:<C>] [goal:<G>] [from:customer|team] [#tag …]
 /feedback list [campaign:<C>] [#tag]
@@ -36,7 +59,7 @@ def parse_create(text: str) -> service.FeedbackCreate:
 
 def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
-    loc = locale_in(ctx.extra)
+    loc = ctx.locale
     if verb == "":
         raise ParseError.of("error.feedback.after_command", usage=USAGE)
     if verb in ("list", "ls"):
@@ -52,3 +75,50 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     with ctx.db.session() as session:
         row = service.create_feedback(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
         return views.feedback_created(row, locale=loc)
+
+
+def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON,
+               prefill: modals.FeedbackPrefill | None = None) -> JSON:
+    return modals.feedback_modal(locale=locale, choices=choices, metadata=metadata, prefill=prefill)
+
+
+COMMAND = SlashCommand("/feedback", handle, USAGE, form=form_modal)
+
+
+def parse_tags_text(text: str) -> list[str]:
+    """"#checkout #移动端", "checkout, mobile" → ["checkout", "移动端"] (as typed, without the #)."""
+    return [tag.lstrip("#＃") for tag in re.split(r"[\s,，、]+", text) if tag.lstrip("#＃")]
+
+
+def parse_feedback_form(values: JSON, *, locale: str, permalink: str | None = None) -> service.FeedbackCreate:
+    body = text_value(values, BlockId.TEXT)
+    if not body:
+        raise FieldErrors({BlockId.TEXT: t("error.feedback_text", locale)})
+    source = option_value(values, BlockId.SOURCE) or "team"
+    if source not in ("customer", "team"):
+        raise FieldErrors({BlockId.SOURCE: t("error.required", locale)})
+    return service.FeedbackCreate(
+        text=body,
+        source=source,
+        tags=parse_tags_text(text_value(values, BlockId.TAGS)),
+        campaign=ref_value(option_value(values, BlockId.CAMPAIGN), "campaign"),
+        goal=ref_value(option_value(values, BlockId.GOAL), "goal"),
+        permalink=permalink,
+    )
+
+
+def submit_feedback(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
+    team, user, locale = sub.team, sub.user, sub.locale
+
+    def write(session: Session) -> tuple[Reply, str, list[str | None]]:
+        data = parse_feedback_form(sub.values, locale=locale, permalink=sub.meta.get(M_PERMALINK))
+        check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
+                                           BlockId.GOAL: (Goal, "goal", data.goal)})
+        row = service.create_feedback(session, workspace_id=team, data=data, user_id=user)
+        return views.feedback_created(row, locale=locale), t("feedback.recorded", locale, n=row.number), []
+
+    return record(runtime, ack, sub, error_block=BlockId.TEXT, write=write)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    on_submission(app, runtime, CallbackId.FEEDBACK_MODAL, lambda ack, sub: submit_feedback(runtime, ack, sub))

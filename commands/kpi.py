@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
-import logging
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
-from slack_bolt import BoltContext, Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-from bot import uploads
-from bot.errors import UserError
-from bot.i18n import t
-from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Reply
 from bot.render.text import esc
-from bot.runtime import Runtime
-from bot.services import chart_files
 from bot.services import goals as goal_service
 from bot.services import kpis as service
-from commands.base import CommandContext, split_verb
+from commands.base import CommandContext, SlashCommand, split_verb
+from commands.followups import Answer, PostChart
 from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number, parse_ref
-
-log = logging.getLogger(__name__)
 
 USAGE = """/kpi log <metric> <value> [<metric> <value> …] [channel:<name>] [date:<date>]
 /kpi define <metric> [unit:<u>] [agg:sum|avg|last] [better:up|down] [= <a> / <b>]
@@ -192,9 +179,9 @@ def metric_name(ctx: CommandContext, text: str) -> str:
         return service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=ref).name
 
 
-def handle(text: str, ctx: CommandContext) -> Reply:
+def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     verb, rest = split_verb(text)
-    loc = locale_in(ctx.extra)
+    loc = ctx.locale
     if verb in ("", "list", "ls"):
         if rest:
             raise ParseError.of("error.command.takes_nothing", usage=USAGE, command="/kpi list", rest=rest)
@@ -239,66 +226,24 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 for g in goal_service.list_goals(session, workspace_id=ctx.workspace_id)
                 if g.metric_id == metric.id
             ]
-            return views.kpi_show(
+            reply = views.kpi_show(
                 metric, current, previous, start=request.start, end=request.end, by_channel=request.by_channel,
                 channel=request.channel, goals=goals, today=ctx.today, locale=loc,
             )
+            # the chart is drawn and uploaded after the ack, from what was read here
+            chart = PostChart(
+                workspace_id=ctx.workspace_id, channel_id=ctx.channel_id, user_id=ctx.user_id,
+                spec={
+                    "type": "ratio" if metric.is_ratio and not request.by_channel else "breakdown",
+                    "metric_id": metric.id,
+                    "start": request.start.isoformat(),
+                    "end": request.end.isoformat(),
+                    "name": f"kpi-K-{metric.number}",
+                },
+                comment=f"<@{ctx.user_id}> · `/kpi show {esc(rest)}`", locale=loc, label=rest,
+            )
+            return Answer(reply, (chart,))
     raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/kpi")
 
 
-def post_chart(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
-    """Lazy half of `/kpi show`: render the chart off the ack path and upload it (files_upload_v2)."""
-    from bot.posts.report import build_chart
-    from bot.render import charts
-
-    verb, rest = split_verb(body.get("text") or "")
-    if verb != "show":
-        return
-    runtime: Runtime = context["runtime"]
-    from commands import command_context
-
-    ctx = command_context(runtime, body, client)
-    try:
-        request = parse_show(rest, ctx)
-        with ctx.db.session(write=False) as session:
-            metric = service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=_metric_ref(request.metric))
-            spec = {
-                "type": "ratio" if metric.is_ratio and not request.by_channel else "breakdown",
-                "metric_id": metric.id,
-                "start": request.start.isoformat(),
-                "end": request.end.isoformat(),
-                "name": f"kpi-K-{metric.number}",
-            }
-    except (ParseError, UserError):
-        return  # the ack half already explained the problem
-    try:
-        chart = build_chart(runtime.jobs, ctx.workspace_id, spec)
-    except charts.NoChartData:
-        return  # the text summary already says nothing was logged
-    comment = f"<@{ctx.user_id}> · `/kpi show {esc(rest)}`"
-    try:
-        png = charts.render(chart)
-    except charts.NoChartData:  # nothing to draw, and no numbers for a table either: say so, privately
-        respond(text=t("chart.no_values", locale_in(ctx.extra), title=esc(chart.title)), response_type="ephemeral")
-        return
-    except Exception:
-        log.exception("chart for /kpi show %r failed", rest)
-        respond(text=f"The chart could not be drawn; here are its numbers:\n```{charts.text_table(chart)}```", response_type="ephemeral")
-        return
-    filename = f"{spec['name']}.png"
-    try:
-        file_id = uploads.share_file(client, channel=ctx.channel_id, content=png, filename=filename, title=chart.title, initial_comment=comment)
-        # the Home tab shows the latest chart (a DM fallback below stays private to the asker)
-        chart_files.remember(ctx.workspace_id, file_id, chart.title, runtime.clock())
-    except uploads.ShareUnknown:
-        respond(text=t("chart.unconfirmed", locale_in(ctx.extra), title=esc(chart.title)), response_type="ephemeral")
-    except SlackApiError as exc:
-        # Not a member of that channel (or a DM with someone else): send it to the person who asked.
-        log.info("chart upload to %s failed (%s); sending it by DM", ctx.channel_id, exc.response.get("error"))
-        try:
-            dm = client.conversations_open(users=ctx.user_id)["channel"]["id"]
-            uploads.share_file(client, channel=dm, content=png, filename=filename, title=chart.title, initial_comment=comment)
-        except uploads.ShareUnknown:
-            respond(text=t("chart.unconfirmed", locale_in(ctx.extra), title=esc(chart.title)), response_type="ephemeral")
-        except Exception:
-            respond(text=f"The chart could not be uploaded; here are its numbers:\n```{charts.text_table(chart)}```", response_type="ephemeral")
+COMMAND = SlashCommand("/kpi", handle, USAGE)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import functools
-import uuid
 import zoneinfo
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import EN, fmt_date, has_key, resolve, t
-from bot.locale import locale_in
 from bot.render import views
 from bot.render.reply import Builder, Reply
 from bot.services import schedules as service
-from commands.base import HELP_WORDS, CommandContext, split_verb
+from commands.base import HELP_WORDS, CommandContext, SlashCommand, split_verb
+from commands.followups import Answer, PostDigestNow
 from commands.grammar import ParseError, _norm, parse_args, parse_time_of_day, parse_weekdays
 
 USAGE = """/mkt help
@@ -118,16 +117,17 @@ def schedule_line(row: service.Schedule, now: datetime, locale: str = EN) -> str
     )
 
 
-def handle(text: str, ctx: CommandContext) -> Reply:
+def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     verb, rest = split_verb(text)
-    loc = locale_in(ctx.extra)
+    loc = ctx.locale
     if verb in ("", "help"):
         return views.bot_help(locale=loc)
     if verb == "digest":
         if rest.lower() not in ("now", "", "现在"):
             raise ParseError.of("error.mkt.digest_now", usage=USAGE)
-        ctx.extra["post_digest"] = f"digest-now:{ctx.channel_id}:{uuid.uuid4().hex}"
-        return Builder().section(":hourglass_flowing_sand: " + t("mkt.digest_preparing", loc)).build()
+        # keyed by the request: Slack re-sending the same command never posts the digest twice
+        digest = PostDigestNow(ctx.workspace_id, ctx.channel_id, f"digest-now:{ctx.channel_id}:{ctx.trigger_id or ctx.user_id}", loc)
+        return Answer(Builder().section(":hourglass_flowing_sand: " + t("mkt.digest_preparing", loc)).build(), (digest,))
     if verb == "schedule":
         sub, _tail = split_verb(rest)
         if sub in ("list", "ls", ""):
@@ -162,3 +162,6 @@ def _list(ctx: CommandContext, locale: str = EN) -> Reply:
         return Builder().section(t("schedule.list.title", locale, n=len(rows))).lines_section(
             [schedule_line(r, ctx.now, locale) for r in rows]
         ).build()
+
+
+COMMAND = SlashCommand("/mkt", handle, USAGE, help=views.bot_help)

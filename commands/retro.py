@@ -1,4 +1,5 @@
-"""/retro: start a retrospective thread, collect its replies, close it into a summary and tasks."""
+"""/retro: start a retrospective thread, collect its replies, close it into a summary and tasks; the thread
+parent's buttons (add a note through a form, close the retro)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,57 @@ import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
-from bot.i18n import fmt_date, mention, t, tn
-from bot.locale import locale_in
+from bot.errors import NotFound
+from bot.i18n import DEFAULT_LOCALE, fmt_date, mention, t, tn
+from bot.ids import ActionId, BlockId, CallbackId, record_block
+from bot.posts import retro as retro_posts
+from bot.render import modals, views
 from bot.render.reply import Builder, Reply
-from bot.render.text import esc, esc_keep_mentions, slack_unescape
+from bot.render.text import esc, esc_keep_mentions, slack_unescape, truncate
 from bot.runtime import Runtime
+from bot.services import outbox
 from bot.services import retros as service
-from commands.base import CommandContext, split_verb
+from commands.base import (
+    JSON,
+    M_CHANNEL,
+    M_LOCALE,
+    M_REF,
+    M_URL,
+    CommandContext,
+    FieldErrors,
+    SlashCommand,
+    Submission,
+    date_value,
+    field_errors,
+    first_action,
+    on_action,
+    on_submission,
+    option_value,
+    origin,
+    shared_locale,
+    split_verb,
+    team_of,
+    tell,
+    text_value,
+    today_of,
+    user_locale,
+    user_of,
+    user_value,
+)
+from commands.followups import (
+    Answer,
+    Confirm,
+    DeliverPost,
+    FollowUp,
+    OpenModal,
+    QueuePost,
+    RefreshHomes,
+    Respond,
+)
 from commands.grammar import ParseError, parse_args, parse_choice, parse_date, parse_ref
 
 log = logging.getLogger(__name__)
@@ -26,9 +69,14 @@ In the thread: lines starting with `went well:`, `didn't:`, `try:` are collected
 `action: @owner <what> due:fri` becomes a task when the retro closes."""
 
 
-def handle(text: str, ctx: CommandContext) -> Reply:
+def _delivered(reply: Reply, outbox_id: int | None) -> Reply | Answer:
+    """The reply, and the post the handler queued (the thread parent or the summary) delivered right after the ack."""
+    return Answer(reply, (DeliverPost(outbox_id),)) if outbox_id is not None else reply
+
+
+def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     verb, rest = split_verb(text)
-    loc = locale_in(ctx.extra)
+    loc = ctx.locale
     if verb in ("", "list", "ls"):
         if rest:
             raise ParseError.of("error.command.takes_nothing", usage=USAGE, command="/retro list", rest=rest)
@@ -55,13 +103,11 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 session, workspace_id=ctx.workspace_id, channel=ctx.channel_id, kind=kind, today=ctx.today,
                 user_id=ctx.user_id, campaign_number=campaign,
             )
-            from bot.posts.retro import enqueue_parent
-
-            enqueue_parent(session, retro=retro, today=ctx.today, now=ctx.now)
+            outbox_id = retro_posts.enqueue_parent(session, retro=retro, today=ctx.today, now=ctx.now)
             ref = f"R-{retro.number}"
-            return Builder().section(
+            return _delivered(Builder().section(
                 ":speech_balloon: " + t("retro.started", loc, ref=ref, title=esc(retro.title))
-            ).build(text=t("retro.started_plain", loc, ref=ref))
+            ).build(text=t("retro.started_plain", loc, ref=ref)), outbox_id)
     if verb in ("close", "end", "finish"):
         parts = rest.split()
         if len(parts) != 1:
@@ -79,9 +125,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             closed = service.close_retro(session, workspace_id=ctx.workspace_id, number=number, user_id=ctx.user_id, parse_due=parse_due)
             if not closed.changed:
                 return Builder().section(":information_source: " + t("retro.already_closed", loc, ref=f"R-{number}")).build()
-            from bot.posts.retro import enqueue_summary
-
-            enqueue_summary(session, closed, today=today, now=ctx.now)
+            outbox_id = retro_posts.enqueue_summary(session, closed, today=today, now=ctx.now)
             task_lines = [
                 t("retro.closed_task", loc, ref=f"T-{task.number}", title=esc_keep_mentions(task.title),
                   owner=mention(task.owner_id, loc))
@@ -93,16 +137,11 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             ))
             if task_lines:
                 b.lines_section(task_lines)
-            return b.build(text=t("retro.closed_plain", loc, ref=f"R-{number}", n=len(closed.tasks)))
+            return _delivered(b.build(text=t("retro.closed_plain", loc, ref=f"R-{number}", n=len(closed.tasks))), outbox_id)
     raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/retro")
 
 
-def deliver_after_ack(context: BoltContext) -> None:
-    """Lazy half of /retro: deliver what the ack half queued (the thread parent or the summary) right away."""
-    from jobs.delivery import deliver_due
-
-    runtime: Runtime = context["runtime"]
-    deliver_due(runtime.jobs, limit=50)
+COMMAND = SlashCommand("/retro", handle, USAGE)
 
 
 def envelope_team(body: dict[str, Any]) -> str:
@@ -169,7 +208,7 @@ def warn_dropped(event: dict[str, Any], body: dict[str, Any], context: BoltConte
         if retro is None or retro.status != "open":
             return
         number = retro.number
-    locale = locale_in(context)
+    locale = DEFAULT_LOCALE  # an event carries no language; the reply speaks the default
     client.chat_postEphemeral(
         channel=event.get("channel"), user=message["user"], thread_ts=message["thread_ts"],
         text=t("retro.reply_capped", locale, ref=f"R-{number}", dropped=dropped,
@@ -177,5 +216,129 @@ def warn_dropped(event: dict[str, Any], body: dict[str, Any], context: BoltConte
     )
 
 
-def register(app: App) -> None:
+# ---- the thread parent's buttons and the note form -------------------------------------------------
+
+RETRO_PREFIX = {"well": "went well:", "not": "didn't:", "try": "try:", "action": "action:", "note": ""}
+
+
+def parse_retro_note_form(values: JSON, *, locale: str) -> str:
+    """The note as the line a person would have typed in the thread ("went well: …", "action: <@U…> … due:…")."""
+    category = option_value(values, BlockId.CATEGORY) or "note"
+    text = text_value(values, BlockId.TEXT)
+    if not text:
+        raise FieldErrors({BlockId.TEXT: t("error.required", locale)})
+    if category != "note":
+        text = " ".join(text.split())  # one line: the category prefix applies to all of it
+    prefix = RETRO_PREFIX.get(category, "")
+    owner = user_value(values, BlockId.OWNER)
+    due = date_value(values, BlockId.DUE, locale)
+    if category == "action":
+        if owner:
+            text += f" <@{owner}>"
+        if due:
+            text += f" due:{due.isoformat()}"
+    return f"{prefix} {text}".strip() if prefix else text
+
+
+def open_note_modal(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]:
+    team, user = team_of(body), user_of(body)
+    locale = user_locale(runtime, client, team, user)
+    try:
+        number = parse_ref(str(first_action(body).get("value") or ""), "retro")
+    except ParseError:
+        return []
+    with runtime.db.session(write=False) as session:
+        try:
+            retro = service.get_retro(session, workspace_id=team, number=number)
+        except NotFound:
+            return [tell(body, team, user, t("error.no_retro", locale, ref=f"R-{number}"), home=False)]
+        if retro.status != "open":
+            return [tell(body, team, user, t("retro.closed_no_notes", locale, ref=f"R-{number}"), home=False)]
+        summary = f"*R-{retro.number}* {esc(retro.title)}"
+    view = modals.retro_note_modal(locale=locale, ref=f"R-{number}", summary=summary,
+                                   metadata={**origin(body), M_REF: f"R-{number}", M_LOCALE: locale})
+    return [OpenModal(view, str(body.get("trigger_id") or ""), team, locale)]
+
+
+def on_close(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]:
+    team, user = team_of(body), user_of(body)
+    locale = user_locale(runtime, client, team, user)
+    try:
+        number = parse_ref(str(first_action(body).get("value") or ""), "retro")
+    except ParseError:
+        return []
+    today = today_of(runtime)
+
+    def parse_due(value: str) -> date | None:
+        try:
+            return parse_date(value, today=today)
+        except ParseError:
+            return None
+
+    def close(session: Session) -> tuple[Any, int | None]:
+        closed = service.close_retro(session, workspace_id=team, number=number, user_id=user, parse_due=parse_due)
+        outbox_id = retro_posts.enqueue_summary(session, closed, today=today, now=runtime.clock()) if closed.changed else None
+        return closed, outbox_id
+
+    try:
+        closed, outbox_id = runtime.db.retrying(close)
+        notes, created = len(closed.notes), len(closed.tasks)
+        owners = tuple(task.owner_id for task in closed.tasks)
+    except NotFound:
+        return [tell(body, team, user, t("error.no_retro", locale, ref=f"R-{number}"), home=False)]
+    shared = shared_locale(runtime, team)
+    if closed.changed:
+        note = ":checkered_flag: " + t("retro.closed_by", shared, ref=f"R-{number}", actor=mention(user), notes=notes, tasks=created)
+    else:
+        note = ":checkered_flag: " + t("retro.closed", shared, ref=f"R-{number}")
+    followups: list[FollowUp] = []
+    message = body.get("message")
+    if isinstance(message, dict):
+        blocks = views.close_record_blocks(message.get("blocks") or [], record_block(BlockId.RETRO_ACTIONS, f"R-{number}"), note)
+        followups.append(Respond(text=str(message.get("text") or note), blocks=blocks, replace_original=True))
+    if not closed.changed:
+        followups.append(Respond(text=":information_source: " + t("retro.already_closed", locale, ref=f"R-{number}"),
+                                 response_type="ephemeral", replace_original=False))
+        return followups
+    if outbox_id is not None:
+        followups.append(DeliverPost(outbox_id))
+    followups.append(RefreshHomes(team, owners))
+    return followups
+
+
+def submit_note(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
+    team, user, meta, locale, view = sub.team, sub.user, sub.meta, sub.locale, sub.view
+    try:
+        line = parse_retro_note_form(sub.values, locale=locale)
+        number = parse_ref(str(meta.get(M_REF) or ""), "retro")
+
+        def note(session: Session) -> tuple[Any, ...]:
+            retro = service.get_retro(session, workspace_id=team, number=number)
+            if retro.status != "open":
+                raise FieldErrors({BlockId.TEXT: t("retro.closed_no_notes", locale, ref=f"R-{number}")})
+            # The view id makes a re-sent submission harmless, as a thread reply's ts does.
+            key = f"modal.{view.get('id') or ''}"[:32]
+            service.record_reply(session, retro=retro, user_id=user, message_ts=key, text=line)
+            return retro.slack_channel_id, retro.thread_ts
+
+        channel, thread = runtime.db.retrying(note)
+    except FieldErrors as exc:
+        return field_errors(ack, exc.errors)
+    except (ParseError, NotFound):
+        return field_errors(ack, {BlockId.TEXT: t("error.no_retro", locale, ref=str(meta.get(M_REF)))})
+    ack()
+    shown = f":memo: {mention(user)}: {esc_keep_mentions(line)}"  # an action's owner stays a mention
+    if thread:
+        # keyed by the view, as the note is: a re-sent submission or a lost answer never echoes it twice
+        return [QueuePost(team, outbox.Post(
+            dedupe_key=f"retro-note:{view.get('id') or ''}", kind="retro_note", text=truncate(shown, 3000),
+            slack_channel_id=str(channel), thread_ts=str(thread)))]
+    text = t("retro.note_added", locale, ref=f"R-{number}")
+    return [Confirm(user, meta.get(M_CHANNEL) or channel, meta.get(M_URL), text, views.notice(text).blocks)]
+
+
+def register(app: App, runtime: Runtime) -> None:
+    on_action(app, runtime, ActionId.RETRO_NOTE, lambda body, client: open_note_modal(runtime, body, client))
+    on_action(app, runtime, ActionId.RETRO_CLOSE, lambda body, client: on_close(runtime, body, client))
+    on_submission(app, runtime, CallbackId.RETRO_NOTE_MODAL, lambda ack, sub: submit_note(runtime, ack, sub))
     app.event("message")(ack=on_message, lazy=[warn_dropped])

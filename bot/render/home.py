@@ -1,7 +1,7 @@
 """The App Home tab: one person's open tasks (overdue first), the goals they own with pace, live campaigns and
 the latest KPI chart.
 
-A pure function of records to a `views.publish` view, at most 100 blocks, every section under 3,000
+A pure function of `bot.services.home.HomeData` (plain values, no database rows) to a `views.publish` view, at most 100 blocks, every section under 3,000
 characters, long lists cut with "and N more".
 """
 
@@ -23,13 +23,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.i18n import DEFAULT_LOCALE, fmt_day, t, tn
+from bot.i18n import DEFAULT_LOCALE, fmt_date, fmt_day, fmt_number, fmt_percent, mention, t, tn
 from bot.ids import ActionId, BlockId, record_block
-from bot.render.text import truncate
-from bot.render.views import button, campaign_line, goal_progress_line, task_line, task_menu
-from bot.services.campaigns import CampaignSummary
-from bot.services.goals import Progress
-from storage.models import Goal, Task
+from bot.render.text import bar, esc, truncate
+from bot.render.views import PACE_EMOJI, PHASE_EMOJI, STATUS_EMOJI, button, pace_label, phase_label, task_menu
+from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
 
 MAX_HOME_BLOCKS = 100
 SECTION_TEXT = 3000
@@ -46,9 +44,9 @@ def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_TEXT))])
 
 
-def sort_tasks(tasks: list[Task], today: date) -> list[Task]:
+def sort_tasks(tasks: list[HomeTask], today: date) -> list[HomeTask]:
     """Overdue first (oldest due first), then by due date, undated last."""
-    def key(task: Task) -> tuple[int, date, int]:
+    def key(task: HomeTask) -> tuple[int, date, int]:
         if task.due_on is None:
             return (2, date.max, task.number)
         return (0 if task.due_on < today else 1, task.due_on, task.number)
@@ -56,25 +54,63 @@ def sort_tasks(tasks: list[Task], today: date) -> list[Task]:
     return sorted((task for task in tasks if task.status != "done"), key=key)
 
 
-def home_view(
-    *,
-    user_id: str,
-    today: date,
-    tasks: list[Task],
-    goals: list[tuple[Goal, Progress]],
-    campaigns: list[CampaignSummary],
-    locale: str = DEFAULT_LOCALE,
-    total_tasks: int | None = None,
-    total_goals: int | None = None,
-    total_campaigns: int | None = None,
-    notice: str | None = None,
-    chart_url: str | None = None,
-    chart_title: str | None = None,
-    chart_file_id: str | None = None,
-) -> dict[str, Any]:
-    """`chart_file_id` (a file the bot uploaded, shown with Block Kit's `slack_file`) wins over `chart_url`."""
+def task_line(task: HomeTask, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    """As `views.task_line` draws a task in a message."""
+    due = ""
+    if task.due_on:
+        overdue = task.due_on < today and task.status != "done"
+        when = fmt_date(task.due_on, today, locale)
+        due = " · " + (t("task.overdue_since", locale, date=when) if overdue else t("task.due_on", locale, date=when))
+    links = [f"C-{task.campaign_number}"] if task.campaign_number is not None else []
+    if task.goal_number is not None:
+        links.append(f"G-{task.goal_number}")
+    link = f" · {', '.join(links)}" if links else ""
+    blocked = ""
+    if task.status == "blocked" and task.block_reason:
+        blocked = "\n      _" + t("task.blocked_because", locale, reason=esc(task.block_reason)) + "_"
+    return f"{STATUS_EMOJI[task.status]} *T-{task.number}* {esc(task.title)} · {mention(task.owner_id, locale)}{due}{link}{blocked}"
+
+
+def goal_line(goal: HomeGoal, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    """As `views.goal_progress_line` draws a goal in a message."""
+    progress, unit = goal.progress, goal.unit
+    if goal.status == "closed":  # a closed goal is not on or off track any more
+        pace = f":checkered_flag: {t('goal.closed_status', locale)}"
+    else:
+        pace = f"{PACE_EMOJI.get(progress.status or '', ':white_circle:')} {pace_label(progress.status, locale)}"
+    return f"*G-{goal.number}* {esc(goal.title)} · {pace}\n      " + t(
+        "goal.progress_line", locale,
+        bar=bar(progress.percent_of_target),
+        current=fmt_number(progress.current, unit, locale),
+        target=fmt_number(goal.target, unit, locale),
+        pct=fmt_percent(progress.percent_of_target),
+        time=fmt_percent(progress.percent_of_time),
+        date=fmt_date(goal.due_on, today, locale),
+        owner=mention(goal.owner_id, locale),
+    )
+
+
+def campaign_line(c: HomeCampaign, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    """As `views.campaign_line` draws a campaign in a message."""
+    channels = f" · {', '.join(esc(ch) for ch in c.channels)}" if c.channels else ""
+    cur = c.currency or None
+    if c.budget:
+        budget = t("campaign.budget_used", locale, spend=fmt_number(c.spend, cur, locale),
+                   budget=fmt_number(c.budget, cur, locale), pct=fmt_percent(c.spend / c.budget))
+    else:
+        budget = t("campaign.no_budget", locale, spend=fmt_number(c.spend, cur, locale))
+    return (
+        f"{PHASE_EMOJI[c.phase]} *C-{c.number}* {esc(c.name)} · {phase_label(c.phase, locale)} · "
+        f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)}{channels} · {budget}"
+    )
+
+
+def home_view(data: HomeData, *, locale: str = DEFAULT_LOCALE, notice: str | None = None) -> dict[str, Any]:
+    """`data.chart_file_id` (a file the bot uploaded, shown with Block Kit's `slack_file`) wins over `data.chart_url`."""
+    today, tasks, goals, campaigns = data.today, data.tasks, data.goals, data.campaigns
+    chart_file_id, chart_url, chart_title = data.chart_file_id, data.chart_url, data.chart_title
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=truncate(t("home.header", locale), 150), emoji=True))]
-    blocks.append(_context(t("home.updated", locale, date=fmt_day(today, locale), user=f"<@{user_id}>")))
+    blocks.append(_context(t("home.updated", locale, date=fmt_day(today, locale), user=f"<@{data.user_id}>")))
     if notice:
         blocks.append(_section(notice))
     blocks.append(ActionsBlock(block_id=BlockId.HOME_ACTIONS, elements=[
@@ -84,7 +120,7 @@ def home_view(
 
     # ---- tasks
     ordered = sort_tasks(tasks, today)
-    total = max(total_tasks or 0, len(ordered))
+    total = max(data.total_tasks or 0, len(ordered))
     overdue = sum(1 for task in ordered if task.due_on is not None and task.due_on < today)
     blocks.append(DividerBlock())
     head = f"*{t('home.tasks', locale)}* · {tn('task.count', total, locale)}"
@@ -101,13 +137,13 @@ def home_view(
 
     # ---- goals
     blocks.append(DividerBlock())
-    goal_total = max(total_goals or 0, len(goals))
+    goal_total = max(data.total_goals or 0, len(goals))
     blocks.append(_section(f"*{t('home.goals', locale)}* · {goal_total}"))
     if not goals:
         blocks.append(_context(t("home.no_goals", locale)))
-    for goal, progress in goals[:MAX_GOALS]:
+    for goal in goals[:MAX_GOALS]:
         blocks.append(_section(
-            goal_progress_line(goal, progress, today, locale=locale),
+            goal_line(goal, today, locale=locale),
             block_id=record_block(BlockId.HOME_GOAL, f"G-{goal.number}"),
             accessory=button(t("button.checkin", locale), ActionId.GOAL_CHECKIN, f"G-{goal.number}"),
         ))
@@ -116,13 +152,13 @@ def home_view(
 
     # ---- campaigns: one section of lines, split only when it would pass 3,000 characters
     blocks.append(DividerBlock())
-    campaign_total = max(total_campaigns or 0, len(campaigns))
+    campaign_total = max(data.total_campaigns or 0, len(campaigns))
     blocks.append(_section(f"*{t('home.campaigns', locale)}* · {campaign_total}"))
     if not campaigns:
         blocks.append(_context(t("home.no_campaigns", locale)))
     chunk: list[str] = []
-    for summary in campaigns[:MAX_CAMPAIGNS]:
-        line = campaign_line(summary, today, locale=locale)
+    for campaign in campaigns[:MAX_CAMPAIGNS]:
+        line = campaign_line(campaign, today, locale=locale)
         if chunk and len("\n".join([*chunk, line])) > SECTION_TEXT:
             blocks.append(_section("\n".join(chunk)))
             chunk = []

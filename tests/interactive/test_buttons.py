@@ -289,3 +289,22 @@ def test_a_retro_note_is_echoed_once_whatever_slack_answered(bot: Bot, fault: st
     deliver_due(runtime.jobs, now=runtime.clock() + timedelta(hours=1))  # the outbox's later run
     echoes = [m for m in bot.slack.channel_messages(GENERAL, thread_ts=parent.ts) if "天猫 traffic doubled" in m.text]
     assert len(echoes) == 1, bot.slack.dump()
+
+
+def test_a_post_delivered_at_once_is_only_that_post(bot: Bot) -> None:
+    """/retro start and close deliver the post they queued right after the ack, and nothing else: another
+    workspace's due post waits for the delivery job."""
+    from bot.services import outbox
+
+    other_team = "TOTHER" + bot.team_id[-4:]
+    with bot.db.session() as session:
+        other = outbox.enqueue(session, workspace_id=other_team, now=bot.clock(), post=outbox.Post(
+            dedupe_key=f"elsewhere:{bot.team_id}", kind="digest", text="Someone else's digest", slack_channel_id="C0ELSEWHERE"))
+    assert other is not None
+    bot.reply_to(ANA, "/retro start period:month")
+    wait_until(lambda: bot.rows("SELECT thread_ts FROM retros WHERE workspace_id = :team")[0][0],
+               what="the retro parent posted after the ack")
+    bot.reply_to(ANA, "/retro close R-1")
+    bot.slack.wait_for_message(GENERAL, where=lambda m: m.thread_ts is not None and "R-1 closed" in m.text)
+    assert bot.rows("SELECT status FROM outbox WHERE id = :id", id=other) == [("pending",)]
+    assert not [c for c in bot.slack.calls if c.method == "chat.postMessage" and "Someone else" in str(c.args)]

@@ -19,6 +19,7 @@ from bot.render.reply import Reply
 from bot.render.retro import parent_post
 from bot.services.campaigns import CampaignSummary
 from bot.services.goals import Progress
+from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
 from bot.services.retros import RetroResults
 from bot.services.tasks import Change, TaskFilter
 from storage.models import Campaign, Goal, Metric, Retro, Task
@@ -156,12 +157,27 @@ def test_private_metadata_drops_optional_keys_before_it_breaks() -> None:
     assert modals.decode_metadata("not json") == {}
 
 
+def home_task(n: int, *, status: str, due: date) -> HomeTask:
+    return HomeTask(number=n, title=f"{LONG} {n}", owner_id="U0ANA", status=status, due_on=due, block_reason=LONG)
+
+
+def home_goal(n: int) -> HomeGoal:
+    return HomeGoal(number=n, title=f"{LONG} {n}", owner_id="U0ANA", status="active", unit="¥", target=Decimal(2_500_000),
+                    due_on=date(2026, 12, 31), progress=PROGRESS)
+
+
+def home_campaign(n: int) -> HomeCampaign:
+    return HomeCampaign(number=n, name=f"{LONG} {n}", phase="live", start_on=date(2026, 11, 1), end_on=date(2026, 11, 30),
+                        channels=("天猫", "JD"), budget=Decimal(200_000), currency="¥", spend=Decimal(50_000))
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_home_with_hundreds_of_records(locale: str) -> None:
-    tasks = [task(n, status=STATUSES[n % 3], due=TODAY + timedelta(days=n - 150)) for n in range(1, 301)]
-    view = home.home_view(user_id="U0ANA", today=TODAY, tasks=tasks, goals=[(goal(n), PROGRESS) for n in range(100)],
-                          campaigns=[summary(n) for n in range(60)], locale=locale, total_tasks=300, total_goals=100,
-                          total_campaigns=60, notice=LONG, chart_url="https://example.com/chart.png")
+    tasks = [home_task(n, status=STATUSES[n % 3], due=TODAY + timedelta(days=n - 150)) for n in range(1, 301)]
+    data = HomeData(user_id="U0ANA", today=TODAY, tasks=tasks, goals=[home_goal(n) for n in range(100)],
+                    campaigns=[home_campaign(n) for n in range(60)], total_tasks=300, total_goals=100,
+                    total_campaigns=60, chart_url="https://example.com/chart.png")
+    view = home.home_view(data, locale=locale, notice=LONG)
     check_view(view)
     ids = [b.get("block_id") for b in view["blocks"]]
     first = ids.index(record_block(BlockId.HOME_TASK, "T-1"))
@@ -170,7 +186,7 @@ def test_home_with_hundreds_of_records(locale: str) -> None:
 
 
 def test_home_when_empty() -> None:
-    view = home.home_view(user_id="U0ANA", today=TODAY, tasks=[], goals=[], campaigns=[], locale=EN)
+    view = home.home_view(HomeData(user_id="U0ANA", today=TODAY, tasks=[], goals=[], campaigns=[]), locale=EN)
     check_view(view)
     assert "Nothing open" in " ".join(_texts(view))
 
