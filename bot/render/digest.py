@@ -227,7 +227,7 @@ def goal_item(goal: DigestGoal, today: date) -> str:
 def kpi_line(kpi: KpiChange) -> str:
     name = f"{VERDICT_EMOJI[kpi.verdict]} *{_title(kpi.name)}* {fmt_number(kpi.yesterday, kpi.unit)}"
     if kpi.trailing is None:
-        return f"{name} · nothing logged in the 7 days before"
+        return f"{name} · nothing logged in the 7 days before{coverage(kpi)}"
     diff = kpi.yesterday - kpi.trailing
     arrow = "→" if kpi.verdict == "flat" or diff == 0 else ("↑" if diff > 0 else "↓")
     if kpi.unit == "%":
@@ -240,7 +240,16 @@ def kpi_line(kpi: KpiChange) -> str:
     basis = f"{fmt_number(kpi.trailing, kpi.unit)} avg"
     if kpi.trailing_days and kpi.trailing_days < 7 and not kpi.is_ratio:
         basis += f" over {_plural(kpi.trailing_days, 'logged day')}"
-    return f"{name} {arrow} {delta} vs {basis}"
+    return f"{name} {arrow} {delta} vs {basis}{coverage(kpi)}"
+
+
+def coverage(kpi: KpiChange) -> str:
+    """` · 1 of 5 channels logged (JD, email… missing)`: said whenever a channel that usually logs is missing."""
+    if not kpi.missing:
+        return ""
+    shown = ", ".join(esc(c or "(no channel)") for c in kpi.missing[:3]) + ("…" if len(kpi.missing) > 3 else "")
+    total = len(kpi.channels) + len(kpi.missing)
+    return f" · {len(kpi.channels)} of {total} channels logged ({shown} missing; compared on those that did)"
 
 
 # ---- campaigns and retros ------------------------------------------------------------------------

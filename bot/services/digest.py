@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot import metrics
 from bot.services import campaigns, goals, kpis
 from storage.models import Campaign, Goal, KpiValue, Metric, Retro, RetroNote, Task
 
@@ -85,6 +87,10 @@ class KpiChange:
     trailing_days: int
     change: Decimal | None  # (yesterday - trailing) / |trailing|
     verdict: str  # good | bad | flat | new
+    # Coverage: yesterday's value and its trailing average both count only the channels that logged yesterday
+    # (like with like); `missing` are the channels that usually log this metric and did not yesterday.
+    channels: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -246,7 +252,9 @@ def collect_goals(session: Session, *, workspace_id: str, today: date) -> list[D
 # ---- KPIs ----------------------------------------------------------------------------------------
 
 def collect_kpis(session: Session, *, workspace_id: str, today: date) -> list[KpiChange]:
-    """Every metric with a value yesterday (ratios: computable yesterday) against its trailing average."""
+    """Every metric with a value yesterday (ratios: computable yesterday) against its trailing average, over
+    the same channels only: a channel that has not logged yesterday is missing from both sides (and named),
+    so one channel logging early never reads as a collapse of the total."""
     yesterday = today - timedelta(days=1)
     first, last = yesterday - timedelta(days=TRAILING_DAYS), yesterday - timedelta(days=1)
     metrics = list(
@@ -254,50 +262,131 @@ def collect_kpis(session: Session, *, workspace_id: str, today: date) -> list[Kp
             select(Metric).where(Metric.workspace_id == workspace_id).order_by(Metric.number)
         )
     )  # ratio parts are in this list too, so metric.numerator resolves from the identity map
-    logged_yesterday = set(
-        session.scalars(
-            select(KpiValue.metric_id).where(KpiValue.workspace_id == workspace_id, KpiValue.day == yesterday).distinct()
-        )
-    )
-    days_with_data = {
-        metric_id: int(n)
-        for metric_id, n in session.execute(
-            select(KpiValue.metric_id, func.count(func.distinct(KpiValue.day)))
-            .where(KpiValue.workspace_id == workspace_id, KpiValue.day >= first, KpiValue.day <= last)
-            .group_by(KpiValue.metric_id)
-        ).all()
-    }
-    wanted = [
-        m
-        for m in metrics
-        if (m.numerator_id in logged_yesterday and m.denominator_id in logged_yesterday)
-        or (not m.is_ratio and m.id in logged_yesterday)
-    ]
+    logged = _logged(session, workspace_id=workspace_id, start=first, end=yesterday)
     levels = _daily_levels(
-        session, metric_ids=[m.id for m in wanted if not m.is_ratio and m.agg == "last"], start=first, end=last
+        session, metric_ids=[m.id for m in metrics if not m.is_ratio and m.agg == "last" and yesterday in logged.get(m.id, {})],
+        start=first, end=last,
     )
     result = []
-    for metric in wanted:
+    for metric in metrics:
+        parts = [metric.numerator_id or 0, metric.denominator_id or 0] if metric.is_ratio else [metric.id]
+        reported = set.intersection(*(set(logged.get(p, {}).get(yesterday, {})) for p in parts))
+        if not reported:
+            continue
+        names = logged_names(logged, parts)
+        usual = _usual_channels(logged, parts, first, last)
+        if not reported & _channels_in(logged, parts, first, last):
+            # none of yesterday's channels has logged before (the team began splitting by channel, say):
+            # the totals are what compares, over every channel on both sides
+            reported = _channels_in(logged, parts, first, yesterday)
+            usual, totals = set(), True
+        else:
+            totals = False
+        missing = tuple(names[c] for c in sorted(usual - reported, key=lambda c: names[c]))
+        channels = tuple(names[c] for c in sorted(reported, key=lambda c: names[c]))
         level = not metric.is_ratio and metric.agg == "last"
-        # A level counts channels not logged yesterday at their latest value in the window.
-        now = kpis.period_value(session, metric=metric, start=first if level else yesterday, end=yesterday).value
-        if now is None:
-            continue  # a ratio whose denominator was zero yesterday
-        trailing: Decimal | None
-        if metric.is_ratio:
-            trailing = kpis.period_value(session, metric=metric, start=first, end=last).value
-            span = min(days_with_data.get(metric.numerator_id or 0, 0), days_with_data.get(metric.denominator_id or 0, 0))
-        elif level:
+        if level:
+            # A level counts channels not logged yesterday at their latest value in the window.
+            now = kpis.period_value(session, metric=metric, start=first, end=yesterday).value
             daily = levels.get(metric.id, [])
             span = len(daily)
             trailing = sum(daily, Decimal(0)) / span if span else None
         else:
-            trailing = kpis.period_value(session, metric=metric, start=first, end=last).value
-            span = days_with_data.get(metric.id, 0)
-            if metric.agg == "sum" and trailing is not None:
-                trailing = trailing / span if span else None  # the mean daily total; avg is already a mean
-        result.append(_change(metric, now, trailing, span))
+            now, trailing, span = _like_for_like(metric, logged, reported, yesterday, first, last, totals=totals)
+        if now is None:
+            continue  # a ratio whose denominator was zero yesterday
+        result.append(dataclasses.replace(_change(metric, now, trailing, span), channels=channels, missing=missing))
     return result
+
+
+Logged = dict[int, dict[date, dict[str, tuple[str, Decimal]]]]
+
+
+def _logged(session: Session, *, workspace_id: str, start: date, end: date) -> Logged:
+    """metric id → day → channel key (casefolded) → (first spelling, value)."""
+    out: Logged = defaultdict(lambda: defaultdict(dict))
+    rows = session.execute(
+        select(KpiValue.metric_id, KpiValue.channel, KpiValue.day, KpiValue.value)
+        .where(KpiValue.workspace_id == workspace_id, KpiValue.day >= start, KpiValue.day <= end)
+        .order_by(KpiValue.id)
+    )
+    for metric_id, channel, day, value in rows:
+        key = str(channel).casefold()
+        out[metric_id][day].setdefault(key, (str(channel), value))
+    return out
+
+
+def logged_names(logged: Logged, parts: list[int]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for part in parts:
+        for by_channel in logged.get(part, {}).values():
+            for key, (name, _) in by_channel.items():
+                names.setdefault(key, name)
+    return names
+
+
+def _channels_in(logged: Logged, parts: list[int], first: date, last: date) -> set[str]:
+    return {key for day, by_channel in logged.get(parts[0], {}).items() if first <= day <= last for key in by_channel}
+
+
+def _usual_channels(logged: Logged, parts: list[int], first: date, last: date) -> set[str]:
+    """Channels that logged the metric on at least half of the window's days that have any of it."""
+    days = [d for d in logged.get(parts[0], {}) if first <= d <= last]
+    if not days:
+        return set()
+    counts: dict[str, int] = defaultdict(int)
+    for day in days:
+        for key in logged[parts[0]][day]:
+            if all(key in logged.get(p, {}).get(day, {}) for p in parts):
+                counts[key] += 1
+    return {key for key, n in counts.items() if 2 * n >= len(days)}
+
+
+def _like_for_like(
+    metric: Metric, logged: Logged, channels: set[str], yesterday: date, first: date, last: date, *, totals: bool
+) -> tuple[Decimal | None, Decimal | None, int]:
+    """Yesterday's value over `channels` and their trailing average over the window (bot.metrics): a sum is the
+    sum over those channels of each one's mean daily value on the days it logged (`totals`: the mean daily total
+    over the days anything was logged); an average is the mean of their values; a ratio pools both parts over
+    the channel-days where both were logged."""
+    def values(part: int, day: date) -> dict[str, Decimal]:
+        return {k: v for k, (_, v) in logged.get(part, {}).get(day, {}).items() if k in channels}
+
+    window = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    if metric.is_ratio:
+        num_id, den_id = metric.numerator_id or 0, metric.denominator_id or 0
+        y_num, y_den = values(num_id, yesterday), values(den_id, yesterday)
+        now = metrics.ratio(sum(y_num.values(), Decimal(0)), sum(y_den.values(), Decimal(0)))
+        num = den = Decimal(0)
+        days = 0
+        for day in window:
+            n, d = values(num_id, day), values(den_id, day)
+            both = n.keys() & d.keys()
+            if both:
+                days += 1
+                num += sum((n[k] for k in both), Decimal(0))
+                den += sum((d[k] for k in both), Decimal(0))
+        return now, metrics.ratio(num, den) if days else None, days
+    today_values = values(metric.id, yesterday)
+    window_values = {day: values(metric.id, day) for day in window}
+    span = sum(1 for v in window_values.values() if v)
+    if metric.agg == "avg":
+        pooled = [v for by_channel in window_values.values() for v in by_channel.values()]
+        now = sum(today_values.values(), Decimal(0)) / len(today_values)
+        return now, (sum(pooled, Decimal(0)) / len(pooled)) if pooled else None, span
+    if totals:
+        daily = [sum(v.values(), Decimal(0)) for v in window_values.values() if v]
+        return sum(today_values.values(), Decimal(0)), (sum(daily, Decimal(0)) / len(daily)) if daily else None, span
+    means: dict[str, Decimal] = {}
+    for key in channels & today_values.keys():
+        own = [by_channel[key] for by_channel in window_values.values() if key in by_channel]
+        if own:
+            means[key] = sum(own, Decimal(0)) / len(own)
+    if not means:
+        return sum(today_values.values(), Decimal(0)), None, span
+    # a channel with no history yet is left out of both sides rather than read as growth
+    now = sum((today_values[k] for k in means), Decimal(0))
+    return now, sum(means.values(), Decimal(0)), span
 
 
 def _daily_levels(session: Session, *, metric_ids: list[int], start: date, end: date) -> dict[int, list[Decimal]]:

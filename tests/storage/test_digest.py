@@ -232,8 +232,10 @@ def test_collect_a_realistic_workspace(db: Database, ws: str) -> None:
     assert k["orders"].trailing == D(250) and k["orders"].trailing_days == 5  # averaged over days with data
     assert k["orders"].verdict == "good"
     assert k["conversion"].is_ratio
-    assert k["conversion"].yesterday == D(360) / D(12000)
-    assert k["conversion"].trailing == D(1250) / D(70000)  # summed parts, not a mean of daily ratios
+    # like with like: yesterday on 天猫, the one channel with both parts (JD logged visits, no orders); the window
+    # pooled over the five days both parts were logged, from summed parts, never a mean of daily ratios
+    assert k["conversion"].yesterday == D(360) / D(8000)
+    assert k["conversion"].trailing == D(1250) / D(50000)
     assert k["conversion"].verdict == "good"
     assert k["gmv"].trailing is None and k["gmv"].verdict == "new" and k["gmv"].change is None
     assert k["CPA"].trailing == D(12) and k["CPA"].yesterday == D(9)
@@ -290,3 +292,36 @@ def test_a_ratio_with_zero_denominator_yesterday_is_left_out(db: Database, ws: s
         data = digest.collect(s, workspace_id=ws, today=TODAY)
     assert {k.name for k in data.kpis} == {"clicks", "impressions"}
     assert all(k.verdict == "new" for k in data.kpis)
+
+
+def test_one_channel_logging_early_is_no_collapse(db: Database, workspace: str) -> None:
+    """Five channels log GMV every day; by the morning only 天猫 has logged yesterday. The comparison is 天猫's
+    yesterday against 天猫's own average (flat), and the other four are named as missing, not read as −80 %."""
+    channels = ("天猫", "JD", "抖音", "email", "拼多多")
+    with db.session() as s:
+        for n in range(15, 22):
+            for channel in channels:
+                log(s, workspace, "gmv", "1000", day(n), channel=channel)
+        log(s, workspace, "gmv", "1000", day(22), channel="天猫")
+        log(s, workspace, "orders", "10", day(22), channel="天猫")  # a new metric: nothing to compare
+    with db.session(write=False) as s:
+        k = {c.name: c for c in digest.collect(s, workspace_id=workspace, today=TODAY).kpis}
+    gmv = k["gmv"]
+    assert gmv.yesterday == D(1000) and gmv.trailing == D(1000) and gmv.verdict == "flat"
+    assert gmv.channels == ("天猫",) and set(gmv.missing) == {"JD", "抖音", "email", "拼多多"}
+    from bot.render.digest import kpi_line
+
+    line = kpi_line(gmv)
+    assert "1 of 5 channels logged" in line and "missing" in line and "↓" not in line, line
+    assert k["orders"].verdict == "new" and k["orders"].missing == ()
+
+
+def test_a_channel_new_yesterday_is_left_out_of_the_comparison(db: Database, workspace: str) -> None:
+    with db.session() as s:
+        for n in range(15, 22):
+            log(s, workspace, "gmv", "1000", day(n), channel="天猫")
+        log(s, workspace, "gmv", "1100", day(22), channel="天猫")
+        log(s, workspace, "gmv", "5000", day(22), channel="抖音")  # first day on 抖音
+    with db.session(write=False) as s:
+        [gmv] = [c for c in digest.collect(s, workspace_id=workspace, today=TODAY).kpis if c.name == "gmv"]
+    assert gmv.yesterday == D(1100) and gmv.trailing == D(1000) and gmv.change == D("0.1")
