@@ -40,38 +40,62 @@ def test_monday_twice_sunday_is_normal_and_a_true_drop_is_low() -> None:
     # Sunday-level traffic on a Monday: a drop to half.
     drop = an.check_day(MONDAY, D(100), history)
     assert drop.verdict == "low" and drop.flagged
-    assert drop.z is not None and drop.z <= -3.5
+    assert drop.z is not None and drop.z <= -4
     assert drop.tone == "bad"
     assert an.check_day(MONDAY, D(100), history, better="down").tone == "good"  # wording only
     assert an.check_day(MONDAY, D(100), history, better="down").verdict == "low"
     assert an.check_day(MONDAY, D(300), history).verdict == "high"
 
 
-def test_exact_median_mad_range_and_z() -> None:
-    mondays = [D(v) for v in (90, 95, 100, 100, 105, 110, 120, 80)]
-    history = {MONDAY - timedelta(days=7 * (k + 1)): v for k, v in enumerate(mondays)}
-    check = an.check_day(MONDAY, D(160), history)
-    # median 100; |x - 100| = 10, 5, 0, 0, 5, 10, 20, 20 -> MAD 7.5; scale 1.4826 * 7.5 = 11.1195
-    assert check.expected == D(100)
-    scale = D("1.4826") * D("7.5")
-    assert check.high == D(100) + D("3.5") * scale
-    assert check.low == D(100) - D("3.5") * scale
-    assert check.z == pytest.approx(60 / 11.1195)
+def mondays(*values: int) -> dict[date, Decimal]:
+    """The Mondays before MONDAY, most recent first."""
+    return {MONDAY - timedelta(days=7 * (k + 1)): D(v) for k, v in enumerate(values)}
+
+
+def test_exact_median_leave_one_out_spread_range_and_z() -> None:
+    history = mondays(90, 100, 110, 120)
+    check = an.check_day(MONDAY, D(260), history)
+    # median 105. Each point against the median of the other three: 90/110, 100/110, 110/100, 120/100;
+    # the |ln| of those are ln 11/9, ln 1.1, ln 1.1, ln 1.2, so s = 1.4826 × (ln 1.1 + ln 1.2) / 2.
+    spread = 1.4826 * (math.log(1.1) + math.log(1.2)) / 2
+    assert check.expected == D(105)
+    assert check.z == pytest.approx(math.log(260 / 105) / spread)
     assert check.verdict == "high"
-    # The end of the range is flagged, just inside it is not.
-    assert an.check_day(MONDAY, check.high, history).verdict == "high"
+    assert check.high is not None and check.low is not None
+    assert float(check.high) == pytest.approx(105 * math.exp(4 * spread))
+    assert float(check.low) == pytest.approx(105 * min(math.exp(-4 * spread), 0.85))
+    assert an.check_day(MONDAY, check.high + D("0.01"), history).verdict == "high"
     assert an.check_day(MONDAY, check.high - D("0.01"), history).verdict == "normal"
+    assert an.check_day(MONDAY, check.low - D("0.01"), history).verdict == "low"
+    assert an.check_day(MONDAY, D(210), history).verdict == "normal"  # z 3.4, though 100 % up
+
+
+def test_spread_is_pooled_over_the_weekdays() -> None:
+    quiet = mondays(100, 101, 99, 100, 100)
+    noisy = dict(quiet)
+    for offset in range(1, 7):  # the other weekdays swing by tens of percent
+        for k, v in enumerate((70, 130, 100, 60, 150, 100)):
+            noisy[MONDAY - timedelta(days=offset + 7 * k)] = D(v)
+    alone, pooled = an.check_day(MONDAY, D(125), quiet), an.check_day(MONDAY, D(125), noisy)
+    assert (alone.verdict, pooled.verdict) == ("high", "normal")
+    assert alone.expected == pooled.expected == D(100)  # the centre is the Mondays' alone
+    assert alone.high is not None and pooled.high is not None and pooled.high > alone.high
+
+
+def test_zero_on_a_positive_series_is_low() -> None:
+    check = an.check_day(MONDAY, D(0), mondays(100, 100, 100, 100))
+    assert (check.verdict, check.z) == ("low", None)
 
 
 def test_flat_history_with_tiny_noise_does_not_flag_tiny_moves() -> None:
-    values = [1000, 1001, 1000, 999, 1000, 1000, 1001, 1000]
-    history = {MONDAY - timedelta(days=7 * (k + 1)): D(v) for k, v in enumerate(values)}
-    # MAD is 0 here: without the floor any move at all would be infinitely significant.
+    history = mondays(1000, 1001, 1000, 999, 1000, 1000, 1001, 1000)
+    # The MAD is 0 here: without the floor any move at all would be infinitely significant.
     for value in ("1003", "1030", "980", "1120"):
         check = an.check_day(MONDAY, D(value), history)
         assert check.verdict == "normal", value
-    # The floor is 2 % of the median: z stays readable, and the 15 % minimum move decides.
-    assert an.check_day(MONDAY, D(1030), history).z == pytest.approx(30 / 20)
+    # The spread's floor (0.02) keeps z readable, and the 15 % minimum move decides.
+    assert an.check_day(MONDAY, D(1030), history).z == pytest.approx(math.log(1.03) / 0.02)
+    assert an.check_day(MONDAY, D(1120), history).z == pytest.approx(math.log(1.12) / 0.02)  # > 4, but 12 %
     assert an.check_day(MONDAY, D(1150), history).verdict == "high"
     assert an.check_day(MONDAY, D(850), history).verdict == "low"
 
@@ -84,7 +108,7 @@ def test_all_zero_history_flags_any_non_zero_value_without_a_z() -> None:
 
 
 def test_short_history_is_insufficient_never_a_flag() -> None:
-    history = {MONDAY - timedelta(days=7 * k): D(100) for k in range(1, 4)}  # three Mondays
+    history = mondays(100, 100, 100)
     history.update({MONDAY - timedelta(days=d): D(100) for d in range(1, 7)})  # other weekdays do not count
     check = an.check_day(MONDAY, D(10_000), history)
     assert check.verdict == "insufficient"
@@ -117,19 +141,19 @@ def test_double_eleven_spike_inside_a_campaign_is_campaign() -> None:
 
 
 def test_campaign_days_are_left_out_of_the_baseline() -> None:
-    # Last month's 618-style spike on two Mondays must not widen the normal range now.
-    history = {MONDAY - timedelta(days=7 * k): D(1000 + k) for k in range(1, 9)}
-    history[MONDAY - timedelta(days=14)] = D(5000)
-    history[MONDAY - timedelta(days=21)] = D(6000)
-    campaign = an.CampaignWindow("C-1", MONDAY - timedelta(days=24), MONDAY - timedelta(days=12))
-    inside = an.check_day(MONDAY, D(700), history, campaigns=[campaign])
-    assert inside.campaigns == ()  # the campaign is over: it only shapes the baseline
-    assert inside.history_points == 6
-    assert inside.expected == D("1005.5")  # median of 1001, 1004, 1005, 1006, 1007, 1008
-    assert inside.verdict == "low"
-    with_spikes = an.check_day(MONDAY, D(700), history)
-    assert with_spikes.history_points == 8
-    assert with_spikes.high is not None and inside.high is not None and with_spikes.high > inside.high
+    # Last month's 618 covered four Mondays: its spikes must not become the normal level now.
+    history = mondays(1001, 5000, 6000, 5500, 7000, 1006, 1007, 1008)
+    campaign = an.CampaignWindow("C-1", MONDAY - timedelta(days=38), MONDAY - timedelta(days=12))
+    check = an.check_day(MONDAY, D(700), history, campaigns=[campaign])
+    assert check.campaigns == ()  # the campaign is over: it only shapes the history
+    assert check.history_points == 4
+    assert check.expected == D("1006.5")  # median of 1001, 1006, 1007, 1008
+    assert check.verdict == "low"
+    assert an.check_day(MONDAY, D(1005), history, campaigns=[campaign]).verdict == "normal"
+    # Without the calendar the spikes set the level and widen the range: the drop to 700 goes unseen.
+    blind = an.check_day(MONDAY, D(700), history)
+    assert blind.history_points == 8 and blind.expected is not None and blind.expected > 3000
+    assert blind.verdict == "normal"
 
 
 def test_decomposition_known_example_and_shares_sum_to_the_total() -> None:
