@@ -42,9 +42,10 @@ class Sent:
     channel: str
     ts: str
     payload: Mapping[str, Any]
+    at: datetime | None = None  # when it was recorded as sent, on the job's clock
 
 
-RecordSent = Callable[[Session, Mapping[str, Any], str], None]  # (session, payload, ts)
+RecordSent = Callable[[Session, Sent], None]
 AfterSent = Callable[["JobContext", Sent], None]
 
 

@@ -11,18 +11,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.posts import Draft, PostKind
-from bot.render.digest import digest_reply
+from bot.posts import Draft, PostKind, Sent
+from bot.render.digest import alert_reply, digest_reply
 from bot.services.digest import collect
 from storage.models import Schedule
 
 
 class DigestPost(PostKind):
     def compose(self, session: Session, *, workspace_id: str, today: date) -> Draft:
-        return Draft.of(digest_reply(collect(session, workspace_id=workspace_id, today=today), today=today))
+        data = collect(session, workspace_id=workspace_id, today=today)
+        alert = alert_reply(data.kpis, today)
+        payload = {"alert": {"text": alert.text, "blocks": alert.blocks}} if alert is not None else None
+        return Draft.of(digest_reply(data, today=today), payload)
 
 
-DIGEST = DigestPost("digest")
+def queue_alert(session: Session, sent: Sent) -> None:
+    """The digest is in Slack: its unusual KPIs go into its thread, once (keyed by the digest's outbox id)."""
+    alert = sent.payload.get("alert")
+    if not alert or not sent.channel:
+        return
+    ALERT.enqueue(
+        session, Draft(text=str(alert["text"]), blocks=alert.get("blocks")), workspace_id=sent.workspace_id,
+        key=f"digest-alert:{sent.outbox_id}", channel=sent.channel, thread_ts=sent.ts, now=sent.at,
+    )
+
+
+DIGEST = DigestPost("digest", record_sent=queue_alert)
+ALERT = PostKind("alert")
 
 
 def channel_zone(session: Session, *, workspace_id: str, channel: str, default: ZoneInfo) -> ZoneInfo:

@@ -6,14 +6,13 @@ together or not at all (another scheduler that claimed the same start first keep
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.posts import Draft, PostKind
+from bot.posts import Draft, PostKind, Sent
 from bot.render.retro import parent_post, summary_post
 from bot.services import outbox, retros
 from storage.models import Campaign, Retro, Schedule
@@ -35,9 +34,9 @@ class RetroSummary(PostKind):
         return Draft.of(summary_post(closed.retro, closed.notes, closed.tasks, today=today))
 
 
-def remember_thread(session: Session, payload: Mapping[str, Any], ts: str) -> None:
+def remember_thread(session: Session, sent: Sent) -> None:
     """The parent is in Slack: replies in its thread belong to the retro."""
-    retros.set_thread(session, retro_id=int(payload["retro_id"]), thread_ts=ts)
+    retros.set_thread(session, retro_id=int(sent.payload["retro_id"]), thread_ts=sent.ts)
 
 
 PARENT = RetroParent("retro", record_sent=remember_thread)

@@ -17,6 +17,7 @@ from bot.services.digest import (
     DigestGoal,
     DigestRetro,
     DigestTask,
+    KpiAlert,
     KpiChange,
     OwnerTasks,
 )
@@ -37,7 +38,9 @@ LIMITS = {"tasks": (40, 8), "goals": (20, 5), "kpis": (30, 3), "campaigns": (12,
 PACKED_BLOCKS = 27
 URGENT_BLOCKS = 1 + 2 * URGENT_TASKS
 
-VERDICT_EMOJI = {"good": ":large_green_circle:", "bad": ":red_circle:", "flat": ":white_circle:", "new": ":new:"}
+VERDICT_EMOJI = {
+    "good": ":large_green_circle:", "bad": ":red_circle:", "flat": ":white_circle:", "new": ":new:", "campaign": ":tada:",
+}
 STAGE_EMOJI = {"starting": ":calendar:", "live": ":rocket:", "ending": ":hourglass_flowing_sand:", "ended": ":checkered_flag:"}
 
 
@@ -240,7 +243,56 @@ def kpi_line(kpi: KpiChange) -> str:
     basis = f"{fmt_number(kpi.trailing, kpi.unit)} avg"
     if kpi.trailing_days and kpi.trailing_days < 7 and not kpi.is_ratio:
         basis += f" over {_plural(kpi.trailing_days, 'logged day')}"
-    return f"{name} {arrow} {delta} vs {basis}{coverage(kpi)}"
+    return f"{name} {arrow} {delta} vs {basis}{significance(kpi)}{coverage(kpi)}"
+
+
+def significance(kpi: KpiChange) -> str:
+    """Why a line is coloured, or not: ` · unusual for a Sunday (expected ¥9.0k–¥12.5k)`, ` · campaign C-2 live`."""
+    check = kpi.check
+    if check is None:
+        return ""
+    if check.verdict == "campaign":
+        return " · campaign " + ", ".join(check.campaigns) + " live"
+    if check.verdict in ("high", "low") and check.low is not None and check.high is not None:
+        return (f" · unusual for a {check.day:%A} (expected {fmt_number(check.low, kpi.unit)}–"
+                f"{fmt_number(check.high, kpi.unit)})")
+    return ""
+
+
+def alert_reply(kpis: list[KpiChange], today: date) -> Reply | None:
+    """The one threaded alert under a digest: each significant move, with its channel, expected range and
+    actual value, and for GMV the split into traffic × conversion × AOV."""
+    alerts = [a for k in kpis for a in k.alerts]
+    if not alerts:
+        return None
+    lines = []
+    for alert in alerts[:20]:
+        check, unit = alert.check, alert.unit
+        where = f" on {esc(alert.channel) or '(no channel)'}" if alert.channel is not None else ""
+        arrow = "↑" if check.verdict == "high" else "↓"
+        lines.append(
+            f"{VERDICT_EMOJI['good' if check.tone == 'good' else 'bad']} *{_title(alert.metric)}*{where} {arrow} "
+            f"{fmt_number(check.value, unit)} yesterday; expected {fmt_number(check.low, unit)}–{fmt_number(check.high, unit)} "
+            f"(median {fmt_number(check.expected, unit)} on the last {check.history_points} {check.day:%A}s)"
+            + why_line(alert)
+        )
+    day = today - timedelta(days=1)
+    b = Builder().section(f":rotating_light: *Unusual KPIs on {day:%a, %b} {day.day}*")
+    b.lines_section(lines)
+    b.context("Unusual: at least 15 % off the same weekday's median over 8 weeks, and beyond 4 robust standard "
+              "deviations; campaign days are expected, not flagged.")
+    return b.build(text=f"Unusual KPIs on {day.isoformat()}: " + ", ".join(esc(a.metric) for a in alerts[:5]))
+
+
+def why_line(alert: KpiAlert) -> str:
+    """`\n   why: traffic −8 %, conversion −55 %, AOV +2 %` (log shares of the move) for a GMV alert."""
+    split = alert.why.split if alert.why is not None else None
+    if split is None:
+        return ""
+    parts = [(label, factor.change) for label, factor in
+             (("traffic", split.traffic), ("conversion", split.conversion), ("AOV", split.aov))]
+    text = ", ".join(f"{label} {fmt_signed_percent(Decimal(str(round(change, 4))))}" for label, change in parts)
+    return f"\n      why: {text}"
 
 
 def coverage(kpi: KpiChange) -> str:
@@ -405,7 +457,7 @@ def fallback_text(data: DigestData, *, header: str) -> str:
     if data.kpis:
         good = sum(1 for k in data.kpis if k.verdict == "good")
         bad = sum(1 for k in data.kpis if k.verdict == "bad")
-        lines.append(f"KPIs yesterday: {good} better, {bad} worse than the 7-day average, {len(data.kpis) - good - bad} steady or new")
+        lines.append(f"KPIs yesterday: {good} unusually good, {bad} unusually bad, {len(data.kpis) - good - bad} within their normal range or new")
     if data.campaigns:
         lines.append("Campaigns: " + ", ".join(f"C-{c.number} {_short(c.name)} ({c.stage})" for c in data.campaigns[:5]))
     if data.retros:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot import metrics
+from bot import anomalies, metrics
 from bot.services import campaigns, goals, kpis
 from storage.models import Campaign, Goal, KpiValue, Metric, Retro, RetroNote, Task
 
@@ -66,6 +66,17 @@ class DigestGoal:
 
 
 @dataclass(frozen=True)
+class KpiAlert:
+    """One significant move for the threaded alert under the digest."""
+
+    metric: str
+    unit: str | None
+    channel: str | None  # None: all the channels compared
+    check: anomalies.DayCheck
+    why: anomalies.GmvMove | None = None  # GMV only: traffic × conversion × AOV against what was expected
+
+
+@dataclass(frozen=True)
 class KpiChange:
     """Yesterday's value of one metric against its trailing average over the TRAILING_DAYS days before.
 
@@ -91,6 +102,10 @@ class KpiChange:
     # (like with like); `missing` are the channels that usually log this metric and did not yesterday.
     channels: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    # Significance (bot.anomalies): yesterday against the same weekday over 8 weeks, campaigns in mind. Only a
+    # significant move is coloured (`verdict` good/bad); `alerts` are the channels (or the total) that moved.
+    check: anomalies.DayCheck | None = None
+    alerts: tuple[KpiAlert, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -262,7 +277,9 @@ def collect_kpis(session: Session, *, workspace_id: str, today: date) -> list[Kp
             select(Metric).where(Metric.workspace_id == workspace_id).order_by(Metric.number)
         )
     )  # ratio parts are in this list too, so metric.numerator resolves from the identity map
-    logged = _logged(session, workspace_id=workspace_id, start=first, end=yesterday)
+    history_start = yesterday - timedelta(days=7 * anomalies.WEEKS)
+    logged = _logged(session, workspace_id=workspace_id, start=history_start, end=yesterday)
+    windows = _campaign_windows(session, workspace_id=workspace_id, start=history_start, end=yesterday)
     levels = _daily_levels(
         session, metric_ids=[m.id for m in metrics if not m.is_ratio and m.agg == "last" and yesterday in logged.get(m.id, {})],
         start=first, end=last,
@@ -295,8 +312,118 @@ def collect_kpis(session: Session, *, workspace_id: str, today: date) -> list[Kp
             now, trailing, span = _like_for_like(metric, logged, reported, yesterday, first, last, totals=totals)
         if now is None:
             continue  # a ratio whose denominator was zero yesterday
-        result.append(dataclasses.replace(_change(metric, now, trailing, span), channels=channels, missing=missing))
+        change = dataclasses.replace(_change(metric, now, trailing, span), channels=channels, missing=missing)
+        if not level:
+            change = _significance(change, metric, logged, reported, names, windows, yesterday, history_start)
+        else:  # a level is shown, not judged: no fixed ±% colours
+            change = dataclasses.replace(change, verdict="new" if trailing is None else "flat")
+        result.append(change)
+    _explain_gmv(result, metrics, logged, windows, yesterday, history_start)
     return result
+
+
+def _campaign_windows(
+    session: Session, *, workspace_id: str, start: date, end: date
+) -> list[tuple[anomalies.CampaignWindow, frozenset[str]]]:
+    """Campaigns overlapping [start, end] with their channels (casefolded; empty: every channel)."""
+    rows = session.scalars(
+        select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.start_on <= end, Campaign.end_on >= start)
+    )
+    return [
+        (anomalies.CampaignWindow(f"C-{c.number}", c.start_on, c.end_on), frozenset(ch.casefold() for ch in c.channels))
+        for c in rows
+    ]
+
+
+def _windows_for(windows: list[tuple[anomalies.CampaignWindow, frozenset[str]]], channels: set[str]) -> list[anomalies.CampaignWindow]:
+    return [w for w, on in windows if not on or on & channels]
+
+
+def _daily_series(
+    metric: Metric, logged: Logged, channels: set[str], start: date, end: date
+) -> dict[date, Decimal | None]:
+    """The metric per day over `channels` (as the digest combines them), None on a day none of them logged."""
+    out: dict[date, Decimal | None] = {}
+    day = start
+    while day <= end:
+        if metric.is_ratio:
+            n = {k: v for k, (_, v) in logged.get(metric.numerator_id or 0, {}).get(day, {}).items() if k in channels}
+            d = {k: v for k, (_, v) in logged.get(metric.denominator_id or 0, {}).get(day, {}).items() if k in channels}
+            both = n.keys() & d.keys()
+            out[day] = metrics.ratio(sum((n[k] for k in both), Decimal(0)), sum((d[k] for k in both), Decimal(0))) if both else None
+        else:
+            values = [v for k, (_, v) in logged.get(metric.id, {}).get(day, {}).items() if k in channels]
+            if not values:
+                out[day] = None
+            else:
+                out[day] = sum(values, Decimal(0)) / (len(values) if metric.agg == "avg" else 1)
+        day += timedelta(days=1)
+    return out
+
+
+def _significance(
+    change: KpiChange, metric: Metric, logged: Logged, reported: set[str], names: dict[str, str],
+    windows: list[tuple[anomalies.CampaignWindow, frozenset[str]]], yesterday: date, history_start: date,
+) -> KpiChange:
+    """Yesterday's value judged by bot.anomalies, for the channels compared and for each of them alone."""
+    before = yesterday - timedelta(days=1)
+    total = anomalies.check_day(
+        yesterday, change.yesterday, _daily_series(metric, logged, reported, history_start, before),
+        campaigns=_windows_for(windows, reported), better=metric.better,
+    )
+    alerts: list[KpiAlert] = []
+    if total.verdict in ("high", "low"):
+        alerts.append(KpiAlert(metric.name, metric.unit, None if len(reported) > 1 else names[next(iter(reported))], total))
+    if len(reported) > 1:
+        for key in sorted(reported, key=lambda k: names[k]):
+            value = _daily_series(metric, logged, {key}, yesterday, yesterday)[yesterday]
+            if value is None:
+                continue
+            check = anomalies.check_day(
+                yesterday, value, _daily_series(metric, logged, {key}, history_start, before),
+                campaigns=_windows_for(windows, {key}), better=metric.better,
+            )
+            if check.verdict in ("high", "low"):
+                alerts.append(KpiAlert(metric.name, metric.unit, names[key], check))
+    if total.verdict in ("high", "low"):
+        verdict = "good" if (total.verdict == "high") == (metric.better != "down") else "bad"
+    elif change.trailing is None:
+        verdict = "new"
+    elif total.verdict == "campaign":
+        verdict = "campaign"
+    else:
+        verdict = "flat"  # within its normal range, or too little history to tell: not coloured
+    return dataclasses.replace(change, verdict=verdict, check=total, alerts=tuple(alerts))
+
+
+GMV_NAMES = ("gmv", "revenue", "sales", "销售额", "成交额", "支付金额")
+
+
+def _explain_gmv(
+    changes: list[KpiChange], all_metrics: list[Metric], logged: Logged,
+    windows: list[tuple[anomalies.CampaignWindow, frozenset[str]]], yesterday: date, history_start: date,
+) -> None:
+    """For a GMV alert, the move split into traffic × conversion × AOV against each part's expected value."""
+    by_key = {m.key: m for m in all_metrics if not m.is_ratio}
+    visits, orders = by_key.get("visits") or by_key.get("访客数"), by_key.get("orders") or by_key.get("订单数")
+    if visits is None or orders is None:
+        return
+    before = yesterday - timedelta(days=1)
+    for i, change in enumerate(changes):
+        metric = by_key.get(change.name.casefold())
+        if metric is None or metric.key not in GMV_NAMES or not change.alerts:
+            continue
+        explained = []
+        for alert in change.alerts:
+            keys = {k for k in logged.get(metric.id, {}).get(yesterday, {}) if alert.channel is None
+                    or logged[metric.id][yesterday][k][0] == alert.channel}
+            series = {m: _daily_series(m, logged, keys, history_start, before) for m in (visits, orders, metric)}
+            expected = anomalies.expected_funnel(
+                yesterday, series[visits], series[orders], series[metric], campaigns=_windows_for(windows, keys))
+            actual = anomalies.Funnel(*(_daily_series(m, logged, keys, yesterday, yesterday)[yesterday]
+                                        for m in (visits, orders, metric)))
+            explained.append(dataclasses.replace(alert, why=anomalies.split_gmv_change(expected, actual, channel=alert.channel)))
+        changes[i] = dataclasses.replace(change, alerts=tuple(explained))
 
 
 Logged = dict[int, dict[date, dict[str, tuple[str, Decimal]]]]

@@ -9,12 +9,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
-from bot.posts import RecordSent
+from bot.posts import RecordSent, Sent
 from bot.services import outbox as service
 from jobs.delivery.claims import Item
 from storage.models import Schedule
@@ -130,7 +131,7 @@ def record(ctx: JobContext, batch: Sequence[tuple[Item, Outcome]]) -> None:
             _SCHEDULE_STATUS.many(unit, list(schedules.values()))
         if isinstance(unit, Session):
             for item, outcome in hooked:
-                _record_sent(ctx, unit, item, outcome.ts)
+                _record_sent(ctx, unit, item, outcome.ts, now)
 
 
 def _record_sent_hook(ctx: JobContext, item: Item) -> RecordSent | None:
@@ -138,12 +139,13 @@ def _record_sent_hook(ctx: JobContext, item: Item) -> RecordSent | None:
     return post.record_sent if post is not None else None
 
 
-def _record_sent(ctx: JobContext, session: Session, item: Item, ts: str | None) -> None:
+def _record_sent(ctx: JobContext, session: Session, item: Item, ts: str | None, now: datetime) -> None:
     hook = _record_sent_hook(ctx, item)
     if hook is None or not ts:
         return
     try:
         with session.begin_nested():  # a failing hook must not undo the batch's statuses
-            hook(session, item.payload, ts)
+            hook(session, Sent(outbox_id=item.id, workspace_id=item.workspace_id, channel=item.channel or "",
+                               ts=ts, payload=item.payload, at=now))
     except Exception:
         log.exception("record-sent hook of %s post %s failed", item.kind, item.id)

@@ -253,7 +253,7 @@ def test_outcomes_are_recorded_while_the_run_goes_on(ctx: JobContext, slack: Loc
     from bot.posts import PostKind
 
     hooked: list[float] = []
-    probe = PostKind("probe", record_sent=lambda session, payload, ts: hooked.append(time.time()))
+    probe = PostKind("probe", record_sent=lambda session, sent: hooked.append(time.time()))
     ctx.posts = {**ctx.posts, probe.kind: probe}
     ctx.per_channel_interval = 0.8
     with ctx.db.session() as s:

@@ -284,3 +284,31 @@ def test_a_digest_being_composed_holds_up_no_write(
     assert isinstance(result, TickResult) and len(result.claimed) == 1 and result.delivery.sent == 1
     with sqlite_db.session(write=False) as s:
         assert s.scalar(select(func.count()).select_from(Task).where(Task.workspace_id == workspace)) == 1
+
+
+def test_unusual_kpis_go_once_into_the_digests_thread(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    """Eight weeks of steady daily GMV, then a collapse yesterday: the digest colours it, and one alert naming
+    the channel, the expected range and the value follows in the digest's thread, once, across ticks."""
+    from decimal import Decimal
+
+    from bot.services import kpis
+
+    yesterday = date(2026, 11, 22)
+    with ctx.db.session() as s:
+        for back in range(1, 57):
+            kpis.log_value(s, workspace_id=workspace, metric_name="gmv", value=Decimal(10000 + (back % 3) * 100),
+                           percent=False, channel="天猫", day=yesterday - timedelta(days=back), user_id="U0ANA")
+        kpis.log_value(s, workspace_id=workspace, metric_name="gmv", value=Decimal(2000), percent=False,
+                       channel="天猫", day=yesterday, user_id="U0ANA")
+    add_schedule(ctx, workspace)
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30+08:00"))
+    tick(ctx, at(job_clock, "2026-11-23T09:01:30+08:00"))
+    tick(ctx, at(job_clock, "2026-11-23T09:05:30+08:00"))
+    [digest] = [m for m in slack.channel_messages("C0MKT") if m.is_bot and m.thread_ts is None]
+    assert ":red_circle:" in digest.all_text() and "unusual for a Sunday" in digest.all_text()
+    thread = [m for m in slack.channel_messages("C0MKT", thread_ts=digest.ts) if m.is_bot and m.ts != digest.ts]
+    assert len(thread) == 1, [m.text for m in thread]
+    alert = thread[0].all_text()
+    assert "Unusual KPIs" in alert and "天猫" in alert and "2,000" in alert and "expected" in alert

@@ -228,21 +228,23 @@ def test_collect_a_realistic_workspace(db: Database, ws: str) -> None:
     k = {x.name: x for x in data.kpis}
     assert set(k) == {"gmv", "conversion", "orders", "visits", "CPA", "退货", "粉丝", "clicks"}  # not CTR
     assert k["visits"].yesterday == D(12000) and k["visits"].trailing == D(10000)
-    assert k["visits"].change == D("0.2") and k["visits"].verdict == "good"
+    # campaigns with no channel set are live yesterday: every move is expected, none is coloured
+    assert k["visits"].change == D("0.2") and k["visits"].verdict == "campaign"
+    assert k["visits"].check is not None and "C-1" in k["visits"].check.campaigns
     assert k["orders"].trailing == D(250) and k["orders"].trailing_days == 5  # averaged over days with data
-    assert k["orders"].verdict == "good"
+    assert k["orders"].verdict == "campaign"
     assert k["conversion"].is_ratio
     # like with like: yesterday on 天猫, the one channel with both parts (JD logged visits, no orders); the window
     # pooled over the five days both parts were logged, from summed parts, never a mean of daily ratios
     assert k["conversion"].yesterday == D(360) / D(8000)
     assert k["conversion"].trailing == D(1250) / D(50000)
-    assert k["conversion"].verdict == "good"
+    assert k["conversion"].verdict == "campaign"
     assert k["gmv"].trailing is None and k["gmv"].verdict == "new" and k["gmv"].change is None
     assert k["CPA"].trailing == D(12) and k["CPA"].yesterday == D(9)
-    assert k["CPA"].change == D("-0.25") and k["CPA"].verdict == "good"  # lower is better
-    assert k["退货"].trailing == D(10) and k["退货"].change == D("0.5") and k["退货"].verdict == "bad"
+    assert k["CPA"].change == D("-0.25") and k["CPA"].verdict == "campaign"
+    assert k["退货"].trailing == D(10) and k["退货"].change == D("0.5") and k["退货"].verdict == "campaign"
     assert k["粉丝"].trailing == D(1550) and k["粉丝"].yesterday == D(1700)  # douyin carried forward
-    assert k["粉丝"].verdict == "good"
+    assert k["粉丝"].verdict == "flat", "a level is shown, not coloured by a fixed ±%"
     assert [x.number for x in data.kpis] == sorted(x.number for x in data.kpis)
 
     # ---- campaigns: ending, live, starting, ended yesterday
@@ -325,3 +327,46 @@ def test_a_channel_new_yesterday_is_left_out_of_the_comparison(db: Database, wor
     with db.session(write=False) as s:
         [gmv] = [c for c in digest.collect(s, workspace_id=workspace, today=TODAY).kpis if c.name == "gmv"]
     assert gmv.yesterday == D(1100) and gmv.trailing == D(1000) and gmv.change == D("0.1")
+
+
+def test_only_a_significant_move_is_coloured_and_alerted(db: Database, workspace: str) -> None:
+    """Eight weeks of GMV on two channels with a weekday pattern (Sundays double); yesterday (a Sunday) 天猫 fell
+    to a third of its usual Sunday while JD was normal. Only 天猫 is flagged, with why it moved; a 20 % rise on a
+    normal Sunday in the old ±1 % rule would have been green, and is not coloured now."""
+    with db.session() as s:
+        d = day(22) - timedelta(days=56)
+        while d < day(22):
+            sunday = d.weekday() == 6
+            for channel, base in (("天猫", 1000), ("JD", 500)):
+                wobble = 1 + ((d.toordinal() * 7 + len(channel)) % 5 - 2) / 100  # ±2 % noise
+                visits = base * 10 * (2 if sunday else 1) * wobble
+                log(s, workspace, "visits", str(round(visits)), d, channel=channel)
+                log(s, workspace, "orders", str(round(visits / 20)), d, channel=channel)
+                log(s, workspace, "gmv", str(round(visits / 20 * 100)), d, channel=channel)
+            d += timedelta(days=1)
+        # yesterday, Sunday Nov 22: 天猫's conversion collapsed (visits normal), JD normal
+        log(s, workspace, "visits", "20000", day(22), channel="天猫")
+        log(s, workspace, "orders", "330", day(22), channel="天猫")
+        log(s, workspace, "gmv", "33000", day(22), channel="天猫")
+        log(s, workspace, "visits", "10000", day(22), channel="JD")
+        log(s, workspace, "orders", "500", day(22), channel="JD")
+        log(s, workspace, "gmv", "50000", day(22), channel="JD")
+    with db.session(write=False) as s:
+        data = digest.collect(s, workspace_id=workspace, today=TODAY)
+    k = {x.name: x for x in data.kpis}
+    gmv = k["gmv"]
+    assert gmv.verdict == "bad" and gmv.check is not None and gmv.check.verdict == "low"
+    assert [a.channel for a in gmv.alerts] == [None, "天猫"], gmv.alerts
+    tmall = gmv.alerts[1]
+    assert tmall.check.value == D(33000) and tmall.check.low is not None and tmall.check.low > D(33000)
+    assert tmall.why is not None and tmall.why.split is not None
+    assert tmall.why.split.conversion.change < -0.5 and abs(tmall.why.split.traffic.change) < 0.05
+    assert k["visits"].verdict == "flat" and not k["visits"].alerts, "a normal Sunday is not coloured"
+
+    from bot.render.digest import alert_reply, kpi_line
+
+    assert "unusual for a Sunday" in kpi_line(gmv)
+    alert = alert_reply(data.kpis, TODAY)
+    assert alert is not None
+    text = " ".join(str(b) for b in alert.blocks)
+    assert "天猫" in text and "expected" in text and "conversion" in text and "traffic" in text

@@ -187,7 +187,7 @@ def test_fallback_text_summarises_the_same() -> None:
     text = "\n".join(rest)
     assert "Overdue: T-3 KOL brief, T-5 Stock check" in text
     assert "Behind pace: G-2 1m visits (off track), G-3 3k orders (at risk)" in text
-    assert "KPIs yesterday: 3 better, 1 worse than the 7-day average, 2 steady or new" in text
+    assert "KPIs yesterday: 3 unusually good, 1 unusually bad, 2 within their normal range or new" in text
     assert "C-1 Black Friday 黑五 (ending)" in text and "R-1 十一月 retrospective" in text
     assert "<@" not in reply.text  # the notification does not ping owners a second time
 
