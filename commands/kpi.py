@@ -76,7 +76,13 @@ def parse_define(text: str) -> service.MetricSpec:
         raise ParseError.of("error.kpi.define_name", usage=USAGE)
     name = parsed.text()
     numerator = denominator = None
+    opts = dict(parsed.options)
     if eq:
+        # options may follow the formula too: `/kpi define aov = gmv / orders unit:¥`
+        tail = parse_args(formula, options={"unit", "agg", "better"}, usage=USAGE)
+        if tail.options:
+            opts.update(tail.options)
+            formula = tail.text()
         match = FORMULA.match("=" + formula)
         if not match:
             raise ParseError.of("error.kpi.formula", usage=USAGE, formula=formula)
@@ -85,7 +91,6 @@ def parse_define(text: str) -> service.MetricSpec:
         # one metric over another: (revenue - cost) / cost or a / b / c is not a ratio of two metrics
         if any(re.search(r"[/()*+]| - ", part) for part in (numerator, denominator)):
             raise ParseError.of("error.kpi.formula", usage=USAGE, formula=formula)
-    opts = parsed.options
     return service.MetricSpec(
         name=name,
         unit=opts.get("unit"),

@@ -1,0 +1,32 @@
+"""Units typed as a team types them, over signed HTTP: AOV from GMV and orders is money, options after a
+formula are read, a % goal's baseline is read on its own."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import ANA, Bot
+
+MICROS = 1_000_000  # amounts are stored as integer micro-units
+
+
+def test_aov_from_gmv_and_orders_reads_in_money(bot: Bot) -> None:
+    bot.say(ANA, "/kpi log gmv ¥32,821.66 orders 100 channel:天猫 date:yesterday")
+    said = bot.say(ANA, "/kpi define aov = gmv / orders")
+    assert "¥" in said or "%" not in said, said
+    shown = bot.say(ANA, "/kpi show aov period:7d")
+    assert "¥328.22" in shown and "32,821.66%" not in shown, shown
+    bot.say(ANA, '/goal add "AOV ¥330" metric:aov target:330 by:2026-12-31')
+    assert bot.rows("SELECT target FROM goals WHERE workspace_id = :t", t=bot.team_id) == [(330 * MICROS,)]
+
+
+def test_options_after_a_formula_are_read(bot: Bot) -> None:
+    said = bot.say(ANA, "/kpi define x = a / b unit:%")
+    names = [r[0] for r in bot.rows("SELECT name FROM metrics WHERE workspace_id = :t ORDER BY number", t=bot.team_id)]
+    assert sorted(names) == ["a", "b", "x"], (names, str(said))
+    assert bot.rows("SELECT unit FROM metrics WHERE workspace_id = :t AND name = 'x'", t=bot.team_id) == [("%",)]
+
+
+def test_a_percent_goals_bare_baseline_is_in_points(bot: Bot) -> None:
+    bot.say(ANA, "/kpi define ctr unit:%")
+    bot.say(ANA, '/goal add "CTR 3.5%" metric:ctr target:3.5% baseline:2.5 by:2026-12-31')
+    rows = bot.rows("SELECT target, baseline FROM goals WHERE workspace_id = :t", t=bot.team_id)
+    assert rows == [(35_000, 25_000)], "3.5 % from 2.5 %, stored in micro-units"
