@@ -215,6 +215,17 @@ def bucket_starts(start: date, end: date, freq: Freq) -> list[date]:
     return out
 
 
+def partial_buckets(start: date, end: date, freq: Freq, *, today: date) -> tuple[bool, ...]:
+    """Per bucket of [start, end]: True when not all its calendar days are in the range and over (before
+    `today`): the first and last weeks of a range that does not start on a Monday, the week still running."""
+    complete_through = min(end, today - timedelta(days=1))
+    out = []
+    for first in bucket_starts(start, end, freq):
+        last = _next_bucket(first, freq) - timedelta(days=1)
+        out.append(first < start or last > complete_through)
+    return tuple(out)
+
+
 def _next_bucket(current: date, freq: Freq) -> date:
     if freq == "W":
         return current + timedelta(days=7)
@@ -681,11 +692,15 @@ def channel_breakdown(
     start: date,
     end: date,
     freq: Freq = "W",
+    channel: str | None = None,
 ) -> Breakdown:
-    """A metric by channel over [start, end]: per-bucket values and per-channel totals (ratios from parts)."""
+    """A metric by channel over [start, end]: per-bucket values and per-channel totals (ratios from parts);
+    with `channel`, that channel alone."""
     info = metric if isinstance(metric, MetricInfo) else MetricInfo.of(metric)
     metrics = load_metrics(session, workspace_id=workspace_id, ids=[info.id])
     frame = _fetch_rows(session, workspace_id=workspace_id, metric_ids=list(info.parts), start=start, end=end)
+    if channel is not None:
+        frame = frame[frame["channel"].str.lower() == channel.lower()]
     breakdown = breakdown_from_frame(frame, metrics[info.id], metrics, start=start, end=end, freq=freq)
     return dataclasses.replace(breakdown, workspace_channels=channels_in_order(session, workspace_id=workspace_id))
 

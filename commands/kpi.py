@@ -222,17 +222,16 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         with ctx.db.session(write=False) as session:
             metric = service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=_metric_ref(request.metric))
             current = service.period_value(session, metric=metric, start=request.start, end=request.end, channel=request.channel)
-            length = request.end - request.start + timedelta(days=1)
-            previous = service.period_value(
-                session, metric=metric, start=request.start - length, end=request.start - timedelta(days=1), channel=request.channel
+            comparison = service.compare_periods(
+                session, metric=metric, start=request.start, end=request.end, today=ctx.today, channel=request.channel
             )
             goals = [
                 (g, goal_service.progress(session, goal=g, today=ctx.today))
                 for g in goal_service.list_goals(session, workspace_id=ctx.workspace_id)
-                if g.metric_id == metric.id
+                if g.metric_id == metric.id and (request.channel is None or (g.channel or "").lower() in ("", request.channel.lower()))
             ]
             reply = views.kpi_show(
-                metric, current, previous, start=request.start, end=request.end, by_channel=request.by_channel,
+                metric, current, comparison, start=request.start, end=request.end, by_channel=request.by_channel,
                 channel=request.channel, goals=goals, today=ctx.today, locale=loc,
             )
             # the chart is drawn and uploaded after the ack, from what was read here
@@ -244,6 +243,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                     "start": request.start.isoformat(),
                     "end": request.end.isoformat(),
                     "name": f"kpi-K-{metric.number}",
+                    "channel": request.channel,
+                    "goals": [g.id for g, _ in goals],
                 },
                 comment=f"<@{ctx.user_id}> · `/kpi show {esc(rest)}`", locale=loc, label=rest,
             )

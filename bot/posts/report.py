@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -147,13 +149,46 @@ def build_chart(ctx: JobContext, workspace_id: str, spec: dict[str, Any]) -> cha
                 raise charts.ChartError("the metric is gone")
             start, end = date.fromisoformat(spec["start"]), date.fromisoformat(spec["end"])
             freq: analytics.Freq = "D" if (end - start).days <= 31 else "W"
+            channel = spec.get("channel") or None
+            partial = analytics.partial_buckets(start, end, freq, today=today)
+            references = _goal_references(session, workspace_id, spec.get("goals") or [], metric, freq)
+            suffix = f" · {channel}" if channel else ""
             if spec["type"] == "ratio":
-                trend = analytics.ratio_trend(session, workspace_id=workspace_id, metric=metric, start=start, end=end, freq=freq)
-                chart = charts.RatioChart.from_trend(trend, generated_on=today)
+                trend = analytics.ratio_trend(
+                    session, workspace_id=workspace_id, metric=metric, start=start, end=end, freq=freq, channel=channel
+                )
+                chart = dataclasses.replace(
+                    charts.RatioChart.from_trend(trend, generated_on=today),
+                    title=f"{metric.name}{suffix}", references=references, partial=partial,
+                )
             else:
-                breakdown = analytics.channel_breakdown(session, workspace_id=workspace_id, metric=metric, start=start, end=end, freq=freq)
-                chart = charts.BreakdownChart.from_breakdown(breakdown, title=f"{metric.name} by channel", generated_on=today)
+                breakdown = analytics.channel_breakdown(
+                    session, workspace_id=workspace_id, metric=metric, start=start, end=end, freq=freq, channel=channel
+                )
+                chart = charts.BreakdownChart.from_breakdown(
+                    breakdown, title=f"{metric.name} by channel{suffix}", generated_on=today
+                )
+                chart = dataclasses.replace(chart, references=references if chart.stacked else (), partial=partial)
     return chart
+
+
+def _goal_references(
+    session: Session, workspace_id: str, goal_ids: list[int], metric: Metric, freq: str
+) -> tuple[tuple[str, Decimal], ...]:
+    """The goals on a shown metric as chart lines: a total's pace per period (target ÷ its days × the period's
+    days: bot.metrics' straight pace), a level's target."""
+    out = []
+    for goal_id in goal_ids[:3]:
+        goal = session.get(Goal, int(goal_id))
+        if goal is None or goal.workspace_id != workspace_id or goal.metric_id != metric.id:
+            continue
+        if metric.agg == "sum" and not metric.is_ratio:
+            days = (goal.due_on - goal.start_on).days + 1
+            per = {"D": 1, "W": 7}.get(freq, 30)
+            out.append((f"G-{goal.number} pace/{'day' if freq == 'D' else 'week'}", goal.target / days * per))
+        else:
+            out.append((f"G-{goal.number} target", goal.target))
+    return tuple(out)
 
 
 def upload_charts(ctx: JobContext, sent: Sent) -> None:

@@ -112,6 +112,7 @@ class ChartLabels:
     denominator: str = "Denominator"
     value: str = "Value"
     from_parts: str = "computed from summed parts"
+    partial: str = "partial period (hatched)"
 
     @classmethod
     def zh(cls) -> ChartLabels:
@@ -132,6 +133,7 @@ class ChartLabels:
             denominator="分母",
             value="数值",
             from_parts="按分子分母汇总计算",
+            partial="不完整周期（斜线）",
         )
 
 
@@ -210,6 +212,9 @@ class BreakdownChart:
     overall: Decimal | None = None  # all channels together, drawn as a reference line in horizontal mode
     # the workspace's channels in the order first logged: channel i is always PALETTE[i] (see channel_colors)
     channel_order: Sequence[str] = ()
+    # goals on this metric, as lines: (label, value per period), e.g. ("G-3 pace", ¥70,000 a week)
+    references: Sequence[tuple[str, Decimal]] = ()
+    partial: Sequence[bool] = ()  # per period: not every day of it is in the chart, or over yet
     subtitle: str = ""
     labels: ChartLabels = field(default_factory=ChartLabels)
     generated_on: date | None = None
@@ -256,6 +261,8 @@ class RatioChart:
     overall_numerator: Decimal | None = None
     overall_denominator: Decimal | None = None
     freq: str = "W"
+    references: Sequence[tuple[str, Decimal]] = ()  # goal targets on this ratio, as lines
+    partial: Sequence[bool] = ()
     labels: ChartLabels = field(default_factory=ChartLabels)
     generated_on: date | None = None
     footer: str | None = None
@@ -536,6 +543,13 @@ def channel_colors(channels: Sequence[str], order: Sequence[str]) -> dict[str, s
     return colors
 
 
+def _reference_lines(ax: Axes, references: Sequence[tuple[str, Decimal]], unit: str | None) -> None:
+    """A goal's line on a KPI chart: its target level, or its pace per period for a total."""
+    for i, (label, value) in enumerate(references[:3]):
+        ax.axhline(_f(value), color=TARGET_COLOR if i == 0 else PACE_COLOR, linestyle=(0, (5, 3)), linewidth=1.3,
+                   zorder=5, label=_legend_text(f"{label} {_short(value, unit)}", 30))
+
+
 def _draw_breakdown(fig: Figure, ax: Axes, data: BreakdownChart) -> None:
     if data.stacked:
         _draw_stacked(ax, data)
@@ -558,10 +572,16 @@ def _draw_stacked(ax: Axes, data: BreakdownChart) -> None:
         summed = [sum(_f(data.values[ch][i], 0.0) for ch in rest) for i in range(n)]
         series.append((labels.other, summed, OTHER_COLOR))
     width = 0.66 if n > 1 else 0.4
+    partial = list(data.partial) if len(data.partial) == n else [False] * n
     for name, heights, color in series:
         label = labels.no_channel if name == "" else name
-        ax.bar(positions, heights, width, bottom=bottoms, color=color, label=_legend_text(label), linewidth=0)
+        bars = ax.bar(positions, heights, width, bottom=bottoms, color=color, label=_legend_text(label), linewidth=0)
+        for bar, is_partial in zip(bars, partial, strict=True):
+            if is_partial:  # a period not over (or cut by the range): lighter, hatched, never read as a full one
+                bar.set_alpha(0.45)
+                bar.set_hatch("///")
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    _reference_lines(ax, data.references, data.unit)
     if n <= 16:
         for x, total in zip(positions, bottoms, strict=True):
             if total:
@@ -576,11 +596,13 @@ def _draw_stacked(ax: Axes, data: BreakdownChart) -> None:
                     color=TEXT_COLOR,
                 )
     _period_axis(ax, data.periods, data.freq)
-    _y_range(ax, [0.0, *bottoms], data.unit, headroom=0.12)
-    if len(series) <= 4:
-        _legend_under(ax, ncol=len(series))
+    _y_range(ax, [0.0, *bottoms, *(_f(v) for _, v in data.references)], data.unit, headroom=0.12)
+    if any(partial):
+        ax.bar([], [], color="#9CA3AF", alpha=0.45, hatch="///", label=labels.partial)
+    if len(series) + len(data.references[:3]) <= 4:
+        _legend_under(ax, ncol=4)
     else:  # one row would overflow into the subtitle: a column at the right instead, top channel first
-        ax.set_position((0.085, 0.15, 0.71, 0.66))
+        ax.set_position((0.11, 0.15, 0.66, 0.66))
         handles, names = ax.get_legend_handles_labels()
         ax.legend(handles[::-1], names[::-1], loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
@@ -663,10 +685,16 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
             linestyle=":",
             label=f"{labels.period} {fmt_number(data.overall, data.unit)}",
         )
+    partial = list(data.partial) if len(data.partial) == len(positions) else []
+    hollow = [(x, _f(v)) for x, v, p in zip(positions, data.values, partial, strict=False) if p and v is not None]
+    if hollow:  # a period not over yet: an open marker, not a full point
+        ax.plot([x for x, _ in hollow], [y for _, y in hollow], linestyle="none", marker="o", markersize=7,
+                markerfacecolor="white", markeredgecolor=ACTUAL_COLOR, zorder=4, label=labels.partial)
+    _reference_lines(ax, data.references, data.unit)
     _period_axis(ax, data.periods, data.freq)
-    span = [v for v in (*values, _f(data.overall)) if v == v]
+    span = [v for v in (*values, _f(data.overall), *(_f(v) for _, v in data.references)) if v == v]
     _y_range(ax, span, data.unit, headroom=0.15, floor_zero=True)
-    _legend_under(ax, ncol=2)
+    _legend_under(ax, ncol=3)
 
 
 # ---------------------------------------------------------------------------------------------------------

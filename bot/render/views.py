@@ -27,7 +27,7 @@ from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
 from bot.render.text import bar, esc, fmt_signed_percent, truncate
 from bot.services.campaigns import CampaignSummary, phase
 from bot.services.goals import Progress
-from bot.services.kpis import DefineResult, LoggedValue, PeriodValue
+from bot.services.kpis import DefineResult, LoggedValue, PeriodComparison, PeriodValue
 from bot.services.tasks import Change, NewTask, TaskFilter
 from storage.models import Campaign, CampaignSpend, Feedback, Goal, Metric, Task
 
@@ -464,7 +464,7 @@ def kpi_list(items: list[tuple[Metric, date | None]], *, today: date, locale: st
 def kpi_show(
     metric: Metric,
     current: PeriodValue,
-    previous: PeriodValue,
+    comparison: PeriodComparison,
     *,
     start: date,
     end: date,
@@ -477,16 +477,19 @@ def kpi_show(
     unit = metric.unit
     title = f"{metric.name} · {fmt_date(start, today, locale)} – {fmt_date(end, today, locale)}" + (f" · {channel}" if channel else "")
     b = Builder().header(title)
-    change = None
-    if current.value is not None and previous.value not in (None, Decimal(0)):
-        assert previous.value is not None
-        change = (current.value - previous.value) / abs(previous.value)
+    change = comparison.change
     good = change is None or (change >= 0) == (metric.better == "up")
     trend = ""
     if change is not None:
         arrow = ":arrow_upper_right:" if change >= 0 else ":arrow_lower_right:"
-        trend = " " + t("kpi.trend", locale, change=fmt_signed_percent(change), arrow=arrow, warn="" if good else " :warning:")
+        key = "kpi.trend" if comparison.days == comparison.period_days else "kpi.trend_so_far"
+        trend = " " + t(key, locale, change=fmt_signed_percent(change), arrow=arrow, warn="" if good else " :warning:",
+                        days=comparison.days)
     b.section(f"*{fmt_number(current.value, unit, locale)}*{trend}")
+    if comparison.reason == "thin":
+        b.context(t("kpi.no_compare_thin", locale, days=comparison.days, logged=comparison.previous_days_logged))
+    elif comparison.reason == "missing" and current.value is not None:
+        b.context(t("kpi.no_compare_missing", locale, days=comparison.days))
     if metric.is_ratio and metric.numerator is not None and metric.denominator is not None:
         b.context(
             f"{esc(metric.numerator.name)} {fmt_number(current.numerator, metric.numerator.unit, locale)} ÷ "

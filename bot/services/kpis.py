@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -397,6 +397,49 @@ def period_value(
     return PeriodValue(
         combine(metric, list(parts.values())), {ch: combine(metric, [p]) for ch, p in parts.items()}
     )
+
+
+#: A previous window with values on fewer of its days than this share is too thin to compare with.
+MIN_PREVIOUS_COVERAGE = Decimal("0.5")
+
+
+@dataclass(frozen=True)
+class PeriodComparison:
+    """A period's change against the one before it, like with like: the period's days that are over (today is
+    not) against as many days just before the period. `change` is None when there is nothing fair to compare,
+    and `reason` says why: "none" (no day of the period is over yet), "thin" (the earlier days have values on
+    fewer than half of them), "zero" (the earlier value is 0) or "missing" (nothing logged in one of them)."""
+
+    change: Decimal | None
+    days: int  # the days compared on each side
+    period_days: int
+    previous_days_logged: int
+    reason: str | None = None
+
+
+def compare_periods(
+    session: Session, *, metric: Metric, start: date, end: date, today: date, channel: str | None = None
+) -> PeriodComparison:
+    compared_end = min(end, today - timedelta(days=1))
+    period_days = (end - start).days + 1
+    days = (compared_end - start).days + 1
+    if days <= 0:
+        return PeriodComparison(None, 0, period_days, 0, "none")
+    now = period_value(session, metric=metric, start=start, end=compared_end, channel=channel).value
+    before_start, before_end = start - timedelta(days=days), start - timedelta(days=1)
+    before = period_value(session, metric=metric, start=before_start, end=before_end, channel=channel).value
+    ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
+    query = select(func.count(func.distinct(KpiValue.day))).where(
+        KpiValue.metric_id.in_(ids), KpiValue.day >= before_start, KpiValue.day <= before_end)
+    if channel:
+        query = query.where(func.lower(KpiValue.channel) == channel.lower())
+    logged = int(session.scalar(query) or 0)
+    if now is None or before is None:
+        return PeriodComparison(None, days, period_days, logged, "missing")
+    if Decimal(logged) < MIN_PREVIOUS_COVERAGE * days:
+        return PeriodComparison(None, days, period_days, logged, "thin")
+    change = metrics.change(now, before)
+    return PeriodComparison(change, days, period_days, logged, None if change is not None else "zero")
 
 
 def latest_day(session: Session, *, metric: Metric) -> date | None:

@@ -30,3 +30,21 @@ def test_a_percent_goals_bare_baseline_is_in_points(bot: Bot) -> None:
     bot.say(ANA, '/goal add "CTR 3.5%" metric:ctr target:3.5% baseline:2.5 by:2026-12-31')
     rows = bot.rows("SELECT target, baseline FROM goals WHERE workspace_id = :t", t=bot.team_id)
     assert rows == [(35_000, 25_000)], "3.5 % from 2.5 %, stored in micro-units"
+
+
+def test_kpi_show_compares_like_with_like(bot: Bot) -> None:
+    """12 weeks asked for, but data began 3 weeks ago: no "+1,020 %" against a period that is mostly empty."""
+    from datetime import timedelta
+
+    from tests.e2e.conftest import NOW
+
+    today = NOW.date() if hasattr(NOW, "date") else NOW
+    for back in range(1, 91):  # logging began 90 days ago: the 83 days before a 12-week period hold 7 of them
+        day = (today - timedelta(days=back)).isoformat()
+        bot.say(ANA, f"/kpi log visits 1000 channel:天猫 date:{day}")
+    said = bot.say(ANA, "/kpi show visits period:12w")
+    assert "No comparison: the 83 days before this period have values on only 7 of them" in said, said
+    assert "%" not in said, said
+    # a fair comparison: the last 7 days over against the 7 before, both fully logged
+    said = bot.say(ANA, "/kpi show visits period:7d")
+    assert "0%: the 6 days over vs the 6 days before" in said, said

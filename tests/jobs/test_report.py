@@ -238,3 +238,35 @@ def test_a_chart_whose_share_cannot_be_checked_is_neither_repeated_nor_tabled(
     assert len(names) == len(set(names)), names
     assert tables == [], "the first chart may be in the thread: no table for it"
     assert any("cannot tell whether file" in r.getMessage() for r in caplog.records)
+
+
+def test_a_kpi_chart_honours_its_channel_goals_and_partial_weeks(
+    ctx: JobContext, workspace: str, job_clock: Clock
+) -> None:
+    """`/kpi show gmv channel:天猫 period:this-month` draws 天猫 alone (not every channel), the goal on gmv as a
+    pace line per week, and the weeks not over as partial."""
+    from bot.posts.report import build_chart
+    from bot.render import charts
+
+    at(job_clock, "2026-11-23T08:00:00+08:00")
+    seed(ctx.db, workspace, date(2026, 11, 23))
+    with ctx.db.session(write=False) as s:
+        gmv = kpis.get_metric(s, workspace_id=workspace, name_or_number="gmv")
+        goal = goals.get_goal(s, workspace_id=workspace, number=1)
+        spec = {"type": "breakdown", "metric_id": gmv.id, "start": "2026-11-01", "end": "2026-11-23", "name": "k",
+                "channel": "天猫", "goals": [goal.id]}
+        days = (goal.due_on - goal.start_on).days + 1
+        target = goal.target
+    chart = build_chart(ctx, workspace, spec)
+    assert isinstance(chart, charts.BreakdownChart)
+    assert list(chart.values) == ["天猫"] and "天猫" in chart.title
+    assert chart.references == (("G-1 pace/day", target / days),)
+    assert chart.partial[-1] is True, "Nov 23 is today: not over"
+    assert chart.partial[0] is False and not any(chart.partial[:-1])
+    weekly = dict(spec, start="2026-10-01", end="2026-11-23")
+    chart = build_chart(ctx, workspace, weekly)
+    assert isinstance(chart, charts.BreakdownChart)
+    assert chart.partial[0] is True, "Oct 1 is a Thursday: its week is cut by the range"
+    assert chart.partial[-1] is True and not any(chart.partial[1:-1])
+    assert chart.references == (("G-1 pace/week", target / days * 7),)
+    charts.render(chart)  # draws, hatched partial weeks and the pace line included
