@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import uploads
+from bot import metrics, uploads
 from bot.i18n import t
 from bot.posts import Draft, PostKind, Sent
 from bot.render import charts
@@ -97,6 +97,17 @@ def collect(session: Session, *, workspace_id: str, today: date) -> ReportData:
     )
 
 
+def kpi_field(metric: Metric, now: Any, before: Any) -> str:
+    """`*gmv*\n¥1,240,000 · +8% vs ¥1,150,000`, the change only when both weeks have a value."""
+    line = f"*{esc(metric.name)}*\n{fmt_number(now, metric.unit)}"
+    change = metrics.change(now, before)
+    if change is not None:
+        line += f" · {fmt_signed_percent(change)} vs {fmt_number(before, metric.unit)}"
+    elif before is None:
+        line += " · nothing the week before"
+    return line
+
+
 def render(data: ReportData, *, today: date) -> Draft:
     week_start = today - timedelta(days=7)
     b = Builder().header(f"Weekly KPI report · {week_start:%b %-d} – {today - timedelta(days=1):%b %-d}")
@@ -104,20 +115,9 @@ def render(data: ReportData, *, today: date) -> Draft:
         b.section("*Goals and pace*")
         b.lines_section([goal_progress_line(g, progress, today) for g, progress in data.goals])
     if data.rows:
-        table = charts.format_table(
-            ["KPI", "last 7 days", "previous 7", "change"],
-            [
-                [
-                    m.name,
-                    fmt_number(now, m.unit),
-                    fmt_number(before, m.unit),
-                    fmt_signed_percent((now - before) / abs(before)) if now is not None and before else "—",
-                ]
-                for m, now, before in data.rows
-            ],
-            align="lrrr",
-        )
-        b.section("*KPIs* (ratios from summed parts)\n```" + esc(table) + "```")
+        # one field per KPI (Block Kit lays them out in two columns): no monospaced table to wrap in a thread
+        b.section("*KPIs* · last 7 days vs the 7 before (ratios from summed parts)")
+        b.fields([kpi_field(m, now, before) for m, now, before in data.rows])
     if not data.goals and not data.rows:
         b.section("No goals or KPIs yet. `/kpi log visits 12500 channel:天猫` and `/goal add …` fill this report.")
     if data.charts:
@@ -236,6 +236,32 @@ def upload_charts(ctx: JobContext, sent: Sent) -> None:
                 log.exception("text fallback for chart %s failed", spec)
     if uploaded:
         _record_chart_files(ctx, sent, uploaded)
+        first = (sent.payload.get("charts") or [{}])[0]
+        if first.get("type") == "goal" and uploaded[0].title:
+            _show_headline(ctx, sent, uploaded[0])
+
+
+def _show_headline(ctx: JobContext, sent: Sent, chart: chart_files.ChartFile) -> None:
+    """The headline goal chart in the report message itself (an image block of the file shared in its
+    thread), not only in the thread. An update sets the same blocks however often it runs."""
+    try:
+        with ctx.db.session(write=False) as session:
+            row = session.get(Outbox, sent.outbox_id)
+            if row is None or not row.blocks:
+                return
+            blocks, text = json.loads(row.blocks), row.text
+        image = {"type": "image", "slack_file": {"id": chart.file_id}, "alt_text": esc(chart.title)[:2000],
+                 "title": {"type": "plain_text", "text": chart.title[:2000]}}
+        if any(b.get("type") == "image" for b in blocks):
+            return
+        # after the goals, before the KPIs (or the closing context)
+        kpis_at = [i for i, b in enumerate(blocks) if str((b.get("text") or {}).get("text", "")).startswith("*KPIs*")
+                   or b.get("type") == "context"]
+        at = kpis_at[0] if kpis_at else len(blocks)
+        blocks = [*blocks[:at], image, *blocks[at:]][:50]
+        ctx.client.chat_update(channel=sent.channel, ts=sent.ts, blocks=blocks, text=text)
+    except Exception:
+        log.warning("could not show the headline chart in report %s", sent.outbox_id, exc_info=True)
 
 
 def _record_chart_files(ctx: JobContext, sent: Sent, uploaded: list[chart_files.ChartFile]) -> None:

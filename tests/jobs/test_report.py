@@ -52,6 +52,12 @@ def test_weekly_report_posts_numbers_then_charts_in_its_thread(
     uploads = [f for f in slack.files.values() if f.thread_ts == post.ts]
     assert len(uploads) >= 3  # goal, channel breakdown, ratio
     assert all(slack.file_bytes(f.id).startswith(PNG) for f in uploads)
+    # KPIs as Block Kit fields, not a monospaced table; the headline goal chart in the message itself
+    assert "```" not in text
+    assert any("fields" in b for b in post.blocks) and "*visits*" in text
+    goal_file = next(f for f in uploads if f.filename == "goal-G-1.png")
+    images = [b for b in post.blocks if b.get("type") == "image"]
+    assert [i["slack_file"]["id"] for i in images] == [goal_file.id]
     # the next tick does not post it again
     tick(ctx, at(job_clock, "2026-11-23T09:05:00+08:00"))
     assert len([m for m in slack.channel_messages("C0MKT") if m.is_bot and "KPI report" in m.all_text()]) == 1
