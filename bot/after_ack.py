@@ -69,8 +69,7 @@ class AfterAck:
                 post_digest_now(rt, item, respond)
             return
         if isinstance(item, RespondLater):
-            if respond is not None:
-                respond(**{k: v for k, v in vars(item).items() if v is not None})
+            respond_later(item, client, respond)
             return
         assert client is not None, f"{type(item).__name__} needs a Slack client"
         if isinstance(item, WarmLocale):
@@ -93,6 +92,27 @@ class AfterAck:
             update_task_message(rt, client, item)
         elif isinstance(item, PostChart):
             post_chart(rt, client, item, respond)
+
+
+def respond_later(item: RespondLater, client: WebClient | None, respond: Respond | None) -> None:
+    """Through the response_url; if that fails, to the person in the channel, so a "Looking up…" is never the
+    last word."""
+    fields = {k: v for k, v in vars(item).items() if v is not None and k not in ("channel", "user")}
+    error: object = "no response_url"
+    if respond is not None:
+        try:
+            answer = respond(**fields)
+            status = getattr(answer, "status_code", 200)
+            if status == 200:
+                return
+            error = f"HTTP {status}"
+        except Exception as exc:
+            error = exc
+    if client is None or not item.channel or not item.user:
+        log.error("could not deliver an answer after the ack (%s)", error)
+        return
+    log.warning("response_url failed (%s); answering with chat.postEphemeral", error)
+    client.chat_postEphemeral(channel=item.channel, user=item.user, text=item.text, blocks=item.blocks)
 
 
 # ---- the delivery path -----------------------------------------------------------------------------

@@ -255,7 +255,8 @@ def finish_after_ack(
     ctx.after_ack = True
     ctx.now = runtime.clock()
     answer = run_handler(command.handle, text, ctx, command.usage, help_reply)
-    return [RespondLater(**answer.reply.ack_kwargs(), replace_original=False), *answer.followups]
+    return [RespondLater(**answer.reply.ack_kwargs(), replace_original=False, channel=ctx.channel_id, user=ctx.user_id),
+            *answer.followups]
 
 
 def command_form(runtime: Runtime, form: FormBuilder, body: JSON, client: WebClient) -> list[FollowUp]:

@@ -25,12 +25,15 @@ class WarmLocale:
 
 @dataclass(frozen=True)
 class Respond:
-    """An answer through the request's response_url; a field left None is not sent."""
+    """An answer through the request's response_url; a field left None is not sent. When the response_url
+    fails and `channel` and `user` are known, the answer is posted to that person there (chat.postEphemeral)."""
 
     text: str
     blocks: list[JSON] | None = None
     response_type: str | None = None
     replace_original: bool | None = None
+    channel: str | None = None
+    user: str | None = None
 
 
 @dataclass(frozen=True)

@@ -47,3 +47,9 @@ class Faults(Workspace):
         caller cannot tell whether Slack did it (a timeout or a dropped connection after the work was done)."""
         with self._lock:
             self._drops[method] = self._drops.get(method, 0) + times
+
+    def fail_response_urls(self, *, times: int = 1) -> None:
+        """Answer the next `times` posts to any response_url with a 500 and apply nothing (Slack's hooks
+        endpoint having a bad moment)."""
+        with self._lock:
+            self._response_url_failures += times

@@ -48,7 +48,10 @@ class ResponseURLs(ChatAPI):
             record: JSONDict = {"url_id": rid, "body": payload, "at": time.time()}
             self.responses.append(record)
             try:
-                if ctx is None:
+                if self._response_url_failures > 0:
+                    self._response_url_failures -= 1
+                    status, answer = 500, "internal_error"
+                elif ctx is None:
                     status, answer = 404, "no_service"
                 elif time.monotonic() - ctx.created > RESPONSE_URL_TTL:
                     status, answer = 404, "expired_url"

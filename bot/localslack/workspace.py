@@ -109,6 +109,7 @@ class Workspace:
         self.deliveries: list[Delivery] = []
         self._canned: dict[str, deque[Canned]] = {}
         self._drops: dict[str, int] = {}  # method -> answers still to drop after doing the call
+        self._response_url_failures = 0  # response_url posts still to refuse with a 500
         self._last_ts_micros = 0
         self._triggers: dict[str, Trigger] = {}
         self._response_urls: dict[str, ResponseURL] = {}
@@ -364,6 +365,7 @@ class Workspace:
             self.deliveries.clear()
             self._canned.clear()
             self._drops.clear()
+            self._response_url_failures = 0
             self._triggers.clear()
             self._response_urls.clear()
             self._view_objects.clear()

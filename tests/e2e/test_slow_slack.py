@@ -98,6 +98,23 @@ def test_a_name_the_directory_has_not_loaded_yet_is_answered_after_the_ack(
         assert len(bot.rows("SELECT id FROM tasks WHERE workspace_id = :t", t=team)) == 1
 
 
+def test_an_answer_after_the_ack_survives_a_failing_response_url(sqlite_db: Database, clock: Clock) -> None:
+    """The name needed the directory, and the response_url then fails: the answer reaches the person in the
+    channel anyway (chat.postEphemeral), so "Looking up…" is never the last word."""
+    clock.set(NOW)
+    team = new_team_id()
+    slack = make_slack(team)
+    slack.add_response("users.list", status=429, times=1)
+    with bot_on(slack, sqlite_db, clock, team) as bot:
+        slack.wait_for("users.list")
+        slack.fail_response_urls(times=1)
+        said = bot.say(ANA, "/task add Banner @bo")
+        assert "Looking up `@bo`" in said, dump(bot)
+        shown = slack.wait_for_message(where=lambda m: m.source == "chat.postEphemeral" and "Banner" in m.all_text())
+        assert shown.ephemeral_user == ANA and f"<@{BO}>" in shown.all_text()
+        assert bot.rows("SELECT title FROM tasks WHERE workspace_id = :t", t=team) == [("Banner",)]
+
+
 def test_a_rate_limited_load_waits_out_slacks_retry_after() -> None:
     from bot.app import make_client
     from bot.directory import PENDING, UserDirectory

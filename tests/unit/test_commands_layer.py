@@ -36,7 +36,8 @@ def test_handlers_return_their_follow_ups(sqlite_db: Database) -> None:
     shown = _run(sqlite_db, "/kpi show visits period:7d")
     assert shown.followups == (PostChart(
         workspace_id="T0LAYER", channel_id="C0GENERAL", user_id="U0ANA",
-        spec={"type": "breakdown", "metric_id": 1, "start": "2026-11-17", "end": "2026-11-23", "name": "kpi-K-1"},
+        spec={"type": "breakdown", "metric_id": 1, "start": "2026-11-17", "end": "2026-11-23", "name": "kpi-K-1",
+              "channel": None, "goals": []},
         comment="<@U0ANA> · `/kpi show visits period:7d`", locale="en", label="visits period:7d",
     ),), "the chart is described from what the handler read; nothing re-parses the text after the ack"
 
