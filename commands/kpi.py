@@ -19,7 +19,7 @@ from commands.grammar import Number, ParseError, parse_args, parse_choice, parse
 
 USAGE = """/kpi log <metric> <value> [<metric> <value> …] [channel:<name>] [date:<date>]
 /kpi define <metric> [unit:<u>] [agg:sum|avg|last] [better:up|down] [= <a> / <b>]
-/kpi show <metric> [period:30d|12w|this-month|this-quarter|<from>..<to>] [by:channel] [channel:<name>]
+/kpi show <metric> [why] [period:30d|12w|this-month|this-quarter|<from>..<to>] [by:channel] [channel:<name>]
 /kpi list
 Examples: /kpi log visits 12,500 orders 310 gmv ¥48.2k channel:天猫 date:yesterday
           /kpi define conversion = orders / visits"""
@@ -154,6 +154,7 @@ class ShowRequest:
     end: date
     by_channel: bool
     channel: str | None
+    why: bool = False
 
 
 def parse_show(text: str, ctx: CommandContext) -> ShowRequest:
@@ -164,7 +165,11 @@ def parse_show(text: str, ctx: CommandContext) -> ShowRequest:
     by = parsed.options.get("by")
     if by is not None and by.lower() not in ("channel", "channels", "渠道"):
         raise ParseError.of("error.kpi.by", usage=USAGE, by=by)
-    return ShowRequest(parsed.text(), start, end, by is not None, parsed.options.get("channel"))
+    words = [w.text for w in parsed.words if w.text]
+    last = parsed.words[-1]
+    why = len(words) > 1 and not last.quoted and last.text.lower() in ("why", "为什么", "原因")
+    name = " ".join(words[:-1]) if why else parsed.text()
+    return ShowRequest(name, start, end, by is not None, parsed.options.get("channel"), why)
 
 
 def _metric_ref(text: str) -> str | int:
@@ -225,6 +230,13 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             comparison = service.compare_periods(
                 session, metric=metric, start=request.start, end=request.end, today=ctx.today, channel=request.channel
             )
+            if request.why:
+                moves = service.why_it_moved(
+                    session, workspace_id=ctx.workspace_id, metric=metric, start=request.start, end=request.end,
+                    today=ctx.today, channel=request.channel,
+                )
+                return views.kpi_why(metric, moves, comparison, start=request.start, end=request.end, today=ctx.today,
+                                     locale=loc)
             goals = [
                 (g, goal_service.progress(session, goal=g, today=ctx.today))
                 for g in goal_service.list_goals(session, workspace_id=ctx.workspace_id)

@@ -21,13 +21,14 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.anomalies import GmvMove
 from bot.i18n import DEFAULT_LOCALE, fmt_date, fmt_number, fmt_percent, mention, t, tn
 from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
 from bot.render.text import bar, esc, fmt_signed_percent, truncate
 from bot.services.campaigns import CampaignSummary, phase
 from bot.services.goals import Progress
-from bot.services.kpis import DefineResult, LoggedValue, PeriodComparison, PeriodValue
+from bot.services.kpis import DefineResult, LoggedValue, PeriodComparison, PeriodValue, WhyItMoved
 from bot.services.tasks import Change, NewTask, TaskFilter
 from storage.models import Campaign, CampaignSpend, Feedback, Goal, Metric, Task
 
@@ -507,6 +508,52 @@ def kpi_show(
     if current.value is None:
         b.context(t("kpi.nothing_logged", locale, name=esc(metric.name)))
     return b.build(text=f"{esc(metric.name)}: {fmt_number(current.value, unit, locale)} ({start} – {end})")
+
+
+def _pct(change: float) -> str:
+    return fmt_signed_percent(Decimal(str(round(change, 4))))
+
+
+def _split_text(move: GmvMove, locale: str) -> str:
+    split = move.split
+    if split is None:
+        return t("kpi.why.cannot", locale, reason=move.reason or "")
+    parts = t("kpi.why.parts", locale, traffic=_pct(split.traffic.change), conversion=_pct(split.conversion.change),
+              aov=_pct(split.aov.change))
+    if split.traffic.share is None or split.conversion.share is None or split.aov.share is None:
+        return parts
+    shares = " / ".join(f"{round(f.share * 100)}%" for f in (split.traffic, split.conversion, split.aov) if f.share is not None)
+    return parts + " " + t("kpi.why.shares", locale, shares=shares)
+
+
+def kpi_why(
+    metric: Metric, why: WhyItMoved, comparison: PeriodComparison, *, start: date, end: date, today: date,
+    locale: str = DEFAULT_LOCALE,
+) -> Reply:
+    """`/kpi show gmv why`: the change split into traffic × conversion × AOV, overall and per channel."""
+    b = Builder().header(t("kpi.why.title", locale, name=metric.name, start=fmt_date(start, today, locale),
+                           end=fmt_date(end, today, locale)))
+    if why.moves is None:
+        key = {"visits": "kpi.why.needs", "orders": "kpi.why.needs", "money": "kpi.why.money"}.get(
+            why.missing or "", "kpi.why.no_days")
+        b.section(t(key, locale, name=esc(metric.name), part=why.missing or ""))
+        return b.build(text=t(key, locale, name=esc(metric.name), part=why.missing or ""))
+    overall = why.moves.overall
+    unit = metric.unit
+    head = t("kpi.why.overall", locale, name=esc(metric.name), before=fmt_number(overall.before.gmv, unit, locale),
+             after=fmt_number(overall.after.gmv, unit, locale), days=comparison.days)
+    if overall.split is not None:
+        head += f" ({_pct(overall.split.change)})"
+    b.section(f"{head}\n{_split_text(overall, locale)}")
+    lines = []
+    for move in why.moves.channels[:20]:
+        name = esc(move.channel) if move.channel else "_" + t("kpi.no_channel", locale) + "_"
+        change = f" {_pct(move.split.change)}" if move.split is not None else ""
+        lines.append(f"• *{name}*{change}: {_split_text(move, locale)}")
+    if lines:
+        b.lines_section(lines)
+    b.context(t("kpi.why.formula", locale))
+    return b.build(text=f"{esc(metric.name)}: {_split_text(overall, locale)}")
 
 
 # ---- campaigns -----------------------------------------------------------------------------------

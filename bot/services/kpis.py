@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot import metrics
+from bot import anomalies, metrics
 from bot.errors import NotFound, UserError, check_length
 from bot.i18n import msg
 from bot.services.refs import get_by_number, next_number
@@ -440,6 +440,48 @@ def compare_periods(
         return PeriodComparison(None, days, period_days, logged, "thin")
     change = metrics.change(now, before)
     return PeriodComparison(change, days, period_days, logged, None if change is not None else "zero")
+
+
+#: What "why it moved" splits a GMV into: traffic (visits) × conversion (orders ÷ visits) × AOV (GMV ÷ orders).
+FUNNEL_NAMES = {"visits": ("visits", "访客数", "sessions"), "orders": ("orders", "订单数", "transactions")}
+
+
+@dataclass(frozen=True)
+class WhyItMoved:
+    """A GMV-like metric's change split into traffic × conversion × AOV (bot.anomalies.why_gmv_moved), over the
+    same days as `compare_periods`; `missing` names what is needed and not there."""
+
+    moves: anomalies.GmvMoves | None
+    missing: str | None = None
+
+
+def why_it_moved(
+    session: Session, *, workspace_id: str, metric: Metric, start: date, end: date, today: date,
+    channel: str | None = None,
+) -> WhyItMoved:
+    if metric.is_ratio or not _is_money(metric):
+        return WhyItMoved(None, "money")
+    parts: dict[str, Metric] = {}
+    for role, names in FUNNEL_NAMES.items():
+        found = next((m for n in names if (m := find_metric(session, workspace_id=workspace_id, name=n)) is not None), None)
+        if found is None:
+            return WhyItMoved(None, role)
+        parts[role] = found
+    compared_end = min(end, today - timedelta(days=1))
+    days = (compared_end - start).days + 1
+    if days <= 0:
+        return WhyItMoved(None, "days")
+    windows = ((start - timedelta(days=days), start - timedelta(days=1)), (start, compared_end))
+
+    def funnels(first: date, last: date) -> dict[str, anomalies.Funnel]:
+        values = {role: period_value(session, metric=m, start=first, end=last, channel=channel).by_channel
+                  for role, m in (*parts.items(), ("gmv", metric))}
+        names = dict.fromkeys([*values["gmv"], *values["visits"], *values["orders"]])
+        return {name: anomalies.Funnel(values["visits"].get(name), values["orders"].get(name), values["gmv"].get(name))
+                for name in names}
+
+    before, after = (funnels(a, b) for a, b in windows)
+    return WhyItMoved(anomalies.why_gmv_moved(before, after))
 
 
 def latest_day(session: Session, *, metric: Metric) -> date | None:

@@ -48,3 +48,22 @@ def test_kpi_show_compares_like_with_like(bot: Bot) -> None:
     # a fair comparison: the last 7 days over against the 7 before, both fully logged
     said = bot.say(ANA, "/kpi show visits period:7d")
     assert "0%: the 6 days over vs the 6 days before" in said, said
+
+
+def test_kpi_show_gmv_why_splits_the_move(bot: Bot) -> None:
+    """Last week 天猫 had 10,000 visits a day at 3 % and ¥100 AOV; this week the same traffic converts at
+    1.5 % (AOV the same): GMV −50 %, all of it conversion."""
+    from datetime import timedelta
+
+    from tests.e2e.conftest import NOW
+
+    today = NOW.date()
+    for back in range(1, 15):
+        day = (today - timedelta(days=back)).isoformat()
+        orders = 150 if back <= 6 else 300  # period:7d ends today: its 6 days over, against the 6 before
+        bot.say(ANA, f"/kpi log visits 10000 orders {orders} gmv ¥{orders * 100} channel:天猫 date:{day}")
+    said = bot.say(ANA, "/kpi show gmv why period:7d")
+    assert "why it moved" in said and "-50%" in said, said
+    assert "traffic 0%" in said and "conversion -50%" in said and "AOV 0%" in said, said
+    assert "天猫" in said
+    assert "is not one" in bot.say(ANA, "/kpi show visits why period:7d")
