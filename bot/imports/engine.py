@@ -475,7 +475,9 @@ def _scan(
             preview.last_day = max(preview.last_day or last_day, last_day)
             channels.update(dict.fromkeys(frame["channel"].unique().tolist()))
         if progress is not None:
-            progress(chunk.position, table.size)
+            progress(min(chunk.position, table.size), table.size)
+    if progress is not None:
+        progress(table.size, table.size)
     preview.new_values = preview.values - preview.replaced - preview.unchanged
     preview.channels = sorted(channels)
     if layout.metrics is not None and not layout.metrics:
@@ -538,4 +540,6 @@ def _written_chunks(layout: _Layout, table: Table, options: Options, progress: P
     for chunk in table.chunks(options.chunk_rows):
         yield _chunk_values(layout, chunk, options)
         if progress is not None:
-            progress(chunk.position, table.size)
+            progress(min(chunk.position, table.size), table.size)
+    if progress is not None:
+        progress(table.size, table.size)
