@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.imports import presets
-from bot.imports.cells import parse_dates, parse_numbers, totals
+from bot.imports.cells import by_unique, parse_dates, parse_numbers, texts, totals
 from bot.imports.reader import CHUNK_ROWS, BadFile, Chunk, Table, open_table
 from bot.imports.store import stored_values, upsert_values
 from bot.services.kpis import MetricSpec, check_unit, define_metric, known_channel, metric_key
@@ -238,18 +238,14 @@ class _Values:
     repeated: int
 
 
-def _texts(series: pd.Series) -> pd.Series:
-    return series.fillna("").astype(str).str.strip()
-
-
 def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
     frame = chunk.frame
     header = layout.table.header
     row_numbers = np.arange(len(frame)) + chunk.first_row
-    date_text = _texts(frame[layout.date])
+    date_text = texts(frame[layout.date])
     days, layout.date_format = parse_dates(frame[layout.date], layout.date_format)
     dated = days.notna().to_numpy()
-    channel_text = _texts(frame[layout.channel]) if layout.channel is not None else None
+    channel_text = texts(frame[layout.channel]) if layout.channel is not None else None
     total = totals(date_text)
     if channel_text is not None:
         total |= totals(channel_text)
@@ -300,7 +296,7 @@ def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
     if options.channel is not None:
         channel = pd.Series(" ".join(options.channel.split()), index=frame.index)
     elif channel_text is not None:
-        channel = channel_text.str.split().str.join(" ")
+        channel = pd.Series(by_unique(channel_text, lambda u: u.str.split().str.join(" ")), index=frame.index)
     else:
         channel = pd.Series("", index=frame.index)
 
@@ -312,13 +308,13 @@ def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
             continue
         if layout.long:
             assert layout.metric is not None
-            names = _texts(frame[layout.metric])[mask]
+            names = texts(frame[layout.metric])[mask]
             unnamed = names.eq("").to_numpy()
             if unnamed.any():
                 raise BadFile("no metric name", row=int(row_numbers[mask][np.argmax(unnamed)]),
                               column=header[layout.metric])
-            known = names.map(lambda n: presets.metric_for(layout.preset, n) or " ".join(n.split()))
-            name_values, header_values = known.to_numpy(), names.to_numpy()
+            known = by_unique(names, lambda u: [presets.metric_for(layout.preset, n) or " ".join(n.split()) for n in u])
+            name_values, header_values = known, names.to_numpy()
         else:
             name_values, header_values = np.full(int(mask.sum()), c.name, dtype=object), c.header
         parts.append(pd.DataFrame({
@@ -400,30 +396,34 @@ def _resolve(unit: Unit, names: _Names, values: pd.DataFrame) -> pd.DataFrame:
     channel_codes, channel_uniques = pd.factorize(values["channel"])
     stored = [names.channel(unit, c) for c in channel_uniques]
     values = values.assign(channel=np.array(stored, dtype=object)[channel_codes])
-    ids = np.empty(len(values), dtype="int64")
-    scale = np.ones(len(values))
-    for (name, header), index in values.groupby(["name", "header"], sort=False).groups.items():
-        metric = names.metric(unit, str(name), str(header))
-        group = values.loc[index]
-        metric.values += len(group)
-        positions = values.index.get_indexer(index)
-        ids[positions] = metric.id if metric.id is not None else -1
-        typed = group["currency"].dropna().unique().tolist()
-        if group["percent"].any():
-            typed.append("%")
-        for typed_unit in typed:
-            percent = typed_unit == "%"
-            rows = group["row"][group["percent"] if percent else group["currency"].eq(typed_unit)]
-            metric.first_row.setdefault(typed_unit, int(rows.iloc[0]))
+    codes, uniques = pd.factorize(values["name"])
+    _, first = np.unique(codes, return_index=True)
+    headers = values["header"].to_numpy()[first]
+    found = [names.metric(unit, str(n), str(h)) for n, h in zip(uniques, headers, strict=True)]
+    for metric, count in zip(found, np.bincount(codes, minlength=len(found)), strict=True):
+        metric.values += int(count)
+    ids = np.array([m.id if m.id is not None else -1 for m in found], dtype="int64")[codes]
+    percent = values["percent"].to_numpy(dtype=bool)
+    currency = values["currency"]
+    typed = percent | currency.notna().to_numpy()
+    if typed.any():
+        units = pd.DataFrame({
+            "code": codes[typed], "unit": np.where(percent[typed], "%", currency.to_numpy()[typed]),
+            "row": values["row"].to_numpy()[typed],
+        }).drop_duplicates(["code", "unit"])
+        for code, typed_unit, row in units.itertuples(index=False):
+            metric = found[code]
+            metric.first_row.setdefault(typed_unit, int(row))
             if metric.id is not None:
                 try:
-                    check_unit(metric.name, metric.unit, percent=percent, currency=None if percent else typed_unit)
+                    check_unit(metric.name, metric.unit, percent=typed_unit == "%",
+                               currency=None if typed_unit == "%" else typed_unit)
                 except UserError as exc:
-                    raise BadFile(exc.message, row=int(rows.iloc[0]), column=metric.header or metric.name) from None
+                    raise BadFile(exc.message, row=int(row), column=metric.header or metric.name) from None
             metric.typed.add(typed_unit)
-        if metric.unit == "%":
-            # a bare number on a % metric is read as percentage points, as /kpi log reads it
-            scale[positions] = np.where(group["percent"].to_numpy(), 1.0, 0.01)
+    # a bare number on a % metric is read as percentage points, as /kpi log reads it
+    on_percent = np.array([m.unit == "%" for m in found], dtype=bool)[codes]
+    scale = np.where(on_percent & ~percent, 0.01, 1.0)
     micros = np.rint(values["value"].to_numpy() * scale * 1_000_000).astype("int64")
     return values.assign(metric_id=ids, micros=micros)
 

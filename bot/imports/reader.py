@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bot.imports.presets import DATE_HEADERS, header_key
@@ -19,6 +20,8 @@ HEADER_SEARCH_ROWS = 40
 #: rows per chunk: about 10-50 MB of strings for a wide export
 CHUNK_ROWS = 50_000
 _SAMPLE_BYTES = 256 * 1024
+#: the widest file read
+MAX_COLUMNS = 512
 
 
 class BadFile(Exception):
@@ -116,16 +119,17 @@ def _open_csv(path: Path) -> Table:
         # a wide frame so that preamble rows with fewer fields do not set the width; missing fields are NaN
         head = pd.read_csv(
             path, encoding=encoding, sep=delimiter, header=None, dtype=str, keep_default_na=False,
-            skip_blank_lines=False, nrows=HEADER_SEARCH_ROWS, names=range(1024), engine="python",
+            skip_blank_lines=False, nrows=HEADER_SEARCH_ROWS, names=range(MAX_COLUMNS), engine="python",
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise BadFile(f"not a readable CSV file ({exc})") from None
-    for i, row in enumerate(head.itertuples(index=False)):
-        cells = [c for c in row if isinstance(c, str)]
+    present = head.notna().to_numpy()
+    widths = np.where(present.any(axis=1), MAX_COLUMNS - np.argmax(present[:, ::-1], axis=1), 0)
+    for i in range(len(head)):
+        cells = [str(c) for c in head.iloc[i, : widths[i]]]
         if is_header(cells):
-            widths = [sum(1 for c in r if isinstance(c, str)) for r in head.iloc[i:].itertuples(index=False)]
             header = [c.strip() for c in cells]
-            return Table(path, "csv", header, i + 1, size, encoding, delimiter, width=max(widths))
+            return Table(path, "csv", header, i + 1, size, encoding, delimiter, width=int(widths[i:].max()))
     raise BadFile(
         f"no header row with a date column (日期, 统计日期, 时间, Date, Day) in the first {HEADER_SEARCH_ROWS} rows"
     )
