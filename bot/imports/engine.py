@@ -269,10 +269,18 @@ def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
     empty = ~has_value & date_text.eq("").to_numpy()
     if channel_text is not None:
         empty &= channel_text.eq("").to_numpy()
+    ratio = np.zeros(len(frame), dtype=bool)
+    if layout.long:
+        assert layout.metric is not None
+        preset = layout.preset
+        ratio = by_unique(frame[layout.metric], lambda u: [
+            presets.is_ratio(preset, n) and presets.metric_for(preset, n) is None for n in u
+        ]).astype(bool) & has_value & ~total
     reasons = (
         (empty, "empty row"),
         (total & ~empty, "totals row"),
         (~has_value & ~total & ~empty, "no values"),
+        (ratio, "a ratio: computed from its parts (define it with `/kpi define <name> = <a> / <b>`)"),
     )
     skip = np.zeros(len(frame), dtype=bool)
     for mask, reason in reasons:

@@ -117,11 +117,13 @@ def test_long_utf8_bom_file_in_chunks(db: Database, workspace: str, tmp_path: Pa
     for d in range(1, 11):
         for channel in ("抖音", "天猫"):
             lines += [f"2026-11-{d:02d},{channel},消耗,{d * 100}", f"2026-11-{d:02d},{channel},点击数,{d * 7}"]
+    lines.append("2026-11-01,抖音,点击率,2.5%")
     path = tmp_path / "long.csv"
     path.write_bytes("\n".join(lines).encode("utf-8-sig"))
     seen = preview(db, workspace_id=workspace, path=path, options=Options(chunk_rows=7))
-    assert (seen.layout, seen.rows_read, seen.values) == ("long", 40, 40)
+    assert (seen.layout, seen.rows_read, seen.values) == ("long", 41, 40)
     assert {m.name for m in seen.metrics} == {"spend", "clicks"}
+    assert [(s.row, s.reason.split(":")[0]) for s in seen.skipped] == [(42, "a ratio")]
     result = run_import(db, workspace_id=workspace, path=path, options=Options(chunk_rows=7))
     assert result.inserted == 40
     assert stored(db, workspace)[("spend", "天猫", day(10))] == "1000"
