@@ -51,7 +51,7 @@ def create_token(session: Session, *, workspace_id: str, name: str, user_id: str
     """A new token and its secret (returned only here: it cannot be read back)."""
     name = " ".join(name.split())
     if not name:
-        raise UserError("A token needs a name (what uses it, e.g. \"nightly sync\").")
+        raise UserError.of("error.api_token.no_name")
     check_length(name, field="name", limit=100)
     ensure_workspace(session, workspace_id)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -73,7 +73,7 @@ def revoke_token(session: Session, *, workspace_id: str, token_id: int) -> Token
         select(ApiToken).where(ApiToken.workspace_id == workspace_id, ApiToken.id == token_id)
     ).first()
     if token is None:
-        raise NotFound(f"There is no API token {token_id} in this workspace.")
+        raise NotFound.of("error.api_token.unknown", id=token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
