@@ -213,7 +213,8 @@ def _wide_columns(layout: _Layout, frame: pd.DataFrame, data: np.ndarray) -> lis
             continue
         numbers = parse_numbers(frame[i][data])
         if known is None and (numbers.bad.any() or np.isnan(numbers.values).all()):
-            layout.notes.append(f"column {h!r} skipped: not numbers")
+            why = "not numbers" if numbers.bad.any() else "empty in the first rows"
+            layout.notes.append(f"column {h!r} skipped: {why}")
             continue
         name = known or " ".join(h.split())
         key = metric_key(name)
