@@ -1,12 +1,15 @@
-"""The `mktbot` command line: run, serve, scheduler, db upgrade, export, import, playground."""
+"""The `mktbot` command line: run, serve, scheduler, db upgrade, export, import, playground, kpi import, api-token."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from bot.imports.presets import PRESET_CHOICES
 from bot.settings import Settings
 
 NO_CREDENTIALS = """mktbot needs Slack credentials to talk to a real workspace:
@@ -142,6 +145,77 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_kpi_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the whole file and print what it holds; then (unless --dry-run) write it."""
+    from tqdm import tqdm
+
+    from bot.imports.engine import Options, preview, run_import
+    from bot.imports.reader import BadFile
+    from storage.db import open_database
+
+    db = open_database(settings.database_url)
+    options = Options(preset=args.preset, channel=args.channel)
+    path = Path(args.file)
+    bars: dict[str, Any] = {}
+
+    def bar(label: str) -> Callable[[int, int], None]:
+        def update(position: int, total: int) -> None:
+            current = bars.get(label)
+            if current is None:
+                current = bars[label] = tqdm(total=total or None, desc=label, unit="B" if path.suffix.lower() == ".csv"
+                                             else " rows", unit_scale=True, file=sys.stderr, leave=False)
+            current.update(position - current.n)
+            if total and position >= total:
+                current.close()
+        return update
+
+    try:
+        if args.dry_run:
+            seen = preview(db, workspace_id=args.workspace, path=path, options=options, progress=bar("checking"))
+        else:
+            result = run_import(db, workspace_id=args.workspace, path=path, options=options,
+                                checked=bar("checking"), written=bar("importing"))
+            seen = result.preview
+    except BadFile as exc:
+        print(f"{path.name}: {exc}\nNothing was imported.", file=sys.stderr)
+        return 1
+    finally:
+        for current in bars.values():
+            current.close()
+    print(seen.render())
+    print("Dry run: nothing was written." if args.dry_run else result.render())
+    return 0
+
+
+def cmd_api_token(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.errors import UserError
+    from bot.services import api_tokens
+    from storage.db import open_database
+
+    db = open_database(settings.database_url)
+    try:
+        with db.session() as session:
+            if args.token_command == "new":
+                info, secret = api_tokens.create_token(session, workspace_id=args.workspace, name=args.name, user_id=None)
+                print(f"API token {info.id} ({info.name}) for {args.workspace}:\n{secret}\n"
+                      "Keep it now: it is shown only once. Send it as `Authorization: Bearer <token>`.")
+            elif args.token_command == "list":
+                tokens = api_tokens.list_tokens(session, workspace_id=args.workspace)
+                if not tokens:
+                    print(f"No API tokens in {args.workspace}.")
+                for t in tokens:
+                    used = t.last_used_at.strftime("%Y-%m-%d %H:%M UTC") if t.last_used_at else "never"
+                    state = "active" if t.active else f"revoked {t.revoked_at:%Y-%m-%d}"
+                    print(f"{t.id}\t{t.prefix}…\t{t.name}\t{state}\tcreated {t.created_at:%Y-%m-%d}\tlast used {used}")
+            else:
+                info = api_tokens.revoke_token(session, workspace_id=args.workspace, token_id=args.id)
+                print(f"API token {info.id} ({info.name}) is revoked.")
+    except UserError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
     from bot.playground import main as playground_main
 
@@ -181,6 +255,29 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("source", help="folder written by mktbot export")
     imp.add_argument("--workspace", help="import under another team id")
     imp.set_defaults(func=cmd_import)
+
+    kpi = sub.add_parser("kpi", help="KPI values from files")
+    kpi_sub = kpi.add_subparsers(dest="kpi_command", required=True)
+    kpi_import = kpi_sub.add_parser(
+        "import", help="import a CSV or XLSX export (生意参谋, 京东商智, 巨量引擎, GA4, Google Ads or any dated table)"
+    )
+    kpi_import.add_argument("file", help=".csv (UTF-8 or GBK) or .xlsx")
+    kpi_import.add_argument("--workspace", required=True, help="Slack team id, e.g. T0123")
+    kpi_import.add_argument("--preset", default="auto", choices=PRESET_CHOICES, help="how to name the columns")
+    kpi_import.add_argument("--channel", help="the channel of every row, for a file without a channel column")
+    kpi_import.add_argument("--dry-run", action="store_true", help="only check the file and show what it would do")
+    kpi_import.set_defaults(func=cmd_kpi_import)
+
+    token = sub.add_parser("api-token", help="bearer tokens for the HTTP API (POST /api/v1/kpis)")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    token_new = token_sub.add_parser("new", help="make a token (its secret is shown once)")
+    token_new.add_argument("--name", default="api", help="what uses it, e.g. nightly-sync")
+    token_list = token_sub.add_parser("list", help="the workspace's tokens (never their secrets)")
+    token_revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
+    token_revoke.add_argument("id", type=int)
+    for each in (token_new, token_list, token_revoke):
+        each.add_argument("--workspace", required=True, help="Slack team id, e.g. T0123")
+    token.set_defaults(func=cmd_api_token)
 
     pg = sub.add_parser("playground", help="a local Slack-compatible workspace in the browser")
     pg.add_argument("--port", type=int, default=3000)

@@ -15,6 +15,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.middleware import RequestVerification
 from slack_sdk.signature import SignatureVerifier
 
+from bot.api.app import make_api
+from bot.api.app import routes as api_routes
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,15 @@ def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterabl
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     verifying = any(isinstance(m, RequestVerification) for m in app._middleware_list)
     verifier = SignatureVerifier(app._signing_secret) if verifying else None
+    runtime = getattr(app, "runtime", None)  # a bare Bolt app (the benchmarks' floor) serves no API
+    api = make_api(runtime.db) if runtime is not None else None
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") in ("/healthz", "/health") and environ.get("REQUEST_METHOD") == "GET":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if api is not None and api_routes(environ.get("PATH_INFO") or ""):
+            return api(environ, start_response)
         stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
         if stamp is not None and not stamp.strip().isdigit():
             # slack_sdk's verifier raises on a non-numeric timestamp; it is simply not a request from Slack.

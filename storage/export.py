@@ -17,8 +17,12 @@ from storage.types import Micros, UTCDateTime
 FORMAT_VERSION = 1
 
 
+#: credentials, not a team's records: an export never carries them (a restored workspace makes new tokens)
+NOT_EXPORTED = frozenset({"api_tokens"})
+
+
 def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    return [t for t in Base.metadata.sorted_tables if t.name not in NOT_EXPORTED]
 
 
 def _jsonable(value: Any) -> Any:
