@@ -136,7 +136,7 @@ def _scan(text: str, start: int) -> tuple[Token, int]:
         if end == -1:
             raise _unterminated(text, start, first)
         if _ends_token(text, end + 1):
-            return Token(_unescape_keep_spans(text[start + 1 : end]), True, text[start : end + 1]), end + 1
+            return Token(" ".join(_unescape_keep_spans(text[start + 1 : end]).split()), True, text[start : end + 1]), end + 1
         # `"a b"c`: the quote is not a grouping quote after all; read the token as plain text.
     i = start
     while i < n and not text[i].isspace():
