@@ -12,7 +12,8 @@ import time
 import pytest
 
 from bot.localslack.signing import signed_headers
-from tests.e2e.conftest import ANA, BO, Bot, Said, as_json, formatted_texts, new_team_id
+from tests.support.harness import ANA, BO, Bot, Said, as_json, new_team_id
+from tests.support.text import texts
 
 #: the workspace whose records the "exists only in another workspace" cases point at
 OTHER_TEAM = new_team_id()
@@ -275,14 +276,14 @@ def test_special_mentions_in_titles_are_stored_as_typed_and_never_ping(
     ]
     escaped = stored.replace("<", "&lt;").replace(">", "&gt;")
     assert escaped in said, f"the title should be shown escaped as {escaped!r}: {said}"
-    for text in formatted_texts(said.body):
+    for text in texts(said.body, plain_text=False):
         assert not SPECIAL_MENTION.search(text), (
             f"a real special mention would ping the channel ({'in channel' if said.in_channel else 'ephemeral'}): "
             f"{text!r}"
         )
     listing = bot.say(ANA, f"{line.split()[0]} list")
     assert escaped in listing, listing
-    for text in formatted_texts(listing.body):
+    for text in texts(listing.body, plain_text=False):
         assert not SPECIAL_MENTION.search(text), text
 
 
@@ -318,7 +319,7 @@ def test_no_reply_carries_a_special_mention_typed_into_a_record(bot: Bot) -> Non
     for line in MENTION_SCRIPT:
         said = bot.say(ANA, line)
         assert said.status == 200 and ":warning:" not in said, f"{line}: {said}"
-        for text in formatted_texts(said.body):
+        for text in texts(said.body, plain_text=False):
             if SPECIAL_MENTION.search(text):
                 where = "IN CHANNEL" if said.in_channel else "ephemeral"
                 leaks.append(f"{line}\n      -> ({where}) {text[:200]!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from tests.e2e.conftest import ANA, BO, GENERAL, LILEI, MARKETING, Bot, Said, dump
+from tests.support.harness import ANA, BO, GENERAL, LILEI, MARKETING, Bot, Said, dump
 
 
 def wait_for_locale(bot: Bot, user: str, timeout: float = 5.0) -> None:

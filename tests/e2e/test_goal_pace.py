@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.e2e.conftest import ANA, MARKETING, Bot, dump
 from tests.e2e.test_conversation import ok
+from tests.support.harness import ANA, MARKETING, Bot, dump
 
 
 def test_a_percent_goal_on_a_new_metric_averages_like_kpi_log(bot: Bot) -> None:

@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 
 from bot.ids import ActionId
 from bot.services import campaigns, goals, kpis, tasks
 from storage.models import Task
-from tests.e2e.conftest import ANA, GENERAL, MARKETING, Bot
 from tests.e2e.test_bad_input import MENTION_SCRIPT
 from tests.jobs.conftest import make_ctx
 from tests.jobs.test_tick import add_schedule, at
+from tests.support.harness import ANA, GENERAL, MARKETING, Bot
+from tests.support.text import strings
 
 LIVE_SPECIAL = re.compile(r"<!(channel|here|everyone|subteam\^)[^>]*>")
-
-
-def strings(node: Any, path: str = "$") -> Iterator[tuple[str, str]]:
-    """Every string in `node` with where it is; a string holding JSON (form-encoded blocks) is walked too."""
-    if isinstance(node, dict):
-        if node.get("type") == "plain_text":
-            return  # Slack shows plain_text literally: `<!here>` in a header pings no one
-        for key, value in node.items():
-            if key == "title" and path.startswith("$.files["):
-                continue  # a file's title is shown as plain text, never parsed for mentions
-            yield from strings(value, f"{path}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from strings(value, f"{path}[{i}]")
-    elif isinstance(node, str):
-        if node[:1] in "[{":
-            try:
-                yield from strings(json.loads(node), path)
-                return
-            except ValueError:
-                pass
-        yield path, node
 
 
 def leaks_in_everything_sent(bot: Bot) -> list[str]:
@@ -52,7 +28,10 @@ def leaks_in_everything_sent(bot: Bot) -> list[str]:
         sent = [(m.source, vars(m)) for m in bot.slack.messages if m.is_bot]
     found = []
     for kind, payload in [*calls, *sent]:
-        for where, text in strings(payload):
+        # plain_text is shown literally (`<!here>` in a header pings no one); a string holding JSON is walked
+        for where, text in strings(payload, plain_text=False, json_strings=True):
+            if where.startswith("$.files[") and where.endswith(".title"):
+                continue  # a file's title is shown as plain text, never parsed for mentions
             if LIVE_SPECIAL.search(text):
                 found.append(f"{kind} {where}: {text[:160]!r}")
     return found

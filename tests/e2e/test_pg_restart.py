@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from storage.db import RETRY_BUDGET_S, Database, open_database
 from tests.conftest import REQUIRE_POSTGRES, Clock
-from tests.e2e.conftest import ANA, NOW, Said, new_team_id, running_bot
+from tests.support.harness import ANA, NOW, Said, new_team_id, running_bot
 
 BIN = Path(os.environ.get("MKTBOT_PG_BIN", "/usr/local/bin"))
 
@@ -157,7 +157,7 @@ def test_buttons_and_forms_through_a_restart(own_postgres: Postgres, own_db: Dat
     """Done buttons clicked and task forms submitted while the server restarts: each is acked in time and
     recorded once (a form's task is never written twice, a clicked task is done)."""
     from bot.ids import ActionId
-    from tests.interactive.conftest import fill, wait_until
+    from tests.support.harness import fill, wait_until
 
     run = uuid.uuid4().hex[:6]
     with running_bot(own_db, clock=Clock(NOW), team_id=new_team_id()) as bot:

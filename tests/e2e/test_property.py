@@ -7,7 +7,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.conftest import ANA, BO, LILEI, Bot, as_json
+from tests.support.harness import ANA, BO, LILEI, Bot, as_json
 
 VERBS: dict[str, list[str]] = {
     "/task": ["", "add", "new", "list", "ls", "start", "done", "reopen", "block", "assign", "due", "help"],

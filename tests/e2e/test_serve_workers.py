@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from bot.localslack import LocalSlack
-from tests.e2e.conftest import ANA, GENERAL, make_slack, new_team_id
+from tests.support.harness import ANA, GENERAL, make_slack, new_team_id
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,7 @@ from bot.server import BackgroundServer
 from bot.settings import Settings
 from storage.db import Database
 from tests.conftest import Clock
-from tests.e2e.conftest import ANA, BO, NOW, Bot, dump, make_slack, new_team_id, reply_texts
-from tests.interactive.conftest import wait_until
+from tests.support.harness import ANA, BO, NOW, Bot, dump, make_slack, new_team_id, reply_texts, wait_until
 
 
 @contextmanager

@@ -3,8 +3,8 @@ with every argument Slack's own OpenAPI spec requires."""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import ANA, BO, LILEI, MARKETING, Bot, dump
 from tests.support import slack_spec
+from tests.support.harness import ANA, BO, LILEI, MARKETING, Bot, dump
 
 SESSION: list[tuple[str, str]] = [
     (ANA, "/mkt help"),

@@ -3,7 +3,7 @@ formula are read, a % goal's baseline is read on its own."""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import ANA, Bot
+from tests.support.harness import ANA, Bot
 
 MICROS = 1_000_000  # amounts are stored as integer micro-units
 
@@ -36,7 +36,7 @@ def test_kpi_show_compares_like_with_like(bot: Bot) -> None:
     """12 weeks asked for, but data began 3 weeks ago: no "+1,020 %" against a period that is mostly empty."""
     from datetime import timedelta
 
-    from tests.e2e.conftest import NOW
+    from tests.support.harness import NOW
 
     today = NOW.date() if hasattr(NOW, "date") else NOW
     for back in range(1, 91):  # logging began 90 days ago: the 83 days before a 12-week period hold 7 of them

@@ -15,7 +15,8 @@ import pytest
 from bot.ids import ActionId, BlockId, CallbackId, record_block
 from bot.localslack import Message
 from bot.render import views
-from tests.interactive.conftest import ANA, BO, GENERAL, Bot, block, fill, texts, wait_until
+from tests.support.harness import ANA, BO, GENERAL, Bot, block, fill, wait_until
+from tests.support.text import texts
 
 
 def stale(message: Message) -> Message:

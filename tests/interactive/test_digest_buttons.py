@@ -14,7 +14,8 @@ import pytest
 from bot.ids import ActionId, BlockId, record_block
 from bot.localslack import Message
 from bot.render.reply import MAX_BLOCKS
-from tests.interactive.conftest import ANA, BO, GENERAL, Bot, block, texts, wait_until
+from tests.support.harness import ANA, BO, GENERAL, Bot, block, wait_until
+from tests.support.text import texts
 
 
 def post_digest(bot: Bot) -> Message:

@@ -13,7 +13,8 @@ from bot.ids import ActionId, BlockId, CallbackId, record_block
 from bot.services import campaigns as campaign_service
 from bot.services import goals as goal_service
 from bot.services import tasks as task_service
-from tests.interactive.conftest import ANA, BO, TODAY, Bot, block, fill, texts, wait_until
+from tests.support.harness import ANA, BO, TODAY, Bot, block, fill, wait_until
+from tests.support.text import texts
 
 
 def menu(action_id: str, ref: str) -> dict[str, object]:

@@ -23,6 +23,7 @@ from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
 from bot.services.retros import RetroGoal, RetroKpi, RetroResults
 from bot.services.tasks import Change, TaskFilter
 from storage.models import Campaign, Goal, Metric, Retro, Task
+from tests.support.text import texts
 
 TODAY = date(2026, 11, 23)
 LONG = "双十一 <!channel> & banner " * 300  # ~7,800 characters of user-typed text
@@ -183,16 +184,10 @@ def test_home_with_hundreds_of_records(locale: str) -> None:
     ids = [b.get("block_id") for b in view["blocks"]]
     first = ids.index(record_block(BlockId.HOME_TASK, "T-1"))
     assert ids[first + 1] == record_block(BlockId.HOME_TASK, "T-2"), "overdue first, oldest first"
-    assert any("260" in t for t in _texts(view)), "and 260 more tasks"
+    assert any("260" in t for t in texts(view["blocks"])), "and 260 more tasks"
 
 
 def test_home_when_empty() -> None:
     view = home.home_view(HomeData(user_id="U0ANA", today=TODAY, tasks=[], goals=[], campaigns=[]), locale=EN)
     check_view(view)
-    assert "Nothing open" in " ".join(_texts(view))
-
-
-def _texts(view: dict[str, Any]) -> list[str]:
-    from tests.interactive.conftest import texts
-
-    return texts(view["blocks"])
+    assert "Nothing open" in " ".join(texts(view["blocks"]))

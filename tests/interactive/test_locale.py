@@ -14,7 +14,8 @@ from bot.i18n import EN, ZH_CN, fmt_date, fmt_number, normalize, t, tn
 from bot.ids import ActionId, BlockId, record_block
 from bot.locale import Locales
 from storage.models import Workspace
-from tests.interactive.conftest import ANA, LILEI, Bot, block, fill, texts, wait_until
+from tests.support.harness import ANA, LILEI, Bot, block, fill, wait_until
+from tests.support.text import texts
 
 # ---- the catalogs ---------------------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ import pytest
 
 from bot.ids import ActionId, BlockId
 from bot.localslack.blockkit import input_elements
-from tests.interactive.conftest import ANA, GENERAL, Bot, fill, wait_until
 from tests.interactive.test_buttons import task_status
+from tests.support.harness import ANA, GENERAL, Bot, fill, wait_until
 
 BAD_BY_TYPE: dict[str, list[Any]] = {
     "datepicker": [{"type": "datepicker", "selected_date": "tomorrow"},

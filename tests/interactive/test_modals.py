@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 from bot.ids import BlockId, CallbackId
-from tests.interactive.conftest import ANA, BO, GENERAL, MARKETING, Bot, block, fill, texts
+from tests.support.harness import ANA, BO, GENERAL, MARKETING, Bot, block, fill
+from tests.support.text import texts
 
 
 def test_task_modal_records_the_task_and_confirms_privately(bot: Bot) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.ids import BlockId, CallbackId
 from bot.localslack import Message
-from tests.interactive.conftest import ANA, BO, GENERAL, Bot, block, fill
+from tests.support.harness import ANA, BO, GENERAL, Bot, block, fill
 
 
 def shortcut(bot: Bot, callback_id: str, message: Message, *, user: str) -> None:

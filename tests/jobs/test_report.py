@@ -16,8 +16,8 @@ from jobs.context import JobContext
 from jobs.tick import tick
 from storage.db import Database
 from tests.conftest import Clock
-from tests.e2e.conftest import ANA, GENERAL, NOW, Bot, new_team_id, running_bot
 from tests.jobs.test_tick import add_schedule, at
+from tests.support.harness import ANA, GENERAL, NOW, Bot, new_team_id, running_bot
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

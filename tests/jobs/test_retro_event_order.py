@@ -10,8 +10,8 @@ import pytest
 
 from storage.db import Database
 from tests.conftest import Clock
-from tests.e2e.conftest import ANA, BO, GENERAL, NOW, Bot, new_team_id, running_bot
 from tests.jobs.test_retro_flow import _wait_for_thread, wait_for_bot_post
+from tests.support.harness import ANA, BO, GENERAL, NOW, Bot, new_team_id, running_bot
 
 Event = dict[str, object]
 

@@ -11,7 +11,7 @@ import pytest
 from bot.localslack import Message
 from storage.db import Database
 from tests.conftest import Clock
-from tests.e2e.conftest import ANA, BO, GENERAL, NOW, Bot, new_team_id, running_bot
+from tests.support.harness import ANA, BO, GENERAL, NOW, Bot, new_team_id, running_bot
 
 
 @pytest.fixture

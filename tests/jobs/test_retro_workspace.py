@@ -9,8 +9,8 @@ import pytest
 
 from storage.db import Database
 from tests.conftest import Clock
-from tests.e2e.conftest import BO, GENERAL, NOW, Bot, new_team_id, running_bot
 from tests.jobs.test_retro_flow import started_retro
+from tests.support.harness import BO, GENERAL, NOW, Bot, new_team_id, running_bot
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session
 
-from bot.services import campaigns, digest, goals, kpis, tasks
+from bot.services import campaigns, digest, goals
 from storage.db import Database
 from storage.models import Base, Campaign, CampaignGoal, Retro, RetroNote, Workspace
+from tests.support import factories as make
 
 D = Decimal
 TODAY = date(2026, 11, 23)  # a Monday; yesterday is Nov 22, the trailing window Nov 15–21
@@ -39,108 +39,80 @@ def day(n: int) -> date:
     return date(2026, 11, n)
 
 
-def log(s: Session, ws: str, metric: str, value: str, on: date, channel: str = "") -> None:
-    kpis.log_value(s, workspace_id=ws, metric_name=metric, value=D(value), percent=False, channel=channel, day=on, user_id=ANA)
-
-
-def add_task(s: Session, ws: str, title: str, *, owner: str | None = None, due: date | None = None, status: str = "todo",
-             reason: str | None = None, campaign: int | None = None, goal: int | None = None) -> int:
-    task = tasks.create_task(
-        s, workspace_id=ws, data=tasks.TaskCreate(title=title, owner_id=owner, due_on=due, campaign=campaign, goal=goal), user_id=ANA
-    )
-    if status != "todo":
-        tasks.set_status(s, workspace_id=ws, number=task.number, status=status, reason=reason)
-    return task.number
-
-
-def add_goal(s: Session, ws: str, title: str, metric: str, target: str, *, due: date = day(30), percent: bool = False,
-             currency: str | None = None) -> int:
-    data = goals.GoalCreate(
-        title=title, metric=metric, target=D(target), target_percent=percent, due_on=due, start_on=day(1),
-        currency=currency, owner_id=BO,
-    )
-    return goals.create_goal(s, workspace_id=ws, data=data, user_id=ANA).number
-
-
-def add_campaign(s: Session, ws: str, name: str, start: date, end: date, budget: str | None = None) -> int:
-    data = campaigns.CampaignCreate(name=name, start_on=start, end_on=end, budget=D(budget) if budget else None, currency="¥")
-    return campaigns.create_campaign(s, workspace_id=ws, data=data, user_id=ANA).number
-
-
 def build_workspace(db: Database, ws: str) -> dict[str, int]:
     refs: dict[str, int] = {}
     with db.session() as s:
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("gmv", unit="¥"), user_id=ANA)
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("conversion", numerator="orders", denominator="visits"), user_id=ANA)
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("CTR", numerator="clicks", denominator="impressions"), user_id=ANA)
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("CPA", unit="¥", agg="avg", better="down"), user_id=ANA)
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("退货", better="down"), user_id=ANA)
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("粉丝", agg="last"), user_id=ANA)
+        make.metric(s, ws, "gmv", unit="¥")
+        make.metric(s, ws, "conversion", numerator="orders", denominator="visits")
+        make.metric(s, ws, "CTR", numerator="clicks", denominator="impressions")
+        make.metric(s, ws, "CPA", unit="¥", agg="avg", better="down")
+        make.metric(s, ws, "退货", better="down")
+        make.metric(s, ws, "粉丝", agg="last")
 
         # Campaigns around Monday Nov 23 (the horizon for "soon" is 3 days: up to Thursday Nov 26).
-        refs["ending"] = add_campaign(s, ws, "Black Friday 黑五", day(20), day(25), budget="50000")
-        refs["live"] = add_campaign(s, ws, "Winter launch", day(10), date(2026, 12, 20))
-        refs["starting"] = add_campaign(s, ws, "双十二 pre-sale", day(25), date(2026, 12, 12), budget="80000")
-        refs["ended"] = add_campaign(s, ws, "Singles' week", day(15), day(22))
-        add_campaign(s, ws, "Far away", date(2026, 12, 20), date(2026, 12, 31))
-        add_campaign(s, ws, "Ended two days ago", day(10), day(21))
-        closed = add_campaign(s, ws, "Called off", day(20), day(28))
+        refs["ending"] = make.campaign(s, ws, "Black Friday 黑五", day(20), day(25), budget="50000", currency="¥").number
+        refs["live"] = make.campaign(s, ws, "Winter launch", day(10), date(2026, 12, 20), currency="¥").number
+        refs["starting"] = make.campaign(s, ws, "双十二 pre-sale", day(25), date(2026, 12, 12), budget="80000", currency="¥").number
+        refs["ended"] = make.campaign(s, ws, "Singles' week", day(15), day(22), currency="¥").number
+        make.campaign(s, ws, "Far away", date(2026, 12, 20), date(2026, 12, 31), currency="¥")
+        make.campaign(s, ws, "Ended two days ago", day(10), day(21), currency="¥")
+        closed = make.campaign(s, ws, "Called off", day(20), day(28), currency="¥").number
         campaigns.close_campaign(s, workspace_id=ws, number=closed)
         campaigns.add_spend(s, workspace_id=ws, number=refs["ending"], amount=D(20000), channel="天猫", day=day(21), user_id=ANA)
 
         # Goals: on track, off track (two), at risk, no data yet, and one closed.
-        refs["gmv_goal"] = add_goal(s, ws, "Q4 GMV 双十一", "gmv", "100000", currency="¥")
-        refs["visits_goal"] = add_goal(s, ws, "1m visits", "visits", "1000000")
-        refs["orders_goal"] = add_goal(s, ws, "3k orders", "orders", "3000")
-        refs["conv_goal"] = add_goal(s, ws, "Conversion 3%", "conversion", "0.03", percent=True, due=date(2026, 12, 31))
-        refs["followers_goal"] = add_goal(s, ws, "Weibo followers", "weibo followers", "50000")
-        done_goal = add_goal(s, ws, "Old goal", "gmv", "10")
+        refs["gmv_goal"] = make.goal(s, ws, "gmv", "100000", title="Q4 GMV 双十一", start=day(1), due=day(30), owner=BO, currency="¥").number
+        refs["visits_goal"] = make.goal(s, ws, "visits", "1000000", title="1m visits", start=day(1), due=day(30), owner=BO).number
+        refs["orders_goal"] = make.goal(s, ws, "orders", "3000", title="3k orders", start=day(1), due=day(30), owner=BO).number
+        refs["conv_goal"] = make.goal(s, ws, "conversion", "0.03", title="Conversion 3%", start=day(1), owner=BO, percent=True, due=date(2026, 12, 31)).number
+        refs["followers_goal"] = make.goal(s, ws, "weibo followers", "50000", title="Weibo followers", start=day(1), due=day(30), owner=BO).number
+        done_goal = make.goal(s, ws, "gmv", "10", title="Old goal", start=day(1), due=day(30), owner=BO).number
         goals.close_goal(s, workspace_id=ws, number=done_goal)
 
         # Tasks in every state.
-        refs["t_banner"] = add_task(s, ws, "Banner for 双十一", owner=ANA, due=TODAY, campaign=refs["ending"])
-        refs["t_news"] = add_task(s, ws, "Write <!channel> newsletter", owner=ANA, due=day(20), status="in_progress")
-        refs["t_kol"] = add_task(s, ws, "KOL brief", owner=BO, due=day(18), goal=refs["gmv_goal"])
-        refs["t_landing"] = add_task(s, ws, "Fix landing page", owner=BO, due=day(26), status="blocked", reason="waiting on IT")
-        refs["t_stock"] = add_task(s, ws, "Stock check", owner=BO, due=day(21), status="blocked", reason="no data")
-        refs["t_unowned"] = add_task(s, ws, "Reply to reviews", due=TODAY)
-        refs["t_unowned_blocked"] = add_task(s, ws, "Coupon design", status="blocked", reason="legal review")
-        add_task(s, ws, "Done already", owner=ANA, due=day(20), status="done")
-        add_task(s, ws, "Tomorrow's work", owner=ANA, due=day(24))
-        add_task(s, ws, "Someday", owner=BO)
+        refs["t_banner"] = make.task(s, ws, "Banner for 双十一", owner=ANA, due=TODAY, campaign=refs["ending"]).number
+        refs["t_news"] = make.task(s, ws, "Write <!channel> newsletter", owner=ANA, due=day(20), status="in_progress").number
+        refs["t_kol"] = make.task(s, ws, "KOL brief", owner=BO, due=day(18), goal=refs["gmv_goal"]).number
+        refs["t_landing"] = make.task(s, ws, "Fix landing page", owner=BO, due=day(26), status="blocked", reason="waiting on IT").number
+        refs["t_stock"] = make.task(s, ws, "Stock check", owner=BO, due=day(21), status="blocked", reason="no data").number
+        refs["t_unowned"] = make.task(s, ws, "Reply to reviews", due=TODAY).number
+        refs["t_unowned_blocked"] = make.task(s, ws, "Coupon design", status="blocked", reason="legal review").number
+        make.task(s, ws, "Done already", owner=ANA, due=day(20), status="done")
+        make.task(s, ws, "Tomorrow's work", owner=ANA, due=day(24))
+        make.task(s, ws, "Someday", owner=BO)
 
         # KPIs. visits: 218k on Nov 1, 10k a day in the window, 12k yesterday over two channels = 300k.
-        log(s, ws, "visits", "218000", day(1))
+        make.log(s, ws, "visits", "218000", day(1))
         for n in range(15, 22):
-            log(s, ws, "visits", "10000", day(n))
-        log(s, ws, "visits", "8000", day(22), channel="天猫")
-        log(s, ws, "visits", "4000", day(22), channel="JD")
+            make.log(s, ws, "visits", "10000", day(n))
+        make.log(s, ws, "visits", "8000", day(22), channel="天猫")
+        make.log(s, ws, "visits", "4000", day(22), channel="JD")
         # orders: logged on five of the seven window days; 2000 in all.
-        log(s, ws, "orders", "390", day(1))
+        make.log(s, ws, "orders", "390", day(1))
         for n in range(17, 22):
-            log(s, ws, "orders", "250", day(n))
-        log(s, ws, "orders", "360", day(22), channel="天猫")
+            make.log(s, ws, "orders", "250", day(n))
+        make.log(s, ws, "orders", "360", day(22), channel="天猫")
         # gmv: nothing in the window, 80k over the goal so far.
-        log(s, ws, "gmv", "75000", day(1))
-        log(s, ws, "gmv", "5000", day(22))
+        make.log(s, ws, "gmv", "75000", day(1))
+        make.log(s, ws, "gmv", "5000", day(22))
         # CPA (lower is better, averaged): 12 on average in the window, 9 yesterday.
-        log(s, ws, "CPA", "10", day(20))
-        log(s, ws, "CPA", "14", day(21))
-        log(s, ws, "CPA", "9", day(22))
+        make.log(s, ws, "CPA", "10", day(20))
+        make.log(s, ws, "CPA", "14", day(21))
+        make.log(s, ws, "CPA", "9", day(22))
         # 退货 (returns, lower is better): 10 a day, 15 yesterday.
         for n in range(15, 22):
-            log(s, ws, "退货", "10", day(n))
-        log(s, ws, "退货", "15", day(22))
+            make.log(s, ws, "退货", "10", day(n))
+        make.log(s, ws, "退货", "15", day(22))
         # 粉丝 (followers, a level): 1500 then 1600 in the window; weibo moves to 1200 yesterday, douyin stays.
-        log(s, ws, "粉丝", "1000", day(20), channel="weibo")
-        log(s, ws, "粉丝", "500", day(20), channel="douyin")
-        log(s, ws, "粉丝", "1100", day(21), channel="weibo")
-        log(s, ws, "粉丝", "1200", day(22), channel="weibo")
+        make.log(s, ws, "粉丝", "1000", day(20), channel="weibo")
+        make.log(s, ws, "粉丝", "500", day(20), channel="douyin")
+        make.log(s, ws, "粉丝", "1100", day(21), channel="weibo")
+        make.log(s, ws, "粉丝", "1200", day(22), channel="weibo")
         # Not logged yesterday: left out.
-        log(s, ws, "clicks", "40", day(21))
-        log(s, ws, "impressions", "4000", day(21))
-        log(s, ws, "clicks", "50", day(22))  # clicks was logged yesterday, CTR's denominator was not
-        log(s, ws, "email opens", "300", day(21))
+        make.log(s, ws, "clicks", "40", day(21))
+        make.log(s, ws, "impressions", "4000", day(21))
+        make.log(s, ws, "clicks", "50", day(22))  # clicks was logged yesterday, CTR's denominator was not
+        make.log(s, ws, "email opens", "300", day(21))
 
         # Retrospectives: open with notes, open without, closed.
         s.add_all([
@@ -163,9 +135,9 @@ def build_workspace(db: Database, ws: str) -> dict[str, int]:
 
 def other_workspace_noise(db: Database, ws: str) -> None:
     with db.session() as s:
-        add_task(s, ws, "Someone else's task", owner=ANA, due=TODAY)
-        log(s, ws, "visits", "999", day(22))
-        add_campaign(s, ws, "Their campaign", day(20), day(30))
+        make.task(s, ws, "Someone else's task", owner=ANA, due=TODAY)
+        make.log(s, ws, "visits", "999", day(22))
+        make.campaign(s, ws, "Their campaign", day(20), day(30), currency="¥")
 
 
 @contextmanager
@@ -269,9 +241,9 @@ def test_collect_a_realistic_workspace(db: Database, ws: str) -> None:
 
 def test_tasks_are_loaded_in_one_query(db: Database, ws: str) -> None:
     with db.session() as s:
-        add_campaign(s, ws, "Launch", day(1), day(30))
+        make.campaign(s, ws, "Launch", day(1), day(30), currency="¥")
         for n in range(60):
-            add_task(s, ws, f"Task {n}", owner=f"U{n % 7}", due=TODAY - timedelta(days=n % 5), campaign=1)
+            make.task(s, ws, f"Task {n}", owner=f"U{n % 7}", due=TODAY - timedelta(days=n % 5), campaign=1)
     with db.session(write=False) as s, count_queries(db) as statements:
         owners = digest.collect_tasks(s, workspace_id=ws, today=TODAY)
         lines = [(t.number, t.campaign_number) for o in owners for t in (*o.overdue, *o.due_today, *o.blocked)]
@@ -287,9 +259,9 @@ def test_an_empty_workspace_collects_nothing(db: Database, ws: str) -> None:
 
 def test_a_ratio_with_zero_denominator_yesterday_is_left_out(db: Database, ws: str) -> None:
     with db.session() as s:
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("CTR", numerator="clicks", denominator="impressions"), user_id=ANA)
-        log(s, ws, "clicks", "0", day(22))
-        log(s, ws, "impressions", "0", day(22))
+        make.metric(s, ws, "CTR", numerator="clicks", denominator="impressions")
+        make.log(s, ws, "clicks", "0", day(22))
+        make.log(s, ws, "impressions", "0", day(22))
     with db.session(write=False) as s:
         data = digest.collect(s, workspace_id=ws, today=TODAY)
     assert {k.name for k in data.kpis} == {"clicks", "impressions"}
@@ -303,9 +275,9 @@ def test_one_channel_logging_early_is_no_collapse(db: Database, workspace: str) 
     with db.session() as s:
         for n in range(15, 22):
             for channel in channels:
-                log(s, workspace, "gmv", "1000", day(n), channel=channel)
-        log(s, workspace, "gmv", "1000", day(22), channel="天猫")
-        log(s, workspace, "orders", "10", day(22), channel="天猫")  # a new metric: nothing to compare
+                make.log(s, workspace, "gmv", "1000", day(n), channel=channel)
+        make.log(s, workspace, "gmv", "1000", day(22), channel="天猫")
+        make.log(s, workspace, "orders", "10", day(22), channel="天猫")  # a new metric: nothing to compare
     with db.session(write=False) as s:
         k = {c.name: c for c in digest.collect(s, workspace_id=workspace, today=TODAY).kpis}
     gmv = k["gmv"]
@@ -321,9 +293,9 @@ def test_one_channel_logging_early_is_no_collapse(db: Database, workspace: str) 
 def test_a_channel_new_yesterday_is_left_out_of_the_comparison(db: Database, workspace: str) -> None:
     with db.session() as s:
         for n in range(15, 22):
-            log(s, workspace, "gmv", "1000", day(n), channel="天猫")
-        log(s, workspace, "gmv", "1100", day(22), channel="天猫")
-        log(s, workspace, "gmv", "5000", day(22), channel="抖音")  # first day on 抖音
+            make.log(s, workspace, "gmv", "1000", day(n), channel="天猫")
+        make.log(s, workspace, "gmv", "1100", day(22), channel="天猫")
+        make.log(s, workspace, "gmv", "5000", day(22), channel="抖音")  # first day on 抖音
     with db.session(write=False) as s:
         [gmv] = [c for c in digest.collect(s, workspace_id=workspace, today=TODAY).kpis if c.name == "gmv"]
     assert gmv.yesterday == D(1100) and gmv.trailing == D(1000) and gmv.change == D("0.1")
@@ -340,17 +312,17 @@ def test_only_a_significant_move_is_coloured_and_alerted(db: Database, workspace
             for channel, base in (("天猫", 1000), ("JD", 500)):
                 wobble = 1 + ((d.toordinal() * 7 + len(channel)) % 5 - 2) / 100  # ±2 % noise
                 visits = base * 10 * (2 if sunday else 1) * wobble
-                log(s, workspace, "visits", str(round(visits)), d, channel=channel)
-                log(s, workspace, "orders", str(round(visits / 20)), d, channel=channel)
-                log(s, workspace, "gmv", str(round(visits / 20 * 100)), d, channel=channel)
+                make.log(s, workspace, "visits", str(round(visits)), d, channel=channel)
+                make.log(s, workspace, "orders", str(round(visits / 20)), d, channel=channel)
+                make.log(s, workspace, "gmv", str(round(visits / 20 * 100)), d, channel=channel)
             d += timedelta(days=1)
         # yesterday, Sunday Nov 22: 天猫's conversion collapsed (visits normal), JD normal
-        log(s, workspace, "visits", "20000", day(22), channel="天猫")
-        log(s, workspace, "orders", "330", day(22), channel="天猫")
-        log(s, workspace, "gmv", "33000", day(22), channel="天猫")
-        log(s, workspace, "visits", "10000", day(22), channel="JD")
-        log(s, workspace, "orders", "500", day(22), channel="JD")
-        log(s, workspace, "gmv", "50000", day(22), channel="JD")
+        make.log(s, workspace, "visits", "20000", day(22), channel="天猫")
+        make.log(s, workspace, "orders", "330", day(22), channel="天猫")
+        make.log(s, workspace, "gmv", "33000", day(22), channel="天猫")
+        make.log(s, workspace, "visits", "10000", day(22), channel="JD")
+        make.log(s, workspace, "orders", "500", day(22), channel="JD")
+        make.log(s, workspace, "gmv", "50000", day(22), channel="JD")
     with db.session(write=False) as s:
         data = digest.collect(s, workspace_id=workspace, today=TODAY)
     k = {x.name: x for x in data.kpis}

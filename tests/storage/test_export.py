@@ -12,26 +12,22 @@ from sqlalchemy import select
 from bot.services import campaigns, feedback, goals, kpis, tasks
 from storage.db import Database
 from storage.export import export_workspace, import_workspace
+from tests.support import factories as make
 
 
 def seed(db: Database, ws: str) -> None:
     with db.session() as s:
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec("转化率", numerator="orders", denominator="visits"), user_id="U1")
+        make.metric(s, ws, "转化率", numerator="orders", denominator="visits")
         for day, visits, orders in ((1, 1000, 30), (2, 500, 20)):
             for name, value in (("visits", visits), ("orders", orders)):
-                kpis.log_value(s, workspace_id=ws, metric_name=name, value=Decimal(value), percent=False, channel="天猫",
-                               day=date(2026, 11, day), user_id="U1")
-        parent = goals.create_goal(s, workspace_id=ws, data=goals.GoalCreate(
-            title="Year GMV", metric="gmv", target=Decimal("12000000.5"), target_percent=False,
-            start_on=date(2026, 1, 1), due_on=date(2026, 12, 31)), user_id="U1")
-        goals.create_goal(s, workspace_id=ws, data=goals.GoalCreate(
-            title="Q4 GMV", metric="gmv", target=Decimal(3000000), target_percent=False,
-            start_on=date(2026, 10, 1), due_on=date(2026, 12, 31), parent=parent.number), user_id="U1")
-        c = campaigns.create_campaign(s, workspace_id=ws, data=campaigns.CampaignCreate(
-            "双十一 预售", date(2026, 11, 1), date(2026, 11, 11), channels=["天猫"], budget=Decimal(200000), currency="¥",
-            goal=parent.number), user_id="U1")
+                make.log(s, ws, name, value, date(2026, 11, day), channel="天猫")
+        parent = make.goal(s, ws, "gmv", "12000000.5", title="Year GMV", start=date(2026, 1, 1), due=date(2026, 12, 31))
+        make.goal(s, ws, "gmv", 3000000, title="Q4 GMV", start=date(2026, 10, 1), due=date(2026, 12, 31),
+                  parent=parent.number)
+        c = make.campaign(s, ws, "双十一 预售", date(2026, 11, 1), date(2026, 11, 11), channels=["天猫"], budget=200000,
+                          currency="¥", goal=parent.number)
         campaigns.add_spend(s, workspace_id=ws, number=c.number, amount=Decimal("5000.25"), channel="天猫", day=date(2026, 11, 2), user_id="U1")
-        tasks.create_task(s, workspace_id=ws, data=tasks.TaskCreate("Banner <!channel>", owner_id="U2", campaign=c.number), user_id="U1")
+        make.task(s, ws, "Banner <!channel>", owner="U2", campaign=c.number)
         feedback.create_feedback(s, workspace_id=ws, data=feedback.FeedbackCreate("太贵了", source="customer", tags=["price"], campaign=c.number), user_id="U1")
 
 

@@ -12,33 +12,10 @@ import pytest
 from bot import metrics
 from bot.services import goals, kpis
 from storage.db import Database
+from tests.support import factories as make
+from tests.support.factories import NOV1, NOV30
 
 D = Decimal
-NOV1, NOV30 = date(2026, 11, 1), date(2026, 11, 30)
-
-
-def log(db: Database, ws: str, metric: str, value: str, day: date, *, percent: bool = False) -> None:
-    """`percent`: typed as `2.5%`."""
-    amount = D(value) / 100 if percent else D(value)
-    with db.session() as s:
-        kpis.log_value(s, workspace_id=ws, metric_name=metric, value=amount, percent=percent, channel="", day=day,
-                       user_id="U1")
-
-
-def add_goal(db: Database, ws: str, metric: str, target: str, *, percent: bool = False, baseline: str | None = None,
-             start: date = NOV1, due: date = NOV30, currency: str | None = None) -> int:
-    """`percent`: typed as `target:4%` (then the baseline too is in percent)."""
-    scale = D(100) if percent else D(1)
-    with db.session() as s:
-        return goals.create_goal(s, workspace_id=ws, user_id="U1", data=goals.GoalCreate(
-            title=f"{metric} goal", metric=metric, target=D(target) / scale, target_percent=percent, due_on=due,
-            start_on=start, baseline=D(baseline) / scale if baseline is not None else None, currency=currency,
-        )).number
-
-
-def define(db: Database, ws: str, name: str, **kw: str) -> None:
-    with db.session() as s:
-        kpis.define_metric(s, workspace_id=ws, spec=kpis.MetricSpec(name, **kw), user_id="U1")
 
 
 def pace(db: Database, ws: str, number: int, today: date) -> goals.Progress:
@@ -56,8 +33,8 @@ def pace(db: Database, ws: str, number: int, today: date) -> goals.Progress:
 def test_summed_goal_is_paced_against_elapsed_time(db: Database, workspace: str, total: str, status: str) -> None:
     """On the morning of Nov 10, 9 of November's 30 days are over; ¥30k wanted: ¥8,550 (heading for ¥28,500,
     95 %) is the last on-track total. Today, not yet over, is not counted as a day of selling."""
-    number = add_goal(db, workspace, "gmv", "30000", currency="¥")
-    log(db, workspace, "gmv", total, NOV1)
+    number = make.goal(db, workspace, "gmv", "30000", currency="¥").number
+    make.log(db, workspace, "gmv", total, NOV1)
     p = pace(db, workspace, number, date(2026, 11, 10))
     assert p.kind == goals.CUMULATIVE and p.status == status
     assert p.percent_of_target == D(total) / D(30000) and p.percent_of_time == D(9) / D(30)
@@ -68,8 +45,8 @@ def test_summed_goal_is_paced_against_elapsed_time(db: Database, workspace: str,
 def test_summed_goal_with_a_baseline(db: Database, workspace: str) -> None:
     """A total's baseline is a reference (last year's same period, say): % of target is the total over the
     target, never minus the baseline, and the projection is set against the baseline."""
-    number = add_goal(db, workspace, "members", "5000", baseline="2000")
-    log(db, workspace, "members", "1350", NOV1)
+    number = make.goal(db, workspace, "members", "5000", baseline="2000").number
+    make.log(db, workspace, "members", "1350", NOV1)
     p = pace(db, workspace, number, date(2026, 11, 10))
     assert p.percent_of_target == D(1350) / D(5000)
     assert p.projected == D(1350) / 9 * 30 == D(4500) and p.status == goals.AT_RISK  # heading for 90 %
@@ -77,17 +54,17 @@ def test_summed_goal_with_a_baseline(db: Database, workspace: str) -> None:
 
 
 def test_a_projection_is_never_below_what_is_logged(db: Database, workspace: str) -> None:
-    number = add_goal(db, workspace, "gmv", "30000", currency="¥")
-    log(db, workspace, "gmv", "100", NOV1)
-    log(db, workspace, "gmv", "29000", date(2026, 11, 10))  # today's big day, logged before it is over
+    number = make.goal(db, workspace, "gmv", "30000", currency="¥").number
+    make.log(db, workspace, "gmv", "100", NOV1)
+    make.log(db, workspace, "gmv", "29000", date(2026, 11, 10))  # today's big day, logged before it is over
     p = pace(db, workspace, number, date(2026, 11, 10))
     assert p.current == D(29100) and p.projected == D(29100) and p.status == goals.ON_TRACK
 
 
 def test_the_deadlines_morning_is_not_all_of_the_time(db: Database, workspace: str) -> None:
-    number = add_goal(db, workspace, "gmv", "30000", currency="¥")
+    number = make.goal(db, workspace, "gmv", "30000", currency="¥").number
     for day in range(1, 30):
-        log(db, workspace, "gmv", "1000", date(2026, 11, day))
+        make.log(db, workspace, "gmv", "1000", date(2026, 11, day))
     p = pace(db, workspace, number, NOV30)  # Nov 30 not logged yet: 29 of 30 days over, ¥1,000 a day
     assert p.percent_of_time == D(29) / D(30) and p.projected == D(30000) and p.status == goals.ON_TRACK
     assert p.needed_per_day == D(1000)
@@ -96,7 +73,7 @@ def test_the_deadlines_morning_is_not_all_of_the_time(db: Database, workspace: s
 
 
 def test_a_goal_that_has_not_started_is_at_no_time_and_no_status(db: Database, workspace: str) -> None:
-    number = add_goal(db, workspace, "gmv", "30000", currency="¥", start=date(2026, 12, 1), due=date(2026, 12, 31))
+    number = make.goal(db, workspace, "gmv", "30000", currency="¥", start=date(2026, 12, 1), due=date(2026, 12, 31)).number
     p = pace(db, workspace, number, date(2026, 11, 20))
     assert p.percent_of_time == 0 and p.status is None and not p.started and p.needed_per_day is None
 
@@ -105,17 +82,12 @@ def test_a_checkin_is_compared_with_the_goals_own_channel_only(db: Database, wor
     """Correcting a JD value does not make a Tmall goal forget its newer check-in."""
     with db.session() as s:
         for channel in ("天猫", "JD"):
-            kpis.log_value(s, workspace_id=workspace, metric_name="gmv", value=D(1000), percent=False,
-                           channel=channel, day=NOV1, user_id="U1")
-        number = goals.create_goal(s, workspace_id=workspace, user_id="U1", data=goals.GoalCreate(
-            title="Tmall", metric="gmv", target=D(30000), target_percent=False, due_on=NOV30, start_on=NOV1,
-            channel="天猫")).number
+            make.log(s, workspace, "gmv", 1000, NOV1, channel=channel)
+        number = make.goal(s, workspace, "gmv", 30000, title="Tmall", channel="天猫").number
     with db.session() as s:
         goals.checkin(s, workspace_id=workspace, number=number, value=D(12000), percent=False, confidence=None,
                       note=None, user_id="U1")
-    with db.session() as s:  # later: a correction on JD only
-        kpis.log_value(s, workspace_id=workspace, metric_name="gmv", value=D(1100), percent=False,
-                       channel="JD", day=NOV1, user_id="U1")
+    make.log(db, workspace, "gmv", 1100, NOV1, channel="JD")  # later: a correction on JD only
     p = pace(db, workspace, number, date(2026, 11, 10))
     assert p.source == "checkin" and p.current == D(12000)
 
@@ -143,12 +115,12 @@ def test_the_total_rule_is_the_projection_rule() -> None:
 
 
 def test_a_percent_goal_on_a_new_metric_averages_and_is_paced_as_a_level(db: Database, workspace: str) -> None:
-    number = add_goal(db, workspace, "ctr", "3", percent=True)
+    number = make.goal(db, workspace, "ctr", "3%").number
     with db.session(write=False) as s:
         metric = kpis.get_metric(s, workspace_id=workspace, name_or_number="ctr")
         assert (metric.unit, metric.agg) == ("%", "avg")
     for day in range(1, 11):
-        log(db, workspace, "ctr", "2.5", date(2026, 11, day), percent=True)
+        make.log(db, workspace, "ctr", "2.5%", date(2026, 11, day))
     early, late = pace(db, workspace, number, date(2026, 11, 10)), pace(db, workspace, number, date(2026, 11, 28))
     for p in (early, late):  # a level is not expected to grow with time: the same verdict early and late
         assert p.kind == goals.LEVEL and p.current == D("0.025") and p.projected == D("0.025")
@@ -165,9 +137,9 @@ def test_a_percent_goal_on_a_new_metric_averages_and_is_paced_as_a_level(db: Dat
      ("3.5", goals.ON_TRACK)],
 )
 def test_averaged_goal_bands(db: Database, workspace: str, value: str, status: str) -> None:
-    define(db, workspace, "open rate", unit="%", agg="avg")
-    number = add_goal(db, workspace, "open rate", "3", percent=True)
-    log(db, workspace, "open rate", value, NOV1, percent=True)
+    make.metric(db, workspace, "open rate", unit="%", agg="avg")
+    number = make.goal(db, workspace, "open rate", "3%").number
+    make.log(db, workspace, "open rate", f"{value}%", NOV1)
     p = pace(db, workspace, number, date(2026, 11, 2))
     assert p.status == status
     assert (p.needed_level is None) == (status == goals.ON_TRACK and D(value) >= 3)
@@ -182,12 +154,12 @@ def test_averaged_goal_bands(db: Database, workspace: str, value: str, status: s
      ("38", goals.ON_TRACK), ("45", goals.ON_TRACK)],
 )
 def test_ratio_goal_is_judged_by_its_level(db: Database, workspace: str, orders: str, status: str) -> None:
-    define(db, workspace, "conversion", numerator="orders", denominator="visits")
-    number = add_goal(db, workspace, "conversion", "4", percent=True, start=date(2026, 10, 1), due=date(2026, 12, 31))
+    make.metric(db, workspace, "conversion", numerator="orders", denominator="visits")
+    number = make.goal(db, workspace, "conversion", "4%", start=date(2026, 10, 1), due=date(2026, 12, 31)).number
     day = date(2026, 10, 1)
     while day <= date(2026, 11, 22):
-        log(db, workspace, "orders", orders, day)
-        log(db, workspace, "visits", "1000", day)
+        make.log(db, workspace, "orders", orders, day)
+        make.log(db, workspace, "visits", "1000", day)
         day += timedelta(days=1)
     p = pace(db, workspace, number, date(2026, 11, 23))
     level = D(orders) / 1000
@@ -202,11 +174,11 @@ def test_ratio_goal_is_judged_by_its_level(db: Database, workspace: str, orders:
 
 
 def test_ratio_goal_with_a_baseline_is_measured_from_it(db: Database, workspace: str) -> None:
-    define(db, workspace, "conversion", numerator="orders", denominator="visits")
-    lift = add_goal(db, workspace, "conversion", "4", percent=True, baseline="2")
-    keep = add_goal(db, workspace, "conversion", "4", percent=True, baseline="5")  # hold above 4 %: not a lift
-    log(db, workspace, "orders", "35", NOV1)
-    log(db, workspace, "visits", "1000", NOV1)
+    make.metric(db, workspace, "conversion", numerator="orders", denominator="visits")
+    lift = make.goal(db, workspace, "conversion", "4%", baseline="2%").number
+    keep = make.goal(db, workspace, "conversion", "4%", baseline="5%").number  # hold above 4 %: not a lift
+    make.log(db, workspace, "orders", "35", NOV1)
+    make.log(db, workspace, "visits", "1000", NOV1)
     # 3.5 %: 75 % of the way from 2 % to 4 %. A lift is due step by step: ahead of the path early in the month,
     # behind it near the end.
     p = pace(db, workspace, lift, date(2026, 11, 2))
@@ -214,7 +186,7 @@ def test_ratio_goal_with_a_baseline_is_measured_from_it(db: Database, workspace:
     assert pace(db, workspace, lift, date(2026, 11, 28)).status == goals.AT_RISK  # 28 of 30 days: 93 % was due
     p = pace(db, workspace, keep, date(2026, 11, 2))  # a baseline past the target is no start: due in full now
     assert p.percent_of_target == D("0.035") / D("0.04") and p.status == goals.AT_RISK
-    log(db, workspace, "orders", "39", NOV1)
+    make.log(db, workspace, "orders", "39", NOV1)
     assert pace(db, workspace, lift, date(2026, 11, 28)).status == goals.ON_TRACK  # 95 % of the way
     assert pace(db, workspace, keep, date(2026, 11, 2)).status == goals.ON_TRACK
 
@@ -229,10 +201,10 @@ def test_ratio_goal_with_a_baseline_is_measured_from_it(db: Database, workspace:
 )
 def test_lower_is_better_ratio(db: Database, workspace: str, spend: str, status: str) -> None:
     """CAC = spend / new customers; ¥60 wanted: ¥63 is within 95 %, ¥80 the last at-risk cost."""
-    define(db, workspace, "CAC", numerator="spend", denominator="new customers", unit="¥", better="down")
-    number = add_goal(db, workspace, "CAC", "60", currency="¥")
-    log(db, workspace, "spend", spend, NOV1)
-    log(db, workspace, "new customers", "100", NOV1)
+    make.metric(db, workspace, "CAC", numerator="spend", denominator="new customers", unit="¥", better="down")
+    number = make.goal(db, workspace, "CAC", "60", currency="¥").number
+    make.log(db, workspace, "spend", spend, NOV1)
+    make.log(db, workspace, "new customers", "100", NOV1)
     p = pace(db, workspace, number, date(2026, 11, 10))
     cac = D(spend) / 100
     assert p.kind == goals.LEVEL and p.current == cac and p.projected == cac
@@ -244,31 +216,31 @@ def test_lower_is_better_ratio(db: Database, workspace: str, spend: str, status:
 
 
 def test_lower_is_better_with_a_baseline(db: Database, workspace: str) -> None:
-    define(db, workspace, "CAC", numerator="spend", denominator="new customers", unit="¥", better="down")
-    number = add_goal(db, workspace, "CAC", "60", currency="¥", baseline="80")
-    log(db, workspace, "spend", "7000", NOV1)
-    log(db, workspace, "new customers", "100", NOV1)
+    make.metric(db, workspace, "CAC", numerator="spend", denominator="new customers", unit="¥", better="down")
+    number = make.goal(db, workspace, "CAC", "60", currency="¥", baseline="80").number
+    make.log(db, workspace, "spend", "7000", NOV1)
+    make.log(db, workspace, "new customers", "100", NOV1)
     p = pace(db, workspace, number, date(2026, 11, 10))  # ¥70: half way from ¥80 to ¥60, a third of the time gone
     assert p.percent_of_target == D("0.5") and p.status == goals.ON_TRACK
     assert pace(db, workspace, number, date(2026, 11, 30)).status == goals.OFF_TRACK  # the deadline: half is short
-    log(db, workspace, "spend", "6100", NOV1)
+    make.log(db, workspace, "spend", "6100", NOV1)
     p = pace(db, workspace, number, date(2026, 11, 30))
     assert p.percent_of_target == D("0.95") and p.status == goals.ON_TRACK
 
 
 def test_lower_is_better_average(db: Database, workspace: str) -> None:
-    define(db, workspace, "bounce rate", unit="%", better="down")
+    make.metric(db, workspace, "bounce rate", unit="%", better="down")
     with db.session(write=False) as s:
         assert kpis.get_metric(s, workspace_id=workspace, name_or_number="bounce rate").agg == "avg"
-    number = add_goal(db, workspace, "bounce rate", "40", percent=True)
+    number = make.goal(db, workspace, "bounce rate", "40%").number
     for day in range(1, 11):
-        log(db, workspace, "bounce rate", "45", date(2026, 11, day), percent=True)
+        make.log(db, workspace, "bounce rate", "45%", date(2026, 11, day))
     p = pace(db, workspace, number, date(2026, 11, 10))
     assert p.percent_of_target == D("0.40") / D("0.45") and p.status == goals.AT_RISK
     assert p.needed_level == D("0.375")  # 10 days at 45 % and 20 at 37.5 % average 40 %
-    log(db, workspace, "bounce rate", "0", NOV1, percent=True)
+    make.log(db, workspace, "bounce rate", "0%", NOV1)
     for day in range(2, 11):  # ten days of nothing but zero bounces
-        log(db, workspace, "bounce rate", "0", date(2026, 11, day), percent=True)
+        make.log(db, workspace, "bounce rate", "0%", date(2026, 11, day))
     p = pace(db, workspace, number, date(2026, 11, 10))
     assert p.current == 0 and p.status == goals.ON_TRACK and p.needed_level is None
 
@@ -277,19 +249,19 @@ def test_lower_is_better_average(db: Database, workspace: str) -> None:
 
 
 def test_latest_value_is_a_level(db: Database, workspace: str) -> None:
-    define(db, workspace, "rating", agg="last")
-    number = add_goal(db, workspace, "rating", "4.8")
-    log(db, workspace, "rating", "4.7", NOV1)
+    make.metric(db, workspace, "rating", agg="last")
+    number = make.goal(db, workspace, "rating", "4.8").number
+    make.log(db, workspace, "rating", "4.7", NOV1)
     p = pace(db, workspace, number, date(2026, 11, 2))
     assert p.kind == goals.LEVEL and p.projected == D("4.7") and p.status == goals.ON_TRACK  # 98 %
     assert p.needed_per_day is None and p.needed_level is None  # the latest value is what counts: no rest-of-period mean
 
 
 def test_a_checkin_on_a_level_goal_is_judged_the_same_way(db: Database, workspace: str) -> None:
-    define(db, workspace, "conversion", numerator="orders", denominator="visits")
-    number = add_goal(db, workspace, "conversion", "4", percent=True)
-    log(db, workspace, "orders", "24", NOV1)
-    log(db, workspace, "visits", "1000", NOV1)
+    make.metric(db, workspace, "conversion", numerator="orders", denominator="visits")
+    number = make.goal(db, workspace, "conversion", "4%").number
+    make.log(db, workspace, "orders", "24", NOV1)
+    make.log(db, workspace, "visits", "1000", NOV1)
     assert pace(db, workspace, number, date(2026, 11, 2)).status == goals.OFF_TRACK
     with db.session() as s:
         goals.checkin(s, workspace_id=workspace, number=number, value=D("3.9"), percent=False, confidence=7, note=None,

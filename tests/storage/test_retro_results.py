@@ -6,22 +6,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot.services import campaigns, goals, kpis, retros
+from bot.services import goals, retros
 from storage.db import Database
+from tests.support import factories as make
 
 D = Decimal
 
 
-def log(db: Database, ws: str, name: str, value: int, day: date) -> None:
-    with db.session() as s:
-        kpis.log_value(s, workspace_id=ws, metric_name=name, value=D(value), percent=False, channel="天猫", day=day,
-                       user_id="U1")
-
-
 def campaign_retro(db: Database, ws: str, today: date) -> retros.RetroResults:
     with db.session() as s:
-        number = campaigns.create_campaign(s, workspace_id=ws, user_id="U1", data=campaigns.CampaignCreate(
-            "双十二", date(2026, 12, 1), date(2026, 12, 28), channels=["天猫"])).number
+        number = make.campaign(s, ws, "双十二", date(2026, 12, 1), date(2026, 12, 28), channels=["天猫"]).number
         retro = retros.start_retro(s, workspace_id=ws, channel="C1", kind="campaign", today=today, user_id="U1",
                                    campaign_number=number)
         return retros.results(s, retro=retro, today=today)
@@ -30,7 +24,7 @@ def campaign_retro(db: Database, ws: str, today: date) -> retros.RetroResults:
 def test_a_live_campaign_compares_its_elapsed_days_with_as_many_before(db: Database, workspace: str) -> None:
     day = date(2026, 11, 1)
     while day <= date(2026, 12, 6):  # ¥100 a day before the campaign, ¥150 a day in it, today included
-        log(db, workspace, "gmv", 150 if day >= date(2026, 12, 1) else 100, day)
+        make.log(db, workspace, "gmv", 150 if day >= date(2026, 12, 1) else 100, day, channel="天猫")
         day += timedelta(days=1)
     [gmv] = campaign_retro(db, workspace, date(2026, 12, 6)).kpis
     assert (gmv.days, gmv.period_days) == (5, 28)  # Dec 1-5: today is not over
@@ -38,28 +32,25 @@ def test_a_live_campaign_compares_its_elapsed_days_with_as_many_before(db: Datab
 
 
 def test_a_thin_previous_window_is_not_compared(db: Database, workspace: str) -> None:
-    log(db, workspace, "gmv", 100, date(2026, 11, 30))  # one day of data in the 5 before
+    make.log(db, workspace, "gmv", 100, date(2026, 11, 30), channel="天猫")  # one day of data in the 5 before
     for n in range(1, 6):
-        log(db, workspace, "gmv", 150, date(2026, 12, n))
+        make.log(db, workspace, "gmv", 150, date(2026, 12, n), channel="天猫")
     [gmv] = campaign_retro(db, workspace, date(2026, 12, 6)).kpis
     assert gmv.value == D(750) and gmv.previous is None and gmv.why_not == "thin"
 
 
 def test_a_campaign_that_has_not_begun_compares_nothing(db: Database, workspace: str) -> None:
-    log(db, workspace, "gmv", 100, date(2026, 11, 30))
-    log(db, workspace, "gmv", 100, date(2026, 12, 1))  # today's, not over yet
+    make.log(db, workspace, "gmv", 100, date(2026, 11, 30), channel="天猫")
+    make.log(db, workspace, "gmv", 100, date(2026, 12, 1), channel="天猫")  # today's, not over yet
     [gmv] = campaign_retro(db, workspace, date(2026, 12, 1)).kpis
     assert gmv.days == 0 and gmv.previous is None and gmv.why_not == "none"
 
 
 def test_a_retro_goal_reads_the_goals_own_percent_of_target(db: Database, workspace: str) -> None:
     with db.session() as s:
-        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("ctr", unit="%"), user_id="U1")
-        goals.create_goal(s, workspace_id=workspace, user_id="U1", data=goals.GoalCreate(
-            title="CTR", metric="ctr", target=D("0.04"), target_percent=True, due_on=date(2026, 12, 31),
-            start_on=date(2026, 12, 1), baseline=D("0.02"), baseline_percent=True))
-        kpis.log_value(s, workspace_id=workspace, metric_name="ctr", value=D("0.03"), percent=True, channel="",
-                       day=date(2026, 12, 2), user_id="U1")
+        make.metric(s, workspace, "ctr", unit="%")
+        make.goal(s, workspace, "ctr", "4%", title="CTR", baseline="2%", start=date(2026, 12, 1), due=date(2026, 12, 31))
+        make.log(s, workspace, "ctr", "3%", date(2026, 12, 2))
     with db.session() as s:
         retro = retros.start_retro(s, workspace_id=workspace, channel="C1", kind="month", today=date(2026, 12, 6),
                                    user_id="U1")

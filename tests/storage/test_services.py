@@ -11,24 +11,17 @@ import pytest
 from bot.errors import NotFound, UserError
 from bot.services import campaigns, feedback, goals, kpis, tasks
 from storage.db import Database
+from tests.support import factories as make
 
 D = Decimal
 
 
-def log(db: Database, ws: str, metric: str, value: str, day: date, channel: str = "", percent: bool = False) -> kpis.LoggedValue:
-    with db.session() as s:
-        return kpis.log_value(
-            s, workspace_id=ws, metric_name=metric, value=D(value), percent=percent, channel=channel, day=day, user_id="U1"
-        )
-
-
 def test_ratio_over_a_period_is_computed_from_summed_parts(db: Database, workspace: str) -> None:
-    with db.session() as s:
-        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("conversion", numerator="orders", denominator="visits"), user_id="U1")
-    log(db, workspace, "visits", "1000", date(2026, 11, 1))
-    log(db, workspace, "orders", "30", date(2026, 11, 1))
-    log(db, workspace, "visits", "500", date(2026, 11, 2))
-    log(db, workspace, "orders", "20", date(2026, 11, 2))
+    make.metric(db, workspace, "conversion", numerator="orders", denominator="visits")
+    make.log(db, workspace, "visits", "1000", date(2026, 11, 1))
+    make.log(db, workspace, "orders", "30", date(2026, 11, 1))
+    make.log(db, workspace, "visits", "500", date(2026, 11, 2))
+    make.log(db, workspace, "orders", "20", date(2026, 11, 2))
     with db.session(write=False) as s:
         metric = kpis.get_metric(s, workspace_id=workspace, name_or_number="Conversion")
         value = kpis.period_value(s, metric=metric, start=date(2026, 11, 1), end=date(2026, 11, 2))
@@ -38,8 +31,8 @@ def test_ratio_over_a_period_is_computed_from_summed_parts(db: Database, workspa
 
 
 def test_logging_again_replaces_and_says_so(db: Database, workspace: str) -> None:
-    first = log(db, workspace, "visits", "1000", date(2026, 11, 1), channel="天猫")
-    again = log(db, workspace, "visits", "1200", date(2026, 11, 1), channel="天猫")
+    first = make.log(db, workspace, "visits", "1000", date(2026, 11, 1), channel="天猫")
+    again = make.log(db, workspace, "visits", "1200", date(2026, 11, 1), channel="天猫")
     assert first.previous is None and first.metric_created
     assert again.previous == D(1000) and not again.metric_created
     with db.session(write=False) as s:
@@ -50,14 +43,14 @@ def test_logging_again_replaces_and_says_so(db: Database, workspace: str) -> Non
 
 
 def test_channel_spelling_is_reused(db: Database, workspace: str) -> None:
-    log(db, workspace, "visits", "10", date(2026, 11, 1), channel="JD")
-    second = log(db, workspace, "visits", "12", date(2026, 11, 1), channel="jd")
+    make.log(db, workspace, "visits", "10", date(2026, 11, 1), channel="JD")
+    second = make.log(db, workspace, "visits", "12", date(2026, 11, 1), channel="jd")
     assert second.channel == "JD" and second.previous == D(10)
 
 
 def test_values_are_exact_decimals(db: Database, workspace: str) -> None:
     for value in ("0.1", "0.2"):
-        log(db, workspace, "gmv", value, date(2026, 11, 1), channel=value)
+        make.log(db, workspace, "gmv", value, date(2026, 11, 1), channel=value)
     with db.session(write=False) as s:
         metric = kpis.get_metric(s, workspace_id=workspace, name_or_number="gmv")
         total = kpis.period_value(s, metric=metric, start=date(2026, 11, 1), end=date(2026, 11, 1)).value
@@ -65,14 +58,13 @@ def test_values_are_exact_decimals(db: Database, workspace: str) -> None:
 
 
 def test_avg_and_last_aggregations(db: Database, workspace: str) -> None:
-    with db.session() as s:
-        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("csat", agg="avg"), user_id=None)
-        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("followers", agg="last"), user_id=None)
+    make.metric(db, workspace, "csat", agg="avg", user=None)
+    make.metric(db, workspace, "followers", agg="last", user=None)
     for day, v in ((1, "4"), (2, "5")):
-        log(db, workspace, "csat", v, date(2026, 11, day))
+        make.log(db, workspace, "csat", v, date(2026, 11, day))
     for day, v in ((1, "100"), (3, "130"), (2, "120")):
-        log(db, workspace, "followers", v, date(2026, 11, day), channel="weibo")
-    log(db, workspace, "followers", "50", date(2026, 11, 1), channel="douyin")
+        make.log(db, workspace, "followers", v, date(2026, 11, day), channel="weibo")
+    make.log(db, workspace, "followers", "50", date(2026, 11, 1), channel="douyin")
     with db.session(write=False) as s:
         csat = kpis.get_metric(s, workspace_id=workspace, name_or_number="csat")
         followers = kpis.get_metric(s, workspace_id=workspace, name_or_number="followers")
@@ -81,24 +73,23 @@ def test_avg_and_last_aggregations(db: Database, workspace: str) -> None:
 
 
 def test_ratio_metric_cannot_be_logged(db: Database, workspace: str) -> None:
-    with db.session() as s:
-        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("ctr", numerator="clicks", denominator="impressions"), user_id=None)
+    make.metric(db, workspace, "ctr", numerator="clicks", denominator="impressions", user=None)
     with pytest.raises(UserError, match="clicks / impressions"):
-        log(db, workspace, "ctr", "0.02", date(2026, 11, 1))
+        make.log(db, workspace, "ctr", "0.02", date(2026, 11, 1))
 
 
 def test_percent_metric_reads_bare_numbers_as_points(db: Database, workspace: str) -> None:
-    log(db, workspace, "open rate", "21", date(2026, 11, 1), percent=True)  # typed 21% → metric becomes a % metric
-    second = log(db, workspace, "open rate", "23", date(2026, 11, 2))
+    make.log(db, workspace, "open rate", "21", date(2026, 11, 1), percent=True)  # typed 21% → metric becomes a % metric
+    second = make.log(db, workspace, "open rate", "23", date(2026, 11, 2))
     assert second.value == D("0.23")
 
 
 def test_references_count_per_workspace_and_kind(db: Database, workspace: str) -> None:
     other = workspace + "X"
     with db.session() as s:
-        t1 = tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("one"), user_id="U1")
-        t2 = tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("two"), user_id="U1")
-        o1 = tasks.create_task(s, workspace_id=other, data=tasks.TaskCreate("theirs"), user_id="U9")
+        t1 = make.task(s, workspace, "one")
+        t2 = make.task(s, workspace, "two")
+        o1 = make.task(s, other, "theirs", user="U9")
         f1 = feedback.create_feedback(s, workspace_id=workspace, data=feedback.FeedbackCreate("hi"), user_id="U1")
     assert (t1.number, t2.number, o1.number, f1.number) == (1, 2, 1, 1)
 
@@ -106,11 +97,9 @@ def test_references_count_per_workspace_and_kind(db: Database, workspace: str) -
 def test_two_workspaces_never_see_each_others_rows(db: Database, workspace: str) -> None:
     other = workspace + "X"
     with db.session() as s:
-        tasks.create_task(s, workspace_id=other, data=tasks.TaskCreate("secret"), user_id="U9")
-        campaigns.create_campaign(
-            s, workspace_id=other, data=campaigns.CampaignCreate("theirs", date(2026, 11, 1), date(2026, 11, 11)), user_id="U9"
-        )
-    log(db, other, "gmv", "100", date(2026, 11, 1))
+        make.task(s, other, "secret", user="U9")
+        make.campaign(s, other, "theirs", date(2026, 11, 1), date(2026, 11, 11), user="U9")
+    make.log(db, other, "gmv", "100", date(2026, 11, 1))
     with db.session(write=False) as s:
         assert tasks.list_tasks(s, workspace_id=workspace, filters=tasks.TaskFilter(include_done=True), today=date(2026, 11, 5)) == []
         assert campaigns.list_campaigns(s, workspace_id=workspace) == []
@@ -134,8 +123,7 @@ def test_failed_unit_of_work_writes_nothing(db: Database, workspace: str) -> Non
 
 
 def test_task_status_changes_are_idempotent(db: Database, workspace: str) -> None:
-    with db.session() as s:
-        tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("banner"), user_id="U1")
+    make.task(db, workspace, "banner")
     with db.session() as s:
         assert tasks.set_status(s, workspace_id=workspace, number=1, status="done").changed
     with db.session() as s:
@@ -144,19 +132,9 @@ def test_task_status_changes_are_idempotent(db: Database, workspace: str) -> Non
 
 
 def test_goal_progress_and_pace(db: Database, workspace: str) -> None:
-    with db.session() as s:
-        goal = goals.create_goal(
-            s,
-            workspace_id=workspace,
-            data=goals.GoalCreate(
-                title="Nov GMV", metric="gmv", target=D(30000), target_percent=False,
-                start_on=date(2026, 11, 1), due_on=date(2026, 11, 30),
-            ),
-            user_id="U1",
-        )
-        number = goal.number
+    number = make.goal(db, workspace, "gmv", 30000, title="Nov GMV", start=date(2026, 11, 1), due=date(2026, 11, 30)).number
     for day in range(1, 11):
-        log(db, workspace, "gmv", "1000", date(2026, 11, day))
+        make.log(db, workspace, "gmv", "1000", date(2026, 11, day))
     with db.session(write=False) as s:
         goal = goals.get_goal(s, workspace_id=workspace, number=number)
         p = goals.progress(s, goal=goal, today=date(2026, 11, 10))
@@ -172,16 +150,8 @@ def test_goal_progress_and_pace(db: Database, workspace: str) -> None:
 
 
 def test_checkin_newer_than_kpis_wins(db: Database, workspace: str) -> None:
-    with db.session() as s:
-        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("followers", agg="last"), user_id="U1")
-    with db.session() as s:
-        goals.create_goal(
-            s,
-            workspace_id=workspace,
-            data=goals.GoalCreate(title="Followers", metric="followers", target=D(5000), target_percent=False,
-                                  start_on=date(2026, 11, 1), due_on=date(2026, 12, 31), baseline=D(1000)),
-            user_id="U1",
-        )
+    make.metric(db, workspace, "followers", agg="last")
+    make.goal(db, workspace, "followers", 5000, title="Followers", due=date(2026, 12, 31), baseline=1000)
     with db.session() as s:
         goals.checkin(s, workspace_id=workspace, number=1, value=D(3000), percent=False, confidence=7, note="ok", user_id="U1")
     with db.session(write=False) as s:
@@ -192,15 +162,11 @@ def test_checkin_newer_than_kpis_wins(db: Database, workspace: str) -> None:
 
 def test_campaign_roi_from_revenue_and_spend(db: Database, workspace: str) -> None:
     with db.session() as s:
-        c = campaigns.create_campaign(
-            s, workspace_id=workspace,
-            data=campaigns.CampaignCreate("双十一", date(2026, 11, 1), date(2026, 11, 11), channels=["天猫"], budget=D(20000), currency="¥"),
-            user_id="U1",
-        )
-        number = c.number
+        number = make.campaign(s, workspace, "双十一", date(2026, 11, 1), date(2026, 11, 11), channels=["天猫"], budget=20000,
+                               currency="¥").number
         campaigns.add_spend(s, workspace_id=workspace, number=number, amount=D(10000), channel="天猫", day=date(2026, 11, 2), user_id="U1")
-    log(db, workspace, "gmv", "25000", date(2026, 11, 5), channel="天猫")
-    log(db, workspace, "gmv", "99999", date(2026, 11, 5), channel="JD")  # not a campaign channel
+    make.log(db, workspace, "gmv", "25000", date(2026, 11, 5), channel="天猫")
+    make.log(db, workspace, "gmv", "99999", date(2026, 11, 5), channel="JD")  # not a campaign channel
     with db.session(write=False) as s:
         summary = campaigns.summary(s, campaign=campaigns.get_campaign(s, workspace_id=workspace, number=number))
     assert summary.spend == D(10000) and summary.revenue == D(25000)

@@ -11,6 +11,7 @@ from bot import analytics as an
 from bot import metrics
 from bot.services import goals, kpis
 from storage.db import Database
+from tests.support import factories as make
 
 D = Decimal
 VISITS = an.MetricInfo(id=1, name="visits")
@@ -165,53 +166,29 @@ def test_yesterday_against_the_trailing_seven_day_average() -> None:
 # Against the real databases
 
 
-def _log(s: object, ws: str, metric: str, value: str, day: date, channel: str = "") -> None:
-    kpis.log_value(
-        s,  # type: ignore[arg-type]
-        workspace_id=ws,
-        metric_name=metric,
-        value=D(value),
-        percent=False,
-        channel=channel,
-        day=day,
-        user_id="U1",
-    )
-
-
 def test_weekly_report_matches_progress_and_period_values(db: Database, workspace: str) -> None:
     start, due, today = date(2026, 11, 2), date(2026, 11, 29), date(2026, 11, 18)
     with db.session() as s:
-        kpis.define_metric(
-            s,
-            workspace_id=workspace,
-            spec=kpis.MetricSpec("转化率", numerator="orders", denominator="visits"),
-            user_id="U1",
-        )
-        kpis.define_metric(s, workspace_id=workspace, spec=kpis.MetricSpec("csat", agg="avg"), user_id="U1")
-        kpis.define_metric(
-            s, workspace_id=workspace, spec=kpis.MetricSpec("followers", agg="last"), user_id="U1"
-        )
+        make.metric(s, workspace, "转化率", numerator="orders", denominator="visits")
+        make.metric(s, workspace, "csat", agg="avg")
+        make.metric(s, workspace, "followers", agg="last")
         for i in range(20):
             day = start + timedelta(days=i)
-            _log(s, workspace, "visits", str(1000 + 10 * i), day, "天猫")
-            _log(s, workspace, "visits", str(500 + i), day, "京东")
-            _log(s, workspace, "orders", str(30 + i % 3), day, "天猫")
-            _log(s, workspace, "orders", str(20 + i % 2), day, "京东")
-            _log(s, workspace, "csat", str(4 + (i % 2)) + ".5", day)
+            make.log(s, workspace, "visits", str(1000 + 10 * i), day, channel="天猫")
+            make.log(s, workspace, "visits", str(500 + i), day, channel="京东")
+            make.log(s, workspace, "orders", str(30 + i % 3), day, channel="天猫")
+            make.log(s, workspace, "orders", str(20 + i % 2), day, channel="京东")
+            make.log(s, workspace, "csat", str(4 + (i % 2)) + ".5", day)
             if i % 3 == 0:
-                _log(s, workspace, "followers", str(100 + i), day, "weibo")
-        _log(s, workspace, "visits", "999999", start - timedelta(days=1), "天猫")  # before every goal
-        _log(s, workspace, "followers", "40", start + timedelta(days=1), "douyin")
-        made = [
-            goals.GoalCreate("双十一 visits", "visits", D(40000), False, due, start),
-            goals.GoalCreate("天猫 visits", "visits", D(30000), False, due, start, channel="天猫"),
-            goals.GoalCreate("转化率 up", "转化率", D("0.05"), True, due, start, baseline=D("0.03")),
-            goals.GoalCreate("csat", "csat", D(5), False, due, start + timedelta(days=3)),
-            goals.GoalCreate("followers", "followers", D(500), False, due, start, baseline=D(100)),
-            goals.GoalCreate("not yet", "orders", D(100), False, date(2026, 12, 31), date(2026, 12, 1)),
-        ]
-        for data in made:
-            goals.create_goal(s, workspace_id=workspace, data=data, user_id="U1")
+                make.log(s, workspace, "followers", str(100 + i), day, channel="weibo")
+        make.log(s, workspace, "visits", "999999", start - timedelta(days=1), channel="天猫")  # before every goal
+        make.log(s, workspace, "followers", "40", start + timedelta(days=1), channel="douyin")
+        make.goal(s, workspace, "visits", 40000, title="双十一 visits", start=start, due=due)
+        make.goal(s, workspace, "visits", 30000, title="天猫 visits", start=start, due=due, channel="天猫")
+        make.goal(s, workspace, "转化率", "0.05", title="转化率 up", percent=True, baseline="0.03", start=start, due=due)
+        make.goal(s, workspace, "csat", 5, title="csat", start=start + timedelta(days=3), due=due)
+        make.goal(s, workspace, "followers", 500, title="followers", baseline=100, start=start, due=due)
+        make.goal(s, workspace, "orders", 100, title="not yet", start=date(2026, 12, 1), due=date(2026, 12, 31))
 
     with db.session(write=False) as s:
         listed = goals.list_goals(s, workspace_id=workspace)
@@ -255,17 +232,12 @@ def test_weekly_report_matches_progress_and_period_values(db: Database, workspac
 def test_breakdown_ratio_trend_and_daily_changes_from_the_database(db: Database, workspace: str) -> None:
     start = date(2026, 11, 2)
     with db.session() as s:
-        kpis.define_metric(
-            s,
-            workspace_id=workspace,
-            spec=kpis.MetricSpec("CTR", numerator="clicks", denominator="impressions"),
-            user_id="U1",
-        )
+        make.metric(s, workspace, "CTR", numerator="clicks", denominator="impressions")
         for i in range(14):
             day = start + timedelta(days=i)
             for channel, scale in (("天猫", 3), ("京东", 2), ("", 1)):
-                _log(s, workspace, "impressions", str(1000 * scale), day, channel)
-                _log(s, workspace, "clicks", str(10 * scale + i), day, channel)
+                make.log(s, workspace, "impressions", str(1000 * scale), day, channel=channel)
+                make.log(s, workspace, "clicks", str(10 * scale + i), day, channel=channel)
     end = start + timedelta(days=13)
     with db.session(write=False) as s:
         impressions = kpis.get_metric(s, workspace_id=workspace, name_or_number="impressions")
@@ -304,15 +276,7 @@ def test_breakdown_ratio_trend_and_daily_changes_from_the_database(db: Database,
 
 
 def test_weekly_report_with_no_goals_or_no_data(db: Database, workspace: str) -> None:
-    with db.session() as s:
-        goals.create_goal(
-            s,
-            workspace_id=workspace,
-            data=goals.GoalCreate(
-                "GMV", "GMV", D(1_000_000), False, date(2026, 12, 31), date(2026, 11, 1), currency="¥"
-            ),
-            user_id="U1",
-        )
+    make.goal(db, workspace, "GMV", 1_000_000, title="GMV", currency="¥", start=date(2026, 11, 1), due=date(2026, 12, 31))
     with db.session(write=False) as s:
         assert an.weekly_report(s, workspace_id=workspace, today=date(2026, 11, 23), goals=[]) == []
         (series,) = an.weekly_report(

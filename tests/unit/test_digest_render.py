@@ -26,6 +26,7 @@ from bot.services.digest import (
 )
 from bot.services.goals import AT_RISK, OFF_TRACK, ON_TRACK, Progress
 from storage.models import Task
+from tests.support.text import texts
 
 D = Decimal
 TODAY = date(2026, 11, 23)
@@ -104,17 +105,6 @@ def full() -> DigestData:
     )
 
 
-def texts(reply: Reply) -> list[str]:
-    """Every piece of text a reader sees in the blocks."""
-    out = []
-    for block in reply.blocks:
-        if "text" in block:
-            out.append(block["text"]["text"])
-        for item in block.get("fields", []) + block.get("elements", []):
-            out.append(item["text"]["text"] if isinstance(item["text"], dict) else item["text"])  # a button's label
-    return out
-
-
 def record_blocks(reply: Reply, prefix: BlockId) -> dict[str, dict]:
     """The blocks that belong to one task ("T-3" → block), in message order."""
     found = {}
@@ -145,7 +135,7 @@ def test_every_section_is_there() -> None:
     header, summary, *_ = reply.blocks
     assert header["type"] == "header" and header["text"]["text"] == "Daily digest · Monday, November 23"
     assert summary["type"] == "section"
-    body = "\n".join(texts(reply))
+    body = "\n".join(texts(reply.blocks))
     for title in ("Most urgent", "More tasks by owner", "Goals & pace", "KPIs yesterday", "Campaigns", "Open retrospectives"):
         assert title in body
     # the overdue and due-today tasks have their own lines; Bo's group keeps the blocked one that is not due yet
@@ -216,7 +206,7 @@ def test_large_data_stays_within_slack_limits_and_says_what_is_left_out() -> Non
     assert sum(o.total for o in data.owners) == 500
     reply = digest_reply(data, today=TODAY)
     assert_within_limits(reply)
-    body = "\n".join(texts(reply))
+    body = "\n".join(texts(reply.blocks))
     assert "_and 189 more_" in body  # one owner's long list: 200 tasks, 6 shown on their own above, 5 here
     assert "more people with tasks" in body
     assert "more goals — `/goal list`" in body
@@ -258,7 +248,7 @@ def test_user_typed_text_is_escaped_everywhere() -> None:
     everything = json.dumps(reply.blocks, ensure_ascii=False) + reply.text
     for raw in ("<!channel>", "<!here>", "<@U999>", "<https://evil"):
         assert raw not in everything
-    body = "\n".join(texts(reply))
+    body = "\n".join(texts(reply.blocks))
     assert body.count("&lt;!channel&gt; &lt;!here&gt; &lt;@U999&gt; &amp; &lt;https://evil.example|click&gt;") >= 6
     assert f"<@{ANA}>" in body  # the owner's real mention still works
 
@@ -266,7 +256,7 @@ def test_user_typed_text_is_escaped_everywhere() -> None:
 def test_an_empty_day_is_friendly_and_useful() -> None:
     reply = digest_reply(empty(), today=TODAY)
     assert_within_limits(reply)
-    body = "\n".join(texts(reply))
+    body = "\n".join(texts(reply.blocks))
     assert "A clear day" in body and "Nothing is due, overdue or blocked" in body
     assert "/task add" in body and "/goal add" in body and "/kpi log" in body
     assert reply.text == "Daily digest · Monday, November 23: a clear day, nothing due, overdue or blocked."
@@ -277,7 +267,7 @@ def test_quiet_sections_say_so_and_suggest_the_next_step() -> None:
     data.goals = [goal(1)]
     reply = digest_reply(data, today=TODAY)
     assert_within_limits(reply)
-    body = "\n".join(texts(reply))
+    body = "\n".join(texts(reply.blocks))
     assert "Nothing due, overdue or blocked" in body and "/task add" in body
     assert "Nothing logged for yesterday (Sun Nov 22)" in body and "/kpi log" in body
     assert "Campaigns" not in body and "retrospectives" not in body  # empty optional sections are left out
@@ -333,7 +323,7 @@ def test_the_most_urgent_tasks_have_their_own_line_and_buttons() -> None:
     assert lines["T-1"]["text"]["text"] == f":white_circle: *T-1* Banner for 双十一 · <@{ANA}> · due today · C-2"
     assert "/task assign T-6 @someone" in lines["T-6"]["text"]["text"]
     # every task is listed once: the ones with buttons are not repeated in the owner groups
-    body = "\n".join(texts(reply))
+    body = "\n".join(texts(reply.blocks))
     for ref in ("T-1", "T-3", "T-4", "T-5", "T-6"):
         assert body.count(f"*{ref}*") == 1, ref
 
@@ -358,7 +348,7 @@ def test_only_the_first_few_get_buttons_and_the_rest_stay_compact() -> None:
     assert URGENT_TASKS == 6
     # every overdue task before any due today, most overdue first, whoever owns it
     assert list(record_blocks(reply, BlockId.TASK_LINE)) == ["T-10", "T-5", "T-4", "T-3", "T-2", "T-1"]
-    body = "\n".join(texts(reply))
+    body = "\n".join(texts(reply.blocks))
     assert "*:clipboard: More tasks by owner*" in body
     assert f"*<@{ANA}>* · 4 due today" in body  # the counts are of what is listed there
     assert f"*<@{BO}>* · 1 blocked" in body
@@ -373,7 +363,7 @@ def test_blocked_tasks_not_due_yet_keep_the_compact_list_only() -> None:
     reply = digest_reply(data, today=TODAY)
     assert_within_limits(reply)
     assert not record_blocks(reply, BlockId.TASK_LINE) and not record_blocks(reply, BlockId.TASK_ACTIONS)
-    body = "\n".join(texts(reply))
+    body = "\n".join(texts(reply.blocks))
     assert "*:clipboard: Tasks by owner*" in body and "Most urgent" not in body
 
 

@@ -23,7 +23,7 @@ from commands.base import CommandContext, localized_error_reply, run_handler
 from commands.grammar import ParseError, parse_date, parse_number, parse_ref
 from storage.db import Database, open_database
 from tests.conftest import Clock
-from tests.e2e.conftest import ANA, LILEI, NOW, Bot, Said, new_team_id, running_bot
+from tests.support.harness import ANA, LILEI, NOW, Bot, Said, new_team_id, running_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 #: where user-facing errors are raised (and where the interactive forms turn them into field errors)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -10,10 +9,10 @@ from bot import analytics as an
 from bot.i18n import ZH_CN
 from bot.render import charts, views
 from bot.render.digest import goal_item
-from bot.render.reply import Reply
 from bot.services.digest import DigestGoal
 from bot.services.goals import CUMULATIVE, LEVEL, OFF_TRACK, Progress
 from storage.models import Goal, Metric
+from tests.support.text import strings
 
 D = Decimal
 TODAY = date(2026, 11, 23)
@@ -28,10 +27,6 @@ SUMMED_PROGRESS = Progress(
     current=D(1_060_000), source="kpi", percent_of_target=D("0.53"), percent_of_time=D(54) / D(93), status="at risk",
     projected=D(1_060_000) / 54 * 92, needed_per_day=D(940_000) / 38, confidence=None, kind=CUMULATIVE,
 )
-
-
-def all_text(reply: Reply) -> str:
-    return json.dumps(reply.blocks, ensure_ascii=False).replace("\\n", "\n") + "\n" + reply.text
 
 
 def digest_goal(progress: Progress, unit: str | None, target: str) -> DigestGoal:
@@ -54,10 +49,12 @@ def test_digest_line_of_a_summed_goal_is_unchanged() -> None:
 def test_goal_show_of_a_level_goal() -> None:
     goal = Goal(number=1, title="转化率 4%", metric=Metric(number=1, name="conversion", unit="%"), target=D("0.04"),
                 start_on=START, due_on=DUE, owner_id=None, status="active")
-    text = all_text(views.goal_show(goal, LEVEL_PROGRESS, [], today=TODAY))
+    shown = views.goal_show(goal, LEVEL_PROGRESS, [], today=TODAY)
+    text = "\n".join(value for _, value in strings([shown.blocks, shown.text]))
     assert "Needed from here on*\n6.27%" in text and "Needed per day" not in text, text
     assert "Projected at deadline*\n2.4%" in text and "off track" in text, text
-    zh = all_text(views.goal_show(goal, LEVEL_PROGRESS, [], today=TODAY, locale=ZH_CN))
+    shown = views.goal_show(goal, LEVEL_PROGRESS, [], today=TODAY, locale=ZH_CN)
+    zh = "\n".join(value for _, value in strings([shown.blocks, shown.text]))
     assert "此后需达到*\n6.27%" in zh, zh
 
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
-from bot.localslack.mrkdwn import rich_text_elements, slack_escape, texts_in
+from bot.localslack.mrkdwn import rich_text_elements, slack_escape
 from bot.render.retro import goal_line, kpi_line, parent_post, summary_post
 from bot.render.text import esc, esc_keep_mentions, slack_unescape
 from bot.services.retros import RetroGoal, RetroKpi, RetroResults, action_title, classify
 from storage.models import Retro, RetroNote, Task
+from tests.support.text import texts
 
 TODAY = date(2026, 11, 23)
 
@@ -147,10 +147,6 @@ def _note(category: str, text: str, user: str = "U0ANA") -> RetroNote:
     return RetroNote(category=category, text=text, user_id=user)
 
 
-def _all_text(blocks: list[dict[str, Any]]) -> str:
-    return "\n".join(texts_in(blocks))
-
-
 def test_summary_shows_text_as_typed_with_live_mentions() -> None:
     notes = [
         _note("well", slack_unescape("直播带货 &amp; R&amp;D helped, thanks <@U0BO>")),
@@ -159,7 +155,7 @@ def test_summary_shows_text_as_typed_with_live_mentions() -> None:
     ]
     tasks = [Task(number=1, title="<@U0BO> write the brief for P&G", owner_id="U0ANA", due_on=date(2026, 11, 27))]
     reply = summary_post(_retro(), notes, tasks, today=TODAY)
-    text = _all_text(reply.blocks)
+    text = "\n".join(texts(reply.blocks))
     assert "• 直播带货 &amp; R&amp;D helped, thanks <@U0BO> — <@U0ANA>" in text
     assert "• the banner was late &lt;again&gt; &lt;!channel&gt; — <@U0BO>" in text
     assert "• read <https://x.y/?a=1&amp;b=2|P&amp;G brief> — <@U0ANA>" in text
@@ -180,7 +176,7 @@ def test_parent_post_without_comparisons_has_no_empty_parentheses() -> None:
               kpi("gmv", Decimal(110), Decimal(100)), kpi("cac", Decimal(110), Decimal(100), better="down"),
               kpi("flat", Decimal(100), Decimal(100))],
     )
-    text = _all_text(parent_post(_retro(), data, today=TODAY).blocks)
+    text = "\n".join(texts(parent_post(_retro(), data, today=TODAY).blocks))
     assert "• *G-3* 新客 10k: — of 10,000\n" in text
     assert "• *G-4* GMV: 4,200 of 10,000 (42%) · at risk" in text
     assert "• orders: 468\n" in text and "• orders_b: 468\n" in text
@@ -221,4 +217,4 @@ def test_the_retro_parent_fallback_text_escapes_a_typed_campaign_name() -> None:
     retro = Retro(number=2, title="<!channel> 双十一", period_start=date(2026, 11, 1), period_end=date(2026, 11, 11))
     reply = parent_post(retro, RetroResults(goals=[], kpis=[]), today=TODAY)
     assert "<!channel>" not in (reply.text or "") and "&lt;!channel&gt; 双十一" in (reply.text or "")
-    assert "<!channel>" not in _all_text(reply.blocks[1:])  # the header is plain_text: shown as typed, never a mention
+    assert "<!channel>" not in "\n".join(texts(reply.blocks[1:]))  # the header is plain_text: shown as typed, never a mention
