@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.posts import Draft
 from bot.posts.kinds import SCHEDULED
+from bot.posts.nudge import enqueue_nudges
 from bot.posts.reminder import enqueue_reminders
 from bot.posts.retro import enqueue_auto_retros
 from bot.services import outbox, schedules
@@ -117,6 +118,7 @@ def tick(ctx: JobContext, now: datetime | None = None) -> TickResult:
     now = now or ctx.clock()
     claimed = claim_slots(ctx, now)
     claimed += enqueue_reminders(ctx, now)
+    claimed += enqueue_nudges(ctx, now)
     claimed += enqueue_auto_retros(ctx, now)
     stats = deliver_due(ctx, now=now)
     # More than a batch is due (or some were handed back before their lease ran out): keep going.
