@@ -23,11 +23,11 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import aggregation  # noqa: E402  (the same generator as the aggregation benchmark)
+import aggregation
 
-from bot.posts.digest import DIGEST  # noqa: E402
-from storage.db import open_database  # noqa: E402
-from storage.models import Goal  # noqa: E402
+from bot.posts.digest import DIGEST
+from storage.db import open_database
+from storage.models import Goal
 
 TARGET_SECONDS = 1.0
 DAYS = 730
