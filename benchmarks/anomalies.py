@@ -220,6 +220,35 @@ def run(seed: int, days: int) -> tuple[Data, Score, Score, Score, dict[str, int]
     return data, new, old, loose, verdicts
 
 
+def demo_flags(today: date) -> tuple[int, int, list[str]]:
+    """The digest's own verdicts on the playground demo's three months (no anomaly injected there: every flag
+    is a false alarm, unless it names a real break in the demo's story): flags, metric-days judged, the flags."""
+    import tempfile
+    from pathlib import Path
+
+    from bot.playground.demo import Team, seed_demo
+    from bot.services import digest
+    from storage.db import open_database
+
+    with tempfile.TemporaryDirectory(prefix="mktbot-demo-") as tmp:
+        db = open_database(f"sqlite:///{Path(tmp) / 'demo.db'}")
+        team = Team("U0ANA", "U0BO", "U0LILEI", "U0SARA", "C0MKT", "C0CAMP")
+        seed_demo(db, workspace_id="TDEMO", team=team, today=today, zone="Asia/Shanghai")
+        flags: list[str] = []
+        judged = 0
+        for back in range(1, 35):  # the days with 8 weeks of history behind them
+            day = today - timedelta(days=back - 1)
+            with db.session(write=False) as session:
+                for kpi in digest.collect(session, workspace_id="TDEMO", today=day).kpis:
+                    if kpi.check is None or kpi.check.verdict in ("insufficient", "campaign"):
+                        continue
+                    judged += 1
+                    for alert in kpi.alerts:
+                        flags.append(f"{day - timedelta(days=1)} {alert.metric} {alert.channel or 'all'} {alert.check.verdict}")
+        db.dispose()
+    return len({f.split(" ")[0] + f.split(" ")[1] for f in flags}), judged, flags
+
+
 def fmt(x: float, digits: int = 2) -> str:
     return "–" if math.isnan(x) else f"{x:.{digits}f}"
 
@@ -288,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{fmt(old.false_per_100())}",
     )
     verdict.check(new.campaign_flags == 0, f"no flag on a campaign day ({new.campaign_flags})")
+    flagged, judged, which = demo_flags(date(2026, 11, 23))
+    per_100 = 100 * flagged / judged if judged else 0.0
+    print(f"Demo (playground --demo, 34 digests): {flagged} metric-days flagged of {judged:,} judged "
+          f"({per_100:.2f} per 100)" + (": " + "; ".join(which[:10]) if which else ""))
+    verdict.check(per_100 <= 2.0, f"demo: {per_100:.2f} flagged metric-days per 100 ≤ 2")
     print(verdict.render())
     return verdict.exit_status(no_fail=args.no_fail)
 
