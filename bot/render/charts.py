@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import math
 import threading
@@ -113,6 +114,7 @@ class ChartLabels:
     value: str = "Value"
     from_parts: str = "computed from summed parts"
     partial: str = "partial period (hatched)"
+    cjk_units: bool = False  # amounts in 万 and 亿 rather than k, M and B
 
     @classmethod
     def zh(cls) -> ChartLabels:
@@ -134,6 +136,7 @@ class ChartLabels:
             value="数值",
             from_parts="按分子分母汇总计算",
             partial="不完整周期（斜线）",
+            cjk_units=True,
         )
 
 
@@ -408,15 +411,20 @@ def _render_here(data: Any, draw: Callable[[Figure, Axes, Any], None]) -> bytes:
 
         ensure_fonts()
         _charmaps()
-        with matplotlib.rc_context(_RC):
-            fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-            FigureCanvasAgg(fig)
-            ax = fig.add_axes((0.11, 0.27, 0.86, 0.54))  # legend under the plot, title above it
-            draw(fig, ax, data)
-            _frame_text(fig, data)
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "mktbot"})
-            fig.clear()
+        labels = getattr(data, "labels", None)
+        token = _SCALES.set(_CJK_SCALES if getattr(labels, "cjk_units", False) else _TICK_SCALES)
+        try:
+            with matplotlib.rc_context(_RC):
+                fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+                FigureCanvasAgg(fig)
+                ax = fig.add_axes((0.11, 0.27, 0.86, 0.54))  # legend under the plot, title above it
+                draw(fig, ax, data)
+                _frame_text(fig, data)
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "mktbot"})
+                fig.clear()
+        finally:
+            _SCALES.reset(token)
         return buffer.getvalue()
     except ChartError:
         raise
@@ -763,6 +771,12 @@ def _tick_formatter_class() -> type:
 
 #: (size from which a scale is used, divisor, suffix), largest first
 _TICK_SCALES = ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k"), (0.0, 1.0, ""))
+#: the same in Chinese: ¥5,400万 and 1.2亿, as a Chinese team writes amounts
+_CJK_SCALES = ((1e8, 1e8, "亿"), (1e4, 1e4, "万"), (0.0, 1.0, ""))
+#: the scales of the chart being drawn (set per render from its labels)
+_SCALES: contextvars.ContextVar[tuple[tuple[float, float, str], ...]] = contextvars.ContextVar(
+    "chart_scales", default=_TICK_SCALES
+)
 TICK_PLACES = 3  # at most this many decimals in a tick label: ¥0.125M, 0.125%, 1.125k
 
 
@@ -811,7 +825,7 @@ def _tick_labels(
     divisor, suffix = next(
         (
             (d, s)
-            for limit, d, s in _TICK_SCALES
+            for limit, d, s in _SCALES.get()
             if size >= limit and not _needs_more_than(step / d, TICK_PLACES, [v / d for v in ticks])
         ),
         (1.0, ""),
@@ -841,9 +855,9 @@ def _compact_float(value: float, span: float | None = None, places: int = 1) -> 
     if value == 0:
         return "0"
     size = max(abs(value), abs(span or 0.0))
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if size >= limit:
-            scaled = value / (limit if suffix != "k" else 1e3)
+    for limit, divisor, suffix in _SCALES.get():
+        if suffix and size >= limit:
+            scaled = value / divisor
             return f"{scaled:,.{places}f}".rstrip("0").rstrip(".") + suffix
     if size >= 10 or value == int(value):
         return f"{value:,.0f}"

@@ -404,8 +404,8 @@ def _label_value(label: str, unit: str | None) -> float:
     text = label.replace(",", "").replace(unit or "\0", "")
     if unit == "%":
         return float(text.rstrip("%")) / 100
-    scale = {"k": 1e3, "M": 1e6, "B": 1e9}.get(text[-1:], 1.0)
-    return float(text.rstrip("kMB")) * scale
+    scale = {"k": 1e3, "M": 1e6, "B": 1e9, "万": 1e4, "亿": 1e8}.get(text[-1:], 1.0)
+    return float(text.rstrip("kMB万亿")) * scale
 
 
 TICK_SAMPLES = {
@@ -470,3 +470,24 @@ def test_breakdowns_carry_the_workspaces_channel_order(db: Database, workspace: 
     assert breakdown.workspace_channels == ("JD", "天猫", "抖音")
     chart = c.BreakdownChart.from_breakdown(breakdown)
     assert c.channel_colors(list(chart.values), chart.channel_order)["JD"] == c.PALETTE[0]
+
+
+def test_chinese_charts_write_amounts_in_wan_and_yi() -> None:
+    """¥5,400万 rather than ¥54.0M on a chart drawn with the Chinese labels; the English one keeps M."""
+    seen: dict[str, list[str]] = {}
+
+    def reader(name: str) -> object:
+        def draw_and_read(fig: object, ax: object, chart: object) -> None:
+            c._draw_goal(fig, ax, chart)  # type: ignore[arg-type]
+            fig.canvas.draw()  # type: ignore[attr-defined]
+            seen[name] = [label.get_text() for label in ax.get_yticklabels()]  # type: ignore[attr-defined]
+            seen[name + " legend"] = [t.get_text() for t in ax.get_legend().get_texts()]  # type: ignore[attr-defined]
+        return draw_and_read
+
+    zh = goal_chart(target=D(54_000_000), projected=D(60_000_000), labels=c.ChartLabels.zh())
+    c._render_here(zh, reader("zh"))  # type: ignore[arg-type]
+    en = goal_chart(target=D(54_000_000), projected=D(60_000_000))
+    c._render_here(en, reader("en"))  # type: ignore[arg-type]
+    assert any("万" in t for t in seen["zh"]) and not any("M" in t for t in seen["zh"]), seen["zh"]
+    assert any("5,400万" in t for t in seen["zh legend"]), seen["zh legend"]
+    assert any("M" in t for t in seen["en"]) and not any("万" in t for t in seen["en"]), seen["en"]
