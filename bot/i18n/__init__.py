@@ -40,7 +40,8 @@ def normalize(tag: str | None) -> str | None:
     if not tag:
         return None
     lowered = tag.replace("_", "-").lower()
-    if lowered in ("zh", "zh-cn", "zh-hans", "zh-sg") or lowered.startswith("zh-hans"):
+    if lowered == "zh" or lowered.startswith("zh-"):
+        # zh-TW, zh-HK, zh-Hant read Simplified Chinese far more easily than English: the closest we have
         return ZH_CN
     if lowered == "en" or lowered.startswith("en-"):
         return EN

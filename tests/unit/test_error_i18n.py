@@ -325,3 +325,11 @@ def test_bad_input_in_english_and_chinese(slack_bot: Bot, line: str, english: st
     assert said_zh.body["blocks"][1]["text"]["text"] == said_en.body["blocks"][1]["text"]["text"].replace(
         "*Usage*", "*用法*"
     ), "the usage itself is command syntax, the same in both"
+
+
+def test_traditional_chinese_readers_get_chinese_not_english() -> None:
+    from bot.i18n import EN, ZH_CN, normalize
+
+    for tag in ("zh-TW", "zh-HK", "zh-Hant-TW", "zh_TW", "zh-CN", "zh"):
+        assert normalize(tag) == ZH_CN, tag
+    assert normalize("en-GB") == EN and normalize("ja-JP") is None
