@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import re
 import zoneinfo
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.errors import UserError
 from bot.i18n import EN, fmt_date, has_key, resolve, t
 from bot.render import views
 from bot.render.reply import Builder, Reply
+from bot.services import languages
 from bot.services import schedules as service
 from commands.base import HELP_WORDS, CommandContext, SlashCommand, split_verb
 from commands.followups import Answer, PostDigestNow
@@ -20,6 +23,7 @@ USAGE = """/mkt help
 /mkt schedule digest <HH:MM> [tz:<IANA zone>] [days:mon-fri]
 /mkt schedule report weekly <day> <HH:MM> [tz:<IANA zone>]
 /mkt schedule list         /mkt unschedule <id>
+/mkt language [#channel] zh-CN|en|auto
 Example: /mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri"""
 
 
@@ -143,6 +147,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             return Builder().section(f":calendar: {t(head, loc, ref=ref)}\n" + schedule_line(row, ctx.now, loc)).build(
                 text=t(f"{head}_plain", loc, ref=ref)
             )
+    if verb in ("language", "lang", "语言"):
+        return _language(rest, ctx, loc)
     if verb in ("unschedule", "remove"):
         token = _norm(rest)  # S-2, s2, #2, 2, Ｓ－２
         number = token.upper().removeprefix("#").removeprefix("S").removeprefix("-")
@@ -152,6 +158,38 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             row = service.remove_schedule(session, workspace_id=ctx.workspace_id, number=int(number))
             return Builder().section(":wastebasket: " + t("schedule.removed", loc, ref=f"S-{row.number}")).build()
     raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/mkt")
+
+
+_CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^<>]*)?>$")
+
+
+def _language(rest: str, ctx: CommandContext, locale: str) -> Reply:
+    """`/mkt language zh-CN`: the language of every post the team reads together; `/mkt language #channel en`
+    for one channel; with nothing after it, what is set."""
+    words = rest.split()
+    channel: str | None = None
+    if words and (match := _CHANNEL_REF.match(words[0])):
+        channel, words = match.group(1), words[1:]
+    if not words:
+        with ctx.db.session(write=False) as session:
+            found = languages.settings(session, workspace_id=ctx.workspace_id)
+        workspace = next((s.language for s in found if s.channel is None), languages.AUTO)
+        channels = "".join(f" · <#{s.channel}> {t('mkt.language.' + s.language, locale)}" for s in found if s.channel)
+        return Builder().section(t("mkt.language_list", locale, workspace=t("mkt.language." + workspace, locale),
+                                   channels=channels)).build()
+    if len(words) != 1:
+        raise ParseError.of("error.language", usage=USAGE, value=" ".join(words))
+    try:
+        language = languages.parse_language(words[0])
+    except UserError as exc:
+        raise ParseError.of("error.language", usage=USAGE, value=words[0]) from exc
+    with ctx.db.session() as session:
+        languages.set_language(session, workspace_id=ctx.workspace_id, channel=channel, language=language,
+                               user_id=ctx.user_id)
+    where = (t("mkt.language_where_channel", locale, channel=channel) if channel
+             else t("mkt.language_where_workspace", locale))
+    return Builder().section(":globe_with_meridians: " + t("mkt.language_set", locale, where=where,
+                                                            language=t("mkt.language." + language, locale))).build()
 
 
 def _list(ctx: CommandContext, locale: str = EN) -> Reply:

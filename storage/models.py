@@ -372,3 +372,17 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PostLanguage(Base):
+    """The language the team reads the bot's channel posts in: the workspace's (channel '*') and per-channel
+    overrides. `language` is a locale (zh-CN, en) or 'auto' (the workspace's own)."""
+
+    __tablename__ = "post_languages"
+    __table_args__ = (UniqueConstraint("workspace_id", "slack_channel_id"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    slack_channel_id: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16))
+    set_by: Mapped[str | None] = mapped_column(String(32))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
