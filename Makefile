@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean chromium
+.PHONY: run test lint typecheck unit bench clean chromium image-test
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ chromium:
 
 test: lint typecheck chromium
 	$(BIN)/python -m pytest -q tests
+
+# Build the Containerfile's image on a local Debian base and run it under chroot (root, podman, debootstrap).
+image-test: $(STAMP)
+	bash deploy/test-image.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ack_latency.py
