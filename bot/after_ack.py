@@ -19,11 +19,11 @@ from bot.errors import NotFound
 from bot.i18n import t
 from bot.render import home as home_render
 from bot.render import modals, views
-from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import chart_files, outbox
 from bot.services import home as home_service
 from bot.services import tasks as task_service
+from bot.slack_text import esc
 from commands.followups import (
     Confirm,
     DeliverPost,

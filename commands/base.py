@@ -37,12 +37,12 @@ from bot.i18n import DEFAULT_LOCALE, t
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals
 from bot.render.reply import Builder, Reply
-from bot.render.text import truncate
 from bot.runtime import Runtime
 from bot.services import campaigns as campaign_service
 from bot.services import goals as goal_service
 from bot.services import kpis as kpi_service
 from bot.services.refs import get_by_number
+from bot.slack_text import truncate
 from commands.followups import Answer, Confirm, FollowUp, OpenModal, PublishHome, RefreshHomes, WarmLocale
 from commands.followups import Respond as RespondLater
 from commands.grammar import ParseError, UserRef, parse_number, parse_ref, parse_user

@@ -8,13 +8,14 @@ import re
 from slack_bolt import Ack, App
 from sqlalchemy.orm import Session
 
-from bot.i18n import Msg, mention, msg, t
+from bot.i18n import Msg, msg, t
+from bot.i18n.fmt import mention
 from bot.ids import BlockId, CallbackId
 from bot.render import modals, views
 from bot.render.reply import Reply
-from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import campaigns as service
+from bot.slack_text import esc
 from commands.base import (
     JSON,
     M_CHANNEL,

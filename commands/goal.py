@@ -13,14 +13,15 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound, UserError
-from bot.i18n import Msg, mention, msg, t
+from bot.i18n import Msg, msg, t
+from bot.i18n.fmt import mention
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals, views
 from bot.render.reply import Reply
-from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import goals as service
 from bot.services import kpis as kpi_service
+from bot.slack_text import esc
 from commands.base import (
     JSON,
     M_CHANNEL,

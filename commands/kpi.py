@@ -10,9 +10,9 @@ from datetime import date, timedelta
 
 from bot.render import views
 from bot.render.reply import Reply
-from bot.render.text import esc
 from bot.services import goals as goal_service
 from bot.services import kpis as service
+from bot.slack_text import esc
 from commands.base import CommandContext, SlashCommand, split_verb
 from commands.followups import Answer, PostChart
 from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number, parse_ref

@@ -7,7 +7,8 @@ import zoneinfo
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.i18n import EN, fmt_date, has_key, resolve, t
+from bot.i18n import EN, has_key, resolve, t
+from bot.i18n.fmt import fmt_date
 from bot.render import views
 from bot.render.reply import Builder, Reply
 from bot.services import schedules as service

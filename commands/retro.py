@@ -12,15 +12,16 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
-from bot.i18n import DEFAULT_LOCALE, fmt_date, mention, t, tn
+from bot.i18n import DEFAULT_LOCALE, t, tn
+from bot.i18n.fmt import fmt_date, mention
 from bot.ids import ActionId, BlockId, CallbackId, record_block
 from bot.posts import retro as retro_posts
 from bot.render import modals, views
 from bot.render.reply import Builder, Reply
-from bot.render.text import esc, esc_keep_mentions, slack_unescape, truncate
 from bot.runtime import Runtime
 from bot.services import outbox
 from bot.services import retros as service
+from bot.slack_text import esc, esc_keep_mentions, slack_unescape, truncate, user_mention
 from commands.base import (
     JSON,
     M_CHANNEL,
@@ -288,7 +289,7 @@ def on_close(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]:
         return [tell(body, team, user, t("error.no_retro", locale, ref=f"R-{number}"), home=False)]
     shared = shared_locale(runtime, team)
     if closed.changed:
-        note = ":checkered_flag: " + t("retro.closed_by", shared, ref=f"R-{number}", actor=mention(user), notes=notes, tasks=created)
+        note = ":checkered_flag: " + t("retro.closed_by", shared, ref=f"R-{number}", actor=user_mention(user), notes=notes, tasks=created)
     else:
         note = ":checkered_flag: " + t("retro.closed", shared, ref=f"R-{number}")
     followups: list[FollowUp] = []
@@ -327,7 +328,7 @@ def submit_note(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
     except (ParseError, NotFound):
         return field_errors(ack, {BlockId.TEXT: t("error.no_retro", locale, ref=str(meta.get(M_REF)))})
     ack()
-    shown = f":memo: {mention(user)}: {esc_keep_mentions(line)}"  # an action's owner stays a mention
+    shown = f":memo: {user_mention(user)}: {esc_keep_mentions(line)}"  # an action's owner stays a mention
     if thread:
         # keyed by the view, as the note is: a re-sent submission or a lost answer never echoes it twice
         return [QueuePost(team, outbox.Post(

@@ -17,9 +17,9 @@ from bot.i18n import t
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals, views
 from bot.render.reply import Reply
-from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import tasks as service
+from bot.slack_text import esc
 from commands.base import (
     JSON,
     M_CHANNEL,

@@ -12,14 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import uploads
-from bot.i18n import t
+from bot.i18n import EN, t
+from bot.i18n.fmt import fmt_number, fmt_signed_percent
 from bot.posts import Draft, PostKind, Sent
 from bot.render import charts
 from bot.render.reply import Builder
-from bot.render.text import esc, fmt_number, fmt_signed_percent
 from bot.render.views import goal_progress_line
 from bot.services import chart_files, kpis
 from bot.services import goals as goal_service
+from bot.slack_text import esc
 from storage.models import Goal, KpiValue, Metric, Outbox
 
 if TYPE_CHECKING:
@@ -107,9 +108,9 @@ def render(data: ReportData, *, today: date) -> Draft:
             [
                 [
                     m.name,
-                    fmt_number(now, m.unit),
-                    fmt_number(before, m.unit),
-                    fmt_signed_percent((now - before) / abs(before)) if now is not None and before else "—",
+                    fmt_number(now, m.unit, EN),
+                    fmt_number(before, m.unit, EN),
+                    fmt_signed_percent((now - before) / abs(before), EN) if now is not None and before else "—",
                 ]
                 for m, now, before in data.rows
             ],

@@ -21,14 +21,15 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.i18n import DEFAULT_LOCALE, fmt_date, fmt_number, fmt_percent, mention, t, tn
+from bot.i18n import DEFAULT_LOCALE, t, tn
+from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
-from bot.render.text import bar, esc, fmt_signed_percent, truncate
 from bot.services.campaigns import CampaignSummary, phase
 from bot.services.goals import Progress
 from bot.services.kpis import DefineResult, LoggedValue, PeriodValue
 from bot.services.tasks import Change, NewTask, TaskFilter
+from bot.slack_text import esc, truncate
 from storage.models import Campaign, CampaignSpend, Feedback, Goal, Metric, Task
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
@@ -301,8 +302,8 @@ def goal_progress_line(goal: Goal, progress: Progress, today: date, *, locale: s
         bar=bar(progress.percent_of_target),
         current=fmt_number(progress.current, unit, locale),
         target=fmt_number(goal.target, unit, locale),
-        pct=fmt_percent(progress.percent_of_target),
-        time=fmt_percent(progress.percent_of_time),
+        pct=fmt_percent(progress.percent_of_target, locale),
+        time=fmt_percent(progress.percent_of_time, locale),
         date=fmt_date(goal.due_on, today, locale),
         owner=mention(goal.owner_id, locale),
     )
@@ -359,8 +360,8 @@ def goal_show(
     fields = [
         _field("field.current", f"{fmt_number(progress.current, unit, locale)} ({source})", locale),
         _field("field.target", _target(goal, locale), locale),
-        _field("field.reached", t("goal.of_target", locale, pct=fmt_percent(progress.percent_of_target)), locale),
-        _field("field.time_elapsed", f"{fmt_percent(progress.percent_of_time)} ({fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)})", locale),
+        _field("field.reached", t("goal.of_target", locale, pct=fmt_percent(progress.percent_of_target, locale)), locale),
+        _field("field.time_elapsed", f"{fmt_percent(progress.percent_of_time, locale)} ({fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)})", locale),
         _field("field.metric", f"{esc(goal.metric.name)} (K-{goal.metric.number}){' · ' + esc(goal.channel) if goal.channel else ''}", locale),
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
@@ -392,7 +393,7 @@ def goal_closed(goal: Goal, progress: Progress, *, changed: bool, today: date, a
     text = icon + " " + t(
         "goal.closed", locale, actor=mention(actor, locale), n=goal.number, title=esc(goal.title),
         current=fmt_number(progress.current, unit, locale), target=fmt_number(goal.target, unit, locale),
-        pct=fmt_percent(progress.percent_of_target),
+        pct=fmt_percent(progress.percent_of_target, locale),
     )
     return Builder().section(text).context(t("goal.closed_hint", locale)).build(text=t("goal.closed_plain", locale, n=goal.number))
 
@@ -485,7 +486,7 @@ def kpi_show(
     trend = ""
     if change is not None:
         arrow = ":arrow_upper_right:" if change >= 0 else ":arrow_lower_right:"
-        trend = " " + t("kpi.trend", locale, change=fmt_signed_percent(change), arrow=arrow, warn="" if good else " :warning:")
+        trend = " " + t("kpi.trend", locale, change=fmt_signed_percent(change, locale), arrow=arrow, warn="" if good else " :warning:")
     b.section(f"*{fmt_number(current.value, unit, locale)}*{trend}")
     if metric.is_ratio and metric.numerator is not None and metric.denominator is not None:
         b.context(
@@ -521,7 +522,7 @@ def _budget_line(s: CampaignSummary, locale: str = DEFAULT_LOCALE) -> str:
     if c.budget:
         used = s.spend / c.budget
         return t("campaign.budget_used", locale, spend=fmt_number(s.spend, cur, locale), budget=fmt_number(c.budget, cur, locale),
-                 pct=fmt_percent(used))
+                 pct=fmt_percent(used, locale))
     return t("campaign.no_budget", locale, spend=fmt_number(s.spend, cur, locale))
 
 
@@ -560,7 +561,7 @@ def _campaign_fields(s: CampaignSummary, today: date, locale: str = DEFAULT_LOCA
     if s.revenue is not None:
         fields.append(f"*{t('field.revenue', locale)}* ({esc(s.revenue_metric)})\n{fmt_number(s.revenue, c.currency, locale)}")
     if s.roi is not None:
-        fields.append(_field("field.roi", fmt_percent(s.roi), locale))
+        fields.append(_field("field.roi", fmt_percent(s.roi, locale), locale))
     return fields
 
 
@@ -601,7 +602,7 @@ def campaign_closed(s: CampaignSummary, *, changed: bool, today: date, actor: st
 def campaign_spent(s: CampaignSummary, row: CampaignSpend, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     c = s.campaign
     channel = t("campaign.spend_on", locale, channel=esc(row.channel)) if row.channel else ""
-    roi = f" · ROI {fmt_percent(s.roi)}" if s.roi is not None else ""
+    roi = f" · ROI {fmt_percent(s.roi, locale)}" if s.roi is not None else ""
     return Builder().section(
         ":money_with_wings: " + t("campaign.spent", locale, amount=fmt_number(row.amount, c.currency, locale), channel=channel,
                                   n=c.number, name=esc(c.name), date=fmt_date(row.day, today, locale), budget=_budget_line(s, locale))

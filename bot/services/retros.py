@@ -288,7 +288,7 @@ def record_reply(
     """Store each line of a thread reply once; a retried event (same ts) adds nothing.
 
     `text` is what the person typed, with Slack's markup (<@U…>, <#C…>, links) in it: a message event's
-    text goes through `bot.render.text.slack_unescape` first, so "R&amp;D" is stored as "R&D".
+    text goes through `bot.slack_text.slack_unescape` first, so "R&amp;D" is stored as "R&D".
     """
     if retro.status != "open":
         return 0

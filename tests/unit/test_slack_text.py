@@ -14,8 +14,8 @@ import pytest
 
 from bot.localslack.mrkdwn import rich_text_elements, slack_escape, texts_in
 from bot.render.retro import goal_line, kpi_line, parent_post, summary_post
-from bot.render.text import esc, esc_keep_mentions, slack_unescape
 from bot.services.retros import RetroGoal, RetroKpi, RetroResults, action_title, classify
+from bot.slack_text import esc, esc_keep_mentions, slack_unescape
 from storage.models import Retro, RetroNote, Task
 
 TODAY = date(2026, 11, 23)
