@@ -28,6 +28,7 @@ from commands.base import (
     M_LOCALE,
     M_REF,
     CommandContext,
+    CommandDoc,
     FieldErrors,
     SlashCommand,
     Submission,
@@ -58,11 +59,20 @@ from commands.grammar import ParseError, is_user_token, parse_args, parse_date, 
 from commands.kpi import metric_name
 from storage.models import Goal
 
-USAGE = """/goal add <title> metric:<kpi> target:<number> by:<date> [baseline:<n>] [start:<date>] [owner:@user] [parent:<G>] [channel:<name>]
-/goal list [all]      /goal show <G>      /goal close <G>
-/goal checkin <G> <value> [confidence:<1-10>] [note…]
-Example: /goal add "Q4 天猫 GMV" metric:gmv target:¥2.5m by:eoq channel:天猫 owner:@ana
-Type /goal alone to fill in a form."""
+DOC = CommandDoc(
+    "/goal",
+    forms=(
+        "/goal add <title> metric:<kpi> target:<number> by:<date> [baseline:<n>] [start:<date>] [owner:@user] [parent:<G>] [channel:<name>]",
+        "/goal list [all]      /goal show <G>      /goal close <G>",
+        "/goal checkin <G> <value> [confidence:<1-10>] [note…]",
+    ),
+    notes=(
+        "Example: /goal add \"Q4 天猫 GMV\" metric:gmv target:¥2.5m by:eoq channel:天猫 owner:@ana",
+        "Type /goal alone to fill in a form.",
+    ),
+    summary="help.goal",
+    example="/goal add \"Q4 GMV\" metric:gmv target:¥2.5m by:eoq",
+)
 
 ADD_OPTIONS = {
     "metric": "metric", "kpi": "metric", "target": "target", "by": "by", "due": "by", "deadline": "by",
@@ -71,7 +81,7 @@ ADD_OPTIONS = {
 
 
 def parse_add(text: str, ctx: CommandContext) -> service.GoalCreate:
-    parsed = parse_args(text, options=ADD_OPTIONS, usage=USAGE)
+    parsed = parse_args(text, options=ADD_OPTIONS, usage=DOC.usage)
     opts = parsed.options
     owner = ctx.resolve_user(opts["owner"]) if "owner" in opts else None
     words = []
@@ -85,13 +95,13 @@ def parse_add(text: str, ctx: CommandContext) -> service.GoalCreate:
     if not title:
         missing.insert(0, msg("error.goal.a_title"))
     if missing:
-        raise ParseError.of("error.goal.missing", usage=USAGE, missing=missing)
+        raise ParseError.of("error.goal.missing", usage=DOC.usage, missing=missing)
     target = parse_number(opts["target"])
     baseline = parse_number(opts["baseline"]) if "baseline" in opts else None
     start = parse_date(opts["start"], today=ctx.today) if "start" in opts else ctx.today
     due = parse_date(opts["by"], today=ctx.today)
     if due < ctx.today and "start" not in opts:
-        raise ParseError.of("error.deadline_past", usage=USAGE, due=due)
+        raise ParseError.of("error.deadline_past", usage=DOC.usage, due=due)
     return service.GoalCreate(
         title=title,
         metric=opts["metric"],
@@ -115,7 +125,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     if verb in ("", "list", "ls"):
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
-            raise ParseError.of("error.command.takes_only_all", usage=USAGE, command="/goal list", rest=rest)
+            raise ParseError.of("error.command.takes_only_all", usage=DOC.usage, command="/goal list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_goals(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
             return views.goal_list([(g, service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
@@ -139,16 +149,16 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             reply = views.goal_closed(goal, progress, changed=changed, today=today, actor=ctx.user_id, locale=loc)
             return _concerns(ctx, reply, goal.owner_id)
     if verb in ("checkin", "check-in", "update"):
-        parsed = parse_args(rest, options={"confidence"}, usage=USAGE)
+        parsed = parse_args(rest, options={"confidence"}, usage=DOC.usage)
         if len(parsed.words) < 2:
-            raise ParseError.of("error.goal.checkin_args", usage=USAGE)
+            raise ParseError.of("error.goal.checkin_args", usage=DOC.usage)
         number = parse_ref(parsed.words[0].text, "goal")
         value = parse_number(parsed.words[1].text)
         confidence = None
         if "confidence" in parsed.options:
             raw = parsed.options["confidence"]
             if not raw.isdigit() or not 1 <= int(raw) <= 10:
-                raise ParseError.of("error.goal.confidence", usage=USAGE, value=raw)
+                raise ParseError.of("error.goal.confidence", usage=DOC.usage, value=raw)
             confidence = int(raw)
         note = " ".join(t.text for t in parsed.words[2:]) or None
         with ctx.db.session() as session:
@@ -159,7 +169,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             progress = service.progress(session, goal=goal, today=today)
             reply = views.goal_checked_in(goal, progress, today=today, actor=ctx.user_id, locale=loc)
             return _concerns(ctx, reply, goal.owner_id)
-    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/goal")
+    raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/goal")
 
 
 def _concerns(ctx: CommandContext, reply: Reply, *users: str | None) -> Answer:
@@ -171,7 +181,7 @@ def _single_ref(rest: str, what: str) -> int:
     """`what`: show or close (one message each)."""
     parts = rest.split()
     if len(parts) != 1:
-        raise ParseError.of(f"error.goal.which.{what}", usage=USAGE)
+        raise ParseError.of(f"error.goal.which.{what}", usage=DOC.usage)
     return parse_ref(parts[0], "goal")
 
 
@@ -179,7 +189,7 @@ def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON, owner: s
     return modals.goal_modal(locale=locale, choices=choices, metadata=metadata, owner=owner)
 
 
-COMMAND = SlashCommand("/goal", handle, USAGE, form=form_modal)
+COMMAND = SlashCommand(DOC, handle, form=form_modal)
 
 
 # ---- the goal form ----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from commands.base import (
     M_REF,
     M_URL,
     CommandContext,
+    CommandDoc,
     FieldErrors,
     SlashCommand,
     Submission,
@@ -63,11 +64,20 @@ from commands.grammar import ParseError, parse_args, parse_choice, parse_date, p
 
 log = logging.getLogger(__name__)
 
-USAGE = """/retro start [campaign:<C> | period:month|quarter]
-/retro close <R>
-/retro list
-In the thread: lines starting with `went well:`, `didn't:`, `try:` are collected;
-`action: @owner <what> due:fri` becomes a task when the retro closes."""
+DOC = CommandDoc(
+    "/retro",
+    forms=(
+        "/retro start [campaign:<C> | period:month|quarter]",
+        "/retro close <R>",
+        "/retro list",
+    ),
+    notes=(
+        "In the thread: lines starting with `went well:`, `didn't:`, `try:` are collected;",
+        "`action: @owner <what> due:fri` becomes a task when the retro closes.",
+    ),
+    summary="help.retro",
+    example="/retro start campaign:C-2",
+)
 
 
 def _delivered(reply: Reply, outbox_id: int | None) -> Reply | Answer:
@@ -80,7 +90,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     loc = ctx.locale
     if verb in ("", "list", "ls"):
         if rest:
-            raise ParseError.of("error.command.takes_nothing", usage=USAGE, command="/retro list", rest=rest)
+            raise ParseError.of("error.command.takes_nothing", usage=DOC.usage, command="/retro list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_open(session, workspace_id=ctx.workspace_id)
             if not rows:
@@ -92,11 +102,11 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             ]
             return Builder().section(t("retro.list.title", loc)).lines_section(lines).build()
     if verb == "start":
-        parsed = parse_args(rest, options={"campaign", "period"}, usage=USAGE)
+        parsed = parse_args(rest, options={"campaign", "period"}, usage=DOC.usage)
         if parsed.words:
-            raise ParseError.of("error.retro.start_args", usage=USAGE, text=parsed.text())
+            raise ParseError.of("error.retro.start_args", usage=DOC.usage, text=parsed.text())
         if "campaign" in parsed.options and "period" in parsed.options:
-            raise ParseError.of("error.retro.pick_one", usage=USAGE)
+            raise ParseError.of("error.retro.pick_one", usage=DOC.usage)
         campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         kind = parse_choice(parsed.options.get("period", "month"), ["month", "quarter"], name="period")
         with ctx.db.session() as session:
@@ -112,7 +122,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     if verb in ("close", "end", "finish"):
         parts = rest.split()
         if len(parts) != 1:
-            raise ParseError.of("error.retro.which", usage=USAGE)
+            raise ParseError.of("error.retro.which", usage=DOC.usage)
         number = parse_ref(parts[0], "retro")
         today: date = ctx.today
 
@@ -139,10 +149,10 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             if task_lines:
                 b.lines_section(task_lines)
             return _delivered(b.build(text=t("retro.closed_plain", loc, ref=f"R-{number}", n=len(closed.tasks))), outbox_id)
-    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/retro")
+    raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/retro")
 
 
-COMMAND = SlashCommand("/retro", handle, USAGE)
+COMMAND = SlashCommand(DOC, handle)
 
 
 def envelope_team(body: dict[str, Any]) -> str:

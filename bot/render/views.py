@@ -7,6 +7,7 @@ click can update exactly the blocks of that record in the message it came from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -650,21 +651,11 @@ def feedback_list(rows: list[Feedback], *, today: date, tag: str | None, locale:
 
 # ---- help ----------------------------------------------------------------------------------------
 
-HELP = [
-    ("/task", "help.task", "/task add \"Banner for 双十一\" @ana due:fri campaign:C-2"),
-    ("/goal", "help.goal", "/goal add \"Q4 GMV\" metric:gmv target:¥2.5m by:eoq"),
-    ("/kpi", "help.kpi", "/kpi log visits 12500 orders 310 channel:天猫"),
-    ("/campaign", "help.campaign", "/campaign add \"双十一\" start:11-01 end:11-11 budget:¥200k"),
-    ("/feedback", "help.feedback", "/feedback \"Coupon unclear\" from:customer campaign:C-2 #coupon"),
-    ("/retro", "help.retro", "/retro start campaign:C-2"),
-    ("/mkt", "help.mkt", "/mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri"),
-]
-
-
-def bot_help(*, locale: str = DEFAULT_LOCALE) -> Reply:
+def bot_help(commands: Sequence[tuple[str, str, str]], *, locale: str = DEFAULT_LOCALE) -> Reply:
+    """`/mkt help`: each command's name, its one-line summary (a catalog key) and an example, in that order."""
     b = Builder().header(t("help.header", locale))
     b.section(t("help.intro", locale))
-    for command, key, example in HELP:
+    for command, key, example in commands:
         b.section(f"*{command}* — {t(key, locale)}\n`{example}`")
     b.context(t("help.refs", locale))
     return b.build()

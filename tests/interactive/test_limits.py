@@ -20,8 +20,9 @@ from bot.render.retro import parent_post
 from bot.services.campaigns import CampaignSummary
 from bot.services.goals import Progress
 from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
-from bot.services.retros import RetroResults
+from bot.services.retros import RetroGoal, RetroKpi, RetroResults
 from bot.services.tasks import Change, TaskFilter
+from commands import mkt
 from storage.models import Campaign, Goal, Metric, Retro, Task
 
 TODAY = date(2026, 11, 23)
@@ -101,7 +102,7 @@ def test_goal_and_campaign_replies(locale: str) -> None:
     check_message(views.goal_show(g, PROGRESS, [(goal(n), PROGRESS) for n in range(2, 300)], today=TODAY, locale=locale))
     check_message(views.goal_list([(goal(n), PROGRESS) for n in range(1, 300)], today=TODAY, locale=locale))
     check_message(views.campaign_list([summary(n) for n in range(1, 300)], today=TODAY, locale=locale))
-    check_message(views.bot_help(locale=locale))
+    check_message(mkt.help_reply(locale=locale))
 
 
 def test_update_task_blocks_never_passes_50() -> None:
@@ -120,8 +121,8 @@ def test_update_task_blocks_never_passes_50() -> None:
 
 def test_retro_parent_keeps_its_buttons_within_50_blocks() -> None:
     retro = Retro(number=1, title=LONG, kind="month", period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
-    data = RetroResults(goals=[(f"G-{n}", LONG, Decimal(1), Decimal(2), "¥", "on track") for n in range(50)],
-                        kpis=[(LONG, Decimal(1), Decimal(2), None, "up") for _ in range(50)], spend=Decimal(1))
+    data = RetroResults(goals=[RetroGoal(f"G-{n}", LONG, Decimal(1), Decimal(2), "¥", "on track", Decimal("0.5")) for n in range(50)],
+                        kpis=[RetroKpi(LONG, Decimal(1), Decimal(2), None, "up", 7, 30) for _ in range(50)], spend=Decimal(1))
     reply = parent_post(retro, data, today=TODAY)
     check_message(reply)
     assert reply.blocks[-1]["block_id"] == record_block(BlockId.RETRO_ACTIONS, "R-1")
