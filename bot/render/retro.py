@@ -9,9 +9,8 @@ from bot.i18n.fmt import fmt_date, fmt_number, fmt_percent, fmt_signed_percent, 
 from bot.metrics import change
 from bot.render.reply import Builder, Reply
 from bot.render.views import retro_actions_block
-from bot.services.retros import RetroGoal, RetroKpi, RetroResults
+from bot.services.retros import RetroCard, RetroGoal, RetroKpi, RetroResults, SummaryNote, SummaryTask
 from bot.slack_text import esc, esc_keep_mentions
-from storage.models import Retro, RetroNote, Task
 
 PROMPTS = (
     (":sunny:", "What went well?", "went well:"),
@@ -52,7 +51,7 @@ def kpi_line(kpi: RetroKpi) -> str:
     return line + f" ({head}{fmt_signed_percent(delta, EN)} {versus} {arrow}{warn})"
 
 
-def parent_post(retro: Retro, data: RetroResults, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def parent_post(retro: RetroCard, data: RetroResults, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().header(f"Retrospective R-{retro.number}: {retro.title}")
     b.context(f"{fmt_date(retro.period_start, today, EN)} – {fmt_date(retro.period_end, today, EN)}")
     lines = [goal_line(goal) for goal in data.goals]
@@ -78,7 +77,7 @@ def parent_post(retro: Retro, data: RetroResults, *, today: date, locale: str = 
     return reply
 
 
-def summary_post(retro: Retro, notes: list[RetroNote], tasks: list[Task], *, today: date) -> Reply:
+def summary_post(retro: RetroCard, notes: list[SummaryNote], tasks: list[SummaryTask], *, today: date) -> Reply:
     b = Builder().section(f":checkered_flag: *R-{retro.number} closed* · {len(notes)} note{'s' if len(notes) != 1 else ''}")
     for category in ("well", "not", "try", "note"):
         items = [n for n in notes if n.category == category]

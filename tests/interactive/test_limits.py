@@ -20,10 +20,10 @@ from bot.render.retro import parent_post
 from bot.services.campaigns import CampaignSummary
 from bot.services.goals import Progress
 from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
-from bot.services.retros import RetroGoal, RetroKpi, RetroResults
+from bot.services.retros import RetroCard, RetroGoal, RetroKpi, RetroResults
 from bot.services.tasks import Change, TaskFilter
 from commands import mkt
-from storage.models import Campaign, Goal, Metric, Retro, Task
+from storage.models import Campaign, Goal, Metric, Task
 
 TODAY = date(2026, 11, 23)
 LONG = "双十一 <!channel> & banner " * 300  # ~7,800 characters of user-typed text
@@ -120,7 +120,7 @@ def test_update_task_blocks_never_passes_50() -> None:
 
 
 def test_retro_parent_keeps_its_buttons_within_50_blocks() -> None:
-    retro = Retro(number=1, title=LONG, kind="month", period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
+    retro = RetroCard(number=1, title=LONG, period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
     data = RetroResults(goals=[RetroGoal(f"G-{n}", LONG, Decimal(1), Decimal(2), "¥", "on track", Decimal("0.5")) for n in range(50)],
                         kpis=[RetroKpi(LONG, Decimal(1), Decimal(2), None, "up", 7, 30) for _ in range(50)], spend=Decimal(1))
     reply = parent_post(retro, data, today=TODAY)
