@@ -142,7 +142,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 session, workspace_id=ctx.workspace_id, number=number, amount=amount.value,
                 channel=parsed.options.get("channel", ""), day=day, user_id=ctx.user_id, currency=amount.currency,
             )
-            return views.campaign_spent(service.summary(session, campaign=campaign), row, today=ctx.today, locale=loc)
+            return views.campaign_spent(service.summary(session, campaign=campaign), service.SpendEntry.of(row), today=ctx.today, locale=loc)
     if verb == "risk":
         number, risk = _ref_and_rest(rest, msg("error.campaign.which.risk"))
         if not risk:
@@ -150,7 +150,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         risk = _unquote(risk)
         with ctx.db.session() as session:
             campaign, _row = service.add_risk(session, workspace_id=ctx.workspace_id, number=number, text=risk, user_id=ctx.user_id)
-            return views.campaign_noted(campaign, t("campaign.risk_noted", loc, risk=risk))
+            return views.campaign_noted(campaign.number, campaign.name, t("campaign.risk_noted", loc, risk=risk))
     if verb in ("doc", "docs", "document"):
         number, tail = _ref_and_rest(rest, msg("error.campaign.which.doc"))
         parts = tail.split(None, 1)
@@ -167,7 +167,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             campaign, _doc = service.add_document(
                 session, workspace_id=ctx.workspace_id, number=number, url=url, title=title, user_id=ctx.user_id
             )
-            return views.campaign_noted(campaign, t("campaign.doc_linked", loc, link=f"<{url}|{esc(title or url)}>"), raw=True)
+            return views.campaign_noted(campaign.number, campaign.name, t("campaign.doc_linked", loc, link=f"<{url}|{esc(title or url)}>"), raw=True)
     raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/campaign")
 
 

@@ -80,11 +80,11 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         with ctx.db.session(write=False) as session:
             rows = service.list_feedback(session, workspace_id=ctx.workspace_id, campaign=campaign, tag=tags[0] if tags else None)
-            return views.feedback_list(rows, today=ctx.today, tag=tags[0] if tags else None, locale=loc)
+            return views.feedback_list([service.FeedbackItem.of(r) for r in rows], today=ctx.today, tag=tags[0] if tags else None, locale=loc)
     data = parse_create(text)
     with ctx.db.session() as session:
         row = service.create_feedback(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-        return views.feedback_created(row, locale=loc)
+        return views.feedback_created(service.FeedbackItem.of(row), locale=loc)
 
 
 def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON,
@@ -125,7 +125,7 @@ def submit_feedback(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowU
         check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
                                            BlockId.GOAL: (Goal, "goal", data.goal)})
         row = service.create_feedback(session, workspace_id=team, data=data, user_id=user)
-        return views.feedback_created(row, locale=locale), t("feedback.recorded", locale, n=row.number), []
+        return views.feedback_created(service.FeedbackItem.of(row), locale=locale), t("feedback.recorded", locale, n=row.number), []
 
     return record(runtime, ack, sub, error_block=BlockId.TEXT, write=write)
 

@@ -26,12 +26,13 @@ from bot.i18n import DEFAULT_LOCALE, t, tn
 from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
-from bot.services.campaigns import CampaignSummary, phase
+from bot.services.campaigns import CampaignSummary, SpendEntry, phase
+from bot.services.feedback import FeedbackItem
 from bot.services.goals import Progress
 from bot.services.kpis import DefineResult, LoggedValue, PeriodValue
 from bot.services.tasks import Change, NewTask, TaskFilter
 from bot.slack_text import esc, truncate
-from storage.models import Campaign, CampaignSpend, Feedback, Goal, Metric, Task
+from storage.models import Goal, Metric, Task
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
 PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
@@ -600,7 +601,7 @@ def campaign_closed(s: CampaignSummary, *, changed: bool, today: date, actor: st
     return b.build(text=t("campaign.closed_plain", locale, n=c.number))
 
 
-def campaign_spent(s: CampaignSummary, row: CampaignSpend, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def campaign_spent(s: CampaignSummary, row: SpendEntry, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     c = s.campaign
     channel = t("campaign.spend_on", locale, channel=esc(row.channel)) if row.channel else ""
     roi = f" · ROI {fmt_percent(s.roi, locale)}" if s.roi is not None else ""
@@ -611,22 +612,21 @@ def campaign_spent(s: CampaignSummary, row: CampaignSpend, *, today: date, local
     ).build(text=t("campaign.spent_plain", locale, n=c.number))
 
 
-def campaign_noted(campaign: Campaign, note: str, *, raw: bool = False) -> Reply:
+def campaign_noted(number: int, name: str, note: str, *, raw: bool = False) -> Reply:
+    """A risk or a document added to campaign C-`number`, `name` as typed."""
     shown = note if raw else esc(note)
-    return Builder().section(f":pushpin: *C-{campaign.number}* {esc(campaign.name)}: {shown}").build(
-        text=f"C-{campaign.number}: {shown}"
-    )
+    return Builder().section(f":pushpin: *C-{number}* {esc(name)}: {shown}").build(text=f"C-{number}: {shown}")
 
 
 # ---- feedback ------------------------------------------------------------------------------------
 
-def feedback_line(row: Feedback, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+def feedback_line(row: FeedbackItem, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     tags = " ".join(f"`#{esc(tag)}`" for tag in row.tags)
     links = []
-    if row.campaign is not None:
-        links.append(f"C-{row.campaign.number}")
-    if row.goal is not None:
-        links.append(f"G-{row.goal.number}")
+    if row.campaign_number is not None:
+        links.append(f"C-{row.campaign_number}")
+    if row.goal_number is not None:
+        links.append(f"G-{row.goal_number}")
     icon = ":speech_balloon:" if row.source == "customer" else ":busts_in_silhouette:"
     source = t(f"feedback.source.{row.source}", locale) if row.source in ("customer", "team") else row.source
     link = f"<{row.permalink}|{t('feedback.source_message', locale)}>" if row.permalink else ""
@@ -634,14 +634,14 @@ def feedback_line(row: Feedback, today: date, *, locale: str = DEFAULT_LOCALE) -
     return f"{icon} *F-{row.number}* {esc(row.text)}\n      {meta}"
 
 
-def feedback_created(row: Feedback, *, locale: str = DEFAULT_LOCALE) -> Reply:
+def feedback_created(row: FeedbackItem, *, locale: str = DEFAULT_LOCALE) -> Reply:
     head = ":inbox_tray: " + t("feedback.recorded", locale, n=row.number)
     return Builder().section(f"{head}\n{feedback_line(row, date.today(), locale=locale)}").build(
         text=t("feedback.recorded_plain", locale, n=row.number)
     )
 
 
-def feedback_list(rows: list[Feedback], *, today: date, tag: str | None, locale: str = DEFAULT_LOCALE) -> Reply:
+def feedback_list(rows: list[FeedbackItem], *, today: date, tag: str | None, locale: str = DEFAULT_LOCALE) -> Reply:
     title = f"*{t('feedback.list.title', locale)}*" + (t("feedback.list.tagged", locale, tag=esc(tag)) if tag else "")
     if not rows:
         return Builder().section(f"{title}\n" + t("feedback.list.empty", locale)).build()

@@ -146,6 +146,19 @@ def add_document(
     return campaign, row
 
 
+@dataclass(frozen=True)
+class SpendEntry:
+    """One spend as its confirmation shows it."""
+
+    amount: Decimal
+    channel: str
+    day: date
+
+    @classmethod
+    def of(cls, row: CampaignSpend) -> SpendEntry:
+        return cls(row.amount, row.channel, row.day)
+
+
 @dataclass
 class CampaignSummary:
     campaign: Campaign
