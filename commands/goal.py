@@ -128,25 +128,25 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             raise ParseError.of("error.command.takes_only_all", usage=DOC.usage, command="/goal list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_goals(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
-            return views.goal_list([(g, service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
+            return views.goal_list([(service.GoalCard.of(g), service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         data = dataclasses.replace(data, metric=metric_name(ctx, data.metric))  # metric:K-2 is that metric
         with ctx.db.session() as session:
             goal = service.create_goal(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return _concerns(ctx, views.goal_created(goal, today=today, actor=ctx.user_id, locale=loc), goal.owner_id)
+            return _concerns(ctx, views.goal_created(service.GoalCard.of(goal), today=today, actor=ctx.user_id, locale=loc), goal.owner_id)
     if verb in ("show", "view"):
         number = _single_ref(rest, "show")
         with ctx.db.session(write=False) as session:
             goal = service.get_goal(session, workspace_id=ctx.workspace_id, number=number)
-            children = [(g, service.progress(session, goal=g, today=today)) for g in service.child_goals(session, goal=goal)]
-            return views.goal_show(goal, service.progress(session, goal=goal, today=today), children, today=today, locale=loc)
+            children = [(service.GoalCard.of(g), service.progress(session, goal=g, today=today)) for g in service.child_goals(session, goal=goal)]
+            return views.goal_show(service.GoalCard.of(goal), service.progress(session, goal=goal, today=today), children, today=today, locale=loc)
     if verb == "close":
         number = _single_ref(rest, "close")
         with ctx.db.session() as session:
             goal, changed = service.close_goal(session, workspace_id=ctx.workspace_id, number=number)
             progress = service.progress(session, goal=goal, today=today)
-            reply = views.goal_closed(goal, progress, changed=changed, today=today, actor=ctx.user_id, locale=loc)
+            reply = views.goal_closed(service.GoalCard.of(goal), progress, changed=changed, today=today, actor=ctx.user_id, locale=loc)
             return _concerns(ctx, reply, goal.owner_id)
     if verb in ("checkin", "check-in", "update"):
         parsed = parse_args(rest, options={"confidence"}, usage=DOC.usage)
@@ -167,7 +167,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                 confidence=confidence, note=note, user_id=ctx.user_id, currency=value.currency,
             )
             progress = service.progress(session, goal=goal, today=today)
-            reply = views.goal_checked_in(goal, progress, today=today, actor=ctx.user_id, locale=loc)
+            reply = views.goal_checked_in(service.GoalCard.of(goal), progress, today=today, actor=ctx.user_id, locale=loc)
             return _concerns(ctx, reply, goal.owner_id)
     raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/goal")
 
@@ -243,7 +243,7 @@ def submit_goal(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
         data = parse_goal_form(sub.values, locale=locale, today=today, channel_id=sub.meta.get(M_CHANNEL))
         check_refs(session, team, locale, {BlockId.PARENT: (Goal, "goal", data.parent)})
         goal = service.create_goal(session, workspace_id=team, data=data, user_id=user)
-        reply = views.goal_created(goal, today=today, actor=user, locale=locale)
+        reply = views.goal_created(service.GoalCard.of(goal), today=today, actor=user, locale=locale)
         reply.in_channel = False
         notice = t("goal.set", locale, actor=mention(user, locale), n=goal.number, title=esc(goal.title))
         return reply, notice, [goal.owner_id]
@@ -291,7 +291,7 @@ def open_checkin_modal(runtime: Runtime, body: JSON, client: WebClient) -> list[
             return [tell(body, team, user, t("error.no_goal", locale, ref=f"G-{number}"), home=home)]
         if goal.status == "closed":
             return [tell(body, team, user, t("error.goal_closed", locale, ref=f"G-{number}"), home=home)]
-        summary = views.goal_progress_line(goal, service.progress(session, goal=goal, today=today), today, locale=locale)
+        summary = views.goal_progress_line(service.GoalCard.of(goal), service.progress(session, goal=goal, today=today), today, locale=locale)
     view = modals.checkin_modal(locale=locale, ref=f"G-{number}", summary=summary,
                                 metadata={**origin(body), M_REF: f"G-{number}", M_LOCALE: locale})
     return [OpenModal(view, str(body.get("trigger_id") or ""), team, locale, tell_failure=not home)]
@@ -310,7 +310,7 @@ def submit_checkin(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp
                 confidence=form.confidence, note=form.note, user_id=user,
             )
             progress = service.progress(session, goal=goal, today=today)
-            reply = views.goal_checked_in(goal, progress, today=today, actor=user, locale=locale)
+            reply = views.goal_checked_in(service.GoalCard.of(goal), progress, today=today, actor=user, locale=locale)
             notice = ":white_check_mark: " + t("goal.checked_in", locale, n=goal.number, actor=mention(user, locale))
             return reply, goal.owner_id, notice
 

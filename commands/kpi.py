@@ -231,7 +231,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                 session, metric=metric, start=request.start - length, end=request.start - timedelta(days=1), channel=request.channel
             )
             goals = [
-                (g, goal_service.progress(session, goal=g, today=ctx.today))
+                (goal_service.GoalCard.of(g), goal_service.progress(session, goal=g, today=ctx.today))
                 for g in goal_service.list_goals(session, workspace_id=ctx.workspace_id)
                 if g.metric_id == metric.id
             ]

@@ -40,7 +40,7 @@ class ReportData:
     the specs of the charts that follow in the thread."""
 
     goal_count: int
-    goals: list[tuple[Goal, goal_service.Progress]]  # the first MAX_GOAL_LINES
+    goals: list[tuple[goal_service.GoalCard, goal_service.Progress]]  # the first MAX_GOAL_LINES
     rows: list[tuple[Metric, Any, Any]]  # (metric, last 7 days, previous 7)
     charts: list[dict[str, Any]]
 
@@ -90,7 +90,7 @@ def collect(session: Session, *, workspace_id: str, today: date) -> ReportData:
     ]
     return ReportData(
         goal_count=len(goals),
-        goals=[(g, goal_service.progress(session, goal=g, today=today)) for g in goals[:MAX_GOAL_LINES]],
+        goals=[(goal_service.GoalCard.of(g), goal_service.progress(session, goal=g, today=today)) for g in goals[:MAX_GOAL_LINES]],
         rows=rows,
         charts=specs,
     )

@@ -28,11 +28,11 @@ from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
 from bot.services.campaigns import CampaignSummary, SpendEntry, phase
 from bot.services.feedback import FeedbackItem
-from bot.services.goals import Progress
+from bot.services.goals import GoalCard, Progress
 from bot.services.kpis import DefineResult, LoggedValue, PeriodValue
 from bot.services.tasks import Change, NewTask, TaskFilter
 from bot.slack_text import esc, truncate
-from storage.models import Goal, Metric, Task
+from storage.models import Metric, Task
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
 PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
@@ -293,8 +293,8 @@ def task_list(rows: list[Task], *, filters: TaskFilter, today: date, viewer: str
 
 # ---- goals ---------------------------------------------------------------------------------------
 
-def goal_progress_line(goal: Goal, progress: Progress, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
-    unit = goal.metric.unit
+def goal_progress_line(goal: GoalCard, progress: Progress, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    unit = goal.unit
     if goal.status == "closed":  # a closed goal is not on or off track any more
         pace = f":checkered_flag: {t('goal.closed_status', locale)}"
     else:
@@ -311,38 +311,37 @@ def goal_progress_line(goal: Goal, progress: Progress, today: date, *, locale: s
     )
 
 
-def _target(goal: Goal, locale: str) -> str:
-    unit = goal.metric.unit
+def _target(goal: GoalCard, locale: str) -> str:
+    unit = goal.unit
     text = fmt_number(goal.target, unit, locale)
     if goal.baseline is not None:
         text += t("goal.from_baseline", locale, baseline=fmt_number(goal.baseline, unit, locale))
     return text
 
 
-def goal_created(goal: Goal, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+def goal_created(goal: GoalCard, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().section(t("goal.set", locale, actor=mention(actor, locale), n=goal.number, title=esc(goal.title)))
     fields = [
-        _field("field.metric", f"{esc(goal.metric.name)} (K-{goal.metric.number})", locale),
+        _field("field.metric", f"{esc(goal.metric_name)} (K-{goal.metric_number})", locale),
         _field("field.target", _target(goal, locale), locale),
         _field("field.time_frame", f"{fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)}", locale),
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if goal.channel:
         fields.append(_field("field.channel", esc(goal.channel), locale))
-    if goal.parent is not None:
-        fields.append(_field("field.part_of", f"G-{goal.parent.number} {esc(goal.parent.title)}", locale))
+    if goal.parent_number is not None:
+        fields.append(_field("field.part_of", f"G-{goal.parent_number} {esc(goal.parent_title)}", locale))
     b.fields(fields)
-    metric = goal.metric
-    if metric.numerator is not None and metric.denominator is not None:  # a ratio is logged as its two parts
-        log = f"{metric.numerator.name} <value> {metric.denominator.name}"
+    if goal.ratio_parts is not None:  # a ratio is logged as its two parts
+        log = f"{goal.ratio_parts[0]} <value> {goal.ratio_parts[1]}"
     else:
-        log = metric.name
+        log = goal.metric_name
     b.context(t("goal.created_hint", locale, metric=log, n=goal.number))
     reply = b.build(in_channel=True, text=t("goal.set_plain", locale, n=goal.number, title=esc(goal.title)))
     return _with(reply, goal_actions_block(goal.number, locale=locale))
 
 
-def goal_list(items: list[tuple[Goal, Progress]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def goal_list(items: list[tuple[GoalCard, Progress]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     if not items:
         return Builder().section(f"*{t('goal.list.title', locale)}*\n" + t("goal.list.empty", locale)).build()
     b = Builder().section(f"*{t('goal.list.title', locale)}* · {len(items)}")
@@ -351,9 +350,9 @@ def goal_list(items: list[tuple[Goal, Progress]], *, today: date, locale: str = 
 
 
 def goal_show(
-    goal: Goal, progress: Progress, children: list[tuple[Goal, Progress]], *, today: date, locale: str = DEFAULT_LOCALE
+    goal: GoalCard, progress: Progress, children: list[tuple[GoalCard, Progress]], *, today: date, locale: str = DEFAULT_LOCALE
 ) -> Reply:
-    unit = goal.metric.unit
+    unit = goal.unit
     status = t("goal.closed_status", locale) if goal.status == "closed" else pace_label(progress.status, locale)
     b = Builder().header(f"G-{goal.number} {goal.title}")
     emoji = ":checkered_flag:" if goal.status == "closed" else PACE_EMOJI.get(progress.status or "", ":white_circle:")
@@ -364,7 +363,7 @@ def goal_show(
         _field("field.target", _target(goal, locale), locale),
         _field("field.reached", t("goal.of_target", locale, pct=fmt_percent(progress.percent_of_target, locale)), locale),
         _field("field.time_elapsed", f"{fmt_percent(progress.percent_of_time, locale)} ({fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)})", locale),
-        _field("field.metric", f"{esc(goal.metric.name)} (K-{goal.metric.number}){' · ' + esc(goal.channel) if goal.channel else ''}", locale),
+        _field("field.metric", f"{esc(goal.metric_name)} (K-{goal.metric_number}){' · ' + esc(goal.channel) if goal.channel else ''}", locale),
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if progress.projected is not None:
@@ -375,8 +374,8 @@ def goal_show(
         fields.append(_field("field.needed_level", fmt_number(progress.needed_level, unit, locale), locale))
     if progress.confidence is not None:
         fields.append(_field("field.confidence", f"{progress.confidence}/10", locale))
-    if goal.parent is not None:
-        fields.append(_field("field.part_of", f"G-{goal.parent.number} {esc(goal.parent.title)}", locale))
+    if goal.parent_number is not None:
+        fields.append(_field("field.part_of", f"G-{goal.parent_number} {esc(goal.parent_title)}", locale))
     b.fields(fields)
     if children:
         b.section(f"*{t('goal.broken_down', locale)}*")
@@ -386,10 +385,10 @@ def goal_show(
     return _with(reply, goal_actions_block(goal.number, locale=locale) if goal.status != "closed" else None)
 
 
-def goal_closed(goal: Goal, progress: Progress, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+def goal_closed(goal: GoalCard, progress: Progress, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     if not changed:
         return Builder().section(":information_source: " + t("goal.already_closed", locale, n=goal.number)).build()
-    unit = goal.metric.unit
+    unit = goal.unit
     reached = progress.percent_of_target is not None and progress.percent_of_target >= 1
     icon = ":trophy:" if reached else ":checkered_flag:"
     text = icon + " " + t(
@@ -400,7 +399,7 @@ def goal_closed(goal: Goal, progress: Progress, *, changed: bool, today: date, a
     return Builder().section(text).context(t("goal.closed_hint", locale)).build(text=t("goal.closed_plain", locale, n=goal.number))
 
 
-def goal_checked_in(goal: Goal, progress: Progress, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+def goal_checked_in(goal: GoalCard, progress: Progress, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().section(":white_check_mark: " + t("goal.checked_in", locale, n=goal.number, actor=mention(actor, locale)))
     b.section(goal_progress_line(goal, progress, today, locale=locale))
     reply = b.build(text=t("goal.checked_in_plain", locale, n=goal.number))
@@ -473,7 +472,7 @@ def kpi_show(
     end: date,
     by_channel: bool,
     channel: str | None,
-    goals: list[tuple[Goal, Progress]],
+    goals: list[tuple[GoalCard, Progress]],
     today: date,
     locale: str = DEFAULT_LOCALE,
 ) -> Reply:

@@ -18,7 +18,7 @@ from bot.render import home, modals, views
 from bot.render.reply import Reply
 from bot.render.retro import parent_post
 from bot.services.campaigns import CampaignSummary
-from bot.services.goals import Progress
+from bot.services.goals import GoalCard, Progress
 from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
 from bot.services.retros import RetroCard, RetroGoal, RetroKpi, RetroResults
 from bot.services.tasks import Change, TaskFilter
@@ -35,9 +35,10 @@ def task(n: int, *, title: str = LONG, status: str = "todo", due: date | None = 
                 workspace_id="T1")
 
 
-def goal(n: int) -> Goal:
-    return Goal(number=n, title=f"{LONG} {n}", metric=Metric(number=1, name=LONG[:100], unit="¥"), target=Decimal(2_500_000),
-                start_on=date(2026, 10, 1), due_on=date(2026, 12, 31), owner_id="U0ANA", status="active")
+def goal(n: int) -> GoalCard:
+    return GoalCard.of(Goal(number=n, title=f"{LONG} {n}", metric=Metric(number=1, name=LONG[:100], unit="¥"),
+                            target=Decimal(2_500_000), start_on=date(2026, 10, 1), due_on=date(2026, 12, 31),
+                            owner_id="U0ANA", status="active"))
 
 
 PROGRESS = Progress(current=Decimal(1_000_000), source="kpi", percent_of_target=Decimal("0.4"), percent_of_time=Decimal("0.6"),
