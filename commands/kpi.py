@@ -196,7 +196,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             raise ParseError.of("error.command.takes_nothing", usage=DOC.usage, command="/kpi list", rest=rest)
         with ctx.db.session(write=False) as session:
             metrics = service.list_metrics(session, workspace_id=ctx.workspace_id)
-            return views.kpi_list([(m, service.latest_day(session, metric=m)) for m in metrics], today=ctx.today, locale=loc)
+            return views.kpi_list([(service.MetricCard.of(m), service.latest_day(session, metric=m)) for m in metrics], today=ctx.today, locale=loc)
     if verb == "log":
         entries, channel, day = parse_log(rest, ctx)
         if any(isinstance(_metric_ref(name), int) for name, _ in entries):
@@ -220,7 +220,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         )
         with ctx.db.session() as session:
             result = service.define_metric(session, workspace_id=ctx.workspace_id, spec=spec, user_id=ctx.user_id)
-            return views.kpi_defined(result, locale=loc)
+            return views.kpi_defined(service.MetricCard.of(result.metric), created=result.created, changed=result.changed,
+                                     locale=loc)
     if verb == "show":
         request = parse_show(rest, ctx)
         with ctx.db.session(write=False) as session:
@@ -236,7 +237,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                 if g.metric_id == metric.id
             ]
             reply = views.kpi_show(
-                metric, current, previous, start=request.start, end=request.end, by_channel=request.by_channel,
+                service.MetricCard.of(metric), current, previous, start=request.start, end=request.end, by_channel=request.by_channel,
                 channel=request.channel, goals=goals, today=ctx.today, locale=loc,
             )
             # the chart is drawn and uploaded after the ack, from what was read here

@@ -29,10 +29,10 @@ from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
 from bot.services.campaigns import CampaignSummary, SpendEntry, phase
 from bot.services.feedback import FeedbackItem
 from bot.services.goals import GoalCard, Progress
-from bot.services.kpis import DefineResult, LoggedValue, PeriodValue
+from bot.services.kpis import LoggedValue, MetricCard, PeriodValue
 from bot.services.tasks import Change, NewTask, TaskFilter
 from bot.slack_text import esc, truncate
-from storage.models import Metric, Task
+from storage.models import Task
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
 PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
@@ -428,9 +428,9 @@ def kpi_logged(logged: list[LoggedValue], *, today: date, locale: str = DEFAULT_
     return b.build(text=text)
 
 
-def describe_metric(metric: Metric, *, locale: str = DEFAULT_LOCALE) -> str:
-    if metric.is_ratio and metric.numerator is not None and metric.denominator is not None:
-        how = f"= {esc(metric.numerator.name)} / {esc(metric.denominator.name)}"
+def describe_metric(metric: MetricCard, *, locale: str = DEFAULT_LOCALE) -> str:
+    if metric.parts is not None:
+        how = f"= {esc(metric.parts[0].name)} / {esc(metric.parts[1].name)}"
     else:
         how = t(f"kpi.agg.{metric.agg}", locale)
     unit = " · " + t("kpi.unit", locale, unit=esc(metric.unit)) if metric.unit else ""
@@ -438,20 +438,21 @@ def describe_metric(metric: Metric, *, locale: str = DEFAULT_LOCALE) -> str:
     return f"*K-{metric.number} {esc(metric.name)}* {how}{unit} · {better}"
 
 
-def kpi_defined(result: DefineResult, *, locale: str = DEFAULT_LOCALE) -> Reply:
-    if result.created:
+def kpi_defined(metric: MetricCard, *, created: bool, changed: list[str], locale: str = DEFAULT_LOCALE) -> Reply:
+    """`/kpi define`'s answer: the metric as it is now, and what changed (`changed` names the settings)."""
+    if created:
         head = t("kpi.defined", locale)
-    elif result.changed:
-        changed = t("list.separator", locale).join(t(f"kpi.changed.{c}", locale) for c in result.changed)
-        head = t("kpi.updated", locale, changed=changed)
+    elif changed:
+        what = t("list.separator", locale).join(t(f"kpi.changed.{c}", locale) for c in changed)
+        head = t("kpi.updated", locale, changed=what)
     else:
         head = t("kpi.no_change", locale)
-    return Builder().section(f":straight_ruler: {head} {describe_metric(result.metric, locale=locale)}").build(
-        text=f"{head} K-{result.metric.number} {esc(result.metric.name)}"
+    return Builder().section(f":straight_ruler: {head} {describe_metric(metric, locale=locale)}").build(
+        text=f"{head} K-{metric.number} {esc(metric.name)}"
     )
 
 
-def kpi_list(items: list[tuple[Metric, date | None]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def kpi_list(items: list[tuple[MetricCard, date | None]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     title = t("kpi.list.title", locale)
     if not items:
         return Builder().section(f"*{title}*\n" + t("kpi.list.empty", locale)).build()
@@ -464,7 +465,7 @@ def kpi_list(items: list[tuple[Metric, date | None]], *, today: date, locale: st
 
 
 def kpi_show(
-    metric: Metric,
+    metric: MetricCard,
     current: PeriodValue,
     previous: PeriodValue,
     *,
@@ -489,10 +490,11 @@ def kpi_show(
         arrow = ":arrow_upper_right:" if change >= 0 else ":arrow_lower_right:"
         trend = " " + t("kpi.trend", locale, change=fmt_signed_percent(change, locale), arrow=arrow, warn="" if good else " :warning:")
     b.section(f"*{fmt_number(current.value, unit, locale)}*{trend}")
-    if metric.is_ratio and metric.numerator is not None and metric.denominator is not None:
+    if metric.parts is not None:
+        num, den = metric.parts
         b.context(
-            f"{esc(metric.numerator.name)} {fmt_number(current.numerator, metric.numerator.unit, locale)} ÷ "
-            f"{esc(metric.denominator.name)} {fmt_number(current.denominator, metric.denominator.unit, locale)} "
+            f"{esc(num.name)} {fmt_number(current.numerator, num.unit, locale)} ÷ "
+            f"{esc(den.name)} {fmt_number(current.denominator, den.unit, locale)} "
             + t("kpi.from_summed_parts", locale)
         )
     if by_channel:
