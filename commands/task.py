@@ -172,7 +172,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         filters = parse_list(rest, ctx)
         with ctx.db.session(write=False) as session:
             rows = service.list_tasks(session, workspace_id=ctx.workspace_id, filters=filters, today=ctx.today)
-            return views.task_list(rows, filters=filters, today=ctx.today, viewer=ctx.user_id, locale=loc)
+            return views.task_list([service.TaskCard.of(r) for r in rows], filters=filters, today=ctx.today, viewer=ctx.user_id, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         with ctx.db.transaction() as connection:
@@ -185,14 +185,14 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         status = {"start": "in_progress", "reopen": "todo"}.get(verb, "done")
         with ctx.db.session() as session:
             change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status=status)
-            return _concerns(ctx, views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
+            return _concerns(ctx, views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
     if verb == "block":
         number, reason = _one_ref(rest, "block")
         if not reason:
             raise ParseError.of("error.task.block_reason", usage=DOC.usage)
         with ctx.db.session() as session:
             change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status="blocked", reason=reason)
-            return _concerns(ctx, views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
+            return _concerns(ctx, views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
     if verb == "assign":
         number, who = _one_ref(rest, "assign")
         if not who or len(who.split()) != 1:
@@ -200,7 +200,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         owner = ctx.resolve_user(who)
         with ctx.db.session() as session:
             change = service.assign(session, workspace_id=ctx.workspace_id, number=number, owner_id=owner)
-            reply = views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc, what="assign")
+            reply = views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc, what="assign")
             return _concerns(ctx, reply, change.before or None, change.task.owner_id)
     if verb == "due":
         number, when = _one_ref(rest, "reschedule")
@@ -209,7 +209,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         due = parse_date(when.strip(), today=ctx.today)
         with ctx.db.session() as session:
             change = service.set_due(session, workspace_id=ctx.workspace_id, number=number, due_on=due)
-            reply = views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc, what="due")
+            reply = views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc, what="due")
             return _concerns(ctx, reply, change.task.owner_id)
     raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/task")
 
@@ -320,13 +320,14 @@ def on_task_action(runtime: Runtime, body: JSON, client: WebClient) -> list[Foll
         else:
             start_from = max(task.due_on or today, today)
             change = service.set_due(session, workspace_id=team, number=number, due_on=start_from + timedelta(days=1))
-        private = views.task_changed(change, actor=user, today=today, locale=locale, what=what)
-        note, _plain = views.task_change_message(change, actor=user, today=today, locale=shared_loc, what=what)
+        shown = change.shown()
+        private = views.task_changed(shown, actor=user, today=today, locale=locale, what=what)
+        note, _plain = views.task_change_message(shown, actor=user, today=today, locale=shared_loc, what=what)
         updated_blocks = (
-            views.update_task_blocks(body["message"].get("blocks") or [], task, note=note, today=today, locale=shared_loc)
+            views.update_task_blocks(body["message"].get("blocks") or [], shown.task, note=note, today=today, locale=shared_loc)
             if shared else None
         )
-        home_notice = views.task_change_message(change, actor=user, today=today, locale=locale, what=what)[0]
+        home_notice = views.task_change_message(shown, actor=user, today=today, locale=locale, what=what)[0]
         return change, task.owner_id, private, updated_blocks, home_notice
 
     try:
@@ -362,7 +363,7 @@ def open_block_modal(runtime: Runtime, body: JSON, *, team: str, user: str, numb
         if task.status == "done":
             return [tell(body, team, user, t("task.nothing_changed", locale, n=number, what=t("task.already.done", locale)),
                          home=home)]
-        summary = views.task_line(task, today, locale=locale)
+        summary = views.task_line(service.TaskCard.of(task), today, locale=locale)
     view = modals.block_reason_modal(locale=locale, ref=f"T-{number}", summary=summary,
                                      metadata={**origin(body), M_REF: f"T-{number}", M_LOCALE: locale})
     return [OpenModal(view, str(body.get("trigger_id") or ""), team, locale, tell_failure=not home)]
@@ -383,8 +384,9 @@ def submit_block(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
                 change = service.Change(task, False, "done")
             else:
                 change = service.set_status(session, workspace_id=team, number=number, status="blocked", reason=reason)
-            card = views.task_changed(change, actor=user, today=today, locale=locale)
-            note = views.task_change_message(change, actor=user, today=today, locale=locale)[0]
+            shown = change.shown()
+            card = views.task_changed(shown, actor=user, today=today, locale=locale)
+            note = views.task_change_message(shown, actor=user, today=today, locale=locale)[0]
             return change, card, note, task.owner_id
 
         change, card, note, owner = runtime.db.retrying(block)

@@ -30,9 +30,8 @@ from bot.services.campaigns import CampaignSummary, SpendEntry, phase
 from bot.services.feedback import FeedbackItem
 from bot.services.goals import GoalCard, Progress
 from bot.services.kpis import LoggedValue, MetricCard, PeriodValue
-from bot.services.tasks import Change, NewTask, TaskFilter
+from bot.services.tasks import NewTask, TaskCard, TaskChange, TaskFilter
 from bot.slack_text import esc, truncate
-from storage.models import Task
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
 PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
@@ -147,7 +146,7 @@ def _with(reply: Reply, *blocks: dict[str, Any] | None) -> Reply:
 
 
 def update_task_blocks(
-    blocks: list[dict[str, Any]], task: Task, *, note: str, today: date, locale: str = DEFAULT_LOCALE
+    blocks: list[dict[str, Any]], task: TaskCard, *, note: str, today: date, locale: str = DEFAULT_LOCALE
 ) -> list[dict[str, Any]]:
     """A message's blocks with one task's line, note and buttons brought up to date (the rest untouched).
 
@@ -194,7 +193,7 @@ def close_record_blocks(blocks: list[dict[str, Any]], block_id: str, note: str) 
 
 # ---- tasks ---------------------------------------------------------------------------------------
 
-def task_line(task: Task, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+def task_line(task: TaskCard, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     due = ""
     if task.due_on:
         overdue = task.due_on < today and task.status != "done"
@@ -212,7 +211,7 @@ def task_line(task: Task, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     return f"{STATUS_EMOJI[task.status]} *T-{task.number}* {esc(task.title)} · {mention(task.owner_id, locale)}{due}{link}{blocked}"
 
 
-def task_created(task: Task | NewTask, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def task_created(task: TaskCard | NewTask, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     n = task.number
     b = Builder().section(t("task.added", locale, n=n, title=esc(task.title)))
     fields = [
@@ -238,7 +237,7 @@ OTHER_CHANGES = ("assign", "due", "snooze")
 
 
 def task_change_message(
-    change: Change, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
+    change: TaskChange, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
 ) -> tuple[str, str]:
     """(mrkdwn, plain) saying who did what to the task, or that nothing changed.
 
@@ -261,7 +260,7 @@ def task_change_message(
 
 
 def task_changed(
-    change: Change, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
+    change: TaskChange, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
 ) -> Reply:
     """A task after a change (or a click that changed nothing), with the buttons that still make sense."""
     task = change.task
@@ -272,7 +271,7 @@ def task_changed(
     return _with(reply, task_actions_block(task.number, task.status, task.due_on, locale=locale))
 
 
-def task_list(rows: list[Task], *, filters: TaskFilter, today: date, viewer: str, locale: str = DEFAULT_LOCALE) -> Reply:
+def task_list(rows: list[TaskCard], *, filters: TaskFilter, today: date, viewer: str, locale: str = DEFAULT_LOCALE) -> Reply:
     scope = []
     if filters.owner_id:
         scope.append(t("task.scope.yours", locale) if filters.owner_id == viewer else t("task.scope.of", locale, user=mention(filters.owner_id, locale)))

@@ -21,7 +21,7 @@ from bot.services.campaigns import CampaignSummary
 from bot.services.goals import GoalCard, Progress
 from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
 from bot.services.retros import RetroCard, RetroGoal, RetroKpi, RetroResults
-from bot.services.tasks import Change, TaskFilter
+from bot.services.tasks import TaskCard, TaskChange, TaskFilter
 from commands import mkt
 from storage.models import Campaign, Goal, Metric, Task
 
@@ -30,9 +30,9 @@ LONG = "双十一 <!channel> & banner " * 300  # ~7,800 characters of user-typed
 STATUSES = ("todo", "in_progress", "blocked", "done")
 
 
-def task(n: int, *, title: str = LONG, status: str = "todo", due: date | None = TODAY) -> Task:
-    return Task(number=n, title=f"{title} {n}", owner_id="U0ANA", status=status, due_on=due, block_reason=LONG,
-                workspace_id="T1")
+def task(n: int, *, title: str = LONG, status: str = "todo", due: date | None = TODAY) -> TaskCard:
+    return TaskCard.of(Task(number=n, title=f"{title} {n}", owner_id="U0ANA", status=status, due_on=due, block_reason=LONG,
+                            workspace_id="T1"))
 
 
 def goal(n: int) -> GoalCard:
@@ -90,7 +90,7 @@ def test_task_replies_with_huge_titles(locale: str) -> None:
         t = task(1, status=status)
         check_message(views.task_created(t, today=TODAY, locale=locale))
         for changed in (True, False):
-            check_message(views.task_changed(Change(t, changed, "todo"), actor="U0BO", today=TODAY, locale=locale))
+            check_message(views.task_changed(TaskChange(t, changed, "todo"), actor="U0BO", today=TODAY, locale=locale))
     check_message(views.task_list([task(n) for n in range(1, 501)], filters=TaskFilter(), today=TODAY, viewer="U0ANA",
                                   locale=locale))
 
