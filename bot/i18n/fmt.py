@@ -18,7 +18,7 @@ NO_VALUE = "—"
 ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
-def group_digits(value: Decimal, places: int) -> str:
+def _group_digits(value: Decimal, places: int) -> str:
     """`value` rounded half up to `places` decimals, thousands grouped, trailing zeros dropped: 12,500 · 0.25."""
     q = Decimal(1).scaleb(-places) if places else Decimal(1)
     rounded = value.quantize(q, rounding=ROUND_HALF_UP)
@@ -35,7 +35,7 @@ def with_currency(text: str, negative: bool, unit: str | None) -> str:
     return text
 
 
-def with_unit(text: str, negative: bool, unit: str | None) -> str:
+def _with_unit(text: str, negative: bool, unit: str | None) -> str:
     """A written number and its unit: a currency before it (-¥1,200), any other unit after it (310 orders)."""
     if unit in CURRENCY_UNITS:
         return with_currency(text, negative, unit)
@@ -50,24 +50,24 @@ def fmt_number(value: Decimal | None, unit: str | None, locale: str | None) -> s
     if value is None:
         return NO_VALUE
     if unit == "%":
-        return group_digits(value * 100, 2) + "%"
+        return _group_digits(value * 100, 2) + "%"
     if resolve(locale) == ZH_CN and abs(value) >= 100_000:
         if abs(value) >= 100_000_000:
             scaled, suffix = value / Decimal(100_000_000), "亿"
         else:
             scaled, suffix = value / Decimal(10_000), "万"
-        return with_unit(group_digits(scaled, 2) + suffix, value < 0, unit)
+        return _with_unit(_group_digits(scaled, 2) + suffix, value < 0, unit)
     places = 2 if abs(value) < 1000 else 0
     if abs(value) < 1 and value != 0:
         places = 4
-    return with_unit(group_digits(value, places), value < 0, unit)
+    return _with_unit(_group_digits(value, places), value < 0, unit)
 
 
 def fmt_percent(fraction: Decimal | None, locale: str | None) -> str:
     """A fraction as a whole percentage, with one decimal below 10 %: 0.42 → 42%, 0.055 → 5.5%."""
     if fraction is None:
         return NO_VALUE
-    return group_digits(fraction * 100, 0 if abs(fraction) >= Decimal("0.1") else 1) + "%"
+    return _group_digits(fraction * 100, 0 if abs(fraction) >= Decimal("0.1") else 1) + "%"
 
 
 def fmt_signed_percent(fraction: Decimal | None, locale: str | None) -> str:
