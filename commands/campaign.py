@@ -104,19 +104,19 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             raise ParseError.of("error.command.takes_only_all", usage=DOC.usage, command="/campaign list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_campaigns(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
-            return views.campaign_list([service.summary(session, campaign=c) for c in rows], today=ctx.today, locale=loc)
+            return views.campaign_list([service.card(session, campaign=c, today=ctx.today) for c in rows], today=ctx.today, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         with ctx.db.session() as session:
             campaign = service.create_campaign(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return views.campaign_created(service.summary(session, campaign=campaign), today=ctx.today, actor=ctx.user_id, locale=loc)
+            return views.campaign_created(service.card(session, campaign=campaign, today=ctx.today), today=ctx.today, actor=ctx.user_id, locale=loc)
     if verb in ("show", "view"):
         number, extra = _ref_and_rest(rest, msg("error.campaign.which.show"))
         if extra:
             raise ParseError.of("error.campaign.extra", usage=DOC.usage, verb="show", extra=extra)
         with ctx.db.session(write=False) as session:
             campaign = service.get_campaign(session, workspace_id=ctx.workspace_id, number=number)
-            return views.campaign_show(service.summary(session, campaign=campaign), today=ctx.today, locale=loc)
+            return views.campaign_show(service.card(session, campaign=campaign, today=ctx.today), today=ctx.today, locale=loc)
     if verb == "close":
         number, extra = _ref_and_rest(rest, msg("error.campaign.which.close"))
         if extra:
@@ -124,7 +124,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         with ctx.db.session() as session:
             campaign, changed = service.close_campaign(session, workspace_id=ctx.workspace_id, number=number)
             return views.campaign_closed(
-                service.summary(session, campaign=campaign), changed=changed, today=ctx.today, actor=ctx.user_id, locale=loc
+                service.card(session, campaign=campaign, today=ctx.today), changed=changed, today=ctx.today, actor=ctx.user_id, locale=loc
             )
     if verb == "spend":
         number, tail = _ref_and_rest(rest, msg("error.campaign.which.spend"))
@@ -142,7 +142,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 session, workspace_id=ctx.workspace_id, number=number, amount=amount.value,
                 channel=parsed.options.get("channel", ""), day=day, user_id=ctx.user_id, currency=amount.currency,
             )
-            return views.campaign_spent(service.summary(session, campaign=campaign), service.SpendEntry.of(row), today=ctx.today, locale=loc)
+            return views.campaign_spent(service.card(session, campaign=campaign, today=ctx.today), service.SpendEntry.of(row), today=ctx.today, locale=loc)
     if verb == "risk":
         number, risk = _ref_and_rest(rest, msg("error.campaign.which.risk"))
         if not risk:
@@ -229,7 +229,7 @@ def submit_campaign(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowU
         data = parse_campaign_form(sub.values, locale=locale, channel_id=sub.meta.get(M_CHANNEL))
         check_refs(session, team, locale, {BlockId.GOAL: (Goal, "goal", data.goal)})
         campaign = service.create_campaign(session, workspace_id=team, data=data, user_id=user)
-        summary = service.summary(session, campaign=campaign)
+        summary = service.card(session, campaign=campaign, today=today)
         notice = t("campaign.added", locale, actor=mention(user, locale), n=campaign.number, name=esc(campaign.name))
         return views.campaign_created(summary, today=today, actor=user, locale=locale), notice, []
 

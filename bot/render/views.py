@@ -26,7 +26,7 @@ from bot.i18n import DEFAULT_LOCALE, t, tn
 from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
-from bot.services.campaigns import CampaignSummary, SpendEntry, phase
+from bot.services.campaigns import CampaignCard, SpendEntry
 from bot.services.feedback import FeedbackItem
 from bot.services.goals import GoalCard, Progress
 from bot.services.kpis import LoggedValue, MetricCard, PeriodValue
@@ -518,98 +518,91 @@ def phase_label(value: str, locale: str = DEFAULT_LOCALE) -> str:
     return t(f"campaign.phase.{value}", locale)
 
 
-def _budget_line(s: CampaignSummary, locale: str = DEFAULT_LOCALE) -> str:
-    c = s.campaign
-    cur = c.currency or None
-    if c.budget:
-        used = s.spend / c.budget
-        return t("campaign.budget_used", locale, spend=fmt_number(s.spend, cur, locale), budget=fmt_number(c.budget, cur, locale),
+def _budget_line(s: CampaignCard, locale: str = DEFAULT_LOCALE) -> str:
+    cur = s.currency or None
+    if s.budget:
+        used = s.spend / s.budget
+        return t("campaign.budget_used", locale, spend=fmt_number(s.spend, cur, locale), budget=fmt_number(s.budget, cur, locale),
                  pct=fmt_percent(used, locale))
     return t("campaign.no_budget", locale, spend=fmt_number(s.spend, cur, locale))
 
 
-def campaign_line(s: CampaignSummary, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
-    c = s.campaign
-    p = phase(c, today)
-    channels = f" · {', '.join(esc(ch) for ch in c.channels)}" if c.channels else ""
+def campaign_line(s: CampaignCard, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    p = s.phase
+    channels = f" · {', '.join(esc(ch) for ch in s.channels)}" if s.channels else ""
     return (
-        f"{PHASE_EMOJI[p]} *C-{c.number}* {esc(c.name)} · {phase_label(p, locale)} · "
-        f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)}{channels} · {_budget_line(s, locale)}"
+        f"{PHASE_EMOJI[p]} *C-{s.number}* {esc(s.name)} · {phase_label(p, locale)} · "
+        f"{fmt_date(s.start_on, today, locale)} → {fmt_date(s.end_on, today, locale)}{channels} · {_budget_line(s, locale)}"
     )
 
 
-def campaign_created(s: CampaignSummary, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
-    c = s.campaign
-    b = Builder().section(":rocket: " + t("campaign.added", locale, actor=mention(actor, locale), n=c.number, name=esc(c.name)))
+def campaign_created(s: CampaignCard, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+    b = Builder().section(":rocket: " + t("campaign.added", locale, actor=mention(actor, locale), n=s.number, name=esc(s.name)))
     b.fields(_campaign_fields(s, today, locale))
-    b.context(t("campaign.created_hint", locale, n=c.number))
-    return b.build(in_channel=True, text=t("campaign.added_plain", locale, n=c.number, name=esc(c.name)))
+    b.context(t("campaign.created_hint", locale, n=s.number))
+    return b.build(in_channel=True, text=t("campaign.added_plain", locale, n=s.number, name=esc(s.name)))
 
 
-def _campaign_fields(s: CampaignSummary, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
-    c = s.campaign
+def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
     fields = [
-        _field("field.dates", f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)} ({phase_label(phase(c, today), locale)})", locale),
+        _field("field.dates", f"{fmt_date(s.start_on, today, locale)} → {fmt_date(s.end_on, today, locale)} ({phase_label(s.phase, locale)})", locale),
         _field("field.budget", _budget_line(s, locale), locale),
     ]
-    if c.channels:
-        fields.append(_field("field.channels", ", ".join(esc(ch) for ch in c.channels), locale))
-    if c.theme:
-        fields.append(_field("field.theme", esc(c.theme), locale))
-    if c.audience:
-        fields.append(_field("field.audience", esc(c.audience), locale))
+    if s.channels:
+        fields.append(_field("field.channels", ", ".join(esc(ch) for ch in s.channels), locale))
+    if s.theme:
+        fields.append(_field("field.theme", esc(s.theme), locale))
+    if s.audience:
+        fields.append(_field("field.audience", esc(s.audience), locale))
     if s.goals:
-        fields.append(_field("field.goals", "\n".join(f"G-{g.number} {esc(g.title)}" for g in s.goals), locale))
+        fields.append(_field("field.goals", "\n".join(f"G-{number} {esc(title)}" for number, title in s.goals), locale))
     if s.revenue is not None:
-        fields.append(f"*{t('field.revenue', locale)}* ({esc(s.revenue_metric)})\n{fmt_number(s.revenue, c.currency, locale)}")
+        fields.append(f"*{t('field.revenue', locale)}* ({esc(s.revenue_metric)})\n{fmt_number(s.revenue, s.currency, locale)}")
     if s.roi is not None:
         fields.append(_field("field.roi", fmt_percent(s.roi, locale), locale))
     return fields
 
 
-def campaign_list(items: list[CampaignSummary], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def campaign_list(items: list[CampaignCard], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     title = t("campaign.list.title", locale)
     if not items:
         return Builder().section(f"*{title}*\n" + t("campaign.list.empty", locale)).build()
     return Builder().section(f"*{title}* · {len(items)}").lines_section(_fit([campaign_line(s, today, locale=locale) for s in items])).build()
 
 
-def campaign_show(s: CampaignSummary, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
-    c = s.campaign
-    b = Builder().header(f"C-{c.number} {c.name}")
+def campaign_show(s: CampaignCard, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+    b = Builder().header(f"C-{s.number} {s.name}")
     b.fields(_campaign_fields(s, today, locale))
     if s.spend_by_channel and len(s.spend_by_channel) > 1:
         unassigned = "_" + t("campaign.unassigned_channel", locale) + "_"
         b.section(f"*{t('campaign.spend_by_channel', locale)}*\n" + "\n".join(
-            f"• {esc(ch) or unassigned}: {fmt_number(v, c.currency, locale)}" for ch, v in sorted(s.spend_by_channel.items())
+            f"• {esc(ch) or unassigned}: {fmt_number(v, s.currency, locale)}" for ch, v in sorted(s.spend_by_channel.items())
         ))
     b.section(f"*{t('campaign.tasks', locale)}* · " + t("campaign.tasks_count", locale, open=s.open_tasks, done=s.done_tasks))
     if s.risks:
-        b.section(f"*{t('campaign.risks', locale)}*\n" + "\n".join(f"• {esc(r.text)}" for r in s.risks[-10:]))
+        b.section(f"*{t('campaign.risks', locale)}*\n" + "\n".join(f"• {esc(risk)}" for risk in s.risks[-10:]))
     if s.documents:
-        b.section(f"*{t('campaign.documents', locale)}*\n" + "\n".join(f"• <{d.url}|{esc(d.title or d.url)}>" for d in s.documents[-10:]))
-    return b.build(text=f"C-{c.number} {esc(c.name)}: {phase_label(phase(c, today), locale)}, {_budget_line(s, locale)}")
+        b.section(f"*{t('campaign.documents', locale)}*\n" + "\n".join(f"• <{url}|{esc(title or url)}>" for url, title in s.documents[-10:]))
+    return b.build(text=f"C-{s.number} {esc(s.name)}: {phase_label(s.phase, locale)}, {_budget_line(s, locale)}")
 
 
-def campaign_closed(s: CampaignSummary, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
-    c = s.campaign
+def campaign_closed(s: CampaignCard, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     if not changed:
-        return Builder().section(":information_source: " + t("campaign.already_closed", locale, n=c.number)).build()
-    b = Builder().section(":checkered_flag: " + t("campaign.closed", locale, actor=mention(actor, locale), n=c.number, name=esc(c.name)))
+        return Builder().section(":information_source: " + t("campaign.already_closed", locale, n=s.number)).build()
+    b = Builder().section(":checkered_flag: " + t("campaign.closed", locale, actor=mention(actor, locale), n=s.number, name=esc(s.name)))
     b.fields(_campaign_fields(s, today, locale))
-    b.context(t("campaign.closed_hint", locale, n=c.number))
-    return b.build(text=t("campaign.closed_plain", locale, n=c.number))
+    b.context(t("campaign.closed_hint", locale, n=s.number))
+    return b.build(text=t("campaign.closed_plain", locale, n=s.number))
 
 
-def campaign_spent(s: CampaignSummary, row: SpendEntry, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
-    c = s.campaign
+def campaign_spent(s: CampaignCard, row: SpendEntry, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     channel = t("campaign.spend_on", locale, channel=esc(row.channel)) if row.channel else ""
     roi = f" · ROI {fmt_percent(s.roi, locale)}" if s.roi is not None else ""
     return Builder().section(
-        ":money_with_wings: " + t("campaign.spent", locale, amount=fmt_number(row.amount, c.currency, locale), channel=channel,
-                                  n=c.number, name=esc(c.name), date=fmt_date(row.day, today, locale), budget=_budget_line(s, locale))
+        ":money_with_wings: " + t("campaign.spent", locale, amount=fmt_number(row.amount, s.currency, locale), channel=channel,
+                                  n=s.number, name=esc(s.name), date=fmt_date(row.day, today, locale), budget=_budget_line(s, locale))
         + roi
-    ).build(text=t("campaign.spent_plain", locale, n=c.number))
+    ).build(text=t("campaign.spent_plain", locale, n=s.number))
 
 
 def campaign_noted(number: int, name: str, note: str, *, raw: bool = False) -> Reply:

@@ -17,7 +17,7 @@ from bot.ids import BlockId, record_block
 from bot.render import home, modals, views
 from bot.render.reply import Reply
 from bot.render.retro import parent_post
-from bot.services.campaigns import CampaignSummary
+from bot.services.campaigns import CampaignCard, CampaignSummary
 from bot.services.goals import GoalCard, Progress
 from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
 from bot.services.retros import RetroCard, RetroGoal, RetroKpi, RetroResults
@@ -45,11 +45,12 @@ PROGRESS = Progress(current=Decimal(1_000_000), source="kpi", percent_of_target=
                     status="at risk", projected=Decimal(2_000_000), needed_per_day=Decimal(40_000), confidence=6)
 
 
-def summary(n: int) -> CampaignSummary:
+def summary(n: int) -> CampaignCard:
     campaign = Campaign(number=n, name=f"{LONG} {n}", start_on=date(2026, 11, 1), end_on=date(2026, 11, 30),
                         channels=["天猫", "JD"], budget=Decimal(200_000), currency="¥", status="open")
-    return CampaignSummary(campaign=campaign, spend=Decimal(50_000), spend_by_channel={}, revenue=None, revenue_metric=None,
-                           roi=None, goals=[], risks=[], documents=[], open_tasks=1, done_tasks=0)
+    return CampaignCard.of(CampaignSummary(campaign=campaign, spend=Decimal(50_000), spend_by_channel={}, revenue=None,
+                                           revenue_metric=None, roi=None, goals=[], risks=[], documents=[], open_tasks=1,
+                                           done_tasks=0), TODAY)
 
 
 def check_message(reply: Reply) -> None:
