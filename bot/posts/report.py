@@ -41,7 +41,7 @@ class ReportData:
 
     goal_count: int
     goals: list[tuple[goal_service.GoalCard, goal_service.Progress]]  # the first MAX_GOAL_LINES
-    rows: list[tuple[Metric, Any, Any]]  # (metric, last 7 days, previous 7)
+    rows: list[tuple[kpis.MetricCard, Any, Any]]  # (metric, last 7 days, previous 7)
     charts: list[dict[str, Any]]
 
 
@@ -91,7 +91,7 @@ def collect(session: Session, *, workspace_id: str, today: date) -> ReportData:
     return ReportData(
         goal_count=len(goals),
         goals=[(goal_service.GoalCard.of(g), goal_service.progress(session, goal=g, today=today)) for g in goals[:MAX_GOAL_LINES]],
-        rows=rows,
+        rows=[(kpis.MetricCard.of(m), now, before) for m, now, before in rows],
         charts=specs,
     )
 
