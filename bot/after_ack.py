@@ -19,11 +19,11 @@ from bot.errors import NotFound
 from bot.i18n import t
 from bot.render import home as home_render
 from bot.render import modals, views
-from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import chart_files, outbox
 from bot.services import home as home_service
 from bot.services import tasks as task_service
+from bot.slack_text import esc
 from commands.followups import (
     Confirm,
     DeliverPost,
@@ -269,9 +269,9 @@ def update_task_message(runtime: Runtime, client: WebClient, item: UpdateTaskMes
             task = task_service.get_task(session, workspace_id=item.workspace_id, number=item.number)
         except NotFound:
             return
-        change = task_service.Change(task, item.changed, "")
-        note = views.task_change_message(change, actor=item.actor, today=today, locale=locale)[0]
-        blocks = views.update_task_blocks(message.get("blocks") or [], task, note=note, today=today, locale=locale)
+        shown = task_service.Change(task, item.changed, "").shown()
+        note = views.task_change_message(shown, actor=item.actor, today=today, locale=locale)[0]
+        blocks = views.update_task_blocks(message.get("blocks") or [], shown.task, note=note, today=today, locale=locale)
     try:
         client.chat_update(channel=item.channel, ts=item.ts, text=message.get("text") or note, blocks=blocks)
     except SlackApiError as exc:

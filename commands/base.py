@@ -37,12 +37,12 @@ from bot.i18n import DEFAULT_LOCALE, t
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals
 from bot.render.reply import Builder, Reply
-from bot.render.text import truncate
 from bot.runtime import Runtime
 from bot.services import campaigns as campaign_service
 from bot.services import goals as goal_service
 from bot.services import kpis as kpi_service
 from bot.services.refs import get_by_number
+from bot.slack_text import truncate
 from commands.followups import Answer, Confirm, FollowUp, OpenModal, PublishHome, RefreshHomes, WarmLocale
 from commands.followups import Respond as RespondLater
 from commands.grammar import ParseError, UserRef, parse_number, parse_ref, parse_user
@@ -170,15 +170,55 @@ FormBuilder = Callable[..., JSON]
 
 
 @dataclass(frozen=True)
-class SlashCommand:
-    """One command as its module declares it: the handler, its usage, its help reply (it takes `locale=`),
-    and the form it opens when typed with no text."""
+class CommandDoc:
+    """A command's one description: the usage shown by `<command> help` and with every bad input (its forms,
+    then notes: date words, examples, the form), and its line in `/mkt help` (a catalog key and an example).
+    The README's grammar block lists the same forms (tests/unit/test_readme_grammar.py)."""
 
     name: str
+    #: the command's forms, one usage line each; short forms share a line, each starting with the command's name
+    forms: tuple[str, ...]
+    #: the usage's lines after the forms
+    notes: tuple[str, ...]
+    #: the catalog key of its one-line summary in `/mkt help`
+    summary: str
+    #: the example under that summary
+    example: str
+
+    @property
+    def usage(self) -> str:
+        return "\n".join((*self.forms, *self.notes))
+
+    def each_form(self) -> list[str]:
+        """Every form on its own, spaces collapsed: "/task start <T>", "/task done <T>", …"""
+        return forms_of(self.name, self.forms)
+
+
+def forms_of(name: str, lines: Sequence[str]) -> list[str]:
+    """The forms on `lines` (blank lines ignored), each cut where the command's name starts again."""
+    forms: list[str] = []
+    for line in lines:
+        forms += [" ".join(part.split()) for part in re.split(rf"\s+(?={re.escape(name)}\b)", line.strip()) if part]
+    return forms
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """One command as its module declares it: its description, the handler, its help reply (it takes `locale=`;
+    without one, `help` shows the usage), and the form it opens when typed with no text."""
+
+    doc: CommandDoc
     handle: Handler
-    usage: str
     help: Callable[..., Reply] | None = None
     form: FormBuilder | None = None
+
+    @property
+    def name(self) -> str:
+        return self.doc.name
+
+    @property
+    def usage(self) -> str:
+        return self.doc.usage
 
 
 def command_context(runtime: Runtime, body: JSON, client: WebClient | None) -> CommandContext:

@@ -17,6 +17,7 @@ from commands.base import (
     JSON,
     M_PERMALINK,
     CommandContext,
+    CommandDoc,
     FieldErrors,
     SlashCommand,
     Submission,
@@ -32,20 +33,29 @@ from commands.followups import FollowUp
 from commands.grammar import ParseError, parse_args, parse_choice, parse_ref, parse_tags
 from storage.models import Campaign, Goal
 
-USAGE = """/feedback <text> [campaign:<C>] [goal:<G>] [from:customer|team] [#tag …]
-/feedback list [campaign:<C>] [#tag]
-Example: /feedback "Coupon rules were confusing on mobile" campaign:C-2 from:customer #checkout #mobile
-Type /feedback alone to fill in a form."""
+DOC = CommandDoc(
+    "/feedback",
+    forms=(
+        "/feedback <text> [campaign:<C>] [goal:<G>] [from:customer|team] [#tag …]",
+        "/feedback list [campaign:<C>] [#tag]",
+    ),
+    notes=(
+        "Example: /feedback \"Coupon rules were confusing on mobile\" campaign:C-2 from:customer #checkout #mobile",
+        "Type /feedback alone to fill in a form.",
+    ),
+    summary="help.feedback",
+    example="/feedback \"Coupon unclear\" from:customer campaign:C-2 #coupon",
+)
 
 OPTIONS = {"campaign": "campaign", "goal": "goal", "from": "from", "source": "from"}
 
 
 def parse_create(text: str) -> service.FeedbackCreate:
-    parsed = parse_args(text, options=OPTIONS, usage=USAGE)
+    parsed = parse_args(text, options=OPTIONS, usage=DOC.usage)
     words, tags = parse_tags(parsed.words)
     body = " ".join(t.text for t in words).strip()
     if not body:
-        raise ParseError.of("error.feedback.text", usage=USAGE)
+        raise ParseError.of("error.feedback.text", usage=DOC.usage)
     opts = parsed.options
     source = parse_choice(opts["from"], ["customer", "team"], name="from") if "from" in opts else "team"
     return service.FeedbackCreate(
@@ -61,20 +71,20 @@ def handle(text: str, ctx: CommandContext) -> Reply:
     verb, rest = split_verb(text)
     loc = ctx.locale
     if verb == "":
-        raise ParseError.of("error.feedback.after_command", usage=USAGE)
+        raise ParseError.of("error.feedback.after_command", usage=DOC.usage)
     if verb in ("list", "ls"):
-        parsed = parse_args(rest, options={"campaign"}, usage=USAGE)
+        parsed = parse_args(rest, options={"campaign"}, usage=DOC.usage)
         words, tags = parse_tags(parsed.words)
         if words or len(tags) > 1:
-            raise ParseError.of("error.feedback.list_args", usage=USAGE)
+            raise ParseError.of("error.feedback.list_args", usage=DOC.usage)
         campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         with ctx.db.session(write=False) as session:
             rows = service.list_feedback(session, workspace_id=ctx.workspace_id, campaign=campaign, tag=tags[0] if tags else None)
-            return views.feedback_list(rows, today=ctx.today, tag=tags[0] if tags else None, locale=loc)
+            return views.feedback_list([service.FeedbackItem.of(r) for r in rows], today=ctx.today, tag=tags[0] if tags else None, locale=loc)
     data = parse_create(text)
     with ctx.db.session() as session:
         row = service.create_feedback(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-        return views.feedback_created(row, locale=loc)
+        return views.feedback_created(service.FeedbackItem.of(row), locale=loc)
 
 
 def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON,
@@ -82,7 +92,7 @@ def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON,
     return modals.feedback_modal(locale=locale, choices=choices, metadata=metadata, prefill=prefill)
 
 
-COMMAND = SlashCommand("/feedback", handle, USAGE, form=form_modal)
+COMMAND = SlashCommand(DOC, handle, form=form_modal)
 
 
 def parse_tags_text(text: str) -> list[str]:
@@ -115,7 +125,7 @@ def submit_feedback(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowU
         check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
                                            BlockId.GOAL: (Goal, "goal", data.goal)})
         row = service.create_feedback(session, workspace_id=team, data=data, user_id=user)
-        return views.feedback_created(row, locale=locale), t("feedback.recorded", locale, n=row.number), []
+        return views.feedback_created(service.FeedbackItem.of(row), locale=locale), t("feedback.recorded", locale, n=row.number), []
 
     return record(runtime, ack, sub, error_block=BlockId.TEXT, write=write)
 

@@ -13,20 +13,22 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound, UserError
-from bot.i18n import Msg, mention, msg, t
+from bot.i18n import Msg, msg, t
+from bot.i18n.fmt import mention
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals, views
 from bot.render.reply import Reply
-from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import goals as service
 from bot.services import kpis as kpi_service
+from bot.slack_text import esc
 from commands.base import (
     JSON,
     M_CHANNEL,
     M_LOCALE,
     M_REF,
     CommandContext,
+    CommandDoc,
     FieldErrors,
     SlashCommand,
     Submission,
@@ -57,11 +59,20 @@ from commands.grammar import ParseError, is_user_token, parse_args, parse_date, 
 from commands.kpi import metric_name
 from storage.models import Goal
 
-USAGE = """/goal add <title> metric:<kpi> target:<number> by:<date> [baseline:<n>] [start:<date>] [owner:@user] [parent:<G>] [channel:<name>]
-/goal list [all]      /goal show <G>      /goal close <G>
-/goal checkin <G> <value> [confidence:<1-10>] [note…]
-Example: /goal add "Q4 天猫 GMV" metric:gmv target:¥2.5m by:eoq channel:天猫 owner:@ana
-Type /goal alone to fill in a form."""
+DOC = CommandDoc(
+    "/goal",
+    forms=(
+        "/goal add <title> metric:<kpi> target:<number> by:<date> [baseline:<n>] [start:<date>] [owner:@user] [parent:<G>] [channel:<name>]",
+        "/goal list [all]      /goal show <G>      /goal close <G>",
+        "/goal checkin <G> <value> [confidence:<1-10>] [note…]",
+    ),
+    notes=(
+        "Example: /goal add \"Q4 天猫 GMV\" metric:gmv target:¥2.5m by:eoq channel:天猫 owner:@ana",
+        "Type /goal alone to fill in a form.",
+    ),
+    summary="help.goal",
+    example="/goal add \"Q4 GMV\" metric:gmv target:¥2.5m by:eoq",
+)
 
 ADD_OPTIONS = {
     "metric": "metric", "kpi": "metric", "target": "target", "by": "by", "due": "by", "deadline": "by",
@@ -70,7 +81,7 @@ ADD_OPTIONS = {
 
 
 def parse_add(text: str, ctx: CommandContext) -> service.GoalCreate:
-    parsed = parse_args(text, options=ADD_OPTIONS, usage=USAGE)
+    parsed = parse_args(text, options=ADD_OPTIONS, usage=DOC.usage)
     opts = parsed.options
     owner = ctx.resolve_user(opts["owner"]) if "owner" in opts else None
     words = []
@@ -84,13 +95,13 @@ def parse_add(text: str, ctx: CommandContext) -> service.GoalCreate:
     if not title:
         missing.insert(0, msg("error.goal.a_title"))
     if missing:
-        raise ParseError.of("error.goal.missing", usage=USAGE, missing=missing)
+        raise ParseError.of("error.goal.missing", usage=DOC.usage, missing=missing)
     target = parse_number(opts["target"])
     baseline = parse_number(opts["baseline"]) if "baseline" in opts else None
     start = parse_date(opts["start"], today=ctx.today) if "start" in opts else ctx.today
     due = parse_date(opts["by"], today=ctx.today)
     if due < ctx.today and "start" not in opts:
-        raise ParseError.of("error.deadline_past", usage=USAGE, due=due)
+        raise ParseError.of("error.deadline_past", usage=DOC.usage, due=due)
     return service.GoalCreate(
         title=title,
         metric=opts["metric"],
@@ -114,40 +125,40 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     if verb in ("", "list", "ls"):
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
-            raise ParseError.of("error.command.takes_only_all", usage=USAGE, command="/goal list", rest=rest)
+            raise ParseError.of("error.command.takes_only_all", usage=DOC.usage, command="/goal list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_goals(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
-            return views.goal_list([(g, service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
+            return views.goal_list([(service.GoalCard.of(g), service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         data = dataclasses.replace(data, metric=metric_name(ctx, data.metric))  # metric:K-2 is that metric
         with ctx.db.session() as session:
             goal = service.create_goal(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return _concerns(ctx, views.goal_created(goal, today=today, actor=ctx.user_id, locale=loc), goal.owner_id)
+            return _concerns(ctx, views.goal_created(service.GoalCard.of(goal), today=today, actor=ctx.user_id, locale=loc), goal.owner_id)
     if verb in ("show", "view"):
         number = _single_ref(rest, "show")
         with ctx.db.session(write=False) as session:
             goal = service.get_goal(session, workspace_id=ctx.workspace_id, number=number)
-            children = [(g, service.progress(session, goal=g, today=today)) for g in service.child_goals(session, goal=goal)]
-            return views.goal_show(goal, service.progress(session, goal=goal, today=today), children, today=today, locale=loc)
+            children = [(service.GoalCard.of(g), service.progress(session, goal=g, today=today)) for g in service.child_goals(session, goal=goal)]
+            return views.goal_show(service.GoalCard.of(goal), service.progress(session, goal=goal, today=today), children, today=today, locale=loc)
     if verb == "close":
         number = _single_ref(rest, "close")
         with ctx.db.session() as session:
             goal, changed = service.close_goal(session, workspace_id=ctx.workspace_id, number=number)
             progress = service.progress(session, goal=goal, today=today)
-            reply = views.goal_closed(goal, progress, changed=changed, today=today, actor=ctx.user_id, locale=loc)
+            reply = views.goal_closed(service.GoalCard.of(goal), progress, changed=changed, today=today, actor=ctx.user_id, locale=loc)
             return _concerns(ctx, reply, goal.owner_id)
     if verb in ("checkin", "check-in", "update"):
-        parsed = parse_args(rest, options={"confidence"}, usage=USAGE)
+        parsed = parse_args(rest, options={"confidence"}, usage=DOC.usage)
         if len(parsed.words) < 2:
-            raise ParseError.of("error.goal.checkin_args", usage=USAGE)
+            raise ParseError.of("error.goal.checkin_args", usage=DOC.usage)
         number = parse_ref(parsed.words[0].text, "goal")
         value = parse_number(parsed.words[1].text)
         confidence = None
         if "confidence" in parsed.options:
             raw = parsed.options["confidence"]
             if not raw.isdigit() or not 1 <= int(raw) <= 10:
-                raise ParseError.of("error.goal.confidence", usage=USAGE, value=raw)
+                raise ParseError.of("error.goal.confidence", usage=DOC.usage, value=raw)
             confidence = int(raw)
         note = " ".join(t.text for t in parsed.words[2:]) or None
         with ctx.db.session() as session:
@@ -156,9 +167,9 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                 confidence=confidence, note=note, user_id=ctx.user_id, currency=value.currency,
             )
             progress = service.progress(session, goal=goal, today=today)
-            reply = views.goal_checked_in(goal, progress, today=today, actor=ctx.user_id, locale=loc)
+            reply = views.goal_checked_in(service.GoalCard.of(goal), progress, today=today, actor=ctx.user_id, locale=loc)
             return _concerns(ctx, reply, goal.owner_id)
-    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/goal")
+    raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/goal")
 
 
 def _concerns(ctx: CommandContext, reply: Reply, *users: str | None) -> Answer:
@@ -170,7 +181,7 @@ def _single_ref(rest: str, what: str) -> int:
     """`what`: show or close (one message each)."""
     parts = rest.split()
     if len(parts) != 1:
-        raise ParseError.of(f"error.goal.which.{what}", usage=USAGE)
+        raise ParseError.of(f"error.goal.which.{what}", usage=DOC.usage)
     return parse_ref(parts[0], "goal")
 
 
@@ -178,7 +189,7 @@ def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON, owner: s
     return modals.goal_modal(locale=locale, choices=choices, metadata=metadata, owner=owner)
 
 
-COMMAND = SlashCommand("/goal", handle, USAGE, form=form_modal)
+COMMAND = SlashCommand(DOC, handle, form=form_modal)
 
 
 # ---- the goal form ----------------------------------------------------------------------------------
@@ -232,7 +243,7 @@ def submit_goal(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
         data = parse_goal_form(sub.values, locale=locale, today=today, channel_id=sub.meta.get(M_CHANNEL))
         check_refs(session, team, locale, {BlockId.PARENT: (Goal, "goal", data.parent)})
         goal = service.create_goal(session, workspace_id=team, data=data, user_id=user)
-        reply = views.goal_created(goal, today=today, actor=user, locale=locale)
+        reply = views.goal_created(service.GoalCard.of(goal), today=today, actor=user, locale=locale)
         reply.in_channel = False
         notice = t("goal.set", locale, actor=mention(user, locale), n=goal.number, title=esc(goal.title))
         return reply, notice, [goal.owner_id]
@@ -280,7 +291,7 @@ def open_checkin_modal(runtime: Runtime, body: JSON, client: WebClient) -> list[
             return [tell(body, team, user, t("error.no_goal", locale, ref=f"G-{number}"), home=home)]
         if goal.status == "closed":
             return [tell(body, team, user, t("error.goal_closed", locale, ref=f"G-{number}"), home=home)]
-        summary = views.goal_progress_line(goal, service.progress(session, goal=goal, today=today), today, locale=locale)
+        summary = views.goal_progress_line(service.GoalCard.of(goal), service.progress(session, goal=goal, today=today), today, locale=locale)
     view = modals.checkin_modal(locale=locale, ref=f"G-{number}", summary=summary,
                                 metadata={**origin(body), M_REF: f"G-{number}", M_LOCALE: locale})
     return [OpenModal(view, str(body.get("trigger_id") or ""), team, locale, tell_failure=not home)]
@@ -299,7 +310,7 @@ def submit_checkin(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp
                 confidence=form.confidence, note=form.note, user_id=user,
             )
             progress = service.progress(session, goal=goal, today=today)
-            reply = views.goal_checked_in(goal, progress, today=today, actor=user, locale=locale)
+            reply = views.goal_checked_in(service.GoalCard.of(goal), progress, today=today, actor=user, locale=locale)
             notice = ":white_check_mark: " + t("goal.checked_in", locale, n=goal.number, actor=mention(user, locale))
             return reply, goal.owner_id, notice
 

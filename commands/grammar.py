@@ -11,7 +11,7 @@ from decimal import Decimal, localcontext
 
 from bot.errors import LocalizedError
 from bot.i18n import Msg, msg
-from bot.render.text import SLACK_SPAN, slack_unescape, unescape_entities
+from bot.slack_text import SLACK_SPAN, slack_unescape, unescape_entities
 
 __all__ = [
     "REF_KINDS",
@@ -81,10 +81,7 @@ class Token:
     raw: str  # as typed
 
 
-# A Slack-formatted span: <@U123|ana>, <#C123|name>, <!channel>, <https://x.y|label>, <mailto:…>.
-# Slack escapes a typed "<" as "&lt;", so a real "<" only ever starts one of these.
-_SPAN_RE = SLACK_SPAN
-
+# Slack escapes a typed "<" as "&lt;", so a real "<" only ever starts a Slack span (bot.slack_text.SLACK_SPAN).
 _WESTERN_QUOTES = '"“”'
 _CLOSERS: dict[str, str] = {
     '"': _WESTERN_QUOTES,
@@ -97,8 +94,6 @@ _CLOSERS: dict[str, str] = {
 _KEY_SEP_PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z_-]*[:=：＝]")
 
 
-_unescape = unescape_entities
-_unescape_keep_spans = slack_unescape  # undo Slack's &amp; &lt; &gt; in plain text; its <…> spans stay as sent
 
 
 def _find_close(text: str, pos: int, opener: str) -> int:
@@ -108,7 +103,7 @@ def _find_close(text: str, pos: int, opener: str) -> int:
     while pos < n:
         ch = text[pos]
         if ch == "<":
-            m = _SPAN_RE.match(text, pos)
+            m = SLACK_SPAN.match(text, pos)
             if m:
                 pos = m.end()
                 continue
@@ -136,13 +131,13 @@ def _scan(text: str, start: int) -> tuple[Token, int]:
         if end == -1:
             raise _unterminated(text, start, first)
         if _ends_token(text, end + 1):
-            return Token(" ".join(_unescape_keep_spans(text[start + 1 : end]).split()), True, text[start : end + 1]), end + 1
+            return Token(" ".join(slack_unescape(text[start + 1 : end]).split()), True, text[start : end + 1]), end + 1
         # `"a b"c`: the quote is not a grouping quote after all; read the token as plain text.
     i = start
     while i < n and not text[i].isspace():
         ch = text[i]
         if ch == "<":
-            m = _SPAN_RE.match(text, i)
+            m = SLACK_SPAN.match(text, i)
             if m:
                 i = m.end()
                 continue
@@ -152,11 +147,11 @@ def _scan(text: str, start: int) -> tuple[Token, int]:
             if end == -1:
                 raise _unterminated(text, i, ch)
             if _ends_token(text, end + 1):
-                value = _unescape_keep_spans(text[i + 1 : end])
+                value = slack_unescape(text[i + 1 : end])
                 return Token(text[start:i] + value, False, text[start : end + 1]), end + 1
         i += 1
     raw = text[start:i]
-    return Token(_unescape_keep_spans(raw), False, raw), i
+    return Token(slack_unescape(raw), False, raw), i
 
 
 def tokenize(text: str) -> list[Token]:
@@ -592,9 +587,9 @@ def parse_url(value: str) -> str:
     """<https://x.y|label>, <https://x.y> or a bare https://x.y → the URL (Slack escapes undone)."""
     v = value.strip()
     if m := _LINK_RE.fullmatch(v):
-        return _unescape(m.group(1))
+        return unescape_entities(m.group(1))
     if _BARE_URL_RE.fullmatch(v):
-        return _unescape(v)
+        return unescape_entities(v)
     raise ParseError.of("error.parse.url.invalid", value=_q(value))
 
 

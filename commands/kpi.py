@@ -10,19 +10,28 @@ from datetime import date, timedelta
 
 from bot.render import views
 from bot.render.reply import Reply
-from bot.render.text import esc
 from bot.services import goals as goal_service
 from bot.services import kpis as service
-from commands.base import CommandContext, SlashCommand, split_verb
+from bot.slack_text import esc
+from commands.base import CommandContext, CommandDoc, SlashCommand, split_verb
 from commands.followups import Answer, PostChart
 from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number, parse_ref
 
-USAGE = """/kpi log <metric> <value> [<metric> <value> …] [channel:<name>] [date:<date>]
-/kpi define <metric> [unit:<u>] [agg:sum|avg|last] [better:up|down] [= <a> / <b>]
-/kpi show <metric> [why] [period:30d|12w|this-month|this-quarter|<from>..<to>] [by:channel] [channel:<name>]
-/kpi list
-Examples: /kpi log visits 12,500 orders 310 gmv ¥48.2k channel:天猫 date:yesterday
-          /kpi define conversion = orders / visits"""
+DOC = CommandDoc(
+    "/kpi",
+    forms=(
+        "/kpi log <metric> <value> [<metric> <value> …] [channel:<name>] [date:<date>]",
+        "/kpi define <metric> [unit:<u>] [agg:sum|avg|last] [better:up|down] [= <a> / <b>]",
+        "/kpi show <metric> [why] [period:30d|12w|this-month|this-quarter|<from>..<to>] [by:channel] [channel:<name>]",
+        "/kpi list",
+    ),
+    notes=(
+        "Examples: /kpi log visits 12,500 orders 310 gmv ¥48.2k channel:天猫 date:yesterday",
+        "          /kpi define conversion = orders / visits",
+    ),
+    summary="help.kpi",
+    example="/kpi log visits 12500 orders 310 channel:天猫",
+)
 
 
 @dataclass(frozen=True)
@@ -32,27 +41,27 @@ class LogEntry:
 
 
 def parse_log(text: str, ctx: CommandContext) -> tuple[list[tuple[str, Number]], str, date]:
-    parsed = parse_args(text, options={"channel": "channel", "date": "date", "day": "date", "on": "date"}, usage=USAGE)
+    parsed = parse_args(text, options={"channel": "channel", "date": "date", "day": "date", "on": "date"}, usage=DOC.usage)
     words = parsed.words
     if not words:
-        raise ParseError.of("error.kpi.log_args", usage=USAGE)
+        raise ParseError.of("error.kpi.log_args", usage=DOC.usage)
     if len(words) % 2:
-        raise ParseError.of("error.kpi.no_value", usage=USAGE, name=words[-1].text)
+        raise ParseError.of("error.kpi.no_value", usage=DOC.usage, name=words[-1].text)
     entries: list[tuple[str, Number]] = []
     seen: set[str] = set()
     for name_token, value_token in zip(words[::2], words[1::2], strict=True):
         name = name_token.text.strip()
         if not name or _looks_numeric(name):
-            raise ParseError.of("error.kpi.not_a_name", usage=USAGE, name=name_token.text)
+            raise ParseError.of("error.kpi.not_a_name", usage=DOC.usage, name=name_token.text)
         number = parse_number(value_token.text)
         key = service.metric_key(name)
         if key in seen:
-            raise ParseError.of("error.kpi.twice", usage=USAGE, name=name)
+            raise ParseError.of("error.kpi.twice", usage=DOC.usage, name=name)
         seen.add(key)
         entries.append((name, number))
     day = parse_date(parsed.options["date"], today=ctx.today) if "date" in parsed.options else ctx.today
     if day > ctx.today:
-        raise ParseError.of("error.kpi.future", usage=USAGE, day=day)
+        raise ParseError.of("error.kpi.future", usage=DOC.usage, day=day)
     return entries, parsed.options.get("channel", ""), day
 
 
@@ -71,26 +80,26 @@ def parse_define(text: str) -> service.MetricSpec:
     # `=` also separates option keys from values (agg=avg), so only a standalone `= a / b` is a formula.
     split = re.search(r"(?:^|\s)=", text)
     head, eq, formula = (text[: split.start()], "=", text[split.end() :]) if split else (text, "", "")
-    parsed = parse_args(head, options={"unit", "agg", "better"}, usage=USAGE)
+    parsed = parse_args(head, options={"unit", "agg", "better"}, usage=DOC.usage)
     if not parsed.words:
-        raise ParseError.of("error.kpi.define_name", usage=USAGE)
+        raise ParseError.of("error.kpi.define_name", usage=DOC.usage)
     name = parsed.text()
     numerator = denominator = None
     opts = dict(parsed.options)
     if eq:
         # options may follow the formula too: `/kpi define aov = gmv / orders unit:¥`
-        tail = parse_args(formula, options={"unit", "agg", "better"}, usage=USAGE)
+        tail = parse_args(formula, options={"unit", "agg", "better"}, usage=DOC.usage)
         if tail.options:
             opts.update(tail.options)
             formula = tail.text()
         match = FORMULA.match("=" + formula)
         if not match:
-            raise ParseError.of("error.kpi.formula", usage=USAGE, formula=formula)
+            raise ParseError.of("error.kpi.formula", usage=DOC.usage, formula=formula)
         numerator = _strip_quotes(match["a"])
         denominator = _strip_quotes(match["b"])
         # one metric over another: (revenue - cost) / cost or a / b / c is not a ratio of two metrics
         if any(re.search(r"[/()*+]| - ", part) for part in (numerator, denominator)):
-            raise ParseError.of("error.kpi.formula", usage=USAGE, formula=formula)
+            raise ParseError.of("error.kpi.formula", usage=DOC.usage, formula=formula)
     return service.MetricSpec(
         name=name,
         unit=opts.get("unit"),
@@ -115,7 +124,7 @@ def parse_period(value: str, *, today: date) -> tuple[date, date]:
     if match:
         n, unit = int(match[1]), match[2]
         if n < 1:
-            raise ParseError.of("error.kpi.period_min", usage=USAGE)
+            raise ParseError.of("error.kpi.period_min", usage=DOC.usage)
         days = n * {"d": 1, "w": 7, "m": 30}[unit]
         return today - timedelta(days=days - 1), today
     if v in ("this-week", "week"):
@@ -138,9 +147,9 @@ def parse_period(value: str, *, today: date) -> tuple[date, date]:
         a, _, b = value.partition("..")
         start, end = parse_date(a.strip(), today=today), parse_date(b.strip(), today=today)
         if end < start:
-            raise ParseError.of("error.kpi.period_reversed", usage=USAGE, end=end, start=start)
+            raise ParseError.of("error.kpi.period_reversed", usage=DOC.usage, end=end, start=start)
         return start, end
-    raise ParseError.of("error.kpi.period_invalid", usage=USAGE, value=value)
+    raise ParseError.of("error.kpi.period_invalid", usage=DOC.usage, value=value)
 
 
 def month_end(day: date) -> date:
@@ -158,13 +167,13 @@ class ShowRequest:
 
 
 def parse_show(text: str, ctx: CommandContext) -> ShowRequest:
-    parsed = parse_args(text, options={"period", "by", "channel"}, usage=USAGE)
+    parsed = parse_args(text, options={"period", "by", "channel"}, usage=DOC.usage)
     if not parsed.words:
-        raise ParseError.of("error.kpi.show_name", usage=USAGE)
+        raise ParseError.of("error.kpi.show_name", usage=DOC.usage)
     start, end = parse_period(parsed.options.get("period", "30d"), today=ctx.today)
     by = parsed.options.get("by")
     if by is not None and by.lower() not in ("channel", "channels", "渠道"):
-        raise ParseError.of("error.kpi.by", usage=USAGE, by=by)
+        raise ParseError.of("error.kpi.by", usage=DOC.usage, by=by)
     words = [w.text for w in parsed.words if w.text]
     last = parsed.words[-1]
     why = len(words) > 1 and not last.quoted and last.text.lower() in ("why", "为什么", "原因")
@@ -194,10 +203,10 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     loc = ctx.locale
     if verb in ("", "list", "ls"):
         if rest:
-            raise ParseError.of("error.command.takes_nothing", usage=USAGE, command="/kpi list", rest=rest)
+            raise ParseError.of("error.command.takes_nothing", usage=DOC.usage, command="/kpi list", rest=rest)
         with ctx.db.session(write=False) as session:
             metrics = service.list_metrics(session, workspace_id=ctx.workspace_id)
-            return views.kpi_list([(m, service.latest_day(session, metric=m)) for m in metrics], today=ctx.today, locale=loc)
+            return views.kpi_list([(service.MetricCard.of(m), service.latest_day(session, metric=m)) for m in metrics], today=ctx.today, locale=loc)
     if verb == "log":
         entries, channel, day = parse_log(rest, ctx)
         if any(isinstance(_metric_ref(name), int) for name, _ in entries):
@@ -205,7 +214,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             if len({service.metric_key(name) for name, _ in entries}) < len(entries):
                 twice = next(name for name, _ in entries if sum(service.metric_key(o) == service.metric_key(name)
                                                                 for o, _ in entries) > 1)
-                raise ParseError.of("error.kpi.twice", usage=USAGE, name=twice)
+                raise ParseError.of("error.kpi.twice", usage=DOC.usage, name=twice)
         with ctx.db.transaction() as connection:
             logged = service.log_values(
                 connection, workspace_id=ctx.workspace_id, channel=channel, day=day, user_id=ctx.user_id,
@@ -221,7 +230,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         )
         with ctx.db.session() as session:
             result = service.define_metric(session, workspace_id=ctx.workspace_id, spec=spec, user_id=ctx.user_id)
-            return views.kpi_defined(result, locale=loc)
+            return views.kpi_defined(service.MetricCard.of(result.metric), created=result.created, changed=result.changed,
+                                     locale=loc)
     if verb == "show":
         request = parse_show(rest, ctx)
         with ctx.db.session(write=False) as session:
@@ -235,15 +245,15 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                     session, workspace_id=ctx.workspace_id, metric=metric, start=request.start, end=request.end,
                     today=ctx.today, channel=request.channel,
                 )
-                return views.kpi_why(metric, moves, comparison, start=request.start, end=request.end, today=ctx.today,
+                return views.kpi_why(service.MetricCard.of(metric), moves, comparison, start=request.start, end=request.end, today=ctx.today,
                                      locale=loc)
-            goals = [
-                (g, goal_service.progress(session, goal=g, today=ctx.today))
-                for g in goal_service.list_goals(session, workspace_id=ctx.workspace_id)
+            rows = [
+                g for g in goal_service.list_goals(session, workspace_id=ctx.workspace_id)
                 if g.metric_id == metric.id and (request.channel is None or (g.channel or "").lower() in ("", request.channel.lower()))
             ]
+            goals = [(goal_service.GoalCard.of(g), goal_service.progress(session, goal=g, today=ctx.today)) for g in rows]
             reply = views.kpi_show(
-                metric, current, comparison, start=request.start, end=request.end, by_channel=request.by_channel,
+                service.MetricCard.of(metric), current, comparison, start=request.start, end=request.end, by_channel=request.by_channel,
                 channel=request.channel, goals=goals, today=ctx.today, locale=loc,
             )
             # the chart is drawn and uploaded after the ack, from what was read here
@@ -256,12 +266,12 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                     "end": request.end.isoformat(),
                     "name": f"kpi-K-{metric.number}",
                     "channel": request.channel,
-                    "goals": [g.id for g, _ in goals],
+                    "goals": [g.id for g in rows],
                 },
                 comment=f"<@{ctx.user_id}> · `/kpi show {esc(rest)}`", locale=loc, label=rest,
             )
             return Answer(reply, (chart,))
-    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/kpi")
+    raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/kpi")
 
 
-COMMAND = SlashCommand("/kpi", handle, USAGE)
+COMMAND = SlashCommand(DOC, handle)

@@ -9,22 +9,33 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import UserError
-from bot.i18n import EN, fmt_date, has_key, resolve, t
+from bot.i18n import EN, has_key, resolve, t
+from bot.i18n.fmt import fmt_date
 from bot.render import views
 from bot.render.reply import Builder, Reply
 from bot.services import languages
 from bot.services import schedules as service
-from commands.base import HELP_WORDS, CommandContext, SlashCommand, split_verb
+from commands import campaign, feedback, goal, kpi, retro, task
+from commands.base import HELP_WORDS, CommandContext, CommandDoc, SlashCommand, split_verb
 from commands.followups import Answer, PostDigestNow
 from commands.grammar import ParseError, _norm, parse_args, parse_time_of_day, parse_weekdays
 
-USAGE = """/mkt help
-/mkt digest now
-/mkt schedule digest <HH:MM> [tz:<IANA zone>] [days:mon-fri]
-/mkt schedule report weekly <day> <HH:MM> [tz:<IANA zone>]
-/mkt schedule list         /mkt unschedule <id>
-/mkt language [#channel] zh-CN|en|auto
-Example: /mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri"""
+DOC = CommandDoc(
+    "/mkt",
+    forms=(
+        "/mkt help",
+        "/mkt digest now",
+        "/mkt schedule digest <HH:MM> [tz:<IANA zone>] [days:mon-fri]",
+        "/mkt schedule report weekly <day> <HH:MM> [tz:<IANA zone>]",
+        "/mkt schedule list         /mkt unschedule <id>",
+        "/mkt language [#channel] zh-CN|en|auto",
+    ),
+    notes=(
+        "Example: /mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri",
+    ),
+    summary="help.mkt",
+    example="/mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri",
+)
 
 
 @functools.cache
@@ -41,14 +52,14 @@ def _zone(value: str | None, ctx: CommandContext) -> str:
     try:
         return ZoneInfo(name).key
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ParseError.of("error.mkt.tz", usage=USAGE, value=value) from exc
+        raise ParseError.of("error.mkt.tz", usage=DOC.usage, value=value) from exc
 
 
 def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
-    parsed = parse_args(text, options={"tz": "tz", "timezone": "tz", "days": "days", "at": "at"}, usage=USAGE)
+    parsed = parse_args(text, options={"tz": "tz", "timezone": "tz", "days": "days", "at": "at"}, usage=DOC.usage)
     words = [t.text for t in parsed.words]
     if not words:
-        raise ParseError.of("error.mkt.what", usage=USAGE)
+        raise ParseError.of("error.mkt.what", usage=DOC.usage)
     kind = words[0].lower()
     zone = _zone(parsed.options.get("tz"), ctx)
     if kind == "digest":
@@ -56,7 +67,7 @@ def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
         if "at" in parsed.options:
             rest = [parsed.options["at"], *rest]
         if len(rest) != 1:
-            raise ParseError.of("error.mkt.one_time", usage=USAGE)
+            raise ParseError.of("error.mkt.one_time", usage=DOC.usage)
         hour, minute = parse_time_of_day(rest[0])
         days = parse_weekdays(parsed.options["days"]) if "days" in parsed.options else list(range(5))
         return service.ScheduleCreate("digest", ctx.channel_id, hour, minute, zone, days)
@@ -65,15 +76,15 @@ def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
         if rest and rest[0].lower() == "weekly":
             rest = rest[1:]
         if "days" in parsed.options:  # a weekly report has its one day in the command
-            raise ParseError.of("error.mkt.report_days", usage=USAGE)
+            raise ParseError.of("error.mkt.report_days", usage=DOC.usage)
         if len(rest) != 2:
-            raise ParseError.of("error.mkt.day_and_time", usage=USAGE)
+            raise ParseError.of("error.mkt.day_and_time", usage=DOC.usage)
         days = parse_weekdays(rest[0])
         if len(days) != 1:
-            raise ParseError.of("error.mkt.one_day", usage=USAGE, days=rest[0])
+            raise ParseError.of("error.mkt.one_day", usage=DOC.usage, days=rest[0])
         hour, minute = parse_time_of_day(rest[1])
         return service.ScheduleCreate("report", ctx.channel_id, hour, minute, zone, days)
-    raise ParseError.of("error.mkt.cannot_schedule", usage=USAGE, what=words[0])
+    raise ParseError.of("error.mkt.cannot_schedule", usage=DOC.usage, what=words[0])
 
 
 def _next_text(row: service.Schedule | object, now: datetime, locale: str = EN) -> str:
@@ -125,10 +136,10 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     verb, rest = split_verb(text)
     loc = ctx.locale
     if verb in ("", "help"):
-        return views.bot_help(locale=loc)
+        return help_reply(locale=loc)
     if verb == "digest":
         if rest.lower() not in ("now", "", "现在"):
-            raise ParseError.of("error.mkt.digest_now", usage=USAGE)
+            raise ParseError.of("error.mkt.digest_now", usage=DOC.usage)
         # keyed by the request: Slack re-sending the same command never posts the digest twice
         digest = PostDigestNow(ctx.workspace_id, ctx.channel_id, f"digest-now:{ctx.channel_id}:{ctx.trigger_id or ctx.user_id}", loc)
         return Answer(Builder().section(":hourglass_flowing_sand: " + t("mkt.digest_preparing", loc)).build(), (digest,))
@@ -137,7 +148,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         if sub in ("list", "ls", ""):
             return _list(ctx, loc)
         if sub in HELP_WORDS:
-            return views.bot_help(locale=loc)
+            return help_reply(locale=loc)
         data = parse_schedule(rest, ctx)
         with ctx.db.session() as session:
             row, created = service.create_schedule(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id,
@@ -153,11 +164,11 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         token = _norm(rest)  # S-2, s2, #2, 2, Ｓ－２
         number = token.upper().removeprefix("#").removeprefix("S").removeprefix("-")
         if not number.isdigit():
-            raise ParseError.of("error.mkt.schedule_id", usage=USAGE)
+            raise ParseError.of("error.mkt.schedule_id", usage=DOC.usage)
         with ctx.db.session() as session:
             row = service.remove_schedule(session, workspace_id=ctx.workspace_id, number=int(number))
             return Builder().section(":wastebasket: " + t("schedule.removed", loc, ref=f"S-{row.number}")).build()
-    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/mkt")
+    raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/mkt")
 
 
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^<>]*)?>$")
@@ -178,11 +189,11 @@ def _language(rest: str, ctx: CommandContext, locale: str) -> Reply:
         return Builder().section(t("mkt.language_list", locale, workspace=t("mkt.language." + workspace, locale),
                                    channels=channels)).build()
     if len(words) != 1:
-        raise ParseError.of("error.language", usage=USAGE, value=" ".join(words))
+        raise ParseError.of("error.language", usage=DOC.usage, value=" ".join(words))
     try:
         language = languages.parse_language(words[0])
     except UserError as exc:
-        raise ParseError.of("error.language", usage=USAGE, value=words[0]) from exc
+        raise ParseError.of("error.language", usage=DOC.usage, value=words[0]) from exc
     with ctx.db.session() as session:
         languages.set_language(session, workspace_id=ctx.workspace_id, channel=channel, language=language,
                                user_id=ctx.user_id)
@@ -202,4 +213,12 @@ def _list(ctx: CommandContext, locale: str = EN) -> Reply:
         ).build()
 
 
-COMMAND = SlashCommand("/mkt", handle, USAGE, help=views.bot_help)
+def help_reply(*, locale: str = EN) -> Reply:
+    """`/mkt help`: every command's summary and example, from each command's own description."""
+    return views.bot_help([(doc.name, doc.summary, doc.example) for doc in DOCS], locale=locale)
+
+
+#: every command's description, in the order `/mkt help` and the README list them
+DOCS = (task.DOC, goal.DOC, kpi.DOC, campaign.DOC, feedback.DOC, retro.DOC, DOC)
+
+COMMAND = SlashCommand(DOC, handle, help=help_reply)

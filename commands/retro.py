@@ -12,15 +12,16 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
-from bot.i18n import DEFAULT_LOCALE, fmt_date, mention, t, tn
+from bot.i18n import DEFAULT_LOCALE, t, tn
+from bot.i18n.fmt import fmt_date, mention
 from bot.ids import ActionId, BlockId, CallbackId, record_block
 from bot.posts import retro as retro_posts
 from bot.render import modals, views
 from bot.render.reply import Builder, Reply
-from bot.render.text import esc, esc_keep_mentions, slack_unescape, truncate
 from bot.runtime import Runtime
 from bot.services import outbox
 from bot.services import retros as service
+from bot.slack_text import esc, esc_keep_mentions, slack_unescape, truncate, user_mention
 from commands.base import (
     JSON,
     M_CHANNEL,
@@ -28,6 +29,7 @@ from commands.base import (
     M_REF,
     M_URL,
     CommandContext,
+    CommandDoc,
     FieldErrors,
     SlashCommand,
     Submission,
@@ -62,11 +64,20 @@ from commands.grammar import ParseError, parse_args, parse_choice, parse_date, p
 
 log = logging.getLogger(__name__)
 
-USAGE = """/retro start [campaign:<C> | period:month|quarter]
-/retro close <R>
-/retro list
-In the thread: lines starting with `went well:`, `didn't:`, `try:` are collected;
-`action: @owner <what> due:fri` becomes a task when the retro closes."""
+DOC = CommandDoc(
+    "/retro",
+    forms=(
+        "/retro start [campaign:<C> | period:month|quarter]",
+        "/retro close <R>",
+        "/retro list",
+    ),
+    notes=(
+        "In the thread: lines starting with `went well:`, `didn't:`, `try:` are collected;",
+        "`action: @owner <what> due:fri` becomes a task when the retro closes.",
+    ),
+    summary="help.retro",
+    example="/retro start campaign:C-2",
+)
 
 
 def _delivered(reply: Reply, outbox_id: int | None) -> Reply | Answer:
@@ -79,7 +90,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     loc = ctx.locale
     if verb in ("", "list", "ls"):
         if rest:
-            raise ParseError.of("error.command.takes_nothing", usage=USAGE, command="/retro list", rest=rest)
+            raise ParseError.of("error.command.takes_nothing", usage=DOC.usage, command="/retro list", rest=rest)
         with ctx.db.session(write=False) as session:
             rows = service.list_open(session, workspace_id=ctx.workspace_id)
             if not rows:
@@ -91,11 +102,11 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             ]
             return Builder().section(t("retro.list.title", loc)).lines_section(lines).build()
     if verb == "start":
-        parsed = parse_args(rest, options={"campaign", "period"}, usage=USAGE)
+        parsed = parse_args(rest, options={"campaign", "period"}, usage=DOC.usage)
         if parsed.words:
-            raise ParseError.of("error.retro.start_args", usage=USAGE, text=parsed.text())
+            raise ParseError.of("error.retro.start_args", usage=DOC.usage, text=parsed.text())
         if "campaign" in parsed.options and "period" in parsed.options:
-            raise ParseError.of("error.retro.pick_one", usage=USAGE)
+            raise ParseError.of("error.retro.pick_one", usage=DOC.usage)
         campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         kind = parse_choice(parsed.options.get("period", "month"), ["month", "quarter"], name="period")
         with ctx.db.session() as session:
@@ -111,7 +122,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     if verb in ("close", "end", "finish"):
         parts = rest.split()
         if len(parts) != 1:
-            raise ParseError.of("error.retro.which", usage=USAGE)
+            raise ParseError.of("error.retro.which", usage=DOC.usage)
         number = parse_ref(parts[0], "retro")
         today: date = ctx.today
 
@@ -138,10 +149,10 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             if task_lines:
                 b.lines_section(task_lines)
             return _delivered(b.build(text=t("retro.closed_plain", loc, ref=f"R-{number}", n=len(closed.tasks))), outbox_id)
-    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/retro")
+    raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/retro")
 
 
-COMMAND = SlashCommand("/retro", handle, USAGE)
+COMMAND = SlashCommand(DOC, handle)
 
 
 def envelope_team(body: dict[str, Any]) -> str:
@@ -288,7 +299,7 @@ def on_close(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]:
         return [tell(body, team, user, t("error.no_retro", locale, ref=f"R-{number}"), home=False)]
     shared = shared_locale(runtime, team)
     if closed.changed:
-        note = ":checkered_flag: " + t("retro.closed_by", shared, ref=f"R-{number}", actor=mention(user), notes=notes, tasks=created)
+        note = ":checkered_flag: " + t("retro.closed_by", shared, ref=f"R-{number}", actor=user_mention(user), notes=notes, tasks=created)
     else:
         note = ":checkered_flag: " + t("retro.closed", shared, ref=f"R-{number}")
     followups: list[FollowUp] = []
@@ -327,7 +338,7 @@ def submit_note(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
     except (ParseError, NotFound):
         return field_errors(ack, {BlockId.TEXT: t("error.no_retro", locale, ref=str(meta.get(M_REF)))})
     ack()
-    shown = f":memo: {mention(user)}: {esc_keep_mentions(line)}"  # an action's owner stays a mention
+    shown = f":memo: {user_mention(user)}: {esc_keep_mentions(line)}"  # an action's owner stays a mention
     if thread:
         # keyed by the view, as the note is: a re-sent submission or a lost answer never echoes it twice
         return [QueuePost(team, outbox.Post(

@@ -3,9 +3,7 @@ remembers where the message is (its permalink)."""
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -13,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.ids import CallbackId
 from bot.render import modals
-from bot.render.text import truncate
 from bot.runtime import Runtime
+from bot.slack_text import as_read, truncate
 from commands import feedback, task
 from commands.base import (
     JSON,
@@ -37,14 +35,6 @@ log = logging.getLogger(__name__)
 TITLE_PREFILL = 200
 
 
-def slack_text(text: str) -> str:
-    """A message's text as a person reads it: Slack's &amp;, &lt; and &gt; undone, <@U…|name> shown as @name."""
-    text = re.sub(r"<@([UW][A-Z0-9]+)\|([^>]+)>", r"@\2", text)
-    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
-    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
-    return html.unescape(text)
-
-
 def first_line(text: str, limit: int = TITLE_PREFILL) -> str:
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return truncate(" ".join(line.split()), limit)
@@ -62,7 +52,7 @@ def open_shortcut(runtime: Runtime, body: JSON, client: WebClient) -> list[Follo
             permalink = client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
         except SlackApiError as exc:
             log.warning("chat.getPermalink failed: %s", exc.response.get("error"))
-    text = slack_text(str(message.get("text") or ""))
+    text = as_read(str(message.get("text") or ""))
     metadata = {M_CHANNEL: channel, M_ORIGIN: ORIGIN_SHORTCUT, M_PERMALINK: permalink, M_URL: body.get("response_url"),
                 M_LOCALE: locale}
     choices = load_choices(runtime, team)

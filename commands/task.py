@@ -17,9 +17,9 @@ from bot.i18n import t
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals, views
 from bot.render.reply import Reply
-from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import tasks as service
+from bot.slack_text import esc
 from commands.base import (
     JSON,
     M_CHANNEL,
@@ -32,6 +32,7 @@ from commands.base import (
     M_URL,
     ORIGIN_HOME,
     CommandContext,
+    CommandDoc,
     FieldErrors,
     SlashCommand,
     Submission,
@@ -73,12 +74,21 @@ from storage.models import Campaign, Goal, Task
 
 log = logging.getLogger(__name__)
 
-USAGE = """/task add <title> [@owner] [due:<date>] [start:<date>] [campaign:<C>] [goal:<G>]
-/task list [mine | @user | overdue | blocked | all] [campaign:<C>]
-/task start <T>        /task done <T>        /task block <T> <reason>
-/task assign <T> @user /task due <T> <date>
-Dates: 2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom, eoq, 今天, 明天
-Type /task alone to fill in a form."""
+DOC = CommandDoc(
+    "/task",
+    forms=(
+        "/task add <title> [@owner] [due:<date>] [start:<date>] [campaign:<C>] [goal:<G>]",
+        "/task list [mine | @user | overdue | blocked | all] [campaign:<C>]",
+        "/task start <T>        /task done <T>        /task block <T> <reason>",
+        "/task assign <T> @user /task due <T> <date>",
+    ),
+    notes=(
+        "Dates: 2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom, eoq, 今天, 明天",
+        "Type /task alone to fill in a form.",
+    ),
+    summary="help.task",
+    example="/task add \"Banner for 双十一\" @ana due:fri campaign:C-2",
+)
 
 ADD_OPTIONS = {"due": "due", "by": "due", "start": "start", "campaign": "campaign", "goal": "goal", "owner": "owner"}
 
@@ -89,23 +99,23 @@ class AddTask:
 
 
 def parse_add(text: str, ctx: CommandContext) -> service.TaskCreate:
-    parsed = parse_args(text, options=ADD_OPTIONS, usage=USAGE)
+    parsed = parse_args(text, options=ADD_OPTIONS, usage=DOC.usage)
     owner = None
     words = []
     for token in parsed.words:
         if not token.quoted and is_user_token(token):
             if owner is not None:
-                raise ParseError.of("error.task.one_owner", usage=USAGE)
+                raise ParseError.of("error.task.one_owner", usage=DOC.usage)
             owner = ctx.resolve_user(token.raw)
         else:
             words.append(token.text)
     if "owner" in parsed.options:
         if owner is not None:
-            raise ParseError.of("error.task.one_owner", usage=USAGE)
+            raise ParseError.of("error.task.one_owner", usage=DOC.usage)
         owner = ctx.resolve_user(parsed.options["owner"])
     title = " ".join(words).strip()
     if not title:
-        raise ParseError.of("error.task.title", usage=USAGE)
+        raise ParseError.of("error.task.title", usage=DOC.usage)
     opts = parsed.options
     return service.TaskCreate(
         title=title,
@@ -119,7 +129,7 @@ def parse_add(text: str, ctx: CommandContext) -> service.TaskCreate:
 
 
 def parse_list(text: str, ctx: CommandContext) -> service.TaskFilter:
-    parsed = parse_args(text, options={"campaign"}, usage=USAGE)
+    parsed = parse_args(text, options={"campaign"}, usage=DOC.usage)
     owner = None
     overdue = blocked = include_done = False
     for token in parsed.words:
@@ -137,7 +147,7 @@ def parse_list(text: str, ctx: CommandContext) -> service.TaskFilter:
         elif word == "open":
             pass
         else:
-            raise ParseError.of("error.task.list_filter", usage=USAGE, word=token.text)
+            raise ParseError.of("error.task.list_filter", usage=DOC.usage, word=token.text)
     campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
     return service.TaskFilter(owner_id=owner, overdue=overdue, blocked=blocked, include_done=include_done, campaign=campaign)
 
@@ -146,7 +156,7 @@ def _one_ref(rest: str, what: str) -> tuple[int, str]:
     """`what`: start, done, finish, complete, reopen, block, assign or reschedule (one message each)."""
     parts = rest.split(None, 1)
     if not parts:
-        raise ParseError.of(f"error.task.which.{what}", usage=USAGE)
+        raise ParseError.of(f"error.task.which.{what}", usage=DOC.usage)
     return parse_ref(parts[0], "task"), parts[1].strip() if len(parts) > 1 else ""
 
 
@@ -162,7 +172,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         filters = parse_list(rest, ctx)
         with ctx.db.session(write=False) as session:
             rows = service.list_tasks(session, workspace_id=ctx.workspace_id, filters=filters, today=ctx.today)
-            return views.task_list(rows, filters=filters, today=ctx.today, viewer=ctx.user_id, locale=loc)
+            return views.task_list([service.TaskCard.of(r) for r in rows], filters=filters, today=ctx.today, viewer=ctx.user_id, locale=loc)
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         with ctx.db.transaction() as connection:
@@ -171,37 +181,37 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     if verb in ("start", "done", "finish", "complete", "reopen"):
         number, extra = _one_ref(rest, verb)
         if extra:
-            raise ParseError.of("error.task.extra", usage=USAGE, verb=verb, extra=extra)
+            raise ParseError.of("error.task.extra", usage=DOC.usage, verb=verb, extra=extra)
         status = {"start": "in_progress", "reopen": "todo"}.get(verb, "done")
         with ctx.db.session() as session:
             change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status=status)
-            return _concerns(ctx, views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
+            return _concerns(ctx, views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
     if verb == "block":
         number, reason = _one_ref(rest, "block")
         if not reason:
-            raise ParseError.of("error.task.block_reason", usage=USAGE)
+            raise ParseError.of("error.task.block_reason", usage=DOC.usage)
         with ctx.db.session() as session:
             change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status="blocked", reason=reason)
-            return _concerns(ctx, views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
+            return _concerns(ctx, views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
     if verb == "assign":
         number, who = _one_ref(rest, "assign")
         if not who or len(who.split()) != 1:
-            raise ParseError.of("error.task.assign_one", usage=USAGE)
+            raise ParseError.of("error.task.assign_one", usage=DOC.usage)
         owner = ctx.resolve_user(who)
         with ctx.db.session() as session:
             change = service.assign(session, workspace_id=ctx.workspace_id, number=number, owner_id=owner)
-            reply = views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc, what="assign")
+            reply = views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc, what="assign")
             return _concerns(ctx, reply, change.before or None, change.task.owner_id)
     if verb == "due":
         number, when = _one_ref(rest, "reschedule")
         if not when:
-            raise ParseError.of("error.task.due_missing", usage=USAGE)
+            raise ParseError.of("error.task.due_missing", usage=DOC.usage)
         due = parse_date(when.strip(), today=ctx.today)
         with ctx.db.session() as session:
             change = service.set_due(session, workspace_id=ctx.workspace_id, number=number, due_on=due)
-            reply = views.task_changed(change, actor=ctx.user_id, today=ctx.today, locale=loc, what="due")
+            reply = views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc, what="due")
             return _concerns(ctx, reply, change.task.owner_id)
-    raise ParseError.of("error.command.unknown_action", usage=USAGE, verb=verb, command="/task")
+    raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/task")
 
 
 def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON, owner: str | None = None,
@@ -209,7 +219,7 @@ def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON, owner: s
     return modals.task_modal(locale=locale, choices=choices, metadata=metadata, prefill=prefill or modals.TaskPrefill(owner=owner))
 
 
-COMMAND = SlashCommand("/task", handle, USAGE, form=form_modal)
+COMMAND = SlashCommand(DOC, handle, form=form_modal)
 
 
 # ---- the task form ----------------------------------------------------------------------------------
@@ -310,13 +320,14 @@ def on_task_action(runtime: Runtime, body: JSON, client: WebClient) -> list[Foll
         else:
             start_from = max(task.due_on or today, today)
             change = service.set_due(session, workspace_id=team, number=number, due_on=start_from + timedelta(days=1))
-        private = views.task_changed(change, actor=user, today=today, locale=locale, what=what)
-        note, _plain = views.task_change_message(change, actor=user, today=today, locale=shared_loc, what=what)
+        shown = change.shown()
+        private = views.task_changed(shown, actor=user, today=today, locale=locale, what=what)
+        note, _plain = views.task_change_message(shown, actor=user, today=today, locale=shared_loc, what=what)
         updated_blocks = (
-            views.update_task_blocks(body["message"].get("blocks") or [], task, note=note, today=today, locale=shared_loc)
+            views.update_task_blocks(body["message"].get("blocks") or [], shown.task, note=note, today=today, locale=shared_loc)
             if shared else None
         )
-        home_notice = views.task_change_message(change, actor=user, today=today, locale=locale, what=what)[0]
+        home_notice = views.task_change_message(shown, actor=user, today=today, locale=locale, what=what)[0]
         return change, task.owner_id, private, updated_blocks, home_notice
 
     try:
@@ -352,7 +363,7 @@ def open_block_modal(runtime: Runtime, body: JSON, *, team: str, user: str, numb
         if task.status == "done":
             return [tell(body, team, user, t("task.nothing_changed", locale, n=number, what=t("task.already.done", locale)),
                          home=home)]
-        summary = views.task_line(task, today, locale=locale)
+        summary = views.task_line(service.TaskCard.of(task), today, locale=locale)
     view = modals.block_reason_modal(locale=locale, ref=f"T-{number}", summary=summary,
                                      metadata={**origin(body), M_REF: f"T-{number}", M_LOCALE: locale})
     return [OpenModal(view, str(body.get("trigger_id") or ""), team, locale, tell_failure=not home)]
@@ -373,8 +384,9 @@ def submit_block(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
                 change = service.Change(task, False, "done")
             else:
                 change = service.set_status(session, workspace_id=team, number=number, status="blocked", reason=reason)
-            card = views.task_changed(change, actor=user, today=today, locale=locale)
-            note = views.task_change_message(change, actor=user, today=today, locale=locale)[0]
+            shown = change.shown()
+            card = views.task_changed(shown, actor=user, today=today, locale=locale)
+            note = views.task_change_message(shown, actor=user, today=today, locale=locale)[0]
             return change, card, note, task.owner_id
 
         change, card, note, owner = runtime.db.retrying(block)

@@ -1,10 +1,11 @@
-"""User-facing strings in English and Simplified Chinese: one JSON catalog per language, `t()`, and locale-aware dates and numbers.
+"""User-facing strings in English and Simplified Chinese: one JSON catalog per language, and `t()`.
 
 Catalogs are flat `{"key": "text with {placeholders}"}` files next to this module (`en.json`, `zh_CN.json`).
 A key missing from a catalog falls back to English; a key missing from English is a bug (KeyError).
 Plurals: `tn("tasks", n, locale)` looks up `tasks.one` when n == 1, else `tasks.other`.
 A text whose reader is not known yet (an error raised deep in a parser) is a `Msg`: a key and its parameters,
 rendered later in the reader's language.
+Numbers, dates and people in the reader's language: `bot.i18n.fmt`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-from bot.render import text as fmt
 
 EN = "en"
 ZH_CN = "zh_CN"
@@ -107,62 +104,3 @@ def _rendered(value: Any, locale: str) -> Any:
     if isinstance(value, list | tuple):
         return t("list.separator", locale).join(str(_rendered(item, locale)) for item in value)
     return value
-
-
-# ---- dates and numbers ---------------------------------------------------------------------------
-
-ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-
-
-def fmt_date(day: date | None, today: date | None = None, locale: str | None = None) -> str:
-    """Relative where it helps (today, tomorrow, a weekday this week), else a short date in the locale's order."""
-    loc = resolve(locale)
-    if loc == EN:
-        return fmt.fmt_date(day, today)
-    if day is None:
-        return t("common.no_date", loc)
-    if today is not None:
-        delta = (day - today).days
-        if delta == 0:
-            return "今天"
-        if delta == 1:
-            return "明天"
-        if delta == -1:
-            return "昨天"
-        if 1 < delta < 7:
-            return f"{ZH_WEEKDAYS[day.weekday()]} {day.month}月{day.day}日"
-        if day.year == today.year:
-            return f"{day.month}月{day.day}日"
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def fmt_day(day: date, locale: str | None = None) -> str:
-    """An absolute date with its weekday (for headers): "Mon, Nov 23" / "11月23日 周一"."""
-    if resolve(locale) == ZH_CN:
-        return f"{day.month}月{day.day}日 {ZH_WEEKDAYS[day.weekday()]}"
-    return f"{day:%a, %b} {day.day}"
-
-
-def fmt_number(value: Decimal | None, unit: str | None = None, locale: str | None = None) -> str:
-    """Numbers as `bot.render.text.fmt_number`; in Chinese, amounts from 100,000 up are written in 万 and 亿."""
-    loc = resolve(locale)
-    if loc == EN or value is None or unit == "%" or abs(value) < 100_000:
-        return fmt.fmt_number(value, unit)
-    if abs(value) >= 100_000_000:
-        scaled, suffix = value / Decimal(100_000_000), "亿"
-    else:
-        scaled, suffix = value / Decimal(10_000), "万"
-    text = fmt._group(scaled, 2) + suffix
-    if unit in fmt.CURRENCY_UNITS:
-        return ("-" if value < 0 else "") + unit + text.lstrip("-")
-    if unit:
-        return f"{text} {unit}"
-    return text
-
-
-def fmt_percent(fraction: Decimal | None, locale: str | None = None) -> str:
-    return fmt.fmt_percent(fraction)
-
-
-def mention(user_id: str | None, locale: str | None = None) -> str:
-    return f"<@{user_id}>" if user_id else t("common.unassigned", locale)

@@ -2,7 +2,7 @@
 outside them, the rich_text elements of a typed message, and the texts inside blocks.
 
 The local Slack keeps its own copy of these rules on purpose: it checks the bot's text handling, so it must
-not share the bot's code (bot.render.text).
+not share the bot's code (bot.slack_text).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from bot.i18n import EN, t
 from bot.posts import Draft, PostKind
 from bot.render.reply import Builder
-from bot.render.text import esc
 from bot.services import outbox
+from bot.slack_text import esc
 from storage.models import KpiValue, Metric
 
 if TYPE_CHECKING:

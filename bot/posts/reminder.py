@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.i18n import EN, fmt_date, t
+from bot.i18n import EN, t
+from bot.i18n.fmt import fmt_date
 from bot.posts import Draft, PostKind
 from bot.render.reply import Builder
-from bot.render.text import esc
 from bot.render.views import task_actions_block
 from bot.services import outbox
+from bot.slack_text import esc
 from storage.models import Outbox, Task
 
 if TYPE_CHECKING:

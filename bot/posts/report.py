@@ -14,14 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import metrics, uploads
-from bot.i18n import t
+from bot.i18n import EN, t
+from bot.i18n.fmt import fmt_number, fmt_signed_percent
 from bot.posts import Draft, PostKind, Sent
 from bot.render import charts
 from bot.render.reply import Builder
-from bot.render.text import esc, fmt_number, fmt_signed_percent
 from bot.render.views import goal_progress_line
 from bot.services import chart_files, kpis
 from bot.services import goals as goal_service
+from bot.slack_text import esc
 from storage.models import Goal, KpiValue, Metric, Outbox
 
 if TYPE_CHECKING:
@@ -41,8 +42,8 @@ class ReportData:
     the specs of the charts that follow in the thread."""
 
     goal_count: int
-    goals: list[tuple[Goal, goal_service.Progress]]  # the first MAX_GOAL_LINES
-    rows: list[tuple[Metric, Any, Any]]  # (metric, last 7 days, previous 7)
+    goals: list[tuple[goal_service.GoalCard, goal_service.Progress]]  # the first MAX_GOAL_LINES
+    rows: list[tuple[kpis.MetricCard, Any, Any]]  # (metric, last 7 days, previous 7)
     charts: list[dict[str, Any]]
 
 
@@ -91,18 +92,18 @@ def collect(session: Session, *, workspace_id: str, today: date) -> ReportData:
     ]
     return ReportData(
         goal_count=len(goals),
-        goals=[(g, goal_service.progress(session, goal=g, today=today)) for g in goals[:MAX_GOAL_LINES]],
-        rows=rows,
+        goals=[(goal_service.GoalCard.of(g), goal_service.progress(session, goal=g, today=today)) for g in goals[:MAX_GOAL_LINES]],
+        rows=[(kpis.MetricCard.of(m), now, before) for m, now, before in rows],
         charts=specs,
     )
 
 
-def kpi_field(metric: Metric, now: Any, before: Any) -> str:
+def kpi_field(metric: kpis.MetricCard, now: Any, before: Any) -> str:
     """`*gmv*\n¥1,240,000 · +8% vs ¥1,150,000`, the change only when both weeks have a value."""
-    line = f"*{esc(metric.name)}*\n{fmt_number(now, metric.unit)}"
+    line = f"*{esc(metric.name)}*\n{fmt_number(now, metric.unit, EN)}"
     change = metrics.change(now, before)
     if change is not None:
-        line += f" · {fmt_signed_percent(change)} vs {fmt_number(before, metric.unit)}"
+        line += f" · {fmt_signed_percent(change, EN)} vs {fmt_number(before, metric.unit, EN)}"
     elif before is None:
         line += " · nothing the week before"
     return line

@@ -26,12 +26,13 @@ AUTO_START_HOUR = 9
 class RetroParent(PostKind):
     def compose(self, session: Session, *, retro: Retro, today: date) -> Draft:
         data = retros.results(session, retro=retro, today=today)
-        return Draft.of(parent_post(retro, data, today=today), {"retro_id": retro.id})
+        return Draft.of(parent_post(retros.RetroCard.of(retro), data, today=today), {"retro_id": retro.id})
 
 
 class RetroSummary(PostKind):
     def compose(self, closed: retros.Closed, *, today: date) -> Draft:
-        return Draft.of(summary_post(closed.retro, closed.notes, closed.tasks, today=today))
+        card, notes, tasks = closed.summary()
+        return Draft.of(summary_post(card, notes, tasks, today=today))
 
 
 def remember_thread(session: Session, sent: Sent) -> None:

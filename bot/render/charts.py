@@ -27,7 +27,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.render.text import CURRENCY_UNITS, fmt_number
+from bot.i18n import EN
+from bot.i18n.fmt import fmt_number, with_currency
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -631,7 +632,7 @@ def _draw_totals(ax: Axes, data: BreakdownChart) -> None:
     ax.grid(axis="x", visible=True)
     for y, (_, value) in zip(positions, items, strict=True):
         ax.annotate(
-            fmt_number(value, data.unit),
+            fmt_number(value, data.unit, EN),
             (_f(value), y),
             xytext=(3, 0),
             textcoords="offset points",
@@ -652,7 +653,7 @@ def _draw_totals(ax: Axes, data: BreakdownChart) -> None:
             [],
             color=TARGET_COLOR,
             linestyle=":",
-            label=f"{labels.total} {fmt_number(data.overall, data.unit)}",
+            label=f"{labels.total} {fmt_number(data.overall, data.unit, EN)}",
         )
         _legend_under(ax, ncol=1)
     ax.set_position((0.2, 0.15, 0.77, 0.64))
@@ -676,7 +677,7 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
         for x, value in zip(positions, data.values, strict=True):
             if value is not None:
                 ax.annotate(
-                    fmt_number(value, data.unit),
+                    fmt_number(value, data.unit, EN),
                     (x, _f(value)),
                     xytext=(0, 6),
                     textcoords="offset points",
@@ -691,7 +692,7 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
             [],
             color=TARGET_COLOR,
             linestyle=":",
-            label=f"{labels.period} {fmt_number(data.overall, data.unit)}",
+            label=f"{labels.period} {fmt_number(data.overall, data.unit, EN)}",
         )
     partial = list(data.partial) if len(data.partial) == len(positions) else []
     hollow = [(x, _f(v)) for x, v, p in zip(positions, data.values, partial, strict=False) if p and v is not None]
@@ -835,9 +836,7 @@ def _tick_labels(
     for value in values:
         text = _plain(value / divisor, places)
         text = text if text == "0" else text + suffix
-        if unit in CURRENCY_UNITS:
-            text = ("-" if text.startswith("-") else "") + unit + text.lstrip("-")
-        labels.append(text)
+        labels.append(with_currency(text, text.startswith("-"), unit))
     return labels
 
 
@@ -845,10 +844,7 @@ def _axis_number(value: float, unit: str | None, span: float, places: int = 1) -
     if unit == "%":
         places = 0 if span >= 0.05 else (1 if span >= 0.005 else 2)
         return f"{value * 100:.{places}f}%"
-    text = _compact_float(value, span, places)
-    if unit in CURRENCY_UNITS:
-        return ("-" if value < 0 else "") + unit + text.lstrip("-")
-    return text
+    return with_currency(_compact_float(value, span, places), value < 0, unit)
 
 
 def _compact_float(value: float, span: float | None = None, places: int = 1) -> str:
@@ -871,7 +867,7 @@ def _compact(value: float, unit: str | None) -> str:
 def _short(value: Decimal, unit: str | None) -> str:
     """A legend figure: exact below 10,000, compact above (the text table keeps every digit)."""
     if unit == "%" or abs(value) < 10_000:
-        return fmt_number(value, unit)
+        return fmt_number(value, unit, EN)
     return _axis_number(float(value), unit, 0.0, places=2)
 
 
@@ -943,14 +939,14 @@ def _goal_table(chart: GoalChart) -> str:
     # one row a week, always ending on the last day shown
     for day, value in points[::-1][::7][::-1]:
         pace = _pace_at(chart, day)
-        rows.append([day.isoformat(), fmt_number(value, unit), fmt_number(pace, unit)])
+        rows.append([day.isoformat(), fmt_number(value, unit, EN), fmt_number(pace, unit, EN)])
     headers = [labels.day, labels.actual, labels.pace if chart.pace is not None else ""]
     table = format_table(headers, rows) if rows else ""
     summary = [
-        f"{labels.target}: {fmt_number(chart.target, unit)} ({labels.deadline} {chart.deadline.isoformat()})",
+        f"{labels.target}: {fmt_number(chart.target, unit, EN)} ({labels.deadline} {chart.deadline.isoformat()})",
     ]
     if chart.projected is not None:
-        summary.append(f"{labels.projected}: {fmt_number(chart.projected, unit)}")
+        summary.append(f"{labels.projected}: {fmt_number(chart.projected, unit, EN)}")
     return "\n".join([*_title_lines(chart), *([table] if table else []), *summary])
 
 
@@ -973,18 +969,18 @@ def _breakdown_table(chart: BreakdownChart) -> str:
         rows = [
             [
                 labels.no_channel if ch == "" else ch,
-                *(fmt_number(v, unit) for v in chart.values.get(ch, [None] * len(chart.periods))),
-                fmt_number(chart.totals.get(ch), unit),
+                *(fmt_number(v, unit, EN) for v in chart.values.get(ch, [None] * len(chart.periods))),
+                fmt_number(chart.totals.get(ch), unit, EN),
             ]
             for ch in names
         ]
     else:
         headers = [labels.channel, labels.value]
         rows = [
-            [labels.no_channel if ch == "" else ch, fmt_number(chart.totals.get(ch), unit)] for ch in names
+            [labels.no_channel if ch == "" else ch, fmt_number(chart.totals.get(ch), unit, EN)] for ch in names
         ]
     if chart.overall is not None:
-        rows.append([labels.total, *([""] * (len(headers) - 2)), fmt_number(chart.overall, unit)])
+        rows.append([labels.total, *([""] * (len(headers) - 2)), fmt_number(chart.overall, unit, EN)])
     return "\n".join([*_title_lines(chart), format_table(headers, rows)])
 
 
@@ -995,12 +991,12 @@ def _ratio_table(chart: RatioChart) -> str:
     dens = list(chart.denominators) or [None] * n
     fmt = "%Y-%m" if chart.freq == "M" else "%Y-%m-%d"
     rows = [
-        [p.strftime(fmt), fmt_number(num), fmt_number(den), fmt_number(v, unit)]
+        [p.strftime(fmt), fmt_number(num, None, EN), fmt_number(den, None, EN), fmt_number(v, unit, EN)]
         for p, num, den, v in zip(chart.periods, nums, dens, chart.values, strict=True)
     ]
     if chart.overall is not None:
-        total_row = [fmt_number(chart.overall_numerator), fmt_number(chart.overall_denominator)]
-        rows.append([labels.period, *total_row, fmt_number(chart.overall, unit)])
+        total_row = [fmt_number(chart.overall_numerator, None, EN), fmt_number(chart.overall_denominator, None, EN)]
+        rows.append([labels.period, *total_row, fmt_number(chart.overall, unit, EN)])
     headers = [
         labels.week_of if chart.freq == "W" else labels.day,
         labels.numerator,

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
+from bot.i18n import EN
+from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import BlockId, record_block
 from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
-from bot.render.text import bar, esc, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention, truncate
 from bot.render.views import PACE_EMOJI, STATUS_EMOJI, task_actions_block
 from bot.services.digest import (
     DigestCampaign,
@@ -22,6 +23,7 @@ from bot.services.digest import (
     OwnerTasks,
 )
 from bot.services.goals import AT_RISK, OFF_TRACK, ON_TRACK
+from bot.slack_text import esc, truncate
 
 TITLE_CHARS = 150  # user-typed titles are cut before escaping, so an entity is never split
 MORE_RESERVE = 200  # room kept in a section for its closing "and N more" line
@@ -120,7 +122,7 @@ def task_line(task: DigestTask, today: date, *, owner: bool = False) -> str:
     elif task.due_on == today:
         due = " · due today"
     elif task.due_on is not None:
-        due = f" · due {fmt_date(task.due_on, today)}"
+        due = f" · due {fmt_date(task.due_on, today, EN)}"
     else:
         due = ""
     links = [f"C-{task.campaign_number}"] if task.campaign_number is not None else []
@@ -132,7 +134,7 @@ def task_line(task: DigestTask, today: date, *, owner: bool = False) -> str:
         blocked = f" · blocked: _{_title(task.block_reason)}_" if task.block_reason else " · blocked"
     who = ""
     if owner:
-        who = f" · {mention(task.owner_id)}" if task.owner_id else " · _unassigned_"
+        who = f" · {mention(task.owner_id, EN)}" if task.owner_id else " · _unassigned_"
     emoji = STATUS_EMOJI.get(task.status, ":white_circle:")
     return f"{emoji} *T-{task.number}* {_title(task.title)}{who}{due}{link}{blocked}"
 
@@ -182,7 +184,7 @@ def owner_item(group: OwnerTasks, today: date) -> str:
         f"{len(group.due_today)} due today" if group.due_today else "",
         f"{len(group.blocked)} blocked" if group.blocked else "",
     ]
-    who = f"*{mention(group.owner_id)}*" if group.owner_id else "*_unassigned_*"
+    who = f"*{mention(group.owner_id, EN)}*" if group.owner_id else "*_unassigned_*"
     head = f"{who} · {' · '.join(c for c in counts if c)}"
     tasks = [*group.overdue, *group.due_today, *group.blocked]
     lines = [head, *(task_line(t, today) for t in tasks[:TASKS_PER_OWNER])]
@@ -204,31 +206,31 @@ def goal_item(goal: DigestGoal, today: date) -> str:
         metric = truncate(goal.metric_name, 60)
         metric = f'"{metric}"' if len(metric.split()) > 1 else metric  # the /kpi grammar needs quotes then
         detail = (
-            f"nothing logged yet · target {fmt_number(goal.target, unit)} by {fmt_date(goal.due_on, today)} · "
+            f"nothing logged yet · target {fmt_number(goal.target, unit, EN)} by {fmt_date(goal.due_on, today, EN)} · "
             f"`/kpi log {esc(metric)} <value>`"
         )
     else:
-        deadline = f"by {fmt_date(goal.due_on, today)}" if goal.due_on >= today else f"deadline was {fmt_date(goal.due_on, today)}"
+        deadline = f"by {fmt_date(goal.due_on, today, EN)}" if goal.due_on >= today else f"deadline was {fmt_date(goal.due_on, today, EN)}"
         detail = (
-            f"`{bar(p.percent_of_target)}` {fmt_percent(p.percent_of_target)} · "
-            f"{fmt_number(p.current, unit)} of {fmt_number(goal.target, unit)} · {fmt_percent(p.percent_of_time)} of time"
+            f"`{bar(p.percent_of_target)}` {fmt_percent(p.percent_of_target, EN)} · "
+            f"{fmt_number(p.current, unit, EN)} of {fmt_number(goal.target, unit, EN)} · {fmt_percent(p.percent_of_time, EN)} of time"
         )
         if p.projected is not None:
-            detail += f" · projected {fmt_number(p.projected, unit)} {deadline}"
+            detail += f" · projected {fmt_number(p.projected, unit, EN)} {deadline}"
         else:
             detail += f" · {deadline}"
         if p.needed_per_day is not None:
-            detail += f" · needs {fmt_number(p.needed_per_day, unit)}/day"
+            detail += f" · needs {fmt_number(p.needed_per_day, unit, EN)}/day"
         elif p.needed_level is not None:
-            detail += f" · needs {fmt_number(p.needed_level, unit)} from here on"
-    owner = f" · {mention(goal.owner_id)}" if goal.owner_id else ""
+            detail += f" · needs {fmt_number(p.needed_level, unit, EN)} from here on"
+    owner = f" · {mention(goal.owner_id, EN)}" if goal.owner_id else ""
     return f"{head}\n      {detail}{owner}"
 
 
 # ---- KPIs ----------------------------------------------------------------------------------------
 
 def kpi_line(kpi: KpiChange) -> str:
-    name = f"{VERDICT_EMOJI[kpi.verdict]} *{_title(kpi.name)}* {fmt_number(kpi.yesterday, kpi.unit)}"
+    name = f"{VERDICT_EMOJI[kpi.verdict]} *{_title(kpi.name)}* {fmt_number(kpi.yesterday, kpi.unit, EN)}"
     if kpi.trailing is None:
         return f"{name} · nothing logged in the 7 days before{coverage(kpi)}"
     diff = kpi.yesterday - kpi.trailing
@@ -237,10 +239,10 @@ def kpi_line(kpi: KpiChange) -> str:
         points = (diff * 100).quantize(Decimal("0.01"))
         delta = f"{'+' if points > 0 else ''}{points.normalize():f} pp"
     elif kpi.change is not None:
-        delta = fmt_signed_percent(kpi.change)
+        delta = fmt_signed_percent(kpi.change, EN)
     else:
         delta = "from zero"
-    basis = f"{fmt_number(kpi.trailing, kpi.unit)} avg"
+    basis = f"{fmt_number(kpi.trailing, kpi.unit, EN)} avg"
     if kpi.trailing_days and kpi.trailing_days < 7 and not kpi.is_ratio:
         basis += f" over {_plural(kpi.trailing_days, 'logged day')}"
     return f"{name} {arrow} {delta} vs {basis}{significance(kpi)}{coverage(kpi)}"
@@ -254,8 +256,8 @@ def significance(kpi: KpiChange) -> str:
     if check.verdict == "campaign":
         return " · campaign " + ", ".join(check.campaigns) + " live"
     if check.verdict in ("high", "low") and check.low is not None and check.high is not None:
-        return (f" · unusual for a {check.day:%A} (expected {fmt_number(check.low, kpi.unit)}–"
-                f"{fmt_number(check.high, kpi.unit)})")
+        return (f" · unusual for a {check.day:%A} (expected {fmt_number(check.low, kpi.unit, EN)}–"
+                f"{fmt_number(check.high, kpi.unit, EN)})")
     return ""
 
 
@@ -272,8 +274,9 @@ def alert_reply(kpis: list[KpiChange], today: date) -> Reply | None:
         arrow = "↑" if check.verdict == "high" else "↓"
         lines.append(
             f"{VERDICT_EMOJI['good' if check.tone == 'good' else 'bad']} *{_title(alert.metric)}*{where} {arrow} "
-            f"{fmt_number(check.value, unit)} yesterday; expected {fmt_number(check.low, unit)}–{fmt_number(check.high, unit)} "
-            f"(median {fmt_number(check.expected, unit)} on the last {check.history_points} {check.day:%A}s)"
+            f"{fmt_number(check.value, unit, EN)} yesterday; expected {fmt_number(check.low, unit, EN)}–"
+            f"{fmt_number(check.high, unit, EN)} (median {fmt_number(check.expected, unit, EN)} on the last "
+            f"{check.history_points} {check.day:%A}s)"
             + why_line(alert)
         )
     day = today - timedelta(days=1)
@@ -291,7 +294,7 @@ def why_line(alert: KpiAlert) -> str:
         return ""
     parts = [(label, factor.change) for label, factor in
              (("traffic", split.traffic), ("conversion", split.conversion), ("AOV", split.aov))]
-    text = ", ".join(f"{label} {fmt_signed_percent(Decimal(str(round(change, 4))))}" for label, change in parts)
+    text = ", ".join(f"{label} {fmt_signed_percent(Decimal(str(round(change, 4))), EN)}" for label, change in parts)
     return f"\n      why: {text}"
 
 
@@ -308,23 +311,23 @@ def coverage(kpi: KpiChange) -> str:
 
 def campaign_item(c: DigestCampaign, today: date) -> str:
     if c.stage == "starting":
-        when = f"starts {fmt_date(c.start_on, today)}"
+        when = f"starts {fmt_date(c.start_on, today, EN)}"
     elif c.stage == "ending":
-        when = "ends today" if c.end_on == today else f"ends {fmt_date(c.end_on, today)}"
+        when = "ends today" if c.end_on == today else f"ends {fmt_date(c.end_on, today, EN)}"
     elif c.stage == "live":
-        when = f"live until {fmt_date(c.end_on, today)}"
+        when = f"live until {fmt_date(c.end_on, today, EN)}"
     else:
         when = "ended yesterday"
     money = c.currency or None
     if c.budget:
         used = c.budget_used
         over = " :warning:" if used is not None and used > 1 else ""
-        budget = f" · {fmt_number(c.spend, money)} of {fmt_number(c.budget, money)} ({fmt_percent(used)}){over}"
+        budget = f" · {fmt_number(c.spend, money, EN)} of {fmt_number(c.budget, money, EN)} ({fmt_percent(used, EN)}){over}"
     elif c.spend:
-        budget = f" · {fmt_number(c.spend, money)} spent, no budget set"
+        budget = f" · {fmt_number(c.spend, money, EN)} spent, no budget set"
     else:
         budget = ""
-    roi = f" · ROI {fmt_percent(c.roi)}" if c.roi is not None else ""
+    roi = f" · ROI {fmt_percent(c.roi, EN)}" if c.roi is not None else ""
     tasks = f" · {_plural(c.open_tasks, 'open task')}" if c.open_tasks else ""
     line = f"{STAGE_EMOJI[c.stage]} *C-{c.number}* {_title(c.name)} · {when}{budget}{roi}{tasks}"
     if c.stage == "ended":

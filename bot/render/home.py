@@ -23,11 +23,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.i18n import DEFAULT_LOCALE, fmt_date, fmt_day, fmt_number, fmt_percent, mention, t, tn
+from bot.i18n import DEFAULT_LOCALE, t, tn
+from bot.i18n.fmt import bar, fmt_date, fmt_day, fmt_number, fmt_percent, mention
 from bot.ids import ActionId, BlockId, record_block
-from bot.render.text import bar, esc, truncate
 from bot.render.views import PACE_EMOJI, PHASE_EMOJI, STATUS_EMOJI, button, pace_label, phase_label, task_menu
 from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
+from bot.slack_text import esc, truncate
 
 MAX_HOME_BLOCKS = 100
 SECTION_TEXT = 3000
@@ -83,8 +84,8 @@ def goal_line(goal: HomeGoal, today: date, *, locale: str = DEFAULT_LOCALE) -> s
         bar=bar(progress.percent_of_target),
         current=fmt_number(progress.current, unit, locale),
         target=fmt_number(goal.target, unit, locale),
-        pct=fmt_percent(progress.percent_of_target),
-        time=fmt_percent(progress.percent_of_time),
+        pct=fmt_percent(progress.percent_of_target, locale),
+        time=fmt_percent(progress.percent_of_time, locale),
         date=fmt_date(goal.due_on, today, locale),
         owner=mention(goal.owner_id, locale),
     )
@@ -96,7 +97,7 @@ def campaign_line(c: HomeCampaign, today: date, *, locale: str = DEFAULT_LOCALE)
     cur = c.currency or None
     if c.budget:
         budget = t("campaign.budget_used", locale, spend=fmt_number(c.spend, cur, locale),
-                   budget=fmt_number(c.budget, cur, locale), pct=fmt_percent(c.spend / c.budget))
+                   budget=fmt_number(c.budget, cur, locale), pct=fmt_percent(c.spend / c.budget, locale))
     else:
         budget = t("campaign.no_budget", locale, spend=fmt_number(c.spend, cur, locale))
     return (

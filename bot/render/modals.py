@@ -31,7 +31,7 @@ from slack_sdk.models.views import View
 
 from bot.i18n import DEFAULT_LOCALE, t
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.render.text import esc, truncate
+from bot.slack_text import esc, truncate
 
 MODAL_TEXT = 24  # title, submit and close
 OPTION_TEXT = 75

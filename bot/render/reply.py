@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.render.text import truncate
+from bot.slack_text import truncate
 
 MAX_BLOCKS = 50
 SECTION_TEXT = 3000

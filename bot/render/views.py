@@ -7,6 +7,7 @@ click can update exactly the blocks of that record in the message it came from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,15 +23,16 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.anomalies import GmvMove
-from bot.i18n import DEFAULT_LOCALE, fmt_date, fmt_number, fmt_percent, mention, t, tn
+from bot.i18n import DEFAULT_LOCALE, t, tn
+from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
-from bot.render.text import bar, esc, fmt_signed_percent, truncate
-from bot.services.campaigns import CampaignSummary, phase
-from bot.services.goals import Progress
-from bot.services.kpis import DefineResult, LoggedValue, PeriodComparison, PeriodValue, WhyItMoved
-from bot.services.tasks import Change, NewTask, TaskFilter
-from storage.models import Campaign, CampaignSpend, Feedback, Goal, Metric, Task
+from bot.services.campaigns import CampaignCard, SpendEntry
+from bot.services.feedback import FeedbackItem
+from bot.services.goals import GoalCard, Progress
+from bot.services.kpis import LoggedValue, MetricCard, PeriodComparison, PeriodValue, WhyItMoved
+from bot.services.tasks import NewTask, TaskCard, TaskChange, TaskFilter
+from bot.slack_text import esc, truncate
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
 PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
@@ -145,7 +147,7 @@ def _with(reply: Reply, *blocks: dict[str, Any] | None) -> Reply:
 
 
 def update_task_blocks(
-    blocks: list[dict[str, Any]], task: Task, *, note: str, today: date, locale: str = DEFAULT_LOCALE
+    blocks: list[dict[str, Any]], task: TaskCard, *, note: str, today: date, locale: str = DEFAULT_LOCALE
 ) -> list[dict[str, Any]]:
     """A message's blocks with one task's line, note and buttons brought up to date (the rest untouched).
 
@@ -192,7 +194,7 @@ def close_record_blocks(blocks: list[dict[str, Any]], block_id: str, note: str) 
 
 # ---- tasks ---------------------------------------------------------------------------------------
 
-def task_line(task: Task, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+def task_line(task: TaskCard, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     due = ""
     if task.due_on:
         overdue = task.due_on < today and task.status != "done"
@@ -210,7 +212,7 @@ def task_line(task: Task, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     return f"{STATUS_EMOJI[task.status]} *T-{task.number}* {esc(task.title)} · {mention(task.owner_id, locale)}{due}{link}{blocked}"
 
 
-def task_created(task: Task | NewTask, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def task_created(task: TaskCard | NewTask, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     n = task.number
     b = Builder().section(t("task.added", locale, n=n, title=esc(task.title)))
     fields = [
@@ -236,7 +238,7 @@ OTHER_CHANGES = ("assign", "due", "snooze")
 
 
 def task_change_message(
-    change: Change, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
+    change: TaskChange, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
 ) -> tuple[str, str]:
     """(mrkdwn, plain) saying who did what to the task, or that nothing changed.
 
@@ -259,7 +261,7 @@ def task_change_message(
 
 
 def task_changed(
-    change: Change, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
+    change: TaskChange, *, actor: str, today: date, locale: str = DEFAULT_LOCALE, what: str | None = None
 ) -> Reply:
     """A task after a change (or a click that changed nothing), with the buttons that still make sense."""
     task = change.task
@@ -270,7 +272,7 @@ def task_changed(
     return _with(reply, task_actions_block(task.number, task.status, task.due_on, locale=locale))
 
 
-def task_list(rows: list[Task], *, filters: TaskFilter, today: date, viewer: str, locale: str = DEFAULT_LOCALE) -> Reply:
+def task_list(rows: list[TaskCard], *, filters: TaskFilter, today: date, viewer: str, locale: str = DEFAULT_LOCALE) -> Reply:
     scope = []
     if filters.owner_id:
         scope.append(t("task.scope.yours", locale) if filters.owner_id == viewer else t("task.scope.of", locale, user=mention(filters.owner_id, locale)))
@@ -291,8 +293,8 @@ def task_list(rows: list[Task], *, filters: TaskFilter, today: date, viewer: str
 
 # ---- goals ---------------------------------------------------------------------------------------
 
-def goal_progress_line(goal: Goal, progress: Progress, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
-    unit = goal.metric.unit
+def goal_progress_line(goal: GoalCard, progress: Progress, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    unit = goal.unit
     if goal.status == "closed":  # a closed goal is not on or off track any more
         pace = f":checkered_flag: {t('goal.closed_status', locale)}"
     else:
@@ -302,45 +304,44 @@ def goal_progress_line(goal: Goal, progress: Progress, today: date, *, locale: s
         bar=bar(progress.percent_of_target),
         current=fmt_number(progress.current, unit, locale),
         target=fmt_number(goal.target, unit, locale),
-        pct=fmt_percent(progress.percent_of_target),
-        time=fmt_percent(progress.percent_of_time),
+        pct=fmt_percent(progress.percent_of_target, locale),
+        time=fmt_percent(progress.percent_of_time, locale),
         date=fmt_date(goal.due_on, today, locale),
         owner=mention(goal.owner_id, locale),
     )
 
 
-def _target(goal: Goal, locale: str) -> str:
-    unit = goal.metric.unit
+def _target(goal: GoalCard, locale: str) -> str:
+    unit = goal.unit
     text = fmt_number(goal.target, unit, locale)
     if goal.baseline is not None:
         text += t("goal.from_baseline", locale, baseline=fmt_number(goal.baseline, unit, locale))
     return text
 
 
-def goal_created(goal: Goal, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+def goal_created(goal: GoalCard, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().section(t("goal.set", locale, actor=mention(actor, locale), n=goal.number, title=esc(goal.title)))
     fields = [
-        _field("field.metric", f"{esc(goal.metric.name)} (K-{goal.metric.number})", locale),
+        _field("field.metric", f"{esc(goal.metric_name)} (K-{goal.metric_number})", locale),
         _field("field.target", _target(goal, locale), locale),
         _field("field.time_frame", f"{fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)}", locale),
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if goal.channel:
         fields.append(_field("field.channel", esc(goal.channel), locale))
-    if goal.parent is not None:
-        fields.append(_field("field.part_of", f"G-{goal.parent.number} {esc(goal.parent.title)}", locale))
+    if goal.parent_number is not None:
+        fields.append(_field("field.part_of", f"G-{goal.parent_number} {esc(goal.parent_title)}", locale))
     b.fields(fields)
-    metric = goal.metric
-    if metric.numerator is not None and metric.denominator is not None:  # a ratio is logged as its two parts
-        log = f"{metric.numerator.name} <value> {metric.denominator.name}"
+    if goal.ratio_parts is not None:  # a ratio is logged as its two parts
+        log = f"{goal.ratio_parts[0]} <value> {goal.ratio_parts[1]}"
     else:
-        log = metric.name
+        log = goal.metric_name
     b.context(t("goal.created_hint", locale, metric=log, n=goal.number))
     reply = b.build(in_channel=True, text=t("goal.set_plain", locale, n=goal.number, title=esc(goal.title)))
     return _with(reply, goal_actions_block(goal.number, locale=locale))
 
 
-def goal_list(items: list[tuple[Goal, Progress]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def goal_list(items: list[tuple[GoalCard, Progress]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     if not items:
         return Builder().section(f"*{t('goal.list.title', locale)}*\n" + t("goal.list.empty", locale)).build()
     b = Builder().section(f"*{t('goal.list.title', locale)}* · {len(items)}")
@@ -349,9 +350,9 @@ def goal_list(items: list[tuple[Goal, Progress]], *, today: date, locale: str = 
 
 
 def goal_show(
-    goal: Goal, progress: Progress, children: list[tuple[Goal, Progress]], *, today: date, locale: str = DEFAULT_LOCALE
+    goal: GoalCard, progress: Progress, children: list[tuple[GoalCard, Progress]], *, today: date, locale: str = DEFAULT_LOCALE
 ) -> Reply:
-    unit = goal.metric.unit
+    unit = goal.unit
     status = t("goal.closed_status", locale) if goal.status == "closed" else pace_label(progress.status, locale)
     b = Builder().header(f"G-{goal.number} {goal.title}")
     emoji = ":checkered_flag:" if goal.status == "closed" else PACE_EMOJI.get(progress.status or "", ":white_circle:")
@@ -360,9 +361,9 @@ def goal_show(
     fields = [
         _field("field.current", f"{fmt_number(progress.current, unit, locale)} ({source})", locale),
         _field("field.target", _target(goal, locale), locale),
-        _field("field.reached", t("goal.of_target", locale, pct=fmt_percent(progress.percent_of_target)), locale),
-        _field("field.time_elapsed", f"{fmt_percent(progress.percent_of_time)} ({fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)})", locale),
-        _field("field.metric", f"{esc(goal.metric.name)} (K-{goal.metric.number}){' · ' + esc(goal.channel) if goal.channel else ''}", locale),
+        _field("field.reached", t("goal.of_target", locale, pct=fmt_percent(progress.percent_of_target, locale)), locale),
+        _field("field.time_elapsed", f"{fmt_percent(progress.percent_of_time, locale)} ({fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)})", locale),
+        _field("field.metric", f"{esc(goal.metric_name)} (K-{goal.metric_number}){' · ' + esc(goal.channel) if goal.channel else ''}", locale),
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if progress.projected is not None:
@@ -373,8 +374,8 @@ def goal_show(
         fields.append(_field("field.needed_level", fmt_number(progress.needed_level, unit, locale), locale))
     if progress.confidence is not None:
         fields.append(_field("field.confidence", f"{progress.confidence}/10", locale))
-    if goal.parent is not None:
-        fields.append(_field("field.part_of", f"G-{goal.parent.number} {esc(goal.parent.title)}", locale))
+    if goal.parent_number is not None:
+        fields.append(_field("field.part_of", f"G-{goal.parent_number} {esc(goal.parent_title)}", locale))
     b.fields(fields)
     if children:
         b.section(f"*{t('goal.broken_down', locale)}*")
@@ -384,21 +385,21 @@ def goal_show(
     return _with(reply, goal_actions_block(goal.number, locale=locale) if goal.status != "closed" else None)
 
 
-def goal_closed(goal: Goal, progress: Progress, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+def goal_closed(goal: GoalCard, progress: Progress, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     if not changed:
         return Builder().section(":information_source: " + t("goal.already_closed", locale, n=goal.number)).build()
-    unit = goal.metric.unit
+    unit = goal.unit
     reached = progress.percent_of_target is not None and progress.percent_of_target >= 1
     icon = ":trophy:" if reached else ":checkered_flag:"
     text = icon + " " + t(
         "goal.closed", locale, actor=mention(actor, locale), n=goal.number, title=esc(goal.title),
         current=fmt_number(progress.current, unit, locale), target=fmt_number(goal.target, unit, locale),
-        pct=fmt_percent(progress.percent_of_target),
+        pct=fmt_percent(progress.percent_of_target, locale),
     )
     return Builder().section(text).context(t("goal.closed_hint", locale)).build(text=t("goal.closed_plain", locale, n=goal.number))
 
 
-def goal_checked_in(goal: Goal, progress: Progress, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+def goal_checked_in(goal: GoalCard, progress: Progress, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().section(":white_check_mark: " + t("goal.checked_in", locale, n=goal.number, actor=mention(actor, locale)))
     b.section(goal_progress_line(goal, progress, today, locale=locale))
     reply = b.build(text=t("goal.checked_in_plain", locale, n=goal.number))
@@ -427,9 +428,9 @@ def kpi_logged(logged: list[LoggedValue], *, today: date, locale: str = DEFAULT_
     return b.build(text=text)
 
 
-def describe_metric(metric: Metric, *, locale: str = DEFAULT_LOCALE) -> str:
-    if metric.is_ratio and metric.numerator is not None and metric.denominator is not None:
-        how = f"= {esc(metric.numerator.name)} / {esc(metric.denominator.name)}"
+def describe_metric(metric: MetricCard, *, locale: str = DEFAULT_LOCALE) -> str:
+    if metric.parts is not None:
+        how = f"= {esc(metric.parts[0].name)} / {esc(metric.parts[1].name)}"
     else:
         how = t(f"kpi.agg.{metric.agg}", locale)
     unit = " · " + t("kpi.unit", locale, unit=esc(metric.unit)) if metric.unit else ""
@@ -437,20 +438,21 @@ def describe_metric(metric: Metric, *, locale: str = DEFAULT_LOCALE) -> str:
     return f"*K-{metric.number} {esc(metric.name)}* {how}{unit} · {better}"
 
 
-def kpi_defined(result: DefineResult, *, locale: str = DEFAULT_LOCALE) -> Reply:
-    if result.created:
+def kpi_defined(metric: MetricCard, *, created: bool, changed: list[str], locale: str = DEFAULT_LOCALE) -> Reply:
+    """`/kpi define`'s answer: the metric as it is now, and what changed (`changed` names the settings)."""
+    if created:
         head = t("kpi.defined", locale)
-    elif result.changed:
-        changed = t("list.separator", locale).join(t(f"kpi.changed.{c}", locale) for c in result.changed)
-        head = t("kpi.updated", locale, changed=changed)
+    elif changed:
+        what = t("list.separator", locale).join(t(f"kpi.changed.{c}", locale) for c in changed)
+        head = t("kpi.updated", locale, changed=what)
     else:
         head = t("kpi.no_change", locale)
-    return Builder().section(f":straight_ruler: {head} {describe_metric(result.metric, locale=locale)}").build(
-        text=f"{head} K-{result.metric.number} {esc(result.metric.name)}"
+    return Builder().section(f":straight_ruler: {head} {describe_metric(metric, locale=locale)}").build(
+        text=f"{head} K-{metric.number} {esc(metric.name)}"
     )
 
 
-def kpi_list(items: list[tuple[Metric, date | None]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def kpi_list(items: list[tuple[MetricCard, date | None]], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     title = t("kpi.list.title", locale)
     if not items:
         return Builder().section(f"*{title}*\n" + t("kpi.list.empty", locale)).build()
@@ -463,7 +465,7 @@ def kpi_list(items: list[tuple[Metric, date | None]], *, today: date, locale: st
 
 
 def kpi_show(
-    metric: Metric,
+    metric: MetricCard,
     current: PeriodValue,
     comparison: PeriodComparison,
     *,
@@ -471,7 +473,7 @@ def kpi_show(
     end: date,
     by_channel: bool,
     channel: str | None,
-    goals: list[tuple[Goal, Progress]],
+    goals: list[tuple[GoalCard, Progress]],
     today: date,
     locale: str = DEFAULT_LOCALE,
 ) -> Reply:
@@ -484,17 +486,18 @@ def kpi_show(
     if change is not None:
         arrow = ":arrow_upper_right:" if change >= 0 else ":arrow_lower_right:"
         key = "kpi.trend" if comparison.days == comparison.period_days else "kpi.trend_so_far"
-        trend = " " + t(key, locale, change=fmt_signed_percent(change), arrow=arrow, warn="" if good else " :warning:",
-                        days=comparison.days)
+        trend = " " + t(key, locale, change=fmt_signed_percent(change, locale), arrow=arrow,
+                        warn="" if good else " :warning:", days=comparison.days)
     b.section(f"*{fmt_number(current.value, unit, locale)}*{trend}")
     if comparison.reason == "thin":
         b.context(t("kpi.no_compare_thin", locale, days=comparison.days, logged=comparison.previous_days_logged))
     elif comparison.reason == "missing" and current.value is not None:
         b.context(t("kpi.no_compare_missing", locale, days=comparison.days))
-    if metric.is_ratio and metric.numerator is not None and metric.denominator is not None:
+    if metric.parts is not None:
+        num, den = metric.parts
         b.context(
-            f"{esc(metric.numerator.name)} {fmt_number(current.numerator, metric.numerator.unit, locale)} ÷ "
-            f"{esc(metric.denominator.name)} {fmt_number(current.denominator, metric.denominator.unit, locale)} "
+            f"{esc(num.name)} {fmt_number(current.numerator, num.unit, locale)} ÷ "
+            f"{esc(den.name)} {fmt_number(current.denominator, den.unit, locale)} "
             + t("kpi.from_summed_parts", locale)
         )
     if by_channel:
@@ -510,16 +513,16 @@ def kpi_show(
     return b.build(text=f"{esc(metric.name)}: {fmt_number(current.value, unit, locale)} ({start} – {end})")
 
 
-def _pct(change: float) -> str:
-    return fmt_signed_percent(Decimal(str(round(change, 4))))
+def _pct(change: float, locale: str) -> str:
+    return fmt_signed_percent(Decimal(str(round(change, 4))), locale)
 
 
 def _split_text(move: GmvMove, locale: str) -> str:
     split = move.split
     if split is None:
         return t("kpi.why.cannot", locale, reason=move.reason or "")
-    parts = t("kpi.why.parts", locale, traffic=_pct(split.traffic.change), conversion=_pct(split.conversion.change),
-              aov=_pct(split.aov.change))
+    parts = t("kpi.why.parts", locale, traffic=_pct(split.traffic.change, locale),
+              conversion=_pct(split.conversion.change, locale), aov=_pct(split.aov.change, locale))
     if split.traffic.share is None or split.conversion.share is None or split.aov.share is None:
         return parts
     shares = " / ".join(f"{round(f.share * 100)}%" for f in (split.traffic, split.conversion, split.aov) if f.share is not None)
@@ -527,7 +530,7 @@ def _split_text(move: GmvMove, locale: str) -> str:
 
 
 def kpi_why(
-    metric: Metric, why: WhyItMoved, comparison: PeriodComparison, *, start: date, end: date, today: date,
+    metric: MetricCard, why: WhyItMoved, comparison: PeriodComparison, *, start: date, end: date, today: date,
     locale: str = DEFAULT_LOCALE,
 ) -> Reply:
     """`/kpi show gmv why`: the change split into traffic × conversion × AOV, overall and per channel."""
@@ -543,12 +546,12 @@ def kpi_why(
     head = t("kpi.why.overall", locale, name=esc(metric.name), before=fmt_number(overall.before.gmv, unit, locale),
              after=fmt_number(overall.after.gmv, unit, locale), days=comparison.days)
     if overall.split is not None:
-        head += f" ({_pct(overall.split.change)})"
+        head += f" ({_pct(overall.split.change, locale)})"
     b.section(f"{head}\n{_split_text(overall, locale)}")
     lines = []
     for move in why.moves.channels[:20]:
         name = esc(move.channel) if move.channel else "_" + t("kpi.no_channel", locale) + "_"
-        change = f" {_pct(move.split.change)}" if move.split is not None else ""
+        change = f" {_pct(move.split.change, locale)}" if move.split is not None else ""
         lines.append(f"• *{name}*{change}: {_split_text(move, locale)}")
     if lines:
         b.lines_section(lines)
@@ -565,116 +568,108 @@ def phase_label(value: str, locale: str = DEFAULT_LOCALE) -> str:
     return t(f"campaign.phase.{value}", locale)
 
 
-def _budget_line(s: CampaignSummary, locale: str = DEFAULT_LOCALE) -> str:
-    c = s.campaign
-    cur = c.currency or None
-    if c.budget:
-        used = s.spend / c.budget
-        return t("campaign.budget_used", locale, spend=fmt_number(s.spend, cur, locale), budget=fmt_number(c.budget, cur, locale),
-                 pct=fmt_percent(used))
+def _budget_line(s: CampaignCard, locale: str = DEFAULT_LOCALE) -> str:
+    cur = s.currency or None
+    if s.budget:
+        used = s.spend / s.budget
+        return t("campaign.budget_used", locale, spend=fmt_number(s.spend, cur, locale), budget=fmt_number(s.budget, cur, locale),
+                 pct=fmt_percent(used, locale))
     return t("campaign.no_budget", locale, spend=fmt_number(s.spend, cur, locale))
 
 
-def campaign_line(s: CampaignSummary, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
-    c = s.campaign
-    p = phase(c, today)
-    channels = f" · {', '.join(esc(ch) for ch in c.channels)}" if c.channels else ""
+def campaign_line(s: CampaignCard, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    p = s.phase
+    channels = f" · {', '.join(esc(ch) for ch in s.channels)}" if s.channels else ""
     return (
-        f"{PHASE_EMOJI[p]} *C-{c.number}* {esc(c.name)} · {phase_label(p, locale)} · "
-        f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)}{channels} · {_budget_line(s, locale)}"
+        f"{PHASE_EMOJI[p]} *C-{s.number}* {esc(s.name)} · {phase_label(p, locale)} · "
+        f"{fmt_date(s.start_on, today, locale)} → {fmt_date(s.end_on, today, locale)}{channels} · {_budget_line(s, locale)}"
     )
 
 
-def campaign_created(s: CampaignSummary, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
-    c = s.campaign
-    b = Builder().section(":rocket: " + t("campaign.added", locale, actor=mention(actor, locale), n=c.number, name=esc(c.name)))
+def campaign_created(s: CampaignCard, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
+    b = Builder().section(":rocket: " + t("campaign.added", locale, actor=mention(actor, locale), n=s.number, name=esc(s.name)))
     b.fields(_campaign_fields(s, today, locale))
-    b.context(t("campaign.created_hint", locale, n=c.number))
-    return b.build(in_channel=True, text=t("campaign.added_plain", locale, n=c.number, name=esc(c.name)))
+    b.context(t("campaign.created_hint", locale, n=s.number))
+    return b.build(in_channel=True, text=t("campaign.added_plain", locale, n=s.number, name=esc(s.name)))
 
 
-def _campaign_fields(s: CampaignSummary, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
-    c = s.campaign
+def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
     fields = [
-        _field("field.dates", f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)} ({phase_label(phase(c, today), locale)})", locale),
+        _field("field.dates", f"{fmt_date(s.start_on, today, locale)} → {fmt_date(s.end_on, today, locale)} ({phase_label(s.phase, locale)})", locale),
         _field("field.budget", _budget_line(s, locale), locale),
     ]
-    if c.channels:
-        fields.append(_field("field.channels", ", ".join(esc(ch) for ch in c.channels), locale))
-    if c.theme:
-        fields.append(_field("field.theme", esc(c.theme), locale))
-    if c.audience:
-        fields.append(_field("field.audience", esc(c.audience), locale))
+    if s.channels:
+        fields.append(_field("field.channels", ", ".join(esc(ch) for ch in s.channels), locale))
+    if s.theme:
+        fields.append(_field("field.theme", esc(s.theme), locale))
+    if s.audience:
+        fields.append(_field("field.audience", esc(s.audience), locale))
     if s.goals:
-        fields.append(_field("field.goals", "\n".join(f"G-{g.number} {esc(g.title)}" for g in s.goals), locale))
+        fields.append(_field("field.goals", "\n".join(f"G-{number} {esc(title)}" for number, title in s.goals), locale))
     if s.revenue is not None:
-        fields.append(f"*{t('field.revenue', locale)}* ({esc(s.revenue_metric)})\n{fmt_number(s.revenue, c.currency, locale)}")
+        fields.append(f"*{t('field.revenue', locale)}* ({esc(s.revenue_metric)})\n{fmt_number(s.revenue, s.currency, locale)}")
     if s.roi is not None:
-        fields.append(_field("field.roi", fmt_percent(s.roi), locale))
+        fields.append(_field("field.roi", fmt_percent(s.roi, locale), locale))
     return fields
 
 
-def campaign_list(items: list[CampaignSummary], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+def campaign_list(items: list[CampaignCard], *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     title = t("campaign.list.title", locale)
     if not items:
         return Builder().section(f"*{title}*\n" + t("campaign.list.empty", locale)).build()
     return Builder().section(f"*{title}* · {len(items)}").lines_section(_fit([campaign_line(s, today, locale=locale) for s in items])).build()
 
 
-def campaign_show(s: CampaignSummary, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
-    c = s.campaign
-    b = Builder().header(f"C-{c.number} {c.name}")
+def campaign_show(s: CampaignCard, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
+    b = Builder().header(f"C-{s.number} {s.name}")
     b.fields(_campaign_fields(s, today, locale))
     if s.spend_by_channel and len(s.spend_by_channel) > 1:
         unassigned = "_" + t("campaign.unassigned_channel", locale) + "_"
         b.section(f"*{t('campaign.spend_by_channel', locale)}*\n" + "\n".join(
-            f"• {esc(ch) or unassigned}: {fmt_number(v, c.currency, locale)}" for ch, v in sorted(s.spend_by_channel.items())
+            f"• {esc(ch) or unassigned}: {fmt_number(v, s.currency, locale)}" for ch, v in sorted(s.spend_by_channel.items())
         ))
     b.section(f"*{t('campaign.tasks', locale)}* · " + t("campaign.tasks_count", locale, open=s.open_tasks, done=s.done_tasks))
     if s.risks:
-        b.section(f"*{t('campaign.risks', locale)}*\n" + "\n".join(f"• {esc(r.text)}" for r in s.risks[-10:]))
+        b.section(f"*{t('campaign.risks', locale)}*\n" + "\n".join(f"• {esc(risk)}" for risk in s.risks[-10:]))
     if s.documents:
-        b.section(f"*{t('campaign.documents', locale)}*\n" + "\n".join(f"• <{d.url}|{esc(d.title or d.url)}>" for d in s.documents[-10:]))
-    return b.build(text=f"C-{c.number} {esc(c.name)}: {phase_label(phase(c, today), locale)}, {_budget_line(s, locale)}")
+        b.section(f"*{t('campaign.documents', locale)}*\n" + "\n".join(f"• <{url}|{esc(title or url)}>" for url, title in s.documents[-10:]))
+    return b.build(text=f"C-{s.number} {esc(s.name)}: {phase_label(s.phase, locale)}, {_budget_line(s, locale)}")
 
 
-def campaign_closed(s: CampaignSummary, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
-    c = s.campaign
+def campaign_closed(s: CampaignCard, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     if not changed:
-        return Builder().section(":information_source: " + t("campaign.already_closed", locale, n=c.number)).build()
-    b = Builder().section(":checkered_flag: " + t("campaign.closed", locale, actor=mention(actor, locale), n=c.number, name=esc(c.name)))
+        return Builder().section(":information_source: " + t("campaign.already_closed", locale, n=s.number)).build()
+    b = Builder().section(":checkered_flag: " + t("campaign.closed", locale, actor=mention(actor, locale), n=s.number, name=esc(s.name)))
     b.fields(_campaign_fields(s, today, locale))
-    b.context(t("campaign.closed_hint", locale, n=c.number))
-    return b.build(text=t("campaign.closed_plain", locale, n=c.number))
+    b.context(t("campaign.closed_hint", locale, n=s.number))
+    return b.build(text=t("campaign.closed_plain", locale, n=s.number))
 
 
-def campaign_spent(s: CampaignSummary, row: CampaignSpend, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
-    c = s.campaign
+def campaign_spent(s: CampaignCard, row: SpendEntry, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     channel = t("campaign.spend_on", locale, channel=esc(row.channel)) if row.channel else ""
-    roi = f" · ROI {fmt_percent(s.roi)}" if s.roi is not None else ""
+    roi = f" · ROI {fmt_percent(s.roi, locale)}" if s.roi is not None else ""
     return Builder().section(
-        ":money_with_wings: " + t("campaign.spent", locale, amount=fmt_number(row.amount, c.currency, locale), channel=channel,
-                                  n=c.number, name=esc(c.name), date=fmt_date(row.day, today, locale), budget=_budget_line(s, locale))
+        ":money_with_wings: " + t("campaign.spent", locale, amount=fmt_number(row.amount, s.currency, locale), channel=channel,
+                                  n=s.number, name=esc(s.name), date=fmt_date(row.day, today, locale), budget=_budget_line(s, locale))
         + roi
-    ).build(text=t("campaign.spent_plain", locale, n=c.number))
+    ).build(text=t("campaign.spent_plain", locale, n=s.number))
 
 
-def campaign_noted(campaign: Campaign, note: str, *, raw: bool = False) -> Reply:
+def campaign_noted(number: int, name: str, note: str, *, raw: bool = False) -> Reply:
+    """A risk or a document added to campaign C-`number`, `name` as typed."""
     shown = note if raw else esc(note)
-    return Builder().section(f":pushpin: *C-{campaign.number}* {esc(campaign.name)}: {shown}").build(
-        text=f"C-{campaign.number}: {shown}"
-    )
+    return Builder().section(f":pushpin: *C-{number}* {esc(name)}: {shown}").build(text=f"C-{number}: {shown}")
 
 
 # ---- feedback ------------------------------------------------------------------------------------
 
-def feedback_line(row: Feedback, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+def feedback_line(row: FeedbackItem, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     tags = " ".join(f"`#{esc(tag)}`" for tag in row.tags)
     links = []
-    if row.campaign is not None:
-        links.append(f"C-{row.campaign.number}")
-    if row.goal is not None:
-        links.append(f"G-{row.goal.number}")
+    if row.campaign_number is not None:
+        links.append(f"C-{row.campaign_number}")
+    if row.goal_number is not None:
+        links.append(f"G-{row.goal_number}")
     icon = ":speech_balloon:" if row.source == "customer" else ":busts_in_silhouette:"
     source = t(f"feedback.source.{row.source}", locale) if row.source in ("customer", "team") else row.source
     link = f"<{row.permalink}|{t('feedback.source_message', locale)}>" if row.permalink else ""
@@ -682,14 +677,14 @@ def feedback_line(row: Feedback, today: date, *, locale: str = DEFAULT_LOCALE) -
     return f"{icon} *F-{row.number}* {esc(row.text)}\n      {meta}"
 
 
-def feedback_created(row: Feedback, *, locale: str = DEFAULT_LOCALE) -> Reply:
+def feedback_created(row: FeedbackItem, *, locale: str = DEFAULT_LOCALE) -> Reply:
     head = ":inbox_tray: " + t("feedback.recorded", locale, n=row.number)
     return Builder().section(f"{head}\n{feedback_line(row, date.today(), locale=locale)}").build(
         text=t("feedback.recorded_plain", locale, n=row.number)
     )
 
 
-def feedback_list(rows: list[Feedback], *, today: date, tag: str | None, locale: str = DEFAULT_LOCALE) -> Reply:
+def feedback_list(rows: list[FeedbackItem], *, today: date, tag: str | None, locale: str = DEFAULT_LOCALE) -> Reply:
     title = f"*{t('feedback.list.title', locale)}*" + (t("feedback.list.tagged", locale, tag=esc(tag)) if tag else "")
     if not rows:
         return Builder().section(f"{title}\n" + t("feedback.list.empty", locale)).build()
@@ -699,21 +694,11 @@ def feedback_list(rows: list[Feedback], *, today: date, tag: str | None, locale:
 
 # ---- help ----------------------------------------------------------------------------------------
 
-HELP = [
-    ("/task", "help.task", "/task add \"Banner for 双十一\" @ana due:fri campaign:C-2"),
-    ("/goal", "help.goal", "/goal add \"Q4 GMV\" metric:gmv target:¥2.5m by:eoq"),
-    ("/kpi", "help.kpi", "/kpi log visits 12500 orders 310 channel:天猫"),
-    ("/campaign", "help.campaign", "/campaign add \"双十一\" start:11-01 end:11-11 budget:¥200k"),
-    ("/feedback", "help.feedback", "/feedback \"Coupon unclear\" from:customer campaign:C-2 #coupon"),
-    ("/retro", "help.retro", "/retro start campaign:C-2"),
-    ("/mkt", "help.mkt", "/mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri"),
-]
-
-
-def bot_help(*, locale: str = DEFAULT_LOCALE) -> Reply:
+def bot_help(commands: Sequence[tuple[str, str, str]], *, locale: str = DEFAULT_LOCALE) -> Reply:
+    """`/mkt help`: each command's name, its one-line summary (a catalog key) and an example, in that order."""
     b = Builder().header(t("help.header", locale))
     b.section(t("help.intro", locale))
-    for command, key, example in HELP:
+    for command, key, example in commands:
         b.section(f"*{command}* — {t(key, locale)}\n`{example}`")
     b.context(t("help.refs", locale))
     return b.build()

@@ -146,6 +146,19 @@ def add_document(
     return campaign, row
 
 
+@dataclass(frozen=True)
+class SpendEntry:
+    """One spend as its confirmation shows it."""
+
+    amount: Decimal
+    channel: str
+    day: date
+
+    @classmethod
+    def of(cls, row: CampaignSpend) -> SpendEntry:
+        return cls(row.amount, row.channel, row.day)
+
+
 @dataclass
 class CampaignSummary:
     campaign: Campaign
@@ -159,6 +172,49 @@ class CampaignSummary:
     documents: list[Document]
     open_tasks: int
     done_tasks: int
+
+
+@dataclass(frozen=True)
+class CampaignCard:
+    """A campaign as replies show it (plain values from its `CampaignSummary`): the campaign, its phase on the
+    day it is shown, spend and return, goals (number, title), risks, documents (url, title) and task counts."""
+
+    number: int
+    name: str
+    phase: str
+    start_on: date
+    end_on: date
+    channels: tuple[str, ...]
+    budget: Decimal | None
+    currency: str | None
+    theme: str | None
+    audience: str | None
+    spend: Decimal
+    spend_by_channel: dict[str, Decimal]
+    revenue: Decimal | None
+    revenue_metric: str | None
+    roi: Decimal | None
+    goals: tuple[tuple[int, str], ...]
+    risks: tuple[str, ...]
+    documents: tuple[tuple[str, str | None], ...]
+    open_tasks: int
+    done_tasks: int
+
+    @classmethod
+    def of(cls, s: CampaignSummary, today: date) -> CampaignCard:
+        c = s.campaign
+        return cls(
+            number=c.number, name=c.name, phase=phase(c, today), start_on=c.start_on, end_on=c.end_on,
+            channels=tuple(c.channels or ()), budget=c.budget, currency=c.currency, theme=c.theme, audience=c.audience,
+            spend=s.spend, spend_by_channel=dict(s.spend_by_channel), revenue=s.revenue, revenue_metric=s.revenue_metric,
+            roi=s.roi, goals=tuple((g.number, g.title) for g in s.goals), risks=tuple(r.text for r in s.risks),
+            documents=tuple((d.url, d.title) for d in s.documents), open_tasks=s.open_tasks, done_tasks=s.done_tasks,
+        )
+
+
+def card(session: Session, *, campaign: Campaign, today: date) -> CampaignCard:
+    """The campaign as replies show it on `today`."""
+    return CampaignCard.of(summary(session, campaign=campaign), today)
 
 
 def summary(session: Session, *, campaign: Campaign) -> CampaignSummary:

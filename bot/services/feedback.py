@@ -23,6 +23,28 @@ class FeedbackCreate:
     permalink: str | None = None
 
 
+@dataclass(frozen=True)
+class FeedbackItem:
+    """A piece of feedback as replies show it: its reference, text, source, tags, what it concerns, its message."""
+
+    number: int
+    text: str
+    source: str
+    tags: tuple[str, ...]
+    campaign_number: int | None
+    goal_number: int | None
+    permalink: str | None
+
+    @classmethod
+    def of(cls, row: Feedback) -> FeedbackItem:
+        return cls(
+            row.number, row.text, row.source, tuple(row.tags),
+            row.campaign.number if row.campaign is not None else None,
+            row.goal.number if row.goal is not None else None,
+            row.permalink,
+        )
+
+
 def create_feedback(session: Session, *, workspace_id: str, data: FeedbackCreate, user_id: str | None) -> Feedback:
     check_length(data.text, field="feedback", limit=TEXT_MAX)
     campaign_id = goal_id = None

@@ -156,6 +156,41 @@ class Progress:
     vs_baseline: Decimal | None = None  # a total's projection against its baseline (a reference period)
 
 
+@dataclass(frozen=True)
+class GoalCard:
+    """A goal as replies and posts show it, its metric and parent goal included (plain values, read in the session)."""
+
+    number: int
+    title: str
+    status: str
+    target: Decimal
+    baseline: Decimal | None
+    start_on: date
+    due_on: date
+    owner_id: str | None
+    channel: str | None
+    unit: str | None  # its metric's
+    metric_name: str
+    metric_number: int
+    ratio_parts: tuple[str, str] | None  # a ratio metric's numerator and denominator names: it is logged as those
+    parent_number: int | None
+    parent_title: str | None
+
+    @classmethod
+    def of(cls, goal: Goal) -> GoalCard:
+        metric, parent = goal.metric, goal.parent
+        parts = None
+        if metric.numerator is not None and metric.denominator is not None:
+            parts = (metric.numerator.name, metric.denominator.name)
+        return cls(
+            number=goal.number, title=goal.title, status=goal.status, target=goal.target, baseline=goal.baseline,
+            start_on=goal.start_on, due_on=goal.due_on, owner_id=goal.owner_id, channel=goal.channel,
+            unit=metric.unit, metric_name=metric.name, metric_number=metric.number, ratio_parts=parts,
+            parent_number=parent.number if parent is not None else None,
+            parent_title=parent.title if parent is not None else None,
+        )
+
+
 def pace_kind(metric: Metric) -> str:
     """CUMULATIVE for a metric summed over the goal's period, LEVEL for a ratio, an average or a latest value."""
     return CUMULATIVE if metric.agg == "sum" and not metric.is_ratio else LEVEL

@@ -64,6 +64,35 @@ class MetricRef:
     agg: str
 
 
+@dataclass(frozen=True)
+class MetricPart:
+    """A ratio's numerator or denominator as replies show it."""
+
+    name: str
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class MetricCard:
+    """A metric as replies show it: reference, name, unit, how it aggregates, which way is better, and a
+    ratio's two parts (None for a metric logged as itself)."""
+
+    number: int
+    name: str
+    unit: str | None
+    agg: str
+    better: str
+    parts: tuple[MetricPart, MetricPart] | None
+
+    @classmethod
+    def of(cls, metric: Metric) -> MetricCard:
+        num, den = metric.numerator, metric.denominator
+        parts = None
+        if metric.is_ratio and num is not None and den is not None:
+            parts = (MetricPart(num.name, num.unit), MetricPart(den.name, den.unit))
+        return cls(metric.number, metric.name, metric.unit, metric.agg, metric.better, parts)
+
+
 @dataclass
 class LoggedValue:
     metric: MetricRef

@@ -120,6 +120,47 @@ def period_for(kind: str, today: date) -> tuple[date, date, str]:
 
 
 @dataclass(frozen=True)
+class RetroCard:
+    """What a retrospective's posts show of the retro itself."""
+
+    number: int
+    title: str
+    period_start: date
+    period_end: date
+
+    @classmethod
+    def of(cls, retro: Retro) -> RetroCard:
+        return cls(retro.number, retro.title, retro.period_start, retro.period_end)
+
+
+@dataclass(frozen=True)
+class SummaryNote:
+    """A note in the closing summary: its column, its text as typed, who wrote it."""
+
+    category: str
+    text: str
+    user_id: str | None
+
+    @classmethod
+    def of(cls, note: RetroNote) -> SummaryNote:
+        return cls(note.category, note.text, note.user_id)
+
+
+@dataclass(frozen=True)
+class SummaryTask:
+    """An action item of the closing summary, as the task it became."""
+
+    number: int
+    title: str
+    owner_id: str | None
+    due_on: date | None
+
+    @classmethod
+    def of(cls, task: Task) -> SummaryTask:
+        return cls(task.number, task.title, task.owner_id, task.due_on)
+
+
+@dataclass(frozen=True)
 class RetroGoal:
     ref: str
     title: str
@@ -288,7 +329,7 @@ def record_reply(
     """Store each line of a thread reply once; a retried event (same ts) adds nothing.
 
     `text` is what the person typed, with Slack's markup (<@U…>, <#C…>, links) in it: a message event's
-    text goes through `bot.render.text.slack_unescape` first, so "R&amp;D" is stored as "R&D".
+    text goes through `bot.slack_text.slack_unescape` first, so "R&amp;D" is stored as "R&D".
     """
     if retro.status != "open":
         return 0
@@ -420,6 +461,10 @@ class Closed:
     notes: list[RetroNote]
     tasks: list[Task]
     changed: bool
+
+    def summary(self) -> tuple[RetroCard, list[SummaryNote], list[SummaryTask]]:
+        """What the closing summary shows: the retro, its notes and the tasks its action items became."""
+        return RetroCard.of(self.retro), [SummaryNote.of(n) for n in self.notes], [SummaryTask.of(t) for t in self.tasks]
 
 
 def close_retro(

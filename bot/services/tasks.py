@@ -62,6 +62,32 @@ class NewTask:
     goal: GoalRef | None
 
 
+@dataclass(frozen=True)
+class TaskCard:
+    """A task as its lines, cards and confirmations show it, its campaign and goal included (read in the session)."""
+
+    number: int
+    title: str
+    owner_id: str | None
+    status: str
+    start_on: date | None
+    due_on: date | None
+    block_reason: str | None
+    source_permalink: str | None
+    campaign: CampaignRef | None
+    goal: GoalRef | None
+
+    @classmethod
+    def of(cls, task: Task) -> TaskCard:
+        campaign, goal = task.campaign, task.goal
+        return cls(
+            number=task.number, title=task.title, owner_id=task.owner_id, status=task.status, start_on=task.start_on,
+            due_on=task.due_on, block_reason=task.block_reason, source_permalink=task.source_permalink,
+            campaign=CampaignRef(campaign.id, campaign.number, campaign.name) if campaign is not None else None,
+            goal=GoalRef(goal.id, goal.number, goal.title) if goal is not None else None,
+        )
+
+
 _CAMPAIGN = Prepared(
     select(Campaign.id, Campaign.number, Campaign.name)
     .where(Campaign.workspace_id == bindparam("workspace_id"), Campaign.number == bindparam("number"))
@@ -139,6 +165,19 @@ def get_task(session: Session, *, workspace_id: str, number: int, for_update: bo
 class Change:
     task: Task
     changed: bool  # False when the task was already in that state: clicking twice does no harm
+    before: str
+
+    def shown(self) -> TaskChange:
+        """The change as replies show it."""
+        return TaskChange(TaskCard.of(self.task), self.changed, self.before)
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    """A change to a task as replies show it: the task after it, whether anything changed, its status before."""
+
+    task: TaskCard
+    changed: bool
     before: str
 
 

@@ -17,12 +17,13 @@ from bot.ids import BlockId, record_block
 from bot.render import home, modals, views
 from bot.render.reply import Reply
 from bot.render.retro import parent_post
-from bot.services.campaigns import CampaignSummary
-from bot.services.goals import Progress
+from bot.services.campaigns import CampaignCard, CampaignSummary
+from bot.services.goals import GoalCard, Progress
 from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
-from bot.services.retros import RetroGoal, RetroKpi, RetroResults
-from bot.services.tasks import Change, TaskFilter
-from storage.models import Campaign, Goal, Metric, Retro, Task
+from bot.services.retros import RetroCard, RetroGoal, RetroKpi, RetroResults
+from bot.services.tasks import TaskCard, TaskChange, TaskFilter
+from commands import mkt
+from storage.models import Campaign, Goal, Metric, Task
 from tests.support.text import texts
 
 TODAY = date(2026, 11, 23)
@@ -30,25 +31,27 @@ LONG = "双十一 <!channel> & banner " * 300  # ~7,800 characters of user-typed
 STATUSES = ("todo", "in_progress", "blocked", "done")
 
 
-def task(n: int, *, title: str = LONG, status: str = "todo", due: date | None = TODAY) -> Task:
-    return Task(number=n, title=f"{title} {n}", owner_id="U0ANA", status=status, due_on=due, block_reason=LONG,
-                workspace_id="T1")
+def task(n: int, *, title: str = LONG, status: str = "todo", due: date | None = TODAY) -> TaskCard:
+    return TaskCard.of(Task(number=n, title=f"{title} {n}", owner_id="U0ANA", status=status, due_on=due, block_reason=LONG,
+                            workspace_id="T1"))
 
 
-def goal(n: int) -> Goal:
-    return Goal(number=n, title=f"{LONG} {n}", metric=Metric(number=1, name=LONG[:100], unit="¥"), target=Decimal(2_500_000),
-                start_on=date(2026, 10, 1), due_on=date(2026, 12, 31), owner_id="U0ANA", status="active")
+def goal(n: int) -> GoalCard:
+    return GoalCard.of(Goal(number=n, title=f"{LONG} {n}", metric=Metric(number=1, name=LONG[:100], unit="¥"),
+                            target=Decimal(2_500_000), start_on=date(2026, 10, 1), due_on=date(2026, 12, 31),
+                            owner_id="U0ANA", status="active"))
 
 
 PROGRESS = Progress(current=Decimal(1_000_000), source="kpi", percent_of_target=Decimal("0.4"), percent_of_time=Decimal("0.6"),
                     status="at risk", projected=Decimal(2_000_000), needed_per_day=Decimal(40_000), confidence=6)
 
 
-def summary(n: int) -> CampaignSummary:
+def summary(n: int) -> CampaignCard:
     campaign = Campaign(number=n, name=f"{LONG} {n}", start_on=date(2026, 11, 1), end_on=date(2026, 11, 30),
                         channels=["天猫", "JD"], budget=Decimal(200_000), currency="¥", status="open")
-    return CampaignSummary(campaign=campaign, spend=Decimal(50_000), spend_by_channel={}, revenue=None, revenue_metric=None,
-                           roi=None, goals=[], risks=[], documents=[], open_tasks=1, done_tasks=0)
+    return CampaignCard.of(CampaignSummary(campaign=campaign, spend=Decimal(50_000), spend_by_channel={}, revenue=None,
+                                           revenue_metric=None, roi=None, goals=[], risks=[], documents=[], open_tasks=1,
+                                           done_tasks=0), TODAY)
 
 
 def check_message(reply: Reply) -> None:
@@ -89,7 +92,7 @@ def test_task_replies_with_huge_titles(locale: str) -> None:
         t = task(1, status=status)
         check_message(views.task_created(t, today=TODAY, locale=locale))
         for changed in (True, False):
-            check_message(views.task_changed(Change(t, changed, "todo"), actor="U0BO", today=TODAY, locale=locale))
+            check_message(views.task_changed(TaskChange(t, changed, "todo"), actor="U0BO", today=TODAY, locale=locale))
     check_message(views.task_list([task(n) for n in range(1, 501)], filters=TaskFilter(), today=TODAY, viewer="U0ANA",
                                   locale=locale))
 
@@ -102,7 +105,7 @@ def test_goal_and_campaign_replies(locale: str) -> None:
     check_message(views.goal_show(g, PROGRESS, [(goal(n), PROGRESS) for n in range(2, 300)], today=TODAY, locale=locale))
     check_message(views.goal_list([(goal(n), PROGRESS) for n in range(1, 300)], today=TODAY, locale=locale))
     check_message(views.campaign_list([summary(n) for n in range(1, 300)], today=TODAY, locale=locale))
-    check_message(views.bot_help(locale=locale))
+    check_message(mkt.help_reply(locale=locale))
 
 
 def test_update_task_blocks_never_passes_50() -> None:
@@ -120,10 +123,9 @@ def test_update_task_blocks_never_passes_50() -> None:
 
 
 def test_retro_parent_keeps_its_buttons_within_50_blocks() -> None:
-    retro = Retro(number=1, title=LONG, kind="month", period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
-    data = RetroResults(
-        goals=[RetroGoal(f"G-{n}", LONG, Decimal(1), Decimal(2), "¥", "on track", Decimal("0.5")) for n in range(50)],
-        kpis=[RetroKpi(LONG, Decimal(1), Decimal(2), None, "up", 7, 30) for _ in range(50)], spend=Decimal(1))
+    retro = RetroCard(number=1, title=LONG, period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
+    data = RetroResults(goals=[RetroGoal(f"G-{n}", LONG, Decimal(1), Decimal(2), "¥", "on track", Decimal("0.5")) for n in range(50)],
+                        kpis=[RetroKpi(LONG, Decimal(1), Decimal(2), None, "up", 7, 30) for _ in range(50)], spend=Decimal(1))
     reply = parent_post(retro, data, today=TODAY)
     check_message(reply)
     assert reply.blocks[-1]["block_id"] == record_block(BlockId.RETRO_ACTIONS, "R-1")

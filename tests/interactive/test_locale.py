@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from bot import i18n
-from bot.i18n import EN, ZH_CN, fmt_date, fmt_number, normalize, t, tn
+from bot.i18n import EN, ZH_CN, normalize, t, tn
+from bot.i18n.fmt import fmt_date, fmt_number
 from bot.ids import ActionId, BlockId, record_block
 from bot.locale import Locales
 from storage.models import Workspace

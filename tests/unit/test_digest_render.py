@@ -25,6 +25,7 @@ from bot.services.digest import (
     OwnerTasks,
 )
 from bot.services.goals import AT_RISK, OFF_TRACK, ON_TRACK, Progress
+from bot.services.tasks import TaskCard
 from storage.models import Task
 from tests.support.text import texts
 
@@ -386,7 +387,7 @@ def test_starting_every_urgent_task_keeps_the_message_within_limits(make: Callab
     refs = list(record_blocks(reply, BlockId.TASK_LINE))
     for ref in refs:
         number = int(ref.removeprefix("T-"))
-        started = Task(number=number, title=f"Task {number}", owner_id=ANA, status="in_progress", due_on=TODAY)
+        started = TaskCard.of(Task(number=number, title=f"Task {number}", owner_id=ANA, status="in_progress", due_on=TODAY))
         blocks = views.update_task_blocks(blocks, started, note=f"{ref} started by <@{BO}>", today=TODAY)
     assert len(blocks) <= MAX_BLOCKS
     updated = Reply(text=reply.text, blocks=blocks)

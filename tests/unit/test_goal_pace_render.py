@@ -10,7 +10,7 @@ from bot.i18n import ZH_CN
 from bot.render import charts, views
 from bot.render.digest import goal_item
 from bot.services.digest import DigestGoal
-from bot.services.goals import CUMULATIVE, LEVEL, OFF_TRACK, Progress
+from bot.services.goals import CUMULATIVE, LEVEL, OFF_TRACK, GoalCard, Progress
 from storage.models import Goal, Metric
 from tests.support.text import strings
 
@@ -47,8 +47,8 @@ def test_digest_line_of_a_summed_goal_is_unchanged() -> None:
 
 
 def test_goal_show_of_a_level_goal() -> None:
-    goal = Goal(number=1, title="转化率 4%", metric=Metric(number=1, name="conversion", unit="%"), target=D("0.04"),
-                start_on=START, due_on=DUE, owner_id=None, status="active")
+    goal = GoalCard.of(Goal(number=1, title="转化率 4%", metric=Metric(number=1, name="conversion", unit="%"),
+                            target=D("0.04"), start_on=START, due_on=DUE, owner_id=None, status="active"))
     shown = views.goal_show(goal, LEVEL_PROGRESS, [], today=TODAY)
     text = "\n".join(value for _, value in strings([shown.blocks, shown.text]))
     assert "Needed from here on*\n6.27%" in text and "Needed per day" not in text, text

@@ -13,9 +13,17 @@ import pytest
 
 from bot.localslack.mrkdwn import rich_text_elements, slack_escape
 from bot.render.retro import goal_line, kpi_line, parent_post, summary_post
-from bot.render.text import esc, esc_keep_mentions, slack_unescape
-from bot.services.retros import RetroGoal, RetroKpi, RetroResults, action_title, classify
-from storage.models import Retro, RetroNote, Task
+from bot.services.retros import (
+    RetroCard,
+    RetroGoal,
+    RetroKpi,
+    RetroResults,
+    SummaryNote,
+    SummaryTask,
+    action_title,
+    classify,
+)
+from bot.slack_text import esc, esc_keep_mentions, slack_unescape
 from tests.support.text import texts
 
 TODAY = date(2026, 11, 23)
@@ -139,12 +147,12 @@ def test_action_title_keeps_the_other_mentions(text: str, owner: str | None, tit
 # ---- retro posts ------------------------------------------------------------------------------------------
 
 
-def _retro() -> Retro:
-    return Retro(number=1, title="C-1 双十一 预售", period_start=date(2026, 11, 1), period_end=date(2026, 11, 11))
+def _retro() -> RetroCard:
+    return RetroCard(number=1, title="C-1 双十一 预售", period_start=date(2026, 11, 1), period_end=date(2026, 11, 11))
 
 
-def _note(category: str, text: str, user: str = "U0ANA") -> RetroNote:
-    return RetroNote(category=category, text=text, user_id=user)
+def _note(category: str, text: str, user: str = "U0ANA") -> SummaryNote:
+    return SummaryNote(category=category, text=text, user_id=user)
 
 
 def test_summary_shows_text_as_typed_with_live_mentions() -> None:
@@ -153,7 +161,7 @@ def test_summary_shows_text_as_typed_with_live_mentions() -> None:
         _note("not", slack_unescape("the banner was late &lt;again&gt; <!channel>"), user="U0BO"),
         _note("try", slack_unescape("read <https://x.y/?a=1&amp;b=2|P&amp;G brief>")),
     ]
-    tasks = [Task(number=1, title="<@U0BO> write the brief for P&G", owner_id="U0ANA", due_on=date(2026, 11, 27))]
+    tasks = [SummaryTask(number=1, title="<@U0BO> write the brief for P&G", owner_id="U0ANA", due_on=date(2026, 11, 27))]
     reply = summary_post(_retro(), notes, tasks, today=TODAY)
     text = "\n".join(texts(reply.blocks))
     assert "• 直播带货 &amp; R&amp;D helped, thanks <@U0BO> — <@U0ANA>" in text
@@ -214,7 +222,7 @@ def test_goal_line() -> None:
 
 
 def test_the_retro_parent_fallback_text_escapes_a_typed_campaign_name() -> None:
-    retro = Retro(number=2, title="<!channel> 双十一", period_start=date(2026, 11, 1), period_end=date(2026, 11, 11))
+    retro = RetroCard(number=2, title="<!channel> 双十一", period_start=date(2026, 11, 1), period_end=date(2026, 11, 11))
     reply = parent_post(retro, RetroResults(goals=[], kpis=[]), today=TODAY)
     assert "<!channel>" not in (reply.text or "") and "&lt;!channel&gt; 双十一" in (reply.text or "")
     assert "<!channel>" not in "\n".join(texts(reply.blocks[1:]))  # the header is plain_text: shown as typed, never a mention
