@@ -9,6 +9,7 @@ a signed `/task add` and must answer it, write the task into its SQLite database
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -39,7 +40,7 @@ def main(root: Path) -> int:
         "SLACK_API_URL": slack.api_url,
         "MKTBOT_TIMEZONE": "Asia/Shanghai",
     }
-    as_user = ["chroot", "--userspec=10001:10001", str(root)]
+    as_user = [shutil.which("chroot") or "/usr/sbin/chroot", "--userspec=10001:10001", str(root)]
     upgrade = subprocess.run([*as_user, "/opt/mktbot/bin/mktbot", "db", "upgrade"], env=env, capture_output=True,
                              text=True, timeout=120)
     if upgrade.returncode != 0:
