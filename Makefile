@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/mktbot run
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot commands jobs storage tests benchmarks
+	$(BIN)/ruff check bot commands jobs storage tests benchmarks deploy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy bot commands jobs storage

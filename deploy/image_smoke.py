@@ -30,6 +30,8 @@ def free_port() -> int:
 
 def main(root: Path) -> int:
     slack = LocalSlack(team_id="T0IMAGE").start()
+    slack.add_user("U0ANA", "ana", real_name="Ana Lima", tz="Asia/Shanghai", locale="zh-CN")
+    slack.add_channel("C0GENERAL", "general", members=["U0ANA"])
     port = free_port()
     env = {
         "PATH": "/opt/mktbot/bin:/usr/bin:/bin",
