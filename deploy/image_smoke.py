@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.localslack import LocalSlack  # noqa: E402  (the project's own local Slack, not the image's)
+from bot.localslack import LocalSlack
 
 
 def free_port() -> int:
