@@ -42,10 +42,18 @@ from bot.runtime import Runtime
 from bot.services import campaigns as campaign_service
 from bot.services import goals as goal_service
 from bot.services import kpis as kpi_service
-from bot.services.refs import get_by_number
+from bot.services.refs import get_by_number, number_by_name
 from commands.followups import Answer, Confirm, FollowUp, OpenModal, PublishHome, RefreshHomes, WarmLocale
 from commands.followups import Respond as RespondLater
-from commands.grammar import ParseError, UserRef, parse_number, parse_ref, parse_user
+from commands.grammar import (
+    ParseError,
+    UserRef,
+    parse_number,
+    parse_record,
+    parse_ref,
+    parse_user,
+    ref_shaped,
+)
 from storage.db import CommitOutcomeUnknown, Database
 
 log = logging.getLogger(__name__)
@@ -75,6 +83,19 @@ class CommandContext:
     @property
     def today(self) -> date:
         return self.now.astimezone(self.zone).date()
+
+    def record_number(self, value: str, kind: str) -> int:
+        """A campaign or goal by reference (C-2) or by name (`Double 11`; a unique prefix of one will do)."""
+        found = parse_record(value, kind)
+        if isinstance(found, int):
+            return found
+        with self.db.session(write=False) as session:
+            try:
+                return number_by_name(session, workspace_id=self.workspace_id, kind=kind, name=found)
+            except NotFound:
+                if ref_shaped(value):  # `X-1` is no name here: say what a reference looks like
+                    parse_ref(value, kind)
+                raise
 
     def resolve_user(self, value: str) -> str:
         ref = parse_user(value)

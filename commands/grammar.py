@@ -22,12 +22,14 @@ __all__ = [
     "Parsed",
     "Token",
     "UserRef",
+    "first_word",
     "format_ref",
     "is_user_token",
     "parse_args",
     "parse_choice",
     "parse_date",
     "parse_number",
+    "parse_record",
     "parse_ref",
     "parse_tags",
     "parse_time_of_day",
@@ -35,6 +37,7 @@ __all__ = [
     "parse_user",
     "parse_weekdays",
     "parse_zone",
+    "ref_shaped",
     "tokenize",
 ]
 
@@ -551,6 +554,33 @@ def parse_ref(value: str, kind: str) -> int:
     if number < 1:
         raise ParseError.of("error.parse.ref.zero", value=_q(value), noun=noun, first=f"{letter}-1")
     return number
+
+
+def parse_record(value: str, kind: str) -> int | str:
+    """A record by reference (C-2, c2, 2 → 2) or by name: text that is no reference at all comes back as the name
+    to look up (`Double 11`, `双十一`). A reference of another kind (`campaign:G-3`) is still refused."""
+    try:
+        return parse_ref(value, kind)
+    except ParseError as exc:
+        name = " ".join(_unescape(value).split())
+        if exc.msg is None or exc.msg.key != "error.parse.ref.invalid" or not name:
+            raise
+        return name
+
+
+def ref_shaped(value: str) -> bool:
+    """A letter and a number (`X-1`, `q4`): a name, or a reference with a mistyped letter when no name matches."""
+    return _REF_RE.fullmatch(_norm(value).rstrip(",;")) is not None
+
+
+def first_word(text: str) -> tuple[str, str]:
+    """The first word of `text` (a quoted one as its text: `"Double 11" stock-out` → `Double 11`) and the rest as
+    typed, trimmed."""
+    stripped = text.strip()
+    if not stripped:
+        return "", ""
+    token, end = _scan(stripped, 0)
+    return token.text, stripped[end:].strip()
 
 
 def format_ref(kind: str, number: int) -> str:
