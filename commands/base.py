@@ -40,6 +40,7 @@ from bot.render.reply import Builder, Reply
 from bot.render.text import truncate
 from bot.runtime import Runtime
 from bot.services import campaigns as campaign_service
+from bot.services import channels as channel_service
 from bot.services import goals as goal_service
 from bot.services import kpis as kpi_service
 from bot.services.refs import get_by_number, number_by_name
@@ -400,6 +401,7 @@ def load_choices(runtime: Runtime, workspace_id: str) -> modals.Choices:
         goals = newest(goal_service.list_goals(session, workspace_id=workspace_id))
         metrics = newest(kpi_service.list_metrics(session, workspace_id=workspace_id))
         return modals.Choices(
+            channels=channel_service.known(session, workspace_id=workspace_id),
             campaigns=[modals.Choice(f"C-{c.number}", f"C-{c.number} {c.name}") for c in campaigns],
             goals=[modals.Choice(f"G-{g.number}", f"G-{g.number} {g.title}") for g in goals],
             metrics=[modals.Choice(m.name, f"{m.name} (K-{m.number})") for m in metrics],

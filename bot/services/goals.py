@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.errors import UserError, check_length
-from bot.services import kpis
+from bot.services import channels, kpis
 from bot.services.refs import get_by_number, next_number
 from storage.models import Goal, GoalCheckin, KpiValue, Metric
 from storage.types import utcnow
@@ -71,7 +71,7 @@ def create_goal(session: Session, *, workspace_id: str, data: GoalCreate, user_i
         due_on=data.due_on,
         owner_id=data.owner_id,
         parent_id=parent_id,
-        channel=kpis.known_channel(session, workspace_id=workspace_id, channel=data.channel) if data.channel else None,
+        channel=channels.resolve(session, workspace_id=workspace_id, channel=data.channel) if data.channel else None,
         slack_channel_id=data.slack_channel_id,
         status="active",
         created_by=user_id,
