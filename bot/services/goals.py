@@ -186,7 +186,8 @@ def progress(session: Session, *, goal: Goal, today: date) -> Progress:
         ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
         where = [KpiValue.metric_id.in_(ids), KpiValue.day >= goal.start_on, KpiValue.day <= end]
         if goal.channel is not None:
-            where.append(KpiValue.channel == goal.channel)
+            where.append(func.lower(KpiValue.channel).in_(
+                channels.names(session, workspace_id=goal.workspace_id, channel=goal.channel)))
         last_kpi_at, last_day = session.execute(
             select(func.max(KpiValue.updated_at), func.max(KpiValue.day)).where(*where)
         ).one()

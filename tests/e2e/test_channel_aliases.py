@@ -31,7 +31,8 @@ def test_built_in_names_log_filter_and_set_goals_as_one_channel(bot: Bot) -> Non
     assert json.loads(channels) == ["JD", "天猫"]
 
 
-def test_a_team_alias_merges_values_logged_under_two_names_by_the_replace_rule(bot: Bot) -> None:
+def test_a_team_alias_merges_values_logged_under_two_names_by_the_replace_rule(any_db_bot: Bot) -> None:
+    bot = any_db_bot
     ok(bot.say(ANA, "/kpi log gmv 100 orders 3 channel:小红书 date:2026-11-20"))
     ok(bot.say(ANA, "/kpi log gmv 40 channel:XHS date:2026-11-20"))  # logged later: kept on the merge
     ok(bot.say(ANA, "/kpi log gmv 60 channel:xhs date:2026-11-21"))
