@@ -166,8 +166,14 @@ class AliasResult:
     merged: Merged
 
 
-def _set_root(session: Session, *, workspace_id: str, name: str, root: str, user_id: str | None) -> None:
-    name_key = key(name)
+def _built_in_spelling(name_key: str) -> str:
+    return next((name for pair in BUILT_IN for name in pair if key(name) == name_key), name_key)
+
+
+def _set_root(
+    session: Session, *, workspace_id: str, name_key: str, root: str, user_id: str | None, spelling: str | None = None
+) -> None:
+    """Make the name `name_key` stand for the channel `root`; `spelling` is how the team wrote it (kept otherwise)."""
     row = session.scalars(
         select(ChannelAlias).where(ChannelAlias.workspace_id == workspace_id, ChannelAlias.alias_key == name_key)
     ).first()
@@ -178,10 +184,26 @@ def _set_root(session: Session, *, workspace_id: str, name: str, root: str, user
         return
     if row is None:
         ensure_workspace(session, workspace_id)
-        session.add(ChannelAlias(workspace_id=workspace_id, alias=" ".join(name.split()), alias_key=name_key,
-                                 channel_key=root, created_by=user_id, created_at=utcnow()))
+        session.add(ChannelAlias(workspace_id=workspace_id, alias=spelling or _built_in_spelling(name_key),
+                                 alias_key=name_key, channel_key=root, created_by=user_id, created_at=utcnow()))
     else:
-        row.channel_key, row.alias = root, " ".join(name.split())
+        row.channel_key = root
+        row.alias = spelling or row.alias
+
+
+def shown_name(unit: Unit, *, workspace_id: str, name_key: str, amap: AliasMap | None = None) -> str:
+    """How a channel is shown: its first logged spelling, else as the team or the built-in list spells it."""
+    amap = amap or alias_map(unit, workspace_id=workspace_id)
+    found = first_spelling(unit, workspace_id=workspace_id, keys=amap.group(name_key))
+    if found:
+        return found
+    spelled = dict(_SPELLINGS.rows(unit, {"workspace_id": workspace_id}))
+    return str(spelled.get(name_key) or _built_in_spelling(name_key))
+
+
+_SPELLINGS = Prepared(
+    select(ChannelAlias.alias_key, ChannelAlias.alias).where(ChannelAlias.workspace_id == bindparam("workspace_id"))
+)
 
 
 def add_alias(session: Session, *, workspace_id: str, alias: str, channel: str, user_id: str | None) -> AliasResult:
@@ -197,8 +219,8 @@ def add_alias(session: Session, *, workspace_id: str, alias: str, channel: str, 
     added = amap.root(key(alias)) != root
     if added:
         for name_key in amap.group(key(alias)):
-            _set_root(session, workspace_id=workspace_id, name=name_key if name_key != key(alias) else alias,
-                      root=root, user_id=user_id)
+            _set_root(session, workspace_id=workspace_id, name_key=name_key, root=root, user_id=user_id,
+                      spelling=alias if name_key == key(alias) else None)
         session.flush()
     merged = merge(session, workspace_id=workspace_id, channel=channel)
     return AliasResult(alias, merged.channel, added, merged)
@@ -213,12 +235,12 @@ def remove_alias(session: Session, *, workspace_id: str, alias: str, user_id: st
     others = [k for k in amap.group(alias_key) if k != alias_key]
     if not others:
         raise UserError.of("error.channel.not_an_alias", name=alias)
-    shown = resolve(session, workspace_id=workspace_id, channel=others[0])
+    shown = shown_name(session, workspace_id=workspace_id, name_key=others[0], amap=amap)
     if amap.root(alias_key) == alias_key:  # the others were named after this one: they keep one of theirs
         new_root = others[0]
         for other in others:
-            _set_root(session, workspace_id=workspace_id, name=other, root=new_root, user_id=user_id)
-    _set_root(session, workspace_id=workspace_id, name=alias, root=alias_key, user_id=user_id)
+            _set_root(session, workspace_id=workspace_id, name_key=other, root=new_root, user_id=user_id)
+    _set_root(session, workspace_id=workspace_id, name_key=alias_key, root=alias_key, user_id=user_id, spelling=alias)
     session.flush()
     return alias, shown
 
@@ -245,7 +267,6 @@ def list_groups(session: Session, *, workspace_id: str) -> list[ChannelGroup]:
     seen: set[str] = set()
     spelled = {row.alias_key: row.alias for row in session.scalars(
         select(ChannelAlias).where(ChannelAlias.workspace_id == workspace_id))}
-    latin = {key(name): name for pair in BUILT_IN for name in pair}
     for name_key in sorted(amap.roots):
         root = amap.root(name_key)
         if root in seen:
@@ -255,8 +276,8 @@ def list_groups(session: Session, *, workspace_id: str) -> list[ChannelGroup]:
             continue
         seen.add(root)
         spellings = by_root.get(root, [])
-        shown = spellings[0] if spellings else latin.get(root) or spelled.get(root) or root
-        others = [spelled.get(k) or latin.get(k) or k for k in members if k != key(shown)]
+        shown = spellings[0] if spellings else spelled.get(root) or _built_in_spelling(root)
+        others = [spelled.get(k) or _built_in_spelling(k) for k in members if k != key(shown)]
         built_in = not any(k in amap.own for k in members)
         groups.append(ChannelGroup(shown, others, built_in, spellings))
     return groups
