@@ -39,13 +39,22 @@ from bot.render import modals
 from bot.render.reply import Builder, Reply
 from bot.runtime import Runtime
 from bot.services import campaigns as campaign_service
+from bot.services import channels as channel_service
 from bot.services import goals as goal_service
 from bot.services import kpis as kpi_service
-from bot.services.refs import get_by_number
+from bot.services.refs import get_by_number, number_by_name
 from bot.slack_text import truncate
 from commands.followups import Answer, Confirm, FollowUp, OpenModal, PublishHome, RefreshHomes, WarmLocale
 from commands.followups import Respond as RespondLater
-from commands.grammar import ParseError, UserRef, parse_number, parse_ref, parse_user
+from commands.grammar import (
+    ParseError,
+    UserRef,
+    parse_number,
+    parse_record,
+    parse_ref,
+    parse_user,
+    ref_shaped,
+)
 from storage.db import CommitOutcomeUnknown, Database
 
 log = logging.getLogger(__name__)
@@ -75,6 +84,19 @@ class CommandContext:
     @property
     def today(self) -> date:
         return self.now.astimezone(self.zone).date()
+
+    def record_number(self, value: str, kind: str) -> int:
+        """A campaign or goal by reference (C-2) or by name (`Double 11`; a unique prefix of one will do)."""
+        found = parse_record(value, kind)
+        if isinstance(found, int):
+            return found
+        with self.db.session(write=False) as session:
+            try:
+                return number_by_name(session, workspace_id=self.workspace_id, kind=kind, name=found)
+            except NotFound:
+                if ref_shaped(value):  # `X-1` is no name here: say what a reference looks like
+                    parse_ref(value, kind)
+                raise
 
     def resolve_user(self, value: str) -> str:
         ref = parse_user(value)
@@ -419,6 +441,7 @@ def load_choices(runtime: Runtime, workspace_id: str) -> modals.Choices:
         goals = newest(goal_service.list_goals(session, workspace_id=workspace_id))
         metrics = newest(kpi_service.list_metrics(session, workspace_id=workspace_id))
         return modals.Choices(
+            channels=channel_service.known(session, workspace_id=workspace_id),
             campaigns=[modals.Choice(f"C-{c.number}", f"C-{c.number} {c.name}") for c in campaigns],
             goals=[modals.Choice(f"G-{g.number}", f"G-{g.number} {g.title}") for g in goals],
             metrics=[modals.Choice(m.name, f"{m.name} (K-{m.number})") for m in metrics],

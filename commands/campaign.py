@@ -36,7 +36,7 @@ from commands.base import (
     today_of,
 )
 from commands.followups import FollowUp
-from commands.grammar import ParseError, parse_args, parse_date, parse_number, parse_ref
+from commands.grammar import ParseError, first_word, parse_args, parse_date, parse_number
 from storage.models import Goal
 
 DOC = CommandDoc(
@@ -80,19 +80,23 @@ def parse_add(text: str, ctx: CommandContext) -> service.CampaignCreate:
         channels=channels,
         budget=budget.value if budget else None,
         currency=budget.currency if budget else None,
-        goal=parse_ref(opts["goal"], "goal") if "goal" in opts else None,
+        goal=ctx.record_number(opts["goal"], "goal") if "goal" in opts else None,
         audience=opts.get("audience"),
         theme=opts.get("theme"),
         slack_channel_id=ctx.channel_id,
     )
 
 
-def _ref_and_rest(rest: str, which: Msg) -> tuple[int, str]:
-    """The campaign reference first and the rest of the text; `which` asks for the reference when there is none."""
-    parts = rest.split(None, 1)
-    if not parts:
+def _ref_and_rest(rest: str, which: Msg, ctx: CommandContext) -> tuple[int, str]:
+    """The campaign first, by reference or by (quoted) name, and the rest of the text; `which` asks for the campaign
+    when there is none."""
+    try:
+        first, tail = first_word(rest)
+    except ParseError as exc:
+        raise exc.with_usage(DOC.usage) from None
+    if not first:
         raise ParseError(which, DOC.usage)
-    return parse_ref(parts[0], "campaign"), parts[1].strip() if len(parts) > 1 else ""
+    return ctx.record_number(first, "campaign"), tail
 
 
 def handle(text: str, ctx: CommandContext) -> Reply:
@@ -111,14 +115,14 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             campaign = service.create_campaign(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
             return views.campaign_created(service.card(session, campaign=campaign, today=ctx.today), today=ctx.today, actor=ctx.user_id, locale=loc)
     if verb in ("show", "view"):
-        number, extra = _ref_and_rest(rest, msg("error.campaign.which.show"))
+        number, extra = _ref_and_rest(rest, msg("error.campaign.which.show"), ctx)
         if extra:
             raise ParseError.of("error.campaign.extra", usage=DOC.usage, verb="show", extra=extra)
         with ctx.db.session(write=False) as session:
             campaign = service.get_campaign(session, workspace_id=ctx.workspace_id, number=number)
             return views.campaign_show(service.card(session, campaign=campaign, today=ctx.today), today=ctx.today, locale=loc)
     if verb == "close":
-        number, extra = _ref_and_rest(rest, msg("error.campaign.which.close"))
+        number, extra = _ref_and_rest(rest, msg("error.campaign.which.close"), ctx)
         if extra:
             raise ParseError.of("error.campaign.extra", usage=DOC.usage, verb="close", extra=extra)
         with ctx.db.session() as session:
@@ -127,7 +131,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
                 service.card(session, campaign=campaign, today=ctx.today), changed=changed, today=ctx.today, actor=ctx.user_id, locale=loc
             )
     if verb == "spend":
-        number, tail = _ref_and_rest(rest, msg("error.campaign.which.spend"))
+        number, tail = _ref_and_rest(rest, msg("error.campaign.which.spend"), ctx)
         parsed = parse_args(tail, options={"channel": "channel", "date": "date", "day": "date"}, usage=DOC.usage)
         if len(parsed.words) != 1:
             raise ParseError.of("error.campaign.one_amount", usage=DOC.usage)
@@ -144,7 +148,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             )
             return views.campaign_spent(service.card(session, campaign=campaign, today=ctx.today), service.SpendEntry.of(row), today=ctx.today, locale=loc)
     if verb == "risk":
-        number, risk = _ref_and_rest(rest, msg("error.campaign.which.risk"))
+        number, risk = _ref_and_rest(rest, msg("error.campaign.which.risk"), ctx)
         if not risk:
             raise ParseError.of("error.campaign.risk_text", usage=DOC.usage)
         risk = _unquote(risk)
@@ -152,7 +156,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             campaign, _row = service.add_risk(session, workspace_id=ctx.workspace_id, number=number, text=risk, user_id=ctx.user_id)
             return views.campaign_noted(campaign.number, campaign.name, t("campaign.risk_noted", loc, risk=risk))
     if verb in ("doc", "docs", "document"):
-        number, tail = _ref_and_rest(rest, msg("error.campaign.which.doc"))
+        number, tail = _ref_and_rest(rest, msg("error.campaign.which.doc"), ctx)
         parts = tail.split(None, 1)
         if not parts:
             raise ParseError.of("error.campaign.doc_link", usage=DOC.usage)

@@ -30,7 +30,7 @@ from commands.base import (
     text_value,
 )
 from commands.followups import FollowUp
-from commands.grammar import ParseError, parse_args, parse_choice, parse_ref, parse_tags
+from commands.grammar import ParseError, parse_args, parse_choice, parse_tags
 from storage.models import Campaign, Goal
 
 DOC = CommandDoc(
@@ -50,7 +50,7 @@ DOC = CommandDoc(
 OPTIONS = {"campaign": "campaign", "goal": "goal", "from": "from", "source": "from"}
 
 
-def parse_create(text: str) -> service.FeedbackCreate:
+def parse_create(text: str, ctx: CommandContext) -> service.FeedbackCreate:
     parsed = parse_args(text, options=OPTIONS, usage=DOC.usage)
     words, tags = parse_tags(parsed.words)
     body = " ".join(t.text for t in words).strip()
@@ -62,8 +62,8 @@ def parse_create(text: str) -> service.FeedbackCreate:
         text=body,
         source=source,
         tags=tags,
-        campaign=parse_ref(opts["campaign"], "campaign") if "campaign" in opts else None,
-        goal=parse_ref(opts["goal"], "goal") if "goal" in opts else None,
+        campaign=ctx.record_number(opts["campaign"], "campaign") if "campaign" in opts else None,
+        goal=ctx.record_number(opts["goal"], "goal") if "goal" in opts else None,
     )
 
 
@@ -77,11 +77,11 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         words, tags = parse_tags(parsed.words)
         if words or len(tags) > 1:
             raise ParseError.of("error.feedback.list_args", usage=DOC.usage)
-        campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
+        campaign = ctx.record_number(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         with ctx.db.session(write=False) as session:
             rows = service.list_feedback(session, workspace_id=ctx.workspace_id, campaign=campaign, tag=tags[0] if tags else None)
             return views.feedback_list([service.FeedbackItem.of(r) for r in rows], today=ctx.today, tag=tags[0] if tags else None, locale=loc)
-    data = parse_create(text)
+    data = parse_create(text, ctx)
     with ctx.db.session() as session:
         row = service.create_feedback(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
         return views.feedback_created(service.FeedbackItem.of(row), locale=loc)

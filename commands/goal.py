@@ -55,7 +55,15 @@ from commands.base import (
     user_value,
 )
 from commands.followups import Answer, FollowUp, OpenModal, PublishHome, RefreshHomes, home_refresh
-from commands.grammar import ParseError, is_user_token, parse_args, parse_date, parse_number, parse_ref
+from commands.grammar import (
+    ParseError,
+    is_user_token,
+    parse_args,
+    parse_date,
+    parse_number,
+    parse_ref,
+    tokenize,
+)
 from commands.kpi import metric_name
 from storage.models import Goal
 
@@ -112,7 +120,7 @@ def parse_add(text: str, ctx: CommandContext) -> service.GoalCreate:
         start_on=start,
         baseline=baseline.value if baseline else None,
         owner_id=owner,
-        parent=parse_ref(opts["parent"], "goal") if "parent" in opts else None,
+        parent=ctx.record_number(opts["parent"], "goal") if "parent" in opts else None,
         channel=opts.get("channel"),
         slack_channel_id=ctx.channel_id,
     )
@@ -136,13 +144,13 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             goal = service.create_goal(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
             return _concerns(ctx, views.goal_created(service.GoalCard.of(goal), today=today, actor=ctx.user_id, locale=loc), goal.owner_id)
     if verb in ("show", "view"):
-        number = _single_ref(rest, "show")
+        number = _single_ref(rest, "show", ctx)
         with ctx.db.session(write=False) as session:
             goal = service.get_goal(session, workspace_id=ctx.workspace_id, number=number)
             children = [(service.GoalCard.of(g), service.progress(session, goal=g, today=today)) for g in service.child_goals(session, goal=goal)]
             return views.goal_show(service.GoalCard.of(goal), service.progress(session, goal=goal, today=today), children, today=today, locale=loc)
     if verb == "close":
-        number = _single_ref(rest, "close")
+        number = _single_ref(rest, "close", ctx)
         with ctx.db.session() as session:
             goal, changed = service.close_goal(session, workspace_id=ctx.workspace_id, number=number)
             progress = service.progress(session, goal=goal, today=today)
@@ -152,7 +160,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         parsed = parse_args(rest, options={"confidence"}, usage=DOC.usage)
         if len(parsed.words) < 2:
             raise ParseError.of("error.goal.checkin_args", usage=DOC.usage)
-        number = parse_ref(parsed.words[0].text, "goal")
+        number = ctx.record_number(parsed.words[0].text, "goal")
         value = parse_number(parsed.words[1].text)
         confidence = None
         if "confidence" in parsed.options:
@@ -177,12 +185,15 @@ def _concerns(ctx: CommandContext, reply: Reply, *users: str | None) -> Answer:
     return Answer(reply, home_refresh(ctx.workspace_id, *users))
 
 
-def _single_ref(rest: str, what: str) -> int:
-    """`what`: show or close (one message each)."""
-    parts = rest.split()
-    if len(parts) != 1:
+def _single_ref(rest: str, what: str, ctx: CommandContext) -> int:
+    """`what`: show or close (one message each). The goal by reference or by (quoted) name."""
+    try:
+        words = tokenize(rest)
+    except ParseError as exc:
+        raise exc.with_usage(DOC.usage) from None
+    if len(words) != 1:
         raise ParseError.of(f"error.goal.which.{what}", usage=DOC.usage)
-    return parse_ref(parts[0], "goal")
+    return ctx.record_number(words[0].text, "goal")
 
 
 def form_modal(*, locale: str, choices: modals.Choices, metadata: JSON, owner: str | None = None) -> JSON:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import re
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,18 +22,22 @@ __all__ = [
     "Parsed",
     "Token",
     "UserRef",
+    "first_word",
     "format_ref",
     "is_user_token",
     "parse_args",
     "parse_choice",
     "parse_date",
     "parse_number",
+    "parse_record",
     "parse_ref",
     "parse_tags",
     "parse_time_of_day",
     "parse_url",
     "parse_user",
     "parse_weekdays",
+    "parse_zone",
+    "ref_shaped",
     "tokenize",
 ]
 
@@ -277,7 +283,9 @@ _RELATIVE_DAYS: dict[str, int] = {
 }  # fmt: skip
 
 _YMD_RE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", re.ASCII)
-_MD_RE = re.compile(r"(\d{1,2})([-/])(\d{1,2})", re.ASCII)
+_MD_RE = re.compile(r"(\d{1,2})-(\d{1,2})", re.ASCII)
+_SLASH_RE = re.compile(r"(\d{1,2})/(\d{1,2})", re.ASCII)
+_NEXT_WEEKDAY_RE = re.compile(r"(next|this)\s+([a-z]+)", re.ASCII)
 _CJK_YMD_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号號]?", re.ASCII)
 _OFFSET_RE = re.compile(r"([+-]?)(\d{1,4})(d|days?|w|wks?|weeks?|m|mos?|months?|y|yrs?|years?)", re.ASCII)
 
@@ -317,6 +325,21 @@ def _week_day(today: date, weekday: int, weeks_ahead: int) -> date:
     return today - timedelta(days=today.weekday()) + timedelta(days=7 * weeks_ahead + weekday)
 
 
+def _slash_date(value: str, first: int, second: int, today: date) -> date:
+    """`15/12` is day/month (as written in China and Europe), `12/25` can only be month/day; `03/04` could be
+    either, so it is refused with the two unambiguous ways to write it."""
+    if first > 12 >= second:
+        return _checked_date(value, today.year, second, first)
+    if first == second or second > 12 >= first:
+        return _checked_date(value, today.year, first, second)
+    if first > 12 and second > 12:
+        raise ParseError.of("error.parse.date.unknown", value=_q(value), hint=_DATE_HINT)
+    raise ParseError.of(
+        "error.parse.date.ambiguous", value=_q(value),
+        day_month=f"{today.year}-{second:02d}-{first:02d}", month_day=f"{today.year}-{first:02d}-{second:02d}",
+    )
+
+
 def _parse_date(value: str, v: str, today: date) -> date | None:
     if v in _RELATIVE_DAYS:
         return today + timedelta(days=_RELATIVE_DAYS[v])
@@ -333,7 +356,11 @@ def _parse_date(value: str, v: str, today: date) -> date | None:
     if m := _YMD_RE.fullmatch(v):
         return _checked_date(value, int(m.group(1)), int(m.group(3)), int(m.group(4)))
     if m := _MD_RE.fullmatch(v):
-        return _checked_date(value, today.year, int(m.group(1)), int(m.group(3)))
+        return _checked_date(value, today.year, int(m.group(1)), int(m.group(2)))
+    if m := _SLASH_RE.fullmatch(v):
+        return _slash_date(value, int(m.group(1)), int(m.group(2)), today)
+    if (m := _NEXT_WEEKDAY_RE.fullmatch(v)) and m.group(2) in _WEEKDAY_NAMES:
+        return _week_day(today, _WEEKDAY_NAMES[m.group(2)], 1 if m.group(1) == "next" else 0)
     if m := _CJK_YMD_RE.fullmatch(v):
         year = int(m.group(1)) if m.group(1) else today.year
         return _checked_date(value, year, int(m.group(2)), int(m.group(3)))
@@ -359,7 +386,7 @@ def _parse_date(value: str, v: str, today: date) -> date | None:
 
 
 def parse_date(value: str, *, today: date) -> date:
-    """2026-12-01, 12-01, today, fri, +3d, eow, eom, eoq, eoy, 明天, 周五, 月底, …"""
+    """2026-12-01, 12-01, 15/12, today, fri, next fri, +3d, eow, eom, eoq, eoy, 明天, 周五, 下周五, 月底, …"""
     v = _norm(value).lower()
     if not v:
         raise ParseError.of("error.parse.date.missing", hint=_DATE_HINT)
@@ -522,6 +549,33 @@ def parse_ref(value: str, kind: str) -> int:
     if number < 1:
         raise ParseError.of("error.parse.ref.zero", value=_q(value), noun=noun, first=f"{letter}-1")
     return number
+
+
+def parse_record(value: str, kind: str) -> int | str:
+    """A record by reference (C-2, c2, 2 → 2) or by name: text that is no reference at all comes back as the name
+    to look up (`Double 11`, `双十一`). A reference of another kind (`campaign:G-3`) is still refused."""
+    try:
+        return parse_ref(value, kind)
+    except ParseError as exc:
+        name = " ".join(unescape_entities(value).split())
+        if exc.msg is None or exc.msg.key != "error.parse.ref.invalid" or not name:
+            raise
+        return name
+
+
+def ref_shaped(value: str) -> bool:
+    """A letter and a number (`X-1`, `q4`): a name, or a reference with a mistyped letter when no name matches."""
+    return _REF_RE.fullmatch(_norm(value).rstrip(",;")) is not None
+
+
+def first_word(text: str) -> tuple[str, str]:
+    """The first word of `text` (a quoted one as its text: `"Double 11" stock-out` → `Double 11`) and the rest as
+    typed, trimmed."""
+    stripped = text.strip()
+    if not stripped:
+        return "", ""
+    token, end = _scan(stripped, 0)
+    return token.text, stripped[end:].strip()
 
 
 def format_ref(kind: str, number: int) -> str:
@@ -693,3 +747,53 @@ def parse_weekdays(value: str) -> list[int]:
             day = (day + 1) % 7
             days.add(day)
     return sorted(days)
+
+
+# --------------------------------------------------------------------------- time zones
+
+#: Cities people type for `tz:`, in English and Chinese, and the IANA zone each lives in.
+CITY_ZONES: dict[str, str] = {
+    "beijing": "Asia/Shanghai", "北京": "Asia/Shanghai", "shanghai": "Asia/Shanghai", "上海": "Asia/Shanghai",
+    "shenzhen": "Asia/Shanghai", "深圳": "Asia/Shanghai", "guangzhou": "Asia/Shanghai", "广州": "Asia/Shanghai",
+    "hangzhou": "Asia/Shanghai", "杭州": "Asia/Shanghai", "chengdu": "Asia/Shanghai", "成都": "Asia/Shanghai",
+    "china": "Asia/Shanghai", "中国": "Asia/Shanghai",
+    "hong kong": "Asia/Hong_Kong", "hongkong": "Asia/Hong_Kong", "香港": "Asia/Hong_Kong",
+    "taipei": "Asia/Taipei", "台北": "Asia/Taipei", "macau": "Asia/Macau", "澳门": "Asia/Macau",
+    "singapore": "Asia/Singapore", "新加坡": "Asia/Singapore",
+    "tokyo": "Asia/Tokyo", "东京": "Asia/Tokyo", "東京": "Asia/Tokyo",
+    "seoul": "Asia/Seoul", "首尔": "Asia/Seoul",
+    "bangkok": "Asia/Bangkok", "曼谷": "Asia/Bangkok", "jakarta": "Asia/Jakarta", "雅加达": "Asia/Jakarta",
+    "kuala lumpur": "Asia/Kuala_Lumpur", "吉隆坡": "Asia/Kuala_Lumpur", "manila": "Asia/Manila", "马尼拉": "Asia/Manila",
+    "ho chi minh city": "Asia/Ho_Chi_Minh", "saigon": "Asia/Ho_Chi_Minh", "胡志明市": "Asia/Ho_Chi_Minh",
+    "dubai": "Asia/Dubai", "迪拜": "Asia/Dubai", "mumbai": "Asia/Kolkata", "delhi": "Asia/Kolkata",
+    "new delhi": "Asia/Kolkata", "孟买": "Asia/Kolkata",
+    "sydney": "Australia/Sydney", "悉尼": "Australia/Sydney", "melbourne": "Australia/Melbourne",
+    "墨尔本": "Australia/Melbourne", "auckland": "Pacific/Auckland", "奥克兰": "Pacific/Auckland",
+    "london": "Europe/London", "伦敦": "Europe/London", "dublin": "Europe/Dublin",
+    "paris": "Europe/Paris", "巴黎": "Europe/Paris", "berlin": "Europe/Berlin", "柏林": "Europe/Berlin",
+    "amsterdam": "Europe/Amsterdam", "madrid": "Europe/Madrid", "rome": "Europe/Rome", "罗马": "Europe/Rome",
+    "moscow": "Europe/Moscow", "莫斯科": "Europe/Moscow",
+    "new york": "America/New_York", "nyc": "America/New_York", "纽约": "America/New_York",
+    "toronto": "America/Toronto", "多伦多": "America/Toronto", "chicago": "America/Chicago", "芝加哥": "America/Chicago",
+    "los angeles": "America/Los_Angeles", "la": "America/Los_Angeles", "洛杉矶": "America/Los_Angeles",
+    "san francisco": "America/Los_Angeles", "旧金山": "America/Los_Angeles", "seattle": "America/Los_Angeles",
+    "西雅图": "America/Los_Angeles", "vancouver": "America/Vancouver", "温哥华": "America/Vancouver",
+    "sao paulo": "America/Sao_Paulo", "são paulo": "America/Sao_Paulo", "圣保罗": "America/Sao_Paulo",
+    "utc": "UTC", "gmt": "UTC",
+}  # fmt: skip
+
+
+@functools.cache
+def _zones_by_lower_name() -> dict[str, str]:
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+def parse_zone(value: str) -> str:
+    """A time zone as people type it: an IANA name in any letter case (asia/shanghai, full-width too), or a
+    city from CITY_ZONES (Beijing, 北京, New York, new_york, Hong Kong, 香港, 东京) → the IANA name."""
+    typed = _norm(value)
+    lowered = " ".join(typed.replace("_", " ").split()).lower()
+    name = CITY_ZONES.get(lowered) or _zones_by_lower_name().get(typed.lower())
+    if name is None:
+        raise ParseError.of("error.parse.tz.unknown", value=value.strip())
+    return name

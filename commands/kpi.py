@@ -13,6 +13,7 @@ from bot.render.reply import Reply
 from bot.services import goals as goal_service
 from bot.services import kpis as service
 from bot.slack_text import esc
+from commands import kpi_channels
 from commands.base import CommandContext, CommandDoc, SlashCommand, split_verb
 from commands.followups import Answer, PostChart
 from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number, parse_ref
@@ -24,6 +25,7 @@ DOC = CommandDoc(
         "/kpi define <metric> [unit:<u>] [agg:sum|avg|last] [better:up|down] [= <a> / <b>]",
         "/kpi show <metric> [why] [period:30d|12w|this-month|this-quarter|<from>..<to>] [by:channel] [channel:<name>]",
         "/kpi list",
+        "/kpi channel alias <name> <channel>    /kpi channel unalias <name>    /kpi channel aliases",
     ),
     notes=(
         "Examples: /kpi log visits 12,500 orders 310 gmv ¥48.2k channel:天猫 date:yesterday",
@@ -201,6 +203,8 @@ def metric_name(ctx: CommandContext, text: str) -> str:
 def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     verb, rest = split_verb(text)
     loc = ctx.locale
+    if verb in ("channel", "channels"):
+        return kpi_channels.handle(rest, ctx)
     if verb in ("", "list", "ls"):
         if rest:
             raise ParseError.of("error.command.takes_nothing", usage=DOC.usage, command="/kpi list", rest=rest)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import re
-import zoneinfo
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
 from bot.i18n import EN, has_key, resolve, t
@@ -18,15 +16,15 @@ from bot.services import schedules as service
 from commands import campaign, feedback, goal, kpi, retro, task
 from commands.base import HELP_WORDS, CommandContext, CommandDoc, SlashCommand, split_verb
 from commands.followups import Answer, PostDigestNow
-from commands.grammar import ParseError, _norm, parse_args, parse_time_of_day, parse_weekdays
+from commands.grammar import ParseError, _norm, parse_args, parse_time_of_day, parse_weekdays, parse_zone
 
 DOC = CommandDoc(
     "/mkt",
     forms=(
         "/mkt help",
         "/mkt digest now",
-        "/mkt schedule digest <HH:MM> [tz:<IANA zone>] [days:mon-fri]",
-        "/mkt schedule report weekly <day> <HH:MM> [tz:<IANA zone>]",
+        "/mkt schedule digest <HH:MM> [tz:<city or IANA zone>] [days:mon-fri]",
+        "/mkt schedule report weekly <day> <HH:MM> [tz:<city or IANA zone>]",
         "/mkt schedule list         /mkt unschedule <id>",
         "/mkt language [#channel] zh-CN|en|auto",
     ),
@@ -38,21 +36,14 @@ DOC = CommandDoc(
 )
 
 
-@functools.cache
-def _zones_by_lower_name() -> dict[str, str]:
-    return {name.lower(): name for name in zoneinfo.available_timezones()}
-
-
 def _zone(value: str | None, ctx: CommandContext) -> str:
-    """An IANA zone as typed, in any letter case (asia/shanghai) and full-width forms."""
+    """An IANA zone or a city as typed (grammar.parse_zone)."""
     if not value:
         return ctx.zone.key
-    typed = _norm(value)
-    name = _zones_by_lower_name().get(typed.lower(), typed)
     try:
-        return ZoneInfo(name).key
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ParseError.of("error.mkt.tz", usage=DOC.usage, value=value) from exc
+        return parse_zone(value)
+    except ParseError as exc:
+        raise exc.with_usage(DOC.usage) from None
 
 
 def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:

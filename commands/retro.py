@@ -107,7 +107,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             raise ParseError.of("error.retro.start_args", usage=DOC.usage, text=parsed.text())
         if "campaign" in parsed.options and "period" in parsed.options:
             raise ParseError.of("error.retro.pick_one", usage=DOC.usage)
-        campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
+        campaign = ctx.record_number(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
         kind = parse_choice(parsed.options.get("period", "month"), ["month", "quarter"], name="period")
         with ctx.db.session() as session:
             retro = service.start_retro(

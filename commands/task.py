@@ -122,8 +122,8 @@ def parse_add(text: str, ctx: CommandContext) -> service.TaskCreate:
         owner_id=owner,
         due_on=parse_date(opts["due"], today=ctx.today) if "due" in opts else None,
         start_on=parse_date(opts["start"], today=ctx.today) if "start" in opts else None,
-        campaign=parse_ref(opts["campaign"], "campaign") if "campaign" in opts else None,
-        goal=parse_ref(opts["goal"], "goal") if "goal" in opts else None,
+        campaign=ctx.record_number(opts["campaign"], "campaign") if "campaign" in opts else None,
+        goal=ctx.record_number(opts["goal"], "goal") if "goal" in opts else None,
         slack_channel_id=ctx.channel_id,
     )
 
@@ -148,7 +148,7 @@ def parse_list(text: str, ctx: CommandContext) -> service.TaskFilter:
             pass
         else:
             raise ParseError.of("error.task.list_filter", usage=DOC.usage, word=token.text)
-    campaign = parse_ref(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
+    campaign = ctx.record_number(parsed.options["campaign"], "campaign") if "campaign" in parsed.options else None
     return service.TaskFilter(owner_id=owner, overdue=overdue, blocked=blocked, include_done=include_done, campaign=campaign)
 
 

@@ -386,3 +386,30 @@ class PostLanguage(Base):
     language: Mapped[str] = mapped_column(String(16))
     set_by: Mapped[str | None] = mapped_column(String(32))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ChannelAlias(Base):
+    """Another spelling of one marketing channel, set by the team (`/kpi channel alias 京东 JD`): `alias_key` (the
+    spelling, lower-cased) stands for the channel whose key is `channel_key`. A row whose two keys are equal takes
+    a spelling out of a built-in alias (`/kpi channel unalias 京东`). See bot/services/channels.py."""
+
+    __tablename__ = "channel_aliases"
+    __table_args__ = (UniqueConstraint("workspace_id", "alias_key", name="uq_channel_aliases_workspace_alias"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    alias: Mapped[str] = mapped_column(String(100))
+    alias_key: Mapped[str] = mapped_column(String(100))
+    channel_key: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class UserZone(Base):
+    """A person's Slack time zone (users.info `tz`; None when the lookup failed), looked up off the ack path and
+    refreshed rarely: their reminders come at 09:00 in it."""
+
+    __tablename__ = "user_zones"
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tz: Mapped[str | None] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

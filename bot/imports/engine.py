@@ -26,7 +26,8 @@ from bot.imports import presets
 from bot.imports.cells import by_unique, parse_dates, parse_numbers, texts, totals
 from bot.imports.reader import CHUNK_ROWS, BadFile, Chunk, Table, open_table
 from bot.imports.store import stored_values, upsert_values
-from bot.services.kpis import MetricSpec, check_unit, define_metric, known_channel, metric_key
+from bot.services import channels
+from bot.services.kpis import MetricSpec, check_unit, define_metric, metric_key
 from storage.db import Database
 from storage.models import Metric
 from storage.prepared import Unit
@@ -359,7 +360,8 @@ class _Names:
     def __init__(self, workspace_id: str) -> None:
         self.workspace_id = workspace_id
         self.metrics: dict[str, _Metric] = {}  # by metric key
-        self.channels: dict[str, str] = {}  # lowercased file spelling -> stored spelling
+        self.channels: dict[str, str] = {}  # a channel's key (channels.AliasMap.root) -> stored spelling
+        self.aliases: channels.AliasMap | None = None
 
     def metric(self, unit: Unit, name: str, header: str) -> _Metric:
         key = metric_key(name)
@@ -381,12 +383,16 @@ class _Names:
         return metric
 
     def channel(self, unit: Unit, spelling: str) -> str:
-        lowered = spelling.lower()
-        found = self.channels.get(lowered)
+        """The stored spelling of the file's channel: 京东 and JD in one file are one channel, under the spelling
+        first logged, else the one the file names first."""
+        if self.aliases is None:
+            self.aliases = channels.alias_map(unit, workspace_id=self.workspace_id)
+        root = self.aliases.root(channels.key(spelling))
+        found = self.channels.get(root)
         if found is None:
             if len(spelling) > NAME_LIMIT:
                 raise BadFile(f"the channel name {spelling[:40]!r}… is longer than {NAME_LIMIT} characters")
-            found = self.channels[lowered] = known_channel(unit, workspace_id=self.workspace_id, channel=spelling)
+            found = self.channels[root] = channels.resolve(unit, workspace_id=self.workspace_id, channel=spelling)
         return found
 
     def new_unit(self, metric: _Metric) -> str | None:
@@ -405,6 +411,8 @@ def _resolve(unit: Unit, names: _Names, values: pd.DataFrame) -> pd.DataFrame:
     channel_codes, channel_uniques = pd.factorize(values["channel"])
     stored = [names.channel(unit, c) for c in channel_uniques]
     values = values.assign(channel=np.array(stored, dtype=object)[channel_codes])
+    if len(set(stored)) < len(stored):  # two names of one channel (京东, JD) on one day: the later row wins
+        values = values.drop_duplicates(subset=["name", "channel", "day"], keep="last")
     codes, uniques = pd.factorize(values["name"])
     _, first = np.unique(codes, return_index=True)
     headers = values["header"].to_numpy()[first]

@@ -1,14 +1,18 @@
-"""Reminders: a direct message to a task's owner the day before it is due and when it becomes overdue, once each.
+"""Reminders: a direct message to a task's owner the day before it is due and when it becomes overdue, once each,
+at 09:00 or later in the owner's own Slack time zone (users.info `tz`, cached in user_zones for a week).
 
 The due reminders are found in a read-only session, each owner's language is looked up with no transaction open
 (it may wait on Slack), and the drafts are enqueued in one short write."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from slack_sdk import WebClient
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.i18n import EN, t
@@ -18,10 +22,13 @@ from bot.render.reply import Builder
 from bot.render.views import task_actions_block
 from bot.services import outbox
 from bot.slack_text import esc
-from storage.models import Outbox, Task
+from storage.models import Outbox, Task, UserZone
+from storage.prepared import column_binds, dialect_of, per_dialect
 
 if TYPE_CHECKING:
     from jobs.context import JobContext
+
+log = logging.getLogger(__name__)
 
 REMIND_AT_HOUR = 9  # local time: nobody wants a reminder at midnight
 OVERDUE_WINDOW = timedelta(days=7)  # older overdue tasks belong in the digest, not in a fresh DM
@@ -55,44 +62,115 @@ def _already_reminded(session: Session, due: str, task: Task) -> bool:
     return session.scalar(select(Outbox.user_id).where(Outbox.dedupe_key == legacy)) == task.owner_id
 
 
-def due_reminders(session: Session, *, today: date) -> list[tuple[str, Task]]:
-    """(due | overdue, task) for each reminder not sent yet, across workspaces."""
-    due: list[tuple[str, Task]] = []
-    rows = session.scalars(
+def _candidates(session: Session, *, around: date) -> list[Task]:
+    """Open tasks with an owner that may be due tomorrow or newly overdue somewhere on Earth on the UTC day `around`
+    (local dates run from a day before to a day after it)."""
+    return list(session.scalars(
         select(Task).where(
             Task.status != "done",
             Task.owner_id.is_not(None),
             Task.due_on.is_not(None),
-            Task.due_on >= today - OVERDUE_WINDOW,
-            Task.due_on <= today + timedelta(days=1),
+            Task.due_on >= around - timedelta(days=1) - OVERDUE_WINDOW,
+            Task.due_on <= around + timedelta(days=2),
         )
-    ).all()
-    for task in rows:
-        assert task.due_on is not None
-        if task.due_on == today + timedelta(days=1):
-            kind = "due"
-        elif task.due_on < today:
-            kind = "overdue"
-        else:
-            continue
-        if not _already_reminded(session, kind, task):
-            due.append((kind, task))
-    return due
+    ).all())
+
+
+def reminder_kind(task: Task, *, today: date) -> str | None:
+    """due (tomorrow), overdue (within the window) or None, on the owner's `today`."""
+    assert task.due_on is not None
+    if task.due_on == today + timedelta(days=1):
+        return "due"
+    if today - OVERDUE_WINDOW <= task.due_on < today:
+        return "overdue"
+    return None
+
+
+# ---- each owner's time zone: users.info `tz`, cached in user_zones ---------------------------------------------
+
+ZONE_TTL = timedelta(days=7)  # people rarely move; a week-old answer is fine
+ZONE_MISS_TTL = timedelta(hours=1)  # after a failed lookup, try again within the hour
+
+Owner = tuple[str, str]  # (workspace id, user id)
+
+_UPSERT_ZONE = per_dialect(
+    lambda insert: insert(UserZone)
+    .values(column_binds(UserZone))
+    .on_conflict_do_update(
+        index_elements=[UserZone.workspace_id, UserZone.user_id],
+        set_={"tz": bindparam("tz"), "checked_at": bindparam("checked_at")},
+    )
+)
+
+
+def cached_zones(session: Session, owners: set[Owner], *, now: datetime) -> tuple[dict[Owner, str | None], set[Owner]]:
+    """The zones on record for `owners`, and the owners to look up again (never asked, or asked too long ago)."""
+    known: dict[Owner, str | None] = {}
+    stale = set(owners)
+    for workspace_id in {w for w, _ in owners}:
+        users = [u for w, u in owners if w == workspace_id]
+        for row in session.scalars(select(UserZone).where(UserZone.workspace_id == workspace_id,
+                                                          UserZone.user_id.in_(users))):
+            owner = (row.workspace_id, row.user_id)
+            known[owner] = row.tz
+            if now - row.checked_at < (ZONE_TTL if row.tz else ZONE_MISS_TTL):
+                stale.discard(owner)
+    return known, stale
+
+
+def fetch_zone(client: WebClient, user_id: str) -> str | None:
+    """users.info's `tz` for one person (None when Slack does not say or the lookup fails)."""
+    try:
+        response: Any = client.users_info(user=user_id)
+    except Exception:  # a slow or failing Slack must not stop the other reminders
+        log.warning("users.info for %s failed; using the workspace time zone", user_id, exc_info=True)
+        return None
+    name = (response.get("user") or {}).get("tz")
+    return name if isinstance(name, str) and _zone(name) is not None else None
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def owner_zones(ctx: JobContext, owners: set[Owner], *, now: datetime) -> dict[Owner, ZoneInfo]:
+    """Each owner's zone: from the cache, looked up on Slack (no transaction open) when stale, else the workspace's."""
+    if not owners:
+        return {}
+    with ctx.db.session(write=False) as session:
+        known, stale = cached_zones(session, owners, now=now)
+    if stale:
+        fetched = {owner: fetch_zone(ctx.client, owner[1]) for owner in sorted(stale)}
+        with ctx.db.session() as session:
+            _UPSERT_ZONE[dialect_of(session).name].many(session, [
+                {"workspace_id": w, "user_id": u, "tz": tz or known.get((w, u)), "checked_at": now}
+                for (w, u), tz in fetched.items()
+            ])
+        known.update({owner: tz for owner, tz in fetched.items() if tz})
+    return {owner: _zone(known.get(owner)) or ctx.zone for owner in owners}
 
 
 def enqueue_reminders(ctx: JobContext, now: datetime) -> list[str]:
-    local = now.astimezone(ctx.zone)
-    if local.hour < REMIND_AT_HOUR:
-        return []
-    today = local.date()
+    """Reminders due at this moment: each owner's at 09:00 or later in their own Slack time zone."""
     with ctx.db.session(write=False) as session:
-        due = due_reminders(session, today=today)
+        candidates = _candidates(session, around=now.astimezone(UTC).date())
+    zones = owner_zones(ctx, {(t.workspace_id, t.owner_id) for t in candidates if t.owner_id}, now=now)
+    due: list[tuple[str, Task, date]] = []
+    with ctx.db.session(write=False) as session:
+        for task in candidates:
+            local = now.astimezone(zones[(task.workspace_id, task.owner_id or "")])
+            kind = reminder_kind(task, today=local.date())
+            if local.hour >= REMIND_AT_HOUR and kind is not None and not _already_reminded(session, kind, task):
+                due.append((kind, task, local.date()))
     # Each owner's language (users.info, cached) is looked up with no transaction open: it may wait on Slack.
     locales = {(task.workspace_id, task.owner_id): ctx.locales.resolve(ctx.client, ctx.db, task.workspace_id, task.owner_id)
-               for _, task in due if task.owner_id}
+               for _, task, _ in due if task.owner_id}
     drafts = [(kind, task, REMINDER.compose(task, due=kind, today=today,
                                             locale=locales.get((task.workspace_id, task.owner_id or ""), EN)))
-              for kind, task in due]
+              for kind, task, today in due]
     claimed: list[str] = []
     with ctx.db.session() as session:
         for kind, task, draft in drafts:

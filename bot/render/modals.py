@@ -58,6 +58,21 @@ class Choices:
     campaigns: list[Choice] = field(default_factory=list)
     goals: list[Choice] = field(default_factory=list)
     metrics: list[Choice] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)  # the team's channels, in the order first logged
+
+
+MAX_CHANNELS_SUGGESTED = 8
+
+
+def _channel_suggestions(choices: Choices, locale: str, fixed: str) -> tuple[str, str | None]:
+    """(placeholder, hint) of a channel field: the team's own channels when it has logged any, else `fixed`."""
+    if not choices.channels:
+        return fixed, None
+    separator = t("list.separator", locale)
+    shown = choices.channels[:MAX_CHANNELS_SUGGESTED]
+    placeholder = separator.join(shown[:3]) + ("…" if len(shown) > 3 else "")
+    more = "…" if len(choices.channels) > MAX_CHANNELS_SUGGESTED else ""
+    return placeholder, t("modal.channels_known", locale, channels=separator.join(shown) + more)
 
 
 @dataclass(frozen=True)
@@ -244,6 +259,7 @@ def task_modal(*, locale: str = DEFAULT_LOCALE, choices: Choices, prefill: TaskP
 
 
 def goal_modal(*, locale: str = DEFAULT_LOCALE, choices: Choices, metadata: dict[str, Any], owner: str | None = None) -> dict[str, Any]:
+    channel_placeholder, channel_hint = _channel_suggestions(choices, locale, t("modal.goal.channel_placeholder", locale))
     metric_select = select_input(BlockId.METRIC, t("field.metric", locale), choices.metrics,
                                  placeholder=t("modal.goal.pick_metric", locale))
     new_metric = text_input(
@@ -263,20 +279,22 @@ def goal_modal(*, locale: str = DEFAULT_LOCALE, choices: Choices, metadata: dict
         user_input(BlockId.OWNER, t("field.owner", locale), initial=owner),
         select_input(BlockId.PARENT, t("field.part_of", locale), choices.goals, placeholder=t("modal.pick_goal", locale)),
         text_input(BlockId.CHANNEL, t("modal.goal.channel", locale), optional=True, max_length=100,
-                   placeholder=t("modal.goal.channel_placeholder", locale)),
+                   placeholder=channel_placeholder, hint=channel_hint),
     ]
     return modal(CallbackId.GOAL_MODAL, title=t("modal.goal.title", locale), submit=t("modal.goal.submit", locale),
                  blocks=blocks, metadata=metadata, locale=locale)
 
 
 def campaign_modal(*, locale: str = DEFAULT_LOCALE, choices: Choices, metadata: dict[str, Any]) -> dict[str, Any]:
+    channels_placeholder, channels_hint = _channel_suggestions(
+        choices, locale, t("modal.campaign.channels_placeholder", locale))
     blocks: list[Block | None] = [
         text_input(BlockId.NAME, t("modal.campaign.name", locale), max_length=TITLE_MAX,
                    placeholder=t("modal.campaign.name_placeholder", locale)),
         date_input(BlockId.START, t("field.start", locale)),
         date_input(BlockId.END, t("modal.campaign.end", locale)),
         text_input(BlockId.CHANNELS, t("field.channels", locale), optional=True, max_length=500,
-                   placeholder=t("modal.campaign.channels_placeholder", locale)),
+                   placeholder=channels_placeholder, hint=channels_hint),
         text_input(BlockId.BUDGET, t("field.budget", locale), optional=True, max_length=40, placeholder="¥200k",
                    hint=t("modal.amount_hint", locale)),
         select_input(BlockId.GOAL, t("field.goal", locale), choices.goals, placeholder=t("modal.pick_goal", locale)),

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError, check_length
+from bot.services import channels as channel_names
 from bot.services import kpis
 from bot.services.refs import get_by_number, next_number
 from storage.models import Campaign, CampaignGoal, CampaignRisk, CampaignSpend, Document, Goal, Task
@@ -41,7 +42,7 @@ def create_campaign(session: Session, *, workspace_id: str, data: CampaignCreate
     goal = None
     if data.goal is not None:
         goal = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal")
-    channels = [kpis.known_channel(session, workspace_id=workspace_id, channel=c) for c in data.channels if c.strip()]
+    channels = [channel_names.resolve(session, workspace_id=workspace_id, channel=c) for c in data.channels if c.strip()]
     campaign = Campaign(
         workspace_id=workspace_id,
         number=next_number(session, workspace_id=workspace_id, kind="campaign"),
@@ -116,7 +117,7 @@ def add_spend(
         workspace_id=workspace_id,
         campaign_id=campaign.id,
         amount=amount,
-        channel=kpis.known_channel(session, workspace_id=workspace_id, channel=channel),
+        channel=channel_names.resolve(session, workspace_id=workspace_id, channel=channel),
         day=day,
         user_id=user_id,
         created_at=utcnow(),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.errors import UserError, check_length
-from bot.services import kpis
+from bot.services import channels, kpis
 from bot.services.refs import get_by_number, next_number
 from storage.models import Goal, GoalCheckin, KpiValue, Metric
 from storage.types import utcnow
@@ -71,7 +71,7 @@ def create_goal(session: Session, *, workspace_id: str, data: GoalCreate, user_i
         due_on=data.due_on,
         owner_id=data.owner_id,
         parent_id=parent_id,
-        channel=kpis.known_channel(session, workspace_id=workspace_id, channel=data.channel) if data.channel else None,
+        channel=channels.resolve(session, workspace_id=workspace_id, channel=data.channel) if data.channel else None,
         slack_channel_id=data.slack_channel_id,
         status="active",
         created_by=user_id,
@@ -221,7 +221,8 @@ def progress(session: Session, *, goal: Goal, today: date) -> Progress:
         ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
         where = [KpiValue.metric_id.in_(ids), KpiValue.day >= goal.start_on, KpiValue.day <= end]
         if goal.channel is not None:
-            where.append(KpiValue.channel == goal.channel)
+            where.append(func.lower(KpiValue.channel).in_(
+                channels.names(session, workspace_id=goal.workspace_id, channel=goal.channel)))
         last_kpi_at, last_day = session.execute(
             select(func.max(KpiValue.updated_at), func.max(KpiValue.day)).where(*where)
         ).one()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot import anomalies, metrics
 from bot.errors import NotFound, UserError, check_length
 from bot.i18n import msg
+from bot.services import channels
 from bot.services.refs import get_by_number, next_number
 from storage.models import Goal, GoalCheckin, KpiValue, Metric
 from storage.prepared import Prepared, Unit, column_binds, dialect_of, per_dialect
@@ -239,22 +240,6 @@ def _rescale_goals(session: Session, metric: Metric, *, old: str | None, new: st
 
 
 # `/kpi log` is the busiest write: a few prepared statements (storage.prepared), not ORM objects, on its path.
-_KNOWN_CHANNEL = Prepared(
-    select(KpiValue.channel)
-    .where(KpiValue.workspace_id == bindparam("workspace_id"), func.lower(KpiValue.channel) == bindparam("lowered"))
-    .limit(1)
-)
-
-
-def known_channel(unit: Unit, *, workspace_id: str, channel: str) -> str:
-    """Reuse the spelling already on record ("JD" stays "JD" when someone types "jd")."""
-    channel = " ".join(channel.split())
-    if not channel:
-        return ""
-    rows = _KNOWN_CHANNEL.rows(unit, {"workspace_id": workspace_id, "lowered": channel.lower()})
-    return str(rows[0][0]) if rows else channel
-
-
 # the metric by its key, and the value already logged for it on that channel and day
 _FIND_METRIC = Prepared(
     select(
@@ -291,7 +276,7 @@ def log_values(
     """Log several metrics for one channel and day; a value already logged there is replaced (and reported).
 
     Prepared statements only, so it runs on a Session or on a bare transaction (Database.transaction)."""
-    channel = known_channel(unit, workspace_id=workspace_id, channel=channel)
+    channel = channels.resolve(unit, workspace_id=workspace_id, channel=channel)
     metrics: list[tuple[MetricRef, bool, Decimal | None]] = []
     for entry in entries:
         found = _FIND_METRIC.rows(
@@ -363,7 +348,7 @@ def _part_totals(
 ) -> dict[str, PartTotals]:
     conditions = [KpiValue.metric_id == metric.id, KpiValue.day >= start, KpiValue.day <= end]
     if channel is not None:
-        conditions.append(func.lower(KpiValue.channel) == channel.lower())
+        conditions.append(_on_channel(session, workspace_id=metric.workspace_id, channel=channel))
     rows = session.execute(
         select(
             KpiValue.channel,
@@ -461,7 +446,7 @@ def compare_periods(
     query = select(func.count(func.distinct(KpiValue.day))).where(
         KpiValue.metric_id.in_(ids), KpiValue.day >= before_start, KpiValue.day <= before_end)
     if channel:
-        query = query.where(func.lower(KpiValue.channel) == channel.lower())
+        query = query.where(_on_channel(session, workspace_id=metric.workspace_id, channel=channel))
     logged = int(session.scalar(query) or 0)
     if now is None or before is None:
         return PeriodComparison(None, days, period_days, logged, "missing")
@@ -518,13 +503,19 @@ def latest_day(session: Session, *, metric: Metric) -> date | None:
     return session.scalar(select(func.max(KpiValue.day)).where(KpiValue.metric_id.in_(ids)))
 
 
+def _on_channel(session: Session, *, workspace_id: str, channel: str) -> Any:
+    """A value's channel is `channel` under any of its names (京东 is JD)."""
+    return func.lower(KpiValue.channel).in_(channels.names(session, workspace_id=workspace_id, channel=channel))
+
+
 def daily_series(
     session: Session, *, metric_ids: list[int], start: date, end: date, channel: str | None = None
 ) -> list[tuple[int, str, date, Decimal]]:
     """Raw (metric_id, channel, day, value) rows, for charts and analytics."""
     conditions = [KpiValue.metric_id.in_(metric_ids), KpiValue.day >= start, KpiValue.day <= end]
-    if channel is not None:
-        conditions.append(func.lower(KpiValue.channel) == channel.lower())
+    if channel is not None and metric_ids:
+        workspace_id = session.scalar(select(Metric.workspace_id).where(Metric.id == metric_ids[0]))
+        conditions.append(_on_channel(session, workspace_id=str(workspace_id), channel=channel))
     rows = session.execute(
         select(KpiValue.metric_id, KpiValue.channel, KpiValue.day, KpiValue.value).where(*conditions)
     ).all()

@@ -7,7 +7,8 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
-from bot.errors import NotFound
+from bot.errors import NotFound, UserError
+from bot.i18n import msg
 from storage.models import Campaign, Counter, Feedback, Goal, Metric, Task, Workspace
 from storage.prepared import Unit, dialect_of, per_dialect
 from storage.types import utcnow
@@ -77,3 +78,33 @@ def get_by_number(
     if row is None:
         raise not_found(kind, number)
     return row
+
+
+#: the records a team names in commands (`campaign:"Double 11"`, `goal:"Q4 GMV"`), and the column holding the name
+NAMED: dict[str, tuple[Any, Any]] = {"campaign": (Campaign, Campaign.name), "goal": (Goal, Goal.title)}
+MAX_CANDIDATES = 8
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def number_by_name(session: Session, *, workspace_id: str, kind: str, name: str) -> int:
+    """The number of the campaign or goal called `name`, case-insensitively: an exact name, else a unique prefix of
+    one. Several exact names, or a prefix of several, are refused with the candidates; nothing found says so."""
+    model, column = NAMED[kind]
+    rows = session.execute(
+        select(model.number, column, model.status).where(model.workspace_id == workspace_id).order_by(model.number)
+    ).all()
+    wanted = _name_key(name)
+    exact = [row for row in rows if _name_key(row[1]) == wanted]
+    found = exact or [row for row in rows if _name_key(row[1]).startswith(wanted)]
+    if len(found) == 1:
+        return int(found[0][0])
+    noun = msg(f"error.parse.noun.{kind}")
+    if not found:
+        raise NotFound.of("error.ref.no_name", name=name, noun=noun, example=ref(kind, 2), command=f"/{kind} list")
+    shown = [f"{ref(kind, number)} {title}" for number, title, _status in found[:MAX_CANDIDATES]]
+    if len(found) > MAX_CANDIDATES:
+        shown.append("…")
+    raise UserError.of("error.ref.ambiguous", name=name, noun=noun, candidates=shown, example=ref(kind, found[0][0]))

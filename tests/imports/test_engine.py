@@ -235,3 +235,26 @@ def test_repeated_rows_count_once(db: Database, workspace: str, tmp_path: Path) 
     assert seen.values == 1 and any("repeated" in n for n in seen.notes)
     run_import(db, workspace_id=workspace, path=path)
     assert stored(db, workspace) == {("visits", "", day(1)): "2"}
+
+
+def test_a_channels_names_are_one_channel_in_a_file_and_with_channel(db: Database, workspace: str, tmp_path: Path) -> None:
+    """京东 and JD (built in) and the team's own alias: one channel under the spelling first logged."""
+    from bot.services import channels
+
+    with db.session() as session:
+        channels.add_alias(session, workspace_id=workspace, alias="京东商城", channel="JD", user_id="U1")
+    log(db, workspace, "visits", "1", day(20), "jd")
+    path = tmp_path / "long.csv"
+    path.write_text("日期,渠道,指标,数值\n2026-11-01,京东,gmv,100\n2026-11-02,JD,gmv,200\n2026-11-02,京东商城,gmv,250\n"
+                    "2026-11-01,天猫,gmv,10\n2026-11-02,Tmall,gmv,20\n", encoding="utf-8")
+    seen = preview(db, workspace_id=workspace, path=path)
+    assert seen.channels == ["jd", "天猫"]
+    run_import(db, workspace_id=workspace, path=path)
+    values = stored(db, workspace)
+    assert values[("gmv", "jd", day(1))] == "100" and values[("gmv", "jd", day(2))] == "250"  # the later row wins
+    assert values[("gmv", "天猫", day(2))] == "20"
+    assert {channel for _m, channel, _d in values} == {"jd", "天猫"}
+    wide = tmp_path / "wide.csv"
+    wide.write_text("日期,访客数\n2026-11-03,30\n", encoding="utf-8")
+    run_import(db, workspace_id=workspace, path=wide, options=Options(channel="京东"))
+    assert stored(db, workspace)[("visits", "jd", day(3))] == "30"

@@ -171,3 +171,18 @@ def test_retro_and_schedule_replies_in_chinese(bot: Bot) -> None:
 
     english = bot.reply_to(ANA, "/mkt schedule list").all_text()
     assert "None yet. `/mkt schedule digest 09:30 days:mon-fri` posts the daily digest here." in english
+
+
+def test_the_chinese_goal_and_campaign_forms_suggest_the_teams_own_channels(bot: Bot) -> None:
+    for channel in ("小红书", "JD", "京东", "拼多多", "天猫"):  # 京东 is JD: suggested once, as first logged
+        bot.reply_to(ANA, f"/kpi log gmv 100 channel:{channel}")
+    bot.reply_to(LILEI, "/kpi list")
+    warmed(bot, LILEI)
+    view = bot.open_modal(LILEI, "/goal")
+    channel = block(view, BlockId.CHANNEL)
+    assert channel is not None
+    assert channel["element"]["placeholder"]["text"] == "小红书、JD、拼多多…"
+    assert "小红书、JD、拼多多、天猫" in channel["hint"]["text"] and "京东" in channel["hint"]["text"]
+    view = bot.open_modal(LILEI, "/campaign")
+    channels = block(view, BlockId.CHANNELS)
+    assert channels is not None and channels["element"]["placeholder"]["text"] == "小红书、JD、拼多多…"

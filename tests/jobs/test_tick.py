@@ -13,7 +13,7 @@ from bot.services import outbox, schedules, tasks
 from jobs.context import JobContext
 from jobs.tick import TickResult, tick
 from storage.db import Database
-from storage.models import Task
+from storage.models import Outbox, Task, UserZone
 from tests.conftest import Clock
 from tests.jobs.conftest import make_ctx
 
@@ -171,6 +171,47 @@ def test_no_reminders_before_nine_local(ctx: JobContext, slack: LocalSlack, work
         tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate("x", owner_id="U0ANA", due_on=date(2026, 11, 24)), user_id="U0BO")
     tick(ctx, job_clock.now)
     assert slack.get_calls("conversations.open") == []
+
+
+def test_reminders_come_at_nine_in_the_owners_own_time_zone(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    """The workspace is on Shanghai time; Cy works from New York and Ana from Shanghai."""
+    slack.add_user("U0CY", "cy", real_name="Cy Park", tz="America/New_York")
+    at(job_clock, "2026-11-23T10:00:00+08:00")  # Monday 10:00 in Shanghai, Sunday 21:00 in New York
+    with ctx.db.session() as s:
+        for owner in ("U0CY", "U0ANA"):
+            tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate(
+                f"Launch deck {owner}", owner_id=owner, due_on=date(2026, 11, 24)), user_id="U0BO")
+    tick(ctx, job_clock.now)
+    assert len(dms(slack, "U0ANA")) == 1  # due tomorrow in Shanghai
+    assert dms(slack, "U0CY") == []  # still Sunday in New York: Tuesday is not tomorrow yet
+    tick(ctx, at(job_clock, "2026-11-23T08:30:00-05:00"))  # Monday 08:30 in New York
+    assert dms(slack, "U0CY") == []
+    tick(ctx, at(job_clock, "2026-11-23T09:00:30-05:00"))  # 09:00 in New York (22:00 in Shanghai)
+    [cy] = dms(slack, "U0CY")
+    assert "due tomorrow" in cy
+    tick(ctx, at(job_clock, "2026-11-23T09:30:00-05:00"))
+    assert len(dms(slack, "U0CY")) == 1
+    # users.info for the zone was asked once per owner: the answer is kept in the database
+    zone_lookups = [c for c in slack.get_calls("users.info") if not c.get("include_locale")]
+    assert sorted(c["user"] for c in zone_lookups) == ["U0ANA", "U0CY"]
+    with ctx.db.session(write=False) as s:
+        stored = dict(s.execute(select(UserZone.user_id, UserZone.tz).where(UserZone.workspace_id == workspace)).all())
+    assert stored == {"U0ANA": "Asia/Shanghai", "U0CY": "America/New_York"}
+
+
+def test_a_failed_zone_lookup_falls_back_to_the_workspace_zone(
+    ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
+) -> None:
+    at(job_clock, "2026-11-23T10:00:00+08:00")
+    with ctx.db.session() as s:
+        tasks.create_task(s, workspace_id=workspace, data=tasks.TaskCreate(
+            "Banner", owner_id="U0GONE", due_on=date(2026, 11, 24)), user_id="U0BO")
+    tick(ctx, job_clock.now)  # users.info answers user_not_found: the reminder still goes, at Shanghai's 09:00
+    with ctx.db.session(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Outbox).where(Outbox.user_id == "U0GONE")) == 1
+        assert s.scalar(select(UserZone.tz).where(UserZone.workspace_id == workspace, UserZone.user_id == "U0GONE")) is None
 
 
 def test_several_schedulers_post_every_slot_exactly_once(db: Database, slack: LocalSlack, workspace: str, job_clock: Clock,

@@ -29,6 +29,7 @@ from commands.grammar import (
     parse_url,
     parse_user,
     parse_weekdays,
+    parse_zone,
     tokenize,
 )
 
@@ -248,7 +249,11 @@ def test_parse_args_usage_defaults_to_none() -> None:
         ("2026-1-5", WED, date(2026, 1, 5)),
         ("2027-01-05", WED, date(2027, 1, 5)),
         ("12-01", WED, date(2026, 12, 1)),
-        ("12/01", WED, date(2026, 12, 1)),
+        ("12/25", WED, date(2026, 12, 25)),  # only month/day can be meant
+        ("15/12", WED, date(2026, 12, 15)),  # day/month, as written in China and Europe
+        ("31/1", WED, date(2026, 1, 31)),
+        ("04/04", WED, date(2026, 4, 4)),
+        ("１５／１２", WED, date(2026, 12, 15)),
         ("1-5", WED, date(2026, 1, 5)),  # this year, even if already past
         ("２０２６－１２－０１", WED, date(2026, 12, 1)),
         ("12月1日", WED, date(2026, 12, 1)),
@@ -333,6 +338,14 @@ def test_parse_args_usage_defaults_to_none() -> None:
         ("下周一", WED, date(2026, 3, 23)),
         ("下周三", WED, date(2026, 3, 25)),
         ("下周一", date(2025, 12, 29), date(2026, 1, 5)),
+        ("下周五", WED, date(2026, 3, 27)),
+        ("下周五", SUN, date(2026, 3, 27)),
+        # next <weekday>: that day of next week (Monday-based), as 下周五; this <weekday>: of this week
+        ("next fri", WED, date(2026, 3, 27)),
+        ("Next Friday", WED, date(2026, 3, 27)),
+        ("next mon", WED, date(2026, 3, 23)),
+        ("next fri", SUN, date(2026, 3, 27)),
+        ("this fri", WED, FRI),
         ("周末", WED, SUN),
         ("本周末", WED, SUN),
         ("本周末", SUN, SUN),
@@ -367,6 +380,11 @@ def test_parse_date(value: str, today: date, expected: date) -> None:
         ("2026-12", "isn't a date"),
         ("12-01-2026", "isn't a date"),
         ("2026-12/01", "isn't a date"),
+        ("03/04", "`2026-04-03` for the first or `2026-03-04` for the second"),
+        ("12/01", "could be day/month or month/day"),
+        ("32/13", "isn't a date"),
+        ("31/02", "February 2026 has 28 days"),
+        ("next soon", "isn't a date"),
         ("12.01", "isn't a date"),
         ("+99999d", "isn't a date"),
         ("+9999y", "too far away"),
@@ -382,6 +400,32 @@ def test_parse_date_errors(value: str, fragment: str) -> None:
     with pytest.raises(ParseError) as info:
         parse_date(value, today=WED)
     assert fragment in info.value.message
+
+
+def test_an_ambiguous_slash_date_is_refused_in_chinese_too() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_date("03/04", today=WED)
+    assert "有歧义" in info.value.text("zh_CN") and "`2026-04-03`" in info.value.text("zh_CN")
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("Beijing", "Asia/Shanghai"), ("北京", "Asia/Shanghai"), ("shanghai", "Asia/Shanghai"), ("上海", "Asia/Shanghai"),
+        ("New York", "America/New_York"), ("new_york", "America/New_York"), ("London", "Europe/London"),
+        ("Singapore", "Asia/Singapore"), ("Hong Kong", "Asia/Hong_Kong"), ("香港", "Asia/Hong_Kong"),
+        ("Tokyo", "Asia/Tokyo"), ("东京", "Asia/Tokyo"), ("asia/shanghai", "Asia/Shanghai"),
+        ("Europe/Berlin", "Europe/Berlin"), ("ＡＳＩＡ／ＴＯＫＹＯ", "Asia/Tokyo"),
+    ],
+)
+def test_parse_zone_takes_cities_and_iana_names(typed: str, zone: str) -> None:
+    assert parse_zone(typed) == zone
+
+
+def test_parse_zone_refuses_an_unknown_place_naming_what_works() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_zone("Mars/Base")
+    assert "Beijing" in info.value.message and "Asia/Shanghai" in info.value.message
 
 
 def test_parse_date_error_names_the_accepted_forms() -> None:
