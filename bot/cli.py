@@ -1,4 +1,4 @@
-"""The `mktbot` command line: run, serve, scheduler, db upgrade, export, import, playground, kpi import, api-token."""
+"""The `mktbot` command line: run, serve, check, scheduler, db upgrade, export, import, playground, kpi import, api-token."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.imports.presets import PRESET_CHOICES
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 
 NO_CREDENTIALS = """mktbot needs Slack credentials to talk to a real workspace:
   SLACK_BOT_TOKEN       the bot token (xoxb-…)
@@ -48,8 +48,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print("No Slack credentials set: starting the local playground instead.\n" + NO_CREDENTIALS)
         return playground_main(settings, port=args.port, demo=False)
     from bot.app import build_app
+    from bot.preflight import verify_startup
     from jobs.scheduler import build_scheduler
 
+    verify_startup(settings)
     app = build_app(settings)
     scheduler = build_scheduler(app.runtime.jobs)  # type: ignore[attr-defined]
     scheduler.start()
@@ -72,6 +74,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.bot_token or not settings.signing_secret:
         print(NO_CREDENTIALS, file=sys.stderr)
         return 2
+    from bot.preflight import verify_startup
+
+    verify_startup(settings)
     if args.workers > 1:
         from bot.server import serve_processes
 
@@ -113,6 +118,18 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         scheduler.shutdown(wait=True)
     return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Every problem at once: the token, its scopes against the manifest's, the database, its migrations."""
+    from bot.preflight import run_checks
+
+    checks = run_checks(settings)
+    for check in checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(failed)} problem(s) found." if failed else "Everything is ready.")
+    return 1 if failed else 0
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (use one per core for more load)")
     serve.set_defaults(func=cmd_serve)
 
+    check = sub.add_parser("check", help="check the token, scopes, database and migrations; exit 1 on any problem")
+    check.set_defaults(func=cmd_check)
+
     sched = sub.add_parser("scheduler", help="the scheduler only (digests, reports, reminders, retros)")
     sched.set_defaults(func=cmd_scheduler)
 
@@ -289,8 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
-    settings = Settings.from_env()
-    return int(args.func(args, settings) or 0)
+    from bot.preflight import StartupError
+
+    try:
+        settings = Settings.from_env()
+        settings.ensure_data_dir()
+        return int(args.func(args, settings) or 0)
+    except (ConfigError, StartupError) as exc:
+        print(exc.code, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -207,7 +207,11 @@ class Run:
             status = service.Failure(item.id, item.attempts, outcome.error or "unknown").next_status()
             stats.errors.append(f"{item.kind} {item.id}: {outcome.error} ({status})")
             stats.failure_codes.append(outcome.error or "unknown")
-            log.warning("post %s (%s) failed: %s; now %s", item.id, item.kind, outcome.error, status)
+            if outcome.error in service.TOKEN_ERRORS:
+                log.error("post %s (%s) failed: Slack refused the bot token (%s); now %s. Check it with "
+                          "`mktbot check`", item.id, item.kind, outcome.error, status)
+            else:
+                log.warning("post %s (%s) failed: %s; now %s", item.id, item.kind, outcome.error, status)
         self.settled.append((item, outcome))
         if len(self.settled) >= RECORD_BATCH:
             self.flush()
