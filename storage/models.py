@@ -372,3 +372,13 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SchedulerHeartbeat(Base):
+    """When a scheduler (by its name; every `mktbot run`/`scheduler` is "default") last ticked, and which worker:
+    `/readyz` reads it. Not per workspace: the scheduler serves them all."""
+
+    __tablename__ = "scheduler_heartbeats"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(200))
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.posts import Sent
 from bot.services import outbox as service
+from bot.telemetry import POSTS
 from jobs.delivery.claims import AMBIGUOUS, Item
 from jobs.delivery.history import HistoryUnavailable, find_posted, metadata
 from jobs.delivery.recording import RECORD_BATCH, DeliveryStats, Outcome, Recorder
@@ -196,6 +197,8 @@ class Run:
 
     def settle(self, item: Item, outcome: Outcome) -> None:
         stats = self.stats
+        if outcome.kind != "deferred":
+            POSTS.labels(outcome.kind).inc()
         if outcome.kind == "sent":
             stats.sent += 1
         elif outcome.kind == "recovered":
