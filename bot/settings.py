@@ -150,8 +150,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        given = _GIVEN_ENV.get()
-        env = _MappingSource(settings_cls, given) if given is not None else env_settings
+        # Settings(...) built in code holds what it is given; only from_env reads the environment and .env.
+        source = _SOURCE.get()
+        if source is _DIRECT:
+            return (init_settings,)
+        env = env_settings if source is None else _MappingSource(settings_cls, source)
         return init_settings, env, dotenv_settings
 
     @classmethod
@@ -179,16 +182,18 @@ def _describe(error: Any) -> str:
     return f"{name}={error['input']!r}: {message}"
 
 
-_GIVEN_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("mktbot_settings_env", default=None)
+_DIRECT: Mapping[str, str] = {}  # the sentinel: built in code, from its arguments only
+#: where from_env reads variables: None for os.environ, else the mapping it was given
+_SOURCE: ContextVar[Mapping[str, str] | None] = ContextVar("mktbot_settings_source", default=_DIRECT)
 
 
 @contextmanager
 def _given_env(env: Mapping[str, str] | None) -> Iterator[None]:
-    token = _GIVEN_ENV.set(env)
+    token = _SOURCE.set(env)
     try:
         yield
     finally:
-        _GIVEN_ENV.reset(token)
+        _SOURCE.reset(token)
 
 
 class _MappingSource(EnvSettingsSource):

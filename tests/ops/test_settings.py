@@ -83,3 +83,11 @@ def test_the_default_database_lives_in_the_data_directory_not_the_working_direct
                                       "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}, dotenv=None)
     explicit.ensure_data_dir()
     assert not (tmp_path / "unused").exists()
+
+
+def test_settings_built_in_code_ignore_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-from-the-environment")
+    monkeypatch.setenv("MKTBOT_TIMEZONE", "Asia/Shanghai")
+    built = Settings(bot_token="xoxb-1", signing_secret="s")
+    assert built.app_token is None and built.timezone == "UTC"
+    assert Settings.from_env(dotenv=None).app_token == "xapp-from-the-environment"
