@@ -23,6 +23,7 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.runtime import Runtime, system_clock
 from bot.settings import Settings
+from bot.telemetry import InstrumentedApp
 from storage.db import Database, open_database
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def build_app(
     identity = BotIdentity(
         client, settings.bot_token, on_ready=lambda team_id: runtime.directory.warm(directory_client, team_id)
     ).start()
-    app = App(
+    app = InstrumentedApp(  # ack latency and commands by outcome (/metrics)
         client=client,
         # Bolt's own single-team authorization calls auth.test on the first request, and answers every
         # request with "reinstall this app" while it fails; this one answers from memory.

@@ -1,16 +1,19 @@
-"""The `mktbot` command line: run, serve, scheduler, db upgrade, export, import, playground, kpi import, api-token."""
+"""The `mktbot` command line: run, serve, check, scheduler, db upgrade, export, import, playground, kpi import, api-token."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.imports.presets import PRESET_CHOICES
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 
 NO_CREDENTIALS = """mktbot needs Slack credentials to talk to a real workspace:
   SLACK_BOT_TOKEN       the bot token (xoxb-…)
@@ -20,15 +23,46 @@ Put them in the environment or in a .env file (see README.md, "Create the Slack 
 """
 
 
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (MKTBOT_LOG_FORMAT=json): time, level, logger, message, and the traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _configure_logging(verbose: bool, log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        formatter: logging.Formatter = JsonFormatter()
+        formatter.converter = time.gmtime
+    else:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
     if not verbose:
         # Migrations and job bookkeeping say a lot at INFO; a person starting the bot needs none of it.
         for noisy in ("alembic", "apscheduler", "waitress.queue"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+#: /readyz is 503 once the in-process scheduler's heartbeat is older than this (three missed ticks)
+HEARTBEAT_MAX_AGE = 70.0
+
+
+def _exit_after(drained: bool) -> int:
+    """After a drain that ran out of time, worker threads still running would hold the interpreter open."""
+    if not drained:
+        logging.shutdown()
+        os._exit(0)
+    return 0
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,32 +80,36 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             print(NO_CREDENTIALS, file=sys.stderr)
             return 2
         print("No Slack credentials set: starting the local playground instead.\n" + NO_CREDENTIALS)
-        return playground_main(settings, port=args.port, demo=False)
+        return playground_main(playground_settings(settings), port=args.port, demo=False)
     from bot.app import build_app
+    from bot.preflight import verify_startup
+    from bot.server import serve
+    from jobs import tick
     from jobs.scheduler import build_scheduler
 
+    verify_startup(settings)
     app = build_app(settings)
     scheduler = build_scheduler(app.runtime.jobs)  # type: ignore[attr-defined]
+    tick.beat(app.runtime.jobs)  # type: ignore[attr-defined]  # ready as soon as it listens
+    socket_mode = None
+    if settings.app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        logging.getLogger(__name__).info("connecting with Socket Mode")
+        socket_mode = SocketModeHandler(app, settings.app_token)
     scheduler.start()
-    try:
-        if settings.app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            logging.getLogger(__name__).info("connecting with Socket Mode")
-            SocketModeHandler(app, settings.app_token).start()
-            return 0
-        from bot.server import serve
-
-        serve(app, port=args.port)
-        return 0
-    finally:
-        scheduler.shutdown(wait=True)  # a running tick finishes its posts
+    drained = serve(app, host=args.host, port=args.port, heartbeat_max_age=HEARTBEAT_MAX_AGE, scheduler=scheduler,
+                    socket_mode=socket_mode, drain_seconds=args.drain_seconds)
+    return _exit_after(drained)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.bot_token or not settings.signing_secret:
         print(NO_CREDENTIALS, file=sys.stderr)
         return 2
+    from bot.preflight import verify_startup
+
+    verify_startup(settings)
     if args.workers > 1:
         from bot.server import serve_processes
 
@@ -80,8 +118,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_app
     from bot.server import serve
 
-    serve(build_app(settings), host=args.host, port=args.port, threads=args.threads)
-    return 0
+    drained = serve(build_app(settings), host=args.host, port=args.port, threads=args.threads,
+                    drain_seconds=args.drain_seconds)
+    return _exit_after(drained)
 
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,11 +128,9 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.bot_token:
         print(NO_CREDENTIALS, file=sys.stderr)
         return 2
-    import signal
-    import threading
-
     from bot.app import make_client
-    from bot.runtime import freeze_startup_heap
+    from bot.runtime import freeze_startup_heap, shut_down_scheduler, wait_for_signal
+    from jobs import tick
     from jobs.context import JobContext
     from jobs.scheduler import build_scheduler
     from storage.db import open_database
@@ -101,18 +138,23 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     ctx = JobContext(db=open_database(settings.database_url), client=make_client(settings, retries=True), zone=settings.zone)
     scheduler = build_scheduler(ctx)
     freeze_startup_heap()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    tick.beat(ctx)
     scheduler.start()
     logging.getLogger(__name__).info("scheduler running as %s", ctx.worker)
-    try:
-        while not stop.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        scheduler.shutdown(wait=True)
-    return 0
+    wait_for_signal()
+    return _exit_after(shut_down_scheduler(scheduler, timeout=args.drain_seconds))
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Every problem at once: the token, its scopes against the manifest's, the database, its migrations."""
+    from bot.preflight import run_checks
+
+    checks = run_checks(settings)
+    for check in checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(failed)} problem(s) found." if failed else "Everything is ready.")
+    return 1 if failed else 0
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,6 +164,48 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     print(f"database at revision {current_revision(engine)}")
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """SQLite: a consistent copy while the bot runs (sqlite3's online backup API). PostgreSQL: pg_dump's
+    command line, to run where the client tools are."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    if url.get_backend_name() == "postgresql":
+        out = args.out or f"mktbot-{stamp}.dump"
+        target = url.set(drivername="postgresql").render_as_string(hide_password=True)
+        print("mktbot does not dump PostgreSQL itself; run (PGPASSWORD or ~/.pgpass supplies the password):\n"
+              f"  pg_dump --format=custom --no-owner --file={out} '{target}'\n"
+              f"Restore with: pg_restore --clean --no-owner --dbname='{target}' {out}")
+        return 0
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        print(f"Cannot back up {url.render_as_string(hide_password=True)}: only SQLite files and PostgreSQL.",
+              file=sys.stderr)
+        return 1
+    source_path = Path(url.database)
+    if not source_path.is_file():
+        print(f"No database at {source_path}: nothing to back up.", file=sys.stderr)
+        return 1
+    out_path = Path(args.out) if args.out else Path(f"mktbot-{stamp}.db")
+    if out_path.resolve() == source_path.resolve():
+        print("--out is the database itself; choose another file.", file=sys.stderr)
+        return 1
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
+    target_db = sqlite3.connect(out_path)
+    try:
+        with target_db:
+            source.backup(target_db)
+    finally:
+        target_db.close()
+        source.close()
+    print(f"backed up {source_path} to {out_path} ({out_path.stat().st_size} bytes)")
     return 0
 
 
@@ -216,9 +300,47 @@ def cmd_api_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def playground_settings(settings: Settings) -> Settings:
+    """The playground keeps its own database (playground.db in the data directory) unless DATABASE_URL is set."""
+    if settings.uses_default_database:
+        return settings.model_copy(update={"database_url": f"sqlite:///{settings.data_dir / 'playground.db'}"})
+    return settings
+
+
+def foreign_workspaces(database_url: str) -> list[str]:
+    """The workspaces in a database other than the playground's own team (none for a new database)."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.engine import make_url
+
+    from bot.playground import TEAM_ID
+    from storage.db import make_engine
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and (not url.database or not Path(url.database).is_file()):
+        return []
+    engine = make_engine(database_url)
+    try:
+        if not inspect(engine).has_table("workspaces"):
+            return []
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id FROM workspaces WHERE id <> :own ORDER BY id"), {"own": TEAM_ID})
+            return [str(row[0]) for row in rows]
+    finally:
+        engine.dispose()
+
+
 def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
     from bot.playground import main as playground_main
 
+    settings = playground_settings(settings)
+    if args.demo and not args.force and (others := foreign_workspaces(settings.database_url)):
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        print(f"{shown} holds other workspaces ({', '.join(others[:5])}{'…' if len(others) > 5 else ''}): it is not "
+              "the playground's own database, and --demo would seed a demo team into it.\n"
+              "Unset DATABASE_URL to use the playground's own, or pass --force to seed it anyway.", file=sys.stderr)
+        return 1
     return playground_main(settings, port=args.port, demo=args.demo)
 
 
@@ -228,7 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="the bot and its scheduler (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
-    run.add_argument("--port", type=int, default=3000)
+    run.add_argument("--host", default="0.0.0.0")
+    run.add_argument("--port", type=int, default=3000, help="HTTP: Slack's requests (or, in Socket Mode, health and metrics)")
+    run.add_argument("--drain-seconds", type=float, default=10.0, help="at SIGTERM, how long to finish what is in flight")
     run.add_argument("--no-playground", action="store_true", help="fail instead of starting the playground without credentials")
     run.set_defaults(func=cmd_run)
 
@@ -237,14 +361,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--threads", type=int, default=32, help="threads per process")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (use one per core for more load)")
+    serve.add_argument("--drain-seconds", type=float, default=10.0, help="at SIGTERM, how long to finish what is in flight")
     serve.set_defaults(func=cmd_serve)
 
+    check = sub.add_parser("check", help="check the token, scopes, database and migrations; exit 1 on any problem")
+    check.set_defaults(func=cmd_check)
+
     sched = sub.add_parser("scheduler", help="the scheduler only (digests, reports, reminders, retros)")
+    sched.add_argument("--drain-seconds", type=float, default=10.0, help="at SIGTERM, how long a running tick may take")
     sched.set_defaults(func=cmd_scheduler)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db)
+    backup = db_sub.add_parser("backup", help="copy a SQLite database while the bot runs (PostgreSQL: prints pg_dump's command)")
+    backup.add_argument("--out", help="file to write (default: mktbot-YYYYMMDD-HHMMSS.db in this directory)")
+    backup.set_defaults(func=cmd_db_backup)
 
     export = sub.add_parser("export", help="write one workspace's data as JSON files")
     export.add_argument("--workspace", required=True, help="Slack team id, e.g. T0123")
@@ -282,15 +414,23 @@ def build_parser() -> argparse.ArgumentParser:
     pg = sub.add_parser("playground", help="a local Slack-compatible workspace in the browser")
     pg.add_argument("--port", type=int, default=3000)
     pg.add_argument("--demo", action="store_true", help="seed a believable team with three months of data")
+    pg.add_argument("--force", action="store_true", help="seed the demo even into a database with other workspaces")
     pg.set_defaults(func=cmd_playground)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
-    settings = Settings.from_env()
-    return int(args.func(args, settings) or 0)
+    from bot.preflight import StartupError
+
+    try:
+        settings = Settings.from_env()
+        _configure_logging(args.verbose, settings.log_format)
+        settings.ensure_data_dir()
+        return int(args.func(args, settings) or 0)
+    except (ConfigError, StartupError) as exc:
+        print(exc.code, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -3,7 +3,12 @@ the cached locales, and the executor of what listeners leave for after their ack
 
 from __future__ import annotations
 
+import functools
 import gc
+import logging
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +18,8 @@ from zoneinfo import ZoneInfo
 from bot.directory import UserDirectory
 from bot.locale import Locales
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def system_clock() -> datetime:
@@ -62,3 +69,61 @@ def freeze_startup_heap() -> None:
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)
 
+
+
+def wait_for_signal(
+    signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT), *, until: Callable[[], bool] | None = None
+) -> signal.Signals | None:
+    """Block the main thread until one of `signals` arrives (returns which) or `until()` is true (None)."""
+    received: list[signal.Signals] = []
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: Any) -> None:
+        received.append(signal.Signals(signum))
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in signals}
+    try:
+        while not stop.wait(0.2):
+            if until is not None and until():
+                return None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("%s received: draining", received[0].name)
+    return received[0]
+
+
+def drain(app: Any, *, stop_accepting: Callable[[], None] | None, scheduler: Any = None, timeout: float = 10.0) -> bool:
+    """Shut down in order within `timeout` seconds: stop accepting requests (and answer those in flight),
+    finish the follow-ups already queued (the after-ack pool and Bolt's lazy listeners), then the scheduler
+    (a running tick finishes its posts). Returns False when time ran out; what was left is logged."""
+    deadline = time.monotonic() + timeout
+    runtime = getattr(app, "runtime", None)
+    executors = [getattr(getattr(app, "listener_runner", None), "listener_executor", None),
+                 getattr(runtime, "background", None)]
+    steps: list[tuple[str, Callable[[], None]]] = []
+    if stop_accepting is not None:
+        steps.append(("requests in flight", stop_accepting))
+    for executor in executors:
+        if executor is not None:
+            steps.append(("queued follow-ups", functools.partial(executor.shutdown, wait=True)))
+    identity = getattr(app, "identity", None)
+    if identity is not None:
+        steps.append(("auth.test", identity.stopping.set))
+    if scheduler is not None:
+        steps.append(("the scheduler", lambda: scheduler.shutdown(wait=True)))
+    for name, step in steps:
+        worker = threading.Thread(target=step, name=f"mktbot-drain-{name}", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            log.error("shutdown: %s did not finish within %.0f s; exiting anyway", name, timeout)
+            return False
+    log.info("shutdown complete")
+    return True
+
+
+def shut_down_scheduler(scheduler: Any, *, timeout: float = 10.0) -> bool:
+    """The scheduler alone (`mktbot scheduler`): a running tick finishes, within `timeout` seconds."""
+    return drain(None, stop_accepting=None, scheduler=scheduler, timeout=timeout)

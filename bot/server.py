@@ -57,19 +57,40 @@ def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -
         return False
 
 
-def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+def wsgi_app(
+    app: App, *, heartbeat_max_age: float | None = None, events: bool = True
+) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    """The bot's WSGI application. `heartbeat_max_age`: this process runs a scheduler, and `/readyz` is 503
+    once its heartbeat is older than that many seconds. `events=False` (Socket Mode): Slack's traffic comes
+    over the WebSocket, and /slack/events is not served (nothing would verify a request there)."""
+    from bot.telemetry import metrics_registry, readiness, render_metrics
+
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     verifying = any(isinstance(m, RequestVerification) for m in app._middleware_list)
     verifier = SignatureVerifier(app._signing_secret) if verifying else None
     runtime = getattr(app, "runtime", None)  # a bare Bolt app (the benchmarks' floor) serves no API
     api = make_api(runtime.db) if runtime is not None else None
+    registry = metrics_registry(runtime.db if runtime is not None else None)
+    draining = threading.Event()
+    app.draining = draining  # type: ignore[attr-defined]  # set at SIGTERM: /readyz answers 503 from then on
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") in ("/healthz", "/health") and environ.get("REQUEST_METHOD") == "GET":
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path in ("/healthz", "/health") and method == "GET":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if path == "/readyz" and method == "GET":
+            ready, why = (False, "shutting down") if draining.is_set() else (
+                readiness(runtime.db, heartbeat_max_age=heartbeat_max_age) if runtime is not None else (True, "ready"))
+            return _refuse(start_response, "200 OK" if ready else "503 Service Unavailable", why)
+        if path == "/metrics" and method == "GET":
+            body, content_type = render_metrics(registry)
+            start_response("200 OK", [("Content-Type", content_type)])
+            return [body]
         if api is not None and api_routes(environ.get("PATH_INFO") or ""):
             return api(environ, start_response)
+        if not events:
+            return _refuse(start_response, "404 Not Found", "not found (Socket Mode: Slack's traffic comes over the WebSocket)")
         stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
         if stamp is not None and not stamp.strip().isdigit():
             # slack_sdk's verifier raises on a non-numeric timestamp; it is simply not a request from Slack.
@@ -99,30 +120,61 @@ def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterabl
     return application
 
 
-def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> Any:
+def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 32,
+                heartbeat_max_age: float | None = None, events: bool = True) -> Any:
     from waitress.server import create_server
 
     return create_server(
-        wsgi_app(app), host=host, port=port, threads=threads, ident="mktbot", connection_limit=1000, channel_timeout=30,
+        wsgi_app(app, heartbeat_max_age=heartbeat_max_age, events=events), host=host, port=port, threads=threads, ident="mktbot", connection_limit=1000, channel_timeout=30,
         # select() fails for descriptors above 1023 and takes the whole server down; poll() has no such limit.
         asyncore_use_poll=True,
     )
 
 
-def serve(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> None:
-    from bot.runtime import freeze_startup_heap
+DRAIN_SECONDS = 10.0
 
-    server = make_server(app, host=host, port=port, threads=threads)
+
+def serve(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 32,
+          heartbeat_max_age: float | None = None, scheduler: Any = None, socket_mode: Any = None,
+          drain_seconds: float = DRAIN_SECONDS) -> bool:
+    """Serve until SIGTERM or SIGINT, then drain (bot.runtime.drain): stop accepting, answer what is in
+    flight, finish queued follow-ups, shut the scheduler down; all within `drain_seconds`. With a Socket Mode
+    handler, Slack's traffic comes over its WebSocket and HTTP serves only /healthz, /readyz and /metrics.
+    Returns whether the drain finished in time."""
+    from bot.runtime import drain, freeze_startup_heap, wait_for_signal
+
+    server = BackgroundServer(app, host=host, port=port, threads=threads, heartbeat_max_age=heartbeat_max_age,
+                              events=socket_mode is None)
     freeze_startup_heap()
-    log.info("listening on http://%s:%s%s", host, server.effective_port, EVENTS_PATH)
-    server.run()
+    server.start()
+    if socket_mode is not None:
+        socket_mode.connect()
+        log.info("connected with Socket Mode; health and metrics on http://%s:%s", host, server.server.effective_port)
+    else:
+        log.info("listening on http://%s:%s%s", host, server.server.effective_port, EVENTS_PATH)
+    signalled = wait_for_signal(until=lambda: not server.thread.is_alive())
+    if signalled is None:
+        log.error("the HTTP server stopped by itself; shutting down")
+    draining = getattr(app, "draining", None)
+    if draining is not None:
+        draining.set()
+
+    def stop_accepting() -> None:
+        if socket_mode is not None:
+            socket_mode.close()
+        server.drain(timeout=max(1.0, drain_seconds / 2))
+
+    return drain(app, stop_accepting=stop_accepting if signalled is not None else None, scheduler=scheduler,
+                 timeout=drain_seconds)
 
 
 class BackgroundServer:
-    """The real HTTP stack in a thread, for tests, benchmarks and the playground."""
+    """The real HTTP stack in a thread, for tests, benchmarks, the playground and `serve`."""
 
-    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 0, threads: int = 32) -> None:
-        self.server = make_server(app, host=host, port=port, threads=threads)
+    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 0, threads: int = 32,
+                 heartbeat_max_age: float | None = None, events: bool = True) -> None:
+        self.server = make_server(app, host=host, port=port, threads=threads, heartbeat_max_age=heartbeat_max_age,
+                                  events=events)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="mktbot-http", daemon=True)
 
@@ -146,6 +198,22 @@ class BackgroundServer:
         self.stopping.set()
         self.server.close()
         self.thread.join(timeout=5)
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Stop accepting connections, let the requests in flight be answered (up to `timeout`), then stop."""
+        import time
+
+        self.server.accepting = False  # waitress's listener stops reading its socket
+        dispatcher = self.server.task_dispatcher
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with dispatcher.lock:
+                busy = dispatcher.active_count or dispatcher.queue
+            unsent = any(getattr(channel, "total_outbufs_len", 0) for channel in list(self.server._map.values()))
+            if not busy and not unsent:
+                break
+            time.sleep(0.02)
+        self.stop()
 
 
 def serve_processes(settings: Settings, *, host: str = "0.0.0.0", port: int = 3000, workers: int = 2, threads: int = 16) -> None:
@@ -172,6 +240,7 @@ def serve_processes(settings: Settings, *, host: str = "0.0.0.0", port: int = 30
                 "timeout": 60,
                 "keepalive": 5,
                 "graceful_timeout": 10,
+                "child_exit": _worker_exited,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
@@ -184,5 +253,22 @@ def serve_processes(settings: Settings, *, host: str = "0.0.0.0", port: int = 30
             freeze_startup_heap()
             return application
 
+    _share_metrics()
     log.info("serving with %s worker processes × %s threads on %s:%s%s", workers, threads, host, port, EVENTS_PATH)
     Workers().run()
+
+
+def _share_metrics() -> None:
+    """prometheus_client's multi-process mode: each worker writes its samples under PROMETHEUS_MULTIPROC_DIR
+    (a fresh temporary directory unless one is given), and `/metrics` in any worker adds them all up."""
+    import os
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mktbot-metrics-")
+
+
+def _worker_exited(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

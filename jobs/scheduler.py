@@ -16,7 +16,7 @@ TICK_SECONDS = 20
 
 
 def build_scheduler(ctx: JobContext, *, name: str = "default", tick_seconds: int = TICK_SECONDS) -> BackgroundScheduler:
-    tick.install(name, ctx)
+    tick.install(name, ctx, interval=tick_seconds)
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={

@@ -4,11 +4,13 @@ retros that are due, then deliver."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.posts import Draft
 from bot.posts.kinds import SCHEDULED
@@ -19,17 +21,21 @@ from bot.services import outbox, schedules
 from jobs.context import JobContext
 from jobs.delivery import BATCH, deliver_due
 from jobs.delivery.recording import DeliveryStats
-from storage.models import Schedule
+from storage.models import Schedule, SchedulerHeartbeat
 
 log = logging.getLogger(__name__)
 
 _CONTEXTS: dict[str, JobContext] = {}
+_INTERVALS: dict[str, float] = {}
+_LAST_START: dict[str, float] = {}
 MAX_BATCHES_PER_TICK = 20  # of BATCH (deliver_due's default limit) posts each
 
 
-def install(name: str, ctx: JobContext) -> None:
+def install(name: str, ctx: JobContext, *, interval: float | None = None) -> None:
     """Jobs reference their context by name, so APScheduler only ever stores plain arguments."""
     _CONTEXTS[name] = ctx
+    if interval is not None:
+        _INTERVALS[name] = interval
 
 
 def run(context_name: str) -> None:
@@ -38,10 +44,34 @@ def run(context_name: str) -> None:
     if ctx is None:
         log.error("no job context called %s", context_name)
         return
+    _measure_lag(context_name)
     try:
+        beat(ctx, context_name)
         tick(ctx)
     except Exception:
         log.exception("scheduler tick failed; the next tick retries")
+
+
+def _measure_lag(name: str) -> None:
+    from bot.telemetry import TICK_AT, TICK_LAG
+
+    now = time.monotonic()
+    last, interval = _LAST_START.get(name), _INTERVALS.get(name)
+    if last is not None and interval is not None:
+        TICK_LAG.set(max(0.0, now - last - interval))
+    _LAST_START[name] = now
+    TICK_AT.set(time.time())
+
+
+def beat(ctx: JobContext, name: str = "default") -> None:
+    """Stamp this scheduler's heartbeat row with the wall-clock time (not ctx.clock: the playground's clock
+    moves): `/readyz` answers 503 once it is too old."""
+    stamp = datetime.now(UTC)
+    with ctx.db.session() as session:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        statement = insert(SchedulerHeartbeat).values(name=name, worker=ctx.worker[:200], beat_at=stamp)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["name"], set_={"worker": statement.excluded.worker, "beat_at": statement.excluded.beat_at}))
 
 
 @dataclass

@@ -413,3 +413,13 @@ class UserZone(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tz: Mapped[str | None] = mapped_column(String(64))
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SchedulerHeartbeat(Base):
+    """When a scheduler (by its name; every `mktbot run`/`scheduler` is "default") last ticked, and which worker:
+    `/readyz` reads it. Not per workspace: the scheduler serves them all."""
+
+    __tablename__ = "scheduler_heartbeats"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(200))
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -15,7 +15,9 @@ Layout of the package:
 - One module per Web API family: `auth`, `chat`, `users`, `conversations`, `reactions`, `views`, `files`
   (with the upload URL); `response_url` (command acks and response URL posts).
 - `faults`: canned answers, lost answers (fault injection for tests).
-- `drivers`: Slack towards the bot (`send_command`, `send_event`, `click_button`, `submit_view`, ...).
+- `drivers`: Slack towards the bot (`send_command`, `send_event`, `click_button`, `submit_view`, ...), over
+  HTTP or, with `socket_mode = True`, over Socket Mode.
+- `socket_mode`: `apps.connections.open` and the WebSocket with Slack's envelopes and acks.
 - `httpd`: the HTTP layer (routing, request parsing, responses).
 - `slack`: `LocalSlack`, all of the above put together with the method table and dispatch.
 - `playground_api`: the browser playground's JSON API; `signing`: Slack's request signatures.

@@ -19,19 +19,27 @@ from bot.localslack.mrkdwn import rich_text_elements, slack_escape
 from bot.localslack.records import Channel, CommandResult, Delivery, HTTPResult, JSONDict, Message, SlackError
 from bot.localslack.response_url import ResponseURLs
 from bot.localslack.signing import signed_headers
+from bot.localslack.socket_mode import SocketModeAPI
 from bot.localslack.views import ViewsAPI
 
 log = logging.getLogger(__name__)
 
 
-class Drivers(ViewsAPI, ResponseURLs):
-    """What Slack sends the bot, signed: commands, events, interactions."""
+class Drivers(ViewsAPI, ResponseURLs, SocketModeAPI):
+    """What Slack sends the bot, signed over HTTP (or, with `socket_mode`, as envelopes over the connected
+    Socket Mode client): commands, events, interactions."""
 
     # ---- towards the bot -----------------------------------------------------------------------------
 
     def _deliver(
         self, kind: str, body: bytes, content_type: str, extra_headers: dict[str, str] | None = None
     ) -> HTTPResult:
+        if self.socket_mode:
+            result = self._deliver_over_socket(kind, body, extra_headers)
+            with self._lock:
+                self.deliveries.append(Delivery(kind=kind, body=body, headers={}, result=result, at=time.time()))
+                self._changed.notify_all()
+            return result
         if not self.bot_url:
             raise RuntimeError("LocalSlack.bot_url is not set: nowhere to deliver to")
         headers = {
@@ -231,7 +239,7 @@ class Drivers(ViewsAPI, ResponseURLs):
                 source="user",
             )
         )
-        if deliver and self.bot_url:
+        if deliver and (self.bot_url or self.socket_mode):
             event: JSONDict = {
                 "client_msg_id": m.client_msg_id,
                 "type": "message",

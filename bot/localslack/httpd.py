@@ -1,6 +1,7 @@
 """The HTTP layer: routing, request body parsing and responses.
 
 `POST /api/<method>`, `POST /upload/<file_id>`, `POST /response/<id>`, `GET /files/<file_id>[/<name>]`,
+`GET /link/?ticket=…` (Socket Mode's WebSocket, from apps.connections.open),
 `/playground/...` (the browser page's JSON API, when `LocalSlack.playground` is set); everything else
 under `/` goes to `Handler.serve_static` (the playground's static files are served from `static_dir`).
 Everything is stdlib: `http.server.ThreadingHTTPServer` on a daemon thread.
@@ -148,6 +149,8 @@ class Handler(BaseHTTPRequestHandler):
             self._api(path[len("/api/") :], b"")
         elif path.startswith("/files/"):
             self._file(path[len("/files/") :])
+        elif path.rstrip("/") == "/link" and self.command == "GET":
+            self.slack.accept_socket(self)  # Socket Mode's WebSocket (bot.localslack.socket_mode)
         else:
             self.serve_static(path)
 

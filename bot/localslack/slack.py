@@ -61,6 +61,7 @@ class LocalSlack(
         if httpd is None:
             return
         self._stopping.set()
+        self.close_sockets()
         httpd.shutdown()
         httpd.server_close()
         if thread is not None:
@@ -81,6 +82,7 @@ class LocalSlack(
         """The Web API methods this Slack answers (any other: unknown_method)."""
         return {
             "api.test": self._api_api_test,
+            "apps.connections.open": self._api_apps_connections_open,
             "auth.test": self._api_auth_test,
             "team.info": self._api_team_info,
             "chat.postMessage": self._api_chat_postMessage,
@@ -116,7 +118,7 @@ class LocalSlack(
             try:
                 if decode_error is not None:
                     raise decode_error
-                self._check_auth(args, headers)
+                self._check_auth(method, args, headers)
                 queue = self._canned.get(method)
                 if queue:
                     canned = queue.popleft()
@@ -138,7 +140,7 @@ class LocalSlack(
             finally:
                 self._changed.notify_all()
 
-    def _check_auth(self, args: JSONDict, headers: dict[str, str]) -> None:
+    def _check_auth(self, method: str, args: JSONDict, headers: dict[str, str]) -> None:
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         token: str | None = None
         if auth is not None:
@@ -150,5 +152,14 @@ class LocalSlack(
             token = args["token"]
         if token is None:
             raise SlackError("not_authed")
+        if method == "apps.connections.open":
+            # Slack takes the app-level token here only, and only in the Authorization header.
+            if token == self.bot_token:
+                raise SlackError("not_allowed_token_type")
+            if token != self.app_token or auth is None:
+                raise SlackError("invalid_auth")
+            return
+        if token == self.app_token:
+            raise SlackError("not_allowed_token_type")
         if token != self.bot_token:
             raise SlackError("invalid_auth")

@@ -33,6 +33,7 @@ from bot.localslack.records import (
 
 if TYPE_CHECKING:
     from bot.localslack.httpd import Server
+    from bot.localslack.socket_mode import SocketConnection
 
 
 def _slug(text: str) -> str:
@@ -51,6 +52,7 @@ class Workspace:
         team_name: str = "Acme Marketing",
         bot_token: str = "xoxb-local-token",
         signing_secret: str = "local-signing-secret",
+        app_token: str = "xapp-1-A0LOCALAPP-1-local-app-token",
         bot_url: str | None = None,
         bot_user_id: str = "U0LOCALBOT",
         bot_id: str = "B0LOCALBOT",
@@ -71,6 +73,10 @@ class Workspace:
         self.team_domain = _slug(team_name)
         self.bot_token = bot_token
         self.signing_secret = signing_secret
+        #: the app-level token: only apps.connections.open takes it (bot.localslack.socket_mode)
+        self.app_token = app_token
+        #: drivers send requests over a connected Socket Mode client instead of HTTP
+        self.socket_mode = False
         self.bot_url = bot_url
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -116,6 +122,9 @@ class Workspace:
         self._view_objects: dict[str, JSONDict] = {}
         self._modal_stacks: dict[str, list[str]] = {}
         self._home_views: dict[str, str] = {}  # user id -> view id
+        self._socket_tickets: set[str] = set()  # apps.connections.open tickets not yet used
+        self._sockets: list[SocketConnection] = []
+        self._socket_acks: dict[str, JSONDict] = {}  # envelope id -> the app's ack
 
         self._add_user_record(
             User(

@@ -20,6 +20,12 @@ from storage.prepared import Prepared, Unit, dialect_of
 from storage.types import utcnow
 
 MAX_ATTEMPTS = 15
+# The bot token itself is refused, or lacks a scope: every post fails the same way until someone fixes the
+# app's installation, and a post retried for hours would arrive long after its time.
+TOKEN_ERRORS = frozenset({
+    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope",
+    "no_permission", "ekm_access_denied",
+})
 # Slack answers that no retry can change: the channel is gone, archived or closed to the bot, or the post
 # itself is malformed. Retrying them for hours only delivers a stale post once someone fixes the channel.
 PERMANENT_ERRORS = frozenset({
@@ -29,7 +35,7 @@ PERMANENT_ERRORS = frozenset({
     "invalid_blocks", "invalid_blocks_format", "invalid_metadata_format", "invalid_metadata_schema",
     "metadata_too_large", "invalid_arguments", "invalid_arg_name", "invalid_array_arg", "invalid_charset",
     "invalid_form_data", "invalid_post_type", "missing_post_type",
-})
+}) | TOKEN_ERRORS
 LEASE = timedelta(minutes=2)
 
 

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.posts import Sent
 from bot.services import outbox as service
+from bot.telemetry import POSTS
 from jobs.delivery.claims import AMBIGUOUS, Item
 from jobs.delivery.history import HistoryUnavailable, find_posted, metadata
 from jobs.delivery.recording import RECORD_BATCH, DeliveryStats, Outcome, Recorder
@@ -196,6 +197,8 @@ class Run:
 
     def settle(self, item: Item, outcome: Outcome) -> None:
         stats = self.stats
+        if outcome.kind != "deferred":
+            POSTS.labels(outcome.kind).inc()
         if outcome.kind == "sent":
             stats.sent += 1
         elif outcome.kind == "recovered":
@@ -207,7 +210,11 @@ class Run:
             status = service.Failure(item.id, item.attempts, outcome.error or "unknown").next_status()
             stats.errors.append(f"{item.kind} {item.id}: {outcome.error} ({status})")
             stats.failure_codes.append(outcome.error or "unknown")
-            log.warning("post %s (%s) failed: %s; now %s", item.id, item.kind, outcome.error, status)
+            if outcome.error in service.TOKEN_ERRORS:
+                log.error("post %s (%s) failed: Slack refused the bot token (%s); now %s. Check it with "
+                          "`mktbot check`", item.id, item.kind, outcome.error, status)
+            else:
+                log.warning("post %s (%s) failed: %s; now %s", item.id, item.kind, outcome.error, status)
         self.settled.append((item, outcome))
         if len(self.settled) >= RECORD_BATCH:
             self.flush()

@@ -113,7 +113,7 @@ def test_errors_slack_may_get_over_back_off_and_end_as_dead_not_dropped(
     ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock
 ) -> None:
     oid = queue(ctx, workspace, "kdead")
-    slack.add_response("chat.postMessage", body={"ok": False, "error": "invalid_auth"}, times=outbox.MAX_ATTEMPTS)
+    slack.add_response("chat.postMessage", body={"ok": False, "error": "internal_error"}, times=outbox.MAX_ATTEMPTS)
     for _ in range(outbox.MAX_ATTEMPTS):
         deliver_due(ctx)
         row = status(ctx, oid)
@@ -122,8 +122,41 @@ def test_errors_slack_may_get_over_back_off_and_end_as_dead_not_dropped(
         assert row.status == "pending" and row.next_attempt_at > job_clock.now  # backed off, kept
         job_clock.set(row.next_attempt_at + timedelta(seconds=1))
     row = status(ctx, oid)
-    assert row.status == "dead" and row.last_error == "invalid_auth"
+    assert row.status == "dead" and row.last_error == "internal_error"
     assert row.attempts == outbox.MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive", "missing_scope"])
+def test_a_refused_token_ends_the_post_at_once_says_failed_and_logs_an_error(
+    ctx: JobContext, slack: LocalSlack, workspace: str, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No retry fixes a revoked token or a missing scope: retried for hours, the post would arrive stale."""
+    import logging
+
+    from bot.services.schedules import ScheduleCreate, create_schedule
+    from storage.models import Schedule
+
+    with ctx.db.session() as s:
+        schedule, _ = create_schedule(s, workspace_id=workspace, data=ScheduleCreate(
+            kind="digest", slack_channel_id="C0MKT", hour=9, minute=0, timezone="Asia/Shanghai", days=list(range(7))),
+            user_id=None)
+        schedule_id = schedule.id
+        oid = outbox.enqueue(s, workspace_id=workspace, now=ctx.clock(), post=outbox.Post(
+            dedupe_key=f"token-{error}", kind="digest", text="digest", slack_channel_id="C0MKT",
+            payload={"schedule_id": schedule_id}))
+    assert oid is not None
+    slack.add_response("chat.postMessage", body={"ok": False, "error": error})
+    with caplog.at_level(logging.WARNING, logger="jobs.delivery"):
+        stats = deliver_due(ctx)
+    assert (stats.failed, stats.failure_codes) == (1, [error])
+    row = status(ctx, oid)
+    assert (row.status, row.attempts, row.last_error) == ("dead", 1, error)
+    with ctx.db.session(write=False) as s:
+        saved = s.get(Schedule, schedule_id)
+        assert saved is not None and (saved.last_status, saved.last_error) == ("failed", error)
+    [record] = [r for r in caplog.records if str(oid) in r.getMessage()]
+    assert record.levelno == logging.ERROR and error in record.getMessage() and "mktbot check" in record.getMessage()
+    assert deliver_due(ctx).handled == 0
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived", "msg_too_long"])

@@ -85,13 +85,13 @@ def test_failures_and_releases_are_written_in_bulk(db: Database, workspace: str)
     ids = _queue(db, workspace, 4)
     with db.transaction() as unit:
         outbox.claim_due(unit, now=NOW, worker="w1", limit=1000)
-        outbox.mark_failed_many(unit, [outbox.Failure(ids[0], 0, "invalid_auth"),
+        outbox.mark_failed_many(unit, [outbox.Failure(ids[0], 0, "internal_error"),
                                        outbox.Failure(ids[1], outbox.MAX_ATTEMPTS - 1, "HTTP 500", retry_after=7200),
                                        outbox.Failure(ids[3], 0, "channel_not_found")],
                                 worker="w1", now=NOW)
         outbox.release(unit, [ids[2]], worker="w1")
     rows = _rows(db, ids)
-    assert (rows[ids[0]].status, rows[ids[0]].attempts, rows[ids[0]].last_error) == ("pending", 1, "invalid_auth")
+    assert (rows[ids[0]].status, rows[ids[0]].attempts, rows[ids[0]].last_error) == ("pending", 1, "internal_error")
     assert (rows[ids[3]].status, rows[ids[3]].attempts) == ("dead", 1)  # no retry can change that one
     assert rows[ids[0]].next_attempt_at == NOW + outbox.backoff(1)
     assert (rows[ids[1]].status, rows[ids[1]].attempts) == ("dead", outbox.MAX_ATTEMPTS)
