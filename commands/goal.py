@@ -16,7 +16,7 @@ from bot.errors import NotFound, UserError
 from bot.i18n import Msg, mention, msg, t
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals, views
-from bot.render.reply import Reply
+from bot.render.reply import Builder, Reply
 from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import goals as service
@@ -43,6 +43,7 @@ from commands.base import (
     origin,
     record,
     ref_value,
+    split_export,
     split_verb,
     team_of,
     tell,
@@ -52,13 +53,21 @@ from commands.base import (
     user_of,
     user_value,
 )
-from commands.followups import Answer, FollowUp, OpenModal, PublishHome, RefreshHomes, home_refresh
+from commands.followups import (
+    Answer,
+    FollowUp,
+    OpenModal,
+    PublishHome,
+    RefreshHomes,
+    SendExport,
+    home_refresh,
+)
 from commands.grammar import ParseError, is_user_token, parse_args, parse_date, parse_number, parse_ref
 from commands.kpi import metric_name
 from storage.models import Goal
 
 USAGE = """/goal add <title> metric:<kpi> target:<number> by:<date> [baseline:<n>] [start:<date>] [owner:@user] [parent:<G>] [channel:<name>]
-/goal list [all]      /goal show <G>      /goal close <G>
+/goal list [all] [export [format:csv|xlsx]]      /goal show <G>      /goal close <G>
 /goal checkin <G> <value> [confidence:<1-10>] [note…]
 Example: /goal add "Q4 天猫 GMV" metric:gmv target:¥2.5m by:eoq channel:天猫 owner:@ana
 Type /goal alone to fill in a form."""
@@ -112,9 +121,13 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     today: date = ctx.today
     loc = ctx.locale
     if verb in ("", "list", "ls"):
+        rest, fmt = split_export(rest, USAGE)
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
             raise ParseError.of("error.command.takes_only_all", usage=USAGE, command="/goal list", rest=rest)
+        if fmt is not None:  # the file is made and sent by DM after the ack
+            return Answer(Builder().section(":hourglass_flowing_sand: " + t("export.preparing", loc)).build(),
+                          (SendExport(ctx.workspace_id, ctx.user_id, "goal", {"include_closed": include_closed}, fmt, loc),))
         with ctx.db.session(write=False) as session:
             rows = service.list_goals(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
             return views.goal_list([(g, service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)
