@@ -28,7 +28,7 @@ BAD_CSV = (
     "日期,渠道,访客数\n"
     "2026-11-20,天猫,1000\n"
     "2026-11-21,天猫,很多\n"
-).encode("utf-8")
+).encode()
 
 
 def dm_of(bot: Bot, user: str) -> str:
