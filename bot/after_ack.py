@@ -10,6 +10,7 @@ import re
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -326,8 +327,9 @@ def update_task_message(runtime: Runtime, client: WebClient, item: UpdateTaskMes
 
 #: the largest KPI file taken from Slack
 MAX_FILE_BYTES = 200 * 1024 * 1024
-#: the preview message is updated every this many chunks read or written (and once at the end)
-PROGRESS_EVERY = 1
+#: the preview message is updated every this many chunks read or written (and once at the end): a chunk
+#: takes about a second, and chat.update allows about 50 calls a minute
+PROGRESS_EVERY = 2
 IMPORTABLE = (".csv", ".xlsx", ".xlsm")
 
 
@@ -388,6 +390,18 @@ def _bad_file_text(exc: BadFile, locale: str) -> str:
         where.append(t("import.column", locale, column=esc(exc.column)))
     place = t("list.separator", locale).join(where)
     return t("import.bad_file", locale, where=f"{place}: " if place else "", reason=esc(exc.reason))
+
+
+def _failure_text(exc: Exception, locale: str, bad_file: type[Exception], what: str) -> str:
+    """Why a file was not previewed or imported: the engine's reason (row and column) for a bad file, the
+    message of a known error, else an error id to find in the log."""
+    if isinstance(exc, bad_file):
+        return _bad_file_text(exc, locale)  # type: ignore[arg-type]
+    if isinstance(exc, LocalizedError):
+        return exc.text(locale)
+    error_id = uuid.uuid4().hex[:8]
+    log.exception("%s failed (error id %s)", what, error_id)
+    return t("import.failed", locale, error_id=error_id)
 
 
 def _fmt_value(value: Any) -> str:
@@ -501,12 +515,11 @@ def preview_import(runtime: Runtime, client: WebClient, item: PreviewImport, *, 
                 options=engine.Options(preset=item.preset, chunk_rows=chunk_rows),
                 progress=_Progress(client, dm, ts, "import.checked", locale, head),
             )
-        except (BadFile, LocalizedError) as exc:
-            reason = _bad_file_text(exc, locale) if isinstance(exc, BadFile) else exc.text(locale)
-            text = f":warning: {reason}\n{t('import.nothing_written', locale)}"
+        except Exception as exc:
+            reason = _failure_text(exc, locale, BadFile, f"preview of {item.file_id}")
             with runtime.db.session() as session:
                 pending_imports.finish(session, pending_id=row.id, status="failed", summary=reason, now=runtime.clock())
-            _update(client, dm, ts, text)
+            _update(client, dm, ts, f":warning: {reason}\n{t('import.nothing_written', locale)}")
             return
     text, blocks = preview_blocks(preview, pending_id=row.id, locale=locale, today=today)
     changes = preview.new_values + preview.replaced
@@ -538,11 +551,14 @@ def run_import(runtime: Runtime, client: WebClient, item: RunImport, *, chunk_ro
                 checked=_Progress(client, channel, ts, "import.checked", locale, head),
                 written=_Progress(client, channel, ts, "import.written", locale, head),
             )
-        except (BadFile, LocalizedError) as exc:
-            reason = _bad_file_text(exc, locale) if isinstance(exc, BadFile) else exc.text(locale)
+        except Exception as exc:
+            # A bad file is refused before anything is written; a failure while writing leaves the chunks
+            # already written (one transaction each): sending the file again finishes the import.
+            reason = _failure_text(exc, locale, BadFile, f"import of {row.file_id}")
+            after = "import.nothing_written" if isinstance(exc, BadFile | LocalizedError) else "import.send_again"
             with runtime.db.session() as session:
                 pending_imports.finish(session, pending_id=row.id, status="failed", summary=reason, now=runtime.clock())
-            _update(client, channel, ts, f":warning: {reason}\n{t('import.nothing_written', locale)}")
+            _update(client, channel, ts, f":warning: {reason}\n{t(after, locale)}")
             return
     if result.changed:
         text = ":white_check_mark: " + t("import.done", locale, file=esc(row.filename),

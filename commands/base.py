@@ -262,7 +262,10 @@ def answer_command(
             client, respond,
         )
         return
-    ack(**answer.reply.ack_kwargs())
+    if answer.reply.text or answer.reply.blocks:
+        ack(**answer.reply.ack_kwargs())
+    else:
+        ack()  # nothing to show (a form opens after the ack): an empty answer, as Slack expects
     # Slow or outbound work runs after the ack on our own pool, and only when this command needs it
     # (Bolt's lazy listeners would copy the request and start a thread for each, every time).
     followups.extend(answer.followups)

@@ -62,7 +62,10 @@ def start(session: Session, *, workspace_id: str, user_id: str, file_id: str, fi
         return _plain(row)
     claimed: Any = session.execute(
         update(PendingImport)
-        .where(PendingImport.id == existing.id, PendingImport.status.in_(FINISHED))
+        .where(PendingImport.id == existing.id,
+               PendingImport.status.in_(FINISHED)
+               # a preview whose process died before it said anything: the file may be sent again
+               | ((PendingImport.status == "checking") & (PendingImport.created_at < now - STALE_CLAIM)))
         .values(status="checking", user_id=user_id, preset=preset, filename=filename[:255], created_at=now,
                 summary=None, message_ts=None, slack_channel_id=None, claimed_at=None, finished_at=None)
         .execution_options(synchronize_session=False)
