@@ -97,7 +97,8 @@ def test_the_form_previews_a_file_and_only_import_writes_it_once(bot: Bot) -> No
     assert status == [("done",)]
 
 
-def test_a_double_click_imports_once(bot: Bot) -> None:
+def test_a_double_click_imports_once(any_db_bot: Bot) -> None:
+    bot = any_db_bot
     submit_file(bot, ANA, "kpis.csv", GOOD_CSV)
     preview = dm_message(bot, ANA, containing="Import")
     bot.click(preview, ActionId.KPI_IMPORT_RUN, ANA)
@@ -218,3 +219,18 @@ def test_other_files_in_a_dm_and_in_channels_are_left_alone(bot: Bot) -> None:
     assert bot.say(ANA, "/kpi list").status == 200
     assert not bot_messages(bot, ANA)
     assert bot.rows("SELECT count(*) FROM pending_imports WHERE workspace_id = :team") == [(0,)]
+
+
+def test_every_web_api_call_of_the_file_flows_conforms_to_slacks_spec(bot: Bot) -> None:
+    from tests.support import slack_spec
+
+    bot.slack.share_file_in_dm(ANA, "kpis.csv", GOOD_CSV)
+    bot.click(dm_message(bot, ANA, containing="Import"), ActionId.KPI_IMPORT_RUN, ANA)
+    dm_message(bot, ANA, containing="Imported")
+    bot.say(ANA, "/kpi export by:channel format:csv")
+    wait_until(lambda: bot.slack.get_calls("files.completeUploadExternal"), what="the export's upload")
+    bot.app.runtime.background.shutdown(wait=True)
+    methods = {call.method for call in bot.slack.calls}
+    assert {"files.info", "conversations.open", "chat.postMessage", "chat.update",
+            "files.getUploadURLExternal", "files.completeUploadExternal"} <= methods, methods
+    slack_spec.assert_calls_conform(bot.slack)
