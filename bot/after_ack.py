@@ -388,8 +388,9 @@ def _bad_file_text(exc: BadFile, locale: str) -> str:
         where.append(t("import.row", locale, row=exc.row))
     if exc.column is not None:
         where.append(t("import.column", locale, column=esc(exc.column)))
-    place = t("list.separator", locale).join(where)
-    return t("import.bad_file", locale, where=f"{place}: " if place else "", reason=esc(exc.reason))
+    if not where:
+        return t("import.bad_file", locale, reason=esc(exc.reason))
+    return t("import.bad_file_at", locale, where=t("list.separator", locale).join(where), reason=esc(exc.reason))
 
 
 def _failure_text(exc: Exception, locale: str, bad_file: type[Exception], what: str) -> str:
