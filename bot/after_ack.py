@@ -1,40 +1,56 @@
 """The one executor of what listeners leave for after their ack (commands.followups): Slack Web API calls,
-the outbox's delivery of one post, chart uploads and the digest on demand. It runs on the runtime's pool
-(or in a lazy listener's thread), never on the ack path; each follow-up's failure is logged and the next
-one still runs."""
+the outbox's delivery of one post, chart uploads, the digest on demand, KPI files sent in Slack (download,
+preview, import), exports sent by DM and the admins' API tokens. It runs on the runtime's pool (or in a lazy
+listener's thread), never on the ack path; each follow-up's failure is logged and the next one still runs."""
 
 from __future__ import annotations
 
 import logging
+import re
+import tempfile
+import time
+import urllib.request
+import uuid
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import ActionsBlock
 from slack_sdk.webhook import WebhookClient
 
-from bot import uploads
-from bot.errors import NotFound
+from bot import exports, uploads
+from bot.errors import LocalizedError, NotFound
 from bot.i18n import t
+from bot.i18n.fmt import fmt_date
+from bot.ids import ActionId, BlockId
 from bot.render import home as home_render
 from bot.render import modals, views
+from bot.render.reply import Builder
 from bot.runtime import Runtime
-from bot.services import chart_files, outbox
+from bot.services import api_tokens, chart_files, outbox, pending_imports
 from bot.services import home as home_service
+from bot.services import kpis as kpi_service
 from bot.services import tasks as task_service
 from bot.slack_text import esc
 from commands.followups import (
     Confirm,
     DeliverPost,
     FollowUp,
+    ManageApiTokens,
     OpenModal,
     PostChart,
     PostDigestNow,
+    PreviewImport,
     PublishHome,
     QueuePost,
     RefreshHomes,
     ReplaceOriginal,
+    RunImport,
+    SendExport,
     UpdateTaskMessage,
     WarmLocale,
 )
@@ -42,12 +58,34 @@ from commands.followups import (
     Respond as RespondLater,
 )
 
+if TYPE_CHECKING:
+    from bot.imports import engine
+    from bot.imports.reader import BadFile
+
 log = logging.getLogger(__name__)
+
+
+#: how long a users.info answer on whether someone is an admin is trusted
+ADMIN_TTL = 300.0
+#: rows per chunk of a KPI file sent in Slack (bot.imports.reader.CHUNK_ROWS)
+IMPORT_CHUNK_ROWS = 50_000
 
 
 class AfterAck:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.import_chunk_rows = IMPORT_CHUNK_ROWS  # rows per chunk of a KPI file sent in Slack
+        self._admins: dict[tuple[str, str], tuple[bool, float]] = {}
+
+    def is_admin(self, client: WebClient, team: str, user: str) -> bool:
+        """Whether `user` is a workspace admin or owner (users.info), remembered for ADMIN_TTL seconds."""
+        known = self._admins.get((team, user))
+        if known is not None and known[1] > time.monotonic():
+            return known[0]
+        info = client.users_info(user=user)["user"] or {}
+        admin = bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
+        self._admins[(team, user)] = (admin, time.monotonic() + ADMIN_TTL)
+        return admin
 
     def run(self, followups: Sequence[FollowUp], *, client: WebClient | None, respond: Respond | None = None) -> None:
         for item in followups:
@@ -92,6 +130,14 @@ class AfterAck:
             update_task_message(rt, client, item)
         elif isinstance(item, PostChart):
             post_chart(rt, client, item, respond)
+        elif isinstance(item, PreviewImport):
+            preview_import(rt, client, item, chunk_rows=self.import_chunk_rows)
+        elif isinstance(item, RunImport):
+            run_import(rt, client, item, chunk_rows=self.import_chunk_rows)
+        elif isinstance(item, SendExport):
+            send_export(rt, client, item, respond)
+        elif isinstance(item, ManageApiTokens):
+            manage_api_tokens(rt, client, item, respond, is_admin=self.is_admin)
 
 
 def respond_later(item: RespondLater, client: WebClient | None, respond: Respond | None) -> None:
@@ -276,3 +322,358 @@ def update_task_message(runtime: Runtime, client: WebClient, item: UpdateTaskMes
         client.chat_update(channel=item.channel, ts=item.ts, text=message.get("text") or note, blocks=blocks)
     except SlackApiError as exc:
         log.warning("chat.update failed: %s", exc.response.get("error"))
+
+
+# ---- KPI files sent in Slack -----------------------------------------------------------------------
+
+#: the largest KPI file taken from Slack
+MAX_FILE_BYTES = 200 * 1024 * 1024
+#: the preview message is updated every this many chunks read or written (and once at the end): a chunk
+#: takes about a second, and chat.update allows about 50 calls a minute
+PROGRESS_EVERY = 2
+IMPORTABLE = (".csv", ".xlsx", ".xlsm")
+
+
+class DownloadFailed(LocalizedError):
+    """The file could not be read from Slack: the person is told why; nothing is written."""
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[\\/\x00-\x1f]", "_", name).strip(". ") or "file"
+
+
+def file_info(client: WebClient, file_id: str) -> dict[str, Any]:
+    try:
+        return dict(client.files_info(file=file_id)["file"] or {})
+    except SlackApiError as exc:
+        raise DownloadFailed.of("import.download_failed", error=str(exc.response.get("error"))) from exc
+
+
+def is_table(info: dict[str, Any]) -> bool:
+    return str(info.get("name") or "").lower().endswith(IMPORTABLE)
+
+
+def download_file(client: WebClient, info: dict[str, Any], folder: Path) -> Path:
+    """`url_private_download` of a files.info file, with the bot token (a request without it gets Slack's
+    sign-in page, not the file). The file keeps its name, whose extension tells the reader CSV from XLSX."""
+    name = _safe_name(str(info.get("name") or info.get("id") or "file"))
+    if not is_table(info):
+        raise DownloadFailed.of("import.not_a_table", name=name)
+    limit = f"{MAX_FILE_BYTES // (1024 * 1024)} MB"
+    if int(info.get("size") or 0) > MAX_FILE_BYTES:
+        raise DownloadFailed.of("import.too_big", name=name, limit=limit)
+    url = str(info.get("url_private_download") or info.get("url_private") or "")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
+    local = url.startswith(("http://127.0.0.1", "http://localhost"))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({} if local else None))
+    path = folder / name
+    try:
+        with opener.open(request, timeout=max(30, client.timeout)) as answer:
+            if "text/html" in (answer.headers.get("Content-Type") or ""):
+                raise DownloadFailed.of("import.download_failed", error="Slack sent its sign-in page (files:read?)")
+            with path.open("wb") as out:
+                read = 0
+                while chunk := answer.read(1 << 20):
+                    read += len(chunk)
+                    if read > MAX_FILE_BYTES:
+                        raise DownloadFailed.of("import.too_big", name=name, limit=limit)
+                    out.write(chunk)
+    except OSError as exc:
+        raise DownloadFailed.of("import.download_failed", error=str(exc)) from exc
+    return path
+
+
+def _bad_file_text(exc: BadFile, locale: str) -> str:
+    where = []
+    if exc.row is not None:
+        where.append(t("import.row", locale, row=exc.row))
+    if exc.column is not None:
+        where.append(t("import.column", locale, column=esc(exc.column)))
+    if not where:
+        return t("import.bad_file", locale, reason=esc(exc.reason))
+    return t("import.bad_file_at", locale, where=t("list.separator", locale).join(where), reason=esc(exc.reason))
+
+
+def _failure_text(exc: Exception, locale: str, bad_file: type[Exception], what: str) -> str:
+    """Why a file was not previewed or imported: the engine's reason (row and column) for a bad file, the
+    message of a known error, else an error id to find in the log."""
+    if isinstance(exc, bad_file):
+        return _bad_file_text(exc, locale)  # type: ignore[arg-type]
+    if isinstance(exc, LocalizedError):
+        return exc.text(locale)
+    error_id = uuid.uuid4().hex[:8]
+    log.exception("%s failed (error id %s)", what, error_id)
+    return t("import.failed", locale, error_id=error_id)
+
+
+def _fmt_value(value: Any) -> str:
+    return f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
+
+
+def preview_blocks(p: engine.Preview, *, pending_id: int, locale: str, today: date) -> tuple[str, list[dict[str, Any]]]:
+    """The preview message: what the file holds and what importing it would change, with Import and Cancel."""
+    days = (t("import.days", locale, first=fmt_date(p.first_day, today, locale), last=fmt_date(p.last_day, today, locale),
+              n=(p.last_day - p.first_day).days + 1) if p.first_day and p.last_day else t("import.no_days", locale))
+    none = t("import.none", locale)
+    channels = t("list.separator", locale).join(esc(c) if c else t("import.no_channel", locale) for c in p.channels)
+    metrics = t("list.separator", locale).join(
+        f"{esc(m.name)}{' [' + esc(m.unit) + ']' if m.unit else ''}{' (' + t('import.new', locale) + ')' if m.new else ''}"
+        f"{' ← ' + esc(m.header) if m.header and m.header != m.name else ''}: {m.values:,}" for m in p.metrics)
+    lines = [
+        t("import.rows", locale, read=f"{p.rows_read:,}", skipped=f"{p.skipped_rows:,}"),
+        days,
+        t("import.channels", locale, channels=channels or none),
+        t("import.metrics", locale, metrics=metrics or none),
+        t("import.values", locale, values=f"{p.values:,}", new=f"{p.new_values:,}", replaced=f"{p.replaced:,}",
+          unchanged=f"{p.unchanged:,}"),
+    ]
+    detail = [t("import.replaces", locale, metric=esc(r.metric), channel=esc(r.channel) or t("import.no_channel", locale),
+                day=r.day.isoformat(), old=_fmt_value(r.old), new=_fmt_value(r.new)) for r in p.replacements[:10]]
+    if p.replaced > len(detail):
+        detail.append(t("import.more_replaced", locale, n=f"{p.replaced - len(detail):,}"))
+    skipped = [t("import.skipped_row", locale, row=s.row, reason=esc(s.reason)) for s in p.skipped[:10]]
+    if p.skipped_rows > len(skipped):
+        skipped.append(t("import.more_skipped", locale, n=f"{p.skipped_rows - len(skipped):,}"))
+    b = Builder().section(":bar_chart: " + t("import.preview_head", locale, file=esc(p.file), preset=esc(p.preset)))
+    b.section("\n".join(lines))
+    if detail:
+        b.section("\n".join(detail))
+    if skipped:
+        b.section("\n".join(skipped))
+    if p.notes:
+        b.context("\n".join(esc(n) for n in p.notes[:5]))
+    changes = p.new_values + p.replaced
+    if changes:
+        b.add(ActionsBlock(block_id=BlockId.IMPORT_ACTIONS, elements=[
+            views.button(t("import.button_run", locale), ActionId.KPI_IMPORT_RUN, str(pending_id), style="primary"),
+            views.button(t("import.button_cancel", locale), ActionId.KPI_IMPORT_CANCEL, str(pending_id)),
+        ]))
+    else:
+        b.context(t("import.nothing_to_change", locale, n=f"{p.unchanged:,}"))
+    reply = b.build(text=t("import.preview_plain", locale, file=p.file, values=f"{p.values:,}"))
+    return reply.text, reply.blocks
+
+
+def _progress_text(stage: str, done: int, total: int, locale: str) -> str:
+    share = f"{min(100, round(100 * done / total)) if total else 100} %"
+    return f":hourglass_flowing_sand: {t(stage, locale, share=share)}"
+
+
+class _Progress:
+    """chat.update of one message every PROGRESS_EVERY chunks: a big file shows how far it got."""
+
+    def __init__(self, client: WebClient, channel: str, ts: str, stage: str, locale: str, head: str) -> None:
+        self.client, self.channel, self.ts, self.stage, self.locale, self.head = client, channel, ts, stage, locale, head
+        self.calls = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.calls += 1
+        if self.calls % PROGRESS_EVERY and done < total:
+            return
+        text = f"{self.head}\n{_progress_text(self.stage, done, total, self.locale)}"
+        try:
+            self.client.chat_update(channel=self.channel, ts=self.ts, text=text,
+                                    blocks=Builder().section(text).build().blocks)
+        except SlackApiError as exc:
+            log.info("progress update failed: %s", exc.response.get("error"))
+
+
+def _update(client: WebClient, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+    client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or Builder().section(text).build().blocks)
+
+
+def preview_import(runtime: Runtime, client: WebClient, item: PreviewImport, *, chunk_rows: int) -> None:
+    """Claim the file's preview (a second event for the same file stops here), DM a "checking" message, read
+    the whole file and replace that message with the preview, or with why the file cannot be imported."""
+    from bot.imports import engine  # pandas: loaded with the first file, not at start-up
+    from bot.imports.reader import BadFile
+
+    try:
+        info = file_info(client, item.file_id)
+    except DownloadFailed:
+        log.warning("files.info for %s failed", item.file_id, exc_info=True)
+        return
+    if not is_table(info):
+        return  # an image or a PDF sent to the bot: not a KPI file, nothing to say (the form takes tables only)
+    locale = item.locale or runtime.locales.resolve(client, runtime.db, item.workspace_id, item.user_id)
+    now = runtime.clock()
+    row = pending_imports.claimed_start(runtime.db, workspace_id=item.workspace_id, user_id=item.user_id,
+                                        file_id=item.file_id, filename=str(info.get("name") or item.file_id),
+                                        preset=item.preset, now=now)
+    if row is None:
+        log.info("file %s is already being previewed or waits for its click", item.file_id)
+        return
+    dm = client.conversations_open(users=item.user_id)["channel"]["id"]
+    head = ":page_facing_up: " + t("import.checking", locale)
+    ts = str(client.chat_postMessage(channel=dm, text=head, blocks=Builder().section(head).build().blocks)["ts"])
+    with runtime.db.session() as session:
+        pending_imports.set_message(session, pending_id=row.id, channel=dm, ts=ts)
+    today = now.astimezone(runtime.zone).date()
+    with tempfile.TemporaryDirectory(prefix="mktbot-import-") as folder:
+        try:
+            path = download_file(client, info, Path(folder))
+            preview = engine.preview(
+                runtime.db, workspace_id=item.workspace_id, path=path,
+                options=engine.Options(preset=item.preset, chunk_rows=chunk_rows),
+                progress=_Progress(client, dm, ts, "import.checked", locale, head),
+            )
+        except Exception as exc:
+            reason = _failure_text(exc, locale, BadFile, f"preview of {item.file_id}")
+            with runtime.db.session() as session:
+                pending_imports.finish(session, pending_id=row.id, status="failed", summary=reason, now=runtime.clock())
+            _update(client, dm, ts, f":warning: {reason}\n{t('import.nothing_written', locale)}")
+            return
+    text, blocks = preview_blocks(preview, pending_id=row.id, locale=locale, today=today)
+    changes = preview.new_values + preview.replaced
+    with runtime.db.session() as session:
+        pending_imports.finish(session, pending_id=row.id, status="pending" if changes else "done",
+                               summary=preview.render(), now=runtime.clock(), filename=preview.file)
+    _update(client, dm, ts, text, blocks)
+
+
+def run_import(runtime: Runtime, client: WebClient, item: RunImport, *, chunk_rows: int) -> None:
+    """Import a previewed file (claimed by this click): progress, then the result, in the preview message."""
+    from bot.imports import engine
+    from bot.imports.reader import BadFile
+
+    locale = item.locale
+    with runtime.db.session(write=False) as session:
+        row = pending_imports.get(session, workspace_id=item.workspace_id, pending_id=item.pending_id)
+    if row is None or not row.channel or not row.message_ts:
+        return
+    channel, ts = row.channel, row.message_ts
+    head = ":inbox_tray: " + t("import.importing", locale, file=esc(row.filename))
+    _update(client, channel, ts, head)
+    with tempfile.TemporaryDirectory(prefix="mktbot-import-") as folder:
+        try:
+            path = download_file(client, file_info(client, row.file_id), Path(folder))
+            result = engine.run_import(
+                runtime.db, workspace_id=item.workspace_id, path=path, user_id=item.user_id,
+                options=engine.Options(preset=row.preset, chunk_rows=chunk_rows),
+                checked=_Progress(client, channel, ts, "import.checked", locale, head),
+                written=_Progress(client, channel, ts, "import.written", locale, head),
+            )
+        except Exception as exc:
+            # A bad file is refused before anything is written; a failure while writing leaves the chunks
+            # already written (one transaction each): sending the file again finishes the import.
+            reason = _failure_text(exc, locale, BadFile, f"import of {row.file_id}")
+            after = "import.nothing_written" if isinstance(exc, BadFile | LocalizedError) else "import.send_again"
+            with runtime.db.session() as session:
+                pending_imports.finish(session, pending_id=row.id, status="failed", summary=reason, now=runtime.clock())
+            _update(client, channel, ts, f":warning: {reason}\n{t(after, locale)}")
+            return
+    if result.changed:
+        text = ":white_check_mark: " + t("import.done", locale, file=esc(row.filename),
+                                         n=f"{result.inserted + result.replaced:,}", new=f"{result.inserted:,}",
+                                         replaced=f"{result.replaced:,}", unchanged=f"{result.unchanged:,}")
+        if result.metrics_created:
+            text += "\n" + t("import.metrics_created", locale, metrics=", ".join(esc(m) for m in result.metrics_created))
+    else:
+        text = ":information_source: " + t("import.unchanged", locale, file=esc(row.filename), n=f"{result.unchanged:,}")
+    with runtime.db.session() as session:
+        pending_imports.finish(session, pending_id=row.id, status="done", summary=result.render(), now=runtime.clock())
+    _update(client, channel, ts, text)
+
+
+# ---- exports by DM ---------------------------------------------------------------------------------
+
+def build_export(runtime: Runtime, item: SendExport) -> tuple[exports.Sheet, str]:
+    """The table asked for, read fresh, and the file's name."""
+    today = runtime.clock().astimezone(runtime.zone).date()
+    spec = item.spec
+    with runtime.db.session(write=False) as session:
+        if item.kind == "kpi":
+            metrics = kpi_service.list_metrics(session, workspace_id=item.workspace_id)
+            wanted = spec.get("metric_ids") or [m.id for m in metrics if not m.is_ratio]
+            by_id = {m.id: m for m in metrics}
+            start, end = date.fromisoformat(spec["start"]), date.fromisoformat(spec["end"])
+            sheet = exports.kpi_sheet(session, metrics=[by_id[i] for i in wanted if i in by_id], start=start, end=end,
+                                      by_channel=bool(spec.get("by_channel")), channel=spec.get("channel"))
+            name = f"kpis-{start.isoformat()}-{end.isoformat()}"
+        elif item.kind == "goal":
+            sheet = exports.goal_sheet(session, workspace_id=item.workspace_id,
+                                       include_closed=bool(spec.get("include_closed")), today=today)
+            name = f"goals-{today.isoformat()}"
+        else:
+            filters = task_service.TaskFilter(**spec)
+            sheet = exports.task_sheet(session, workspace_id=item.workspace_id, filters=filters, today=today)
+            name = f"tasks-{today.isoformat()}"
+    return sheet, f"{name}.{item.fmt}"
+
+
+def send_export(runtime: Runtime, client: WebClient, item: SendExport, respond: Respond | None) -> None:
+    """The file, by DM to the person who asked (conversations.open, then one share); nothing to export is said
+    privately instead."""
+    def tell(text: str) -> None:
+        if respond is not None:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
+    sheet, filename = build_export(runtime, item)
+    if not sheet.rows:
+        tell(":information_source: " + t("export.empty", item.locale))
+        return
+    content = exports.render(sheet, item.fmt)
+    try:
+        dm = client.conversations_open(users=item.user_id)["channel"]["id"]
+        uploads.share_file(client, channel=dm, content=content, filename=filename, title=filename,
+                           initial_comment=t("export.comment", item.locale, rows=f"{len(sheet.rows):,}"))
+    except uploads.ShareUnknown:
+        tell(t("export.unconfirmed", item.locale, file=filename))
+    except SlackApiError as exc:
+        log.warning("export %s could not be sent: %s", filename, exc.response.get("error"))
+        tell(":warning: " + t("export.failed", item.locale, error=str(exc.response.get("error"))))
+
+
+# ---- API tokens ------------------------------------------------------------------------------------
+
+def manage_api_tokens(runtime: Runtime, client: WebClient, item: ManageApiTokens, respond: Respond | None,
+                      *, is_admin: Any) -> None:
+    """An admin's `/mkt api-token …`, answered privately; anyone else is refused, and nothing is written."""
+    loc = item.locale
+    if respond is None:
+        return
+
+    def say(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    try:
+        admin = is_admin(client, item.workspace_id, item.user_id)
+    except SlackApiError as exc:
+        say(":warning: " + t("api_token.cannot_check", loc, error=str(exc.response.get("error"))))
+        return
+    if not admin:
+        say(":no_entry: " + t("api_token.admins_only", loc))
+        return
+    try:
+        if item.verb == "new":
+            with runtime.db.session() as session:
+                info, secret = api_tokens.create_token(session, workspace_id=item.workspace_id,
+                                                       name=item.argument or "api", user_id=item.user_id)
+            say(":key: " + t("api_token.created", loc, id=info.id, name=esc(info.name), secret=secret))
+        elif item.verb == "list":
+            with runtime.db.session(write=False) as session:
+                tokens = api_tokens.list_tokens(session, workspace_id=item.workspace_id)
+            if not tokens:
+                say(t("api_token.none", loc))
+                return
+            today = runtime.clock().astimezone(runtime.zone).date()
+
+            def when(moment: Any) -> str:
+                if moment is None:
+                    return t("api_token.never", loc)
+                local = moment.astimezone(runtime.zone)
+                return f"{fmt_date(local.date(), today, loc)} {local:%H:%M}"
+
+            lines = [t("api_token.line", loc, id=k.id, name=esc(k.name), prefix=k.prefix,
+                       by=f"<@{k.created_by}>" if k.created_by else "—", created=when(k.created_at),
+                       used=when(k.last_used_at),
+                       state=t("api_token.active", loc) if k.active else t("api_token.revoked_on", loc,
+                                                                             when=when(k.revoked_at)))
+                     for k in tokens]
+            say(t("api_token.list_head", loc, n=len(tokens)) + "\n" + "\n".join(lines))
+        else:
+            with runtime.db.session() as session:
+                info = api_tokens.revoke_token(session, workspace_id=item.workspace_id, token_id=int(item.argument))
+            say(":wastebasket: " + t("api_token.revoked", loc, id=info.id, name=esc(info.name)))
+    except LocalizedError as exc:
+        say(":warning: " + exc.text(loc))

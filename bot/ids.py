@@ -22,6 +22,9 @@ class ActionId(StrEnum):
     # Home tab
     HOME_ADD_TASK = "home.add_task"
     HOME_ADD_GOAL = "home.add_goal"
+    # a KPI file's preview (its value: the pending import's id)
+    KPI_IMPORT_RUN = "kpi.import_run"
+    KPI_IMPORT_CANCEL = "kpi.import_cancel"
     # every input element in a modal: its block_id says which field it is
     FIELD = "field"
 
@@ -66,6 +69,9 @@ class BlockId(StrEnum):
     NOTE = "note"
     CATEGORY = "category"
     SOURCE_MESSAGE = "source_message"  # context block showing the message a shortcut started from
+    FILE = "file"
+    PRESET = "preset"
+    IMPORT_ACTIONS = "import_actions"
 
 
 class CallbackId(StrEnum):
@@ -76,6 +82,7 @@ class CallbackId(StrEnum):
     TASK_BLOCK_MODAL = "task.block_modal"
     GOAL_CHECKIN_MODAL = "goal.checkin_modal"
     RETRO_NOTE_MODAL = "retro.note_modal"
+    KPI_IMPORT_MODAL = "kpi.import_modal"
     # message shortcuts (declared in manifest.json)
     TASK_FROM_MESSAGE = "task_from_message"
     FEEDBACK_FROM_MESSAGE = "feedback_from_message"

@@ -24,5 +24,5 @@ COMMANDS: dict[str, SlashCommand] = {
 def register(app: App, runtime: Runtime) -> None:
     # The slash commands first (one listener for all: they are the ack path), then each module's own listeners.
     listen_for_commands(app, runtime, COMMANDS)
-    for module in (task, goal, campaign, feedback, home, shortcuts, retro):
+    for module in (task, goal, kpi, campaign, feedback, home, shortcuts, retro):
         module.register(app, runtime)

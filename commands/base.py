@@ -175,6 +175,29 @@ def error_reply_usage(usage: str) -> Reply:
     return Builder().section(f"```{usage}```").build(text=usage)
 
 
+EXPORT_WORDS = ("export", "导出")
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
+def split_export(text: str, usage: str) -> tuple[str, str | None]:
+    """A list command's `export [format:csv|xlsx]`: the text without those words, and the file format asked
+    for (None: no export; XLSX unless `format:` says otherwise)."""
+    kept: list[str] = []
+    export, fmt = False, EXPORT_FORMATS[0]
+    for word in text.split():
+        key, sep, value = word.replace("=", ":", 1).partition(":")
+        if word.lower() in EXPORT_WORDS:
+            export = True
+        elif sep and key.lower() in ("format", "格式"):
+            fmt = value.lower()
+            if fmt not in EXPORT_FORMATS:
+                raise ParseError.of("error.export.format", usage=usage, value=value)
+            export = True
+        else:
+            kept.append(word)
+    return " ".join(kept), fmt if export else None
+
+
 def split_verb(text: str) -> tuple[str, str]:
     parts = text.split(None, 1)
     if not parts:
@@ -301,7 +324,10 @@ def answer_command(
             client, respond,
         )
         return
-    ack(**answer.reply.ack_kwargs())
+    if answer.reply.text or answer.reply.blocks:
+        ack(**answer.reply.ack_kwargs())
+    else:
+        ack()  # nothing to show (a form opens after the ack): an empty answer, as Slack expects
     # Slow or outbound work runs after the ack on our own pool, and only when this command needs it
     # (Bolt's lazy listeners would copy the request and start a thread for each, every time).
     followups.extend(answer.followups)

@@ -137,9 +137,58 @@ class PostDigestNow:
     locale: str
 
 
+@dataclass(frozen=True)
+class PreviewImport:
+    """A KPI file someone sent (a modal's file_input, or a file shared in their DM with the bot): download it
+    (files.info, then `url_private_download` with the bot token), preview it against what is stored and DM
+    them the preview with Import and Cancel; a bad file gets the reason (row and column), and nothing is written."""
+
+    workspace_id: str
+    user_id: str
+    file_id: str
+    preset: str = "auto"
+    locale: str | None = None  # None: the person's Slack language, looked up
+
+
+@dataclass(frozen=True)
+class RunImport:
+    """The Import click that moved pending import `pending_id` to `importing`: download the file again and
+    import it, showing progress in the preview message (chat.update), then the result."""
+
+    workspace_id: str
+    user_id: str
+    pending_id: int
+    locale: str
+
+
+@dataclass(frozen=True)
+class SendExport:
+    """A file for the person who asked, by DM: `kind` "kpi" (spec: metric ids, start, end, by_channel,
+    channel), "goal" (include_closed) or "task" (a TaskFilter's fields), as `fmt` ("xlsx" or "csv")."""
+
+    workspace_id: str
+    user_id: str
+    kind: str
+    spec: JSON
+    fmt: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class ManageApiTokens:
+    """`/mkt api-token new|list|revoke`: only for a workspace admin or owner (users.info, cached), answered
+    privately through the response_url; a new token's secret is shown there once."""
+
+    workspace_id: str
+    user_id: str
+    verb: str  # new | list | revoke
+    argument: str  # the new token's name, or the id to revoke
+    locale: str
+
+
 FollowUp = (
     WarmLocale | Respond | OpenModal | PublishHome | RefreshHomes | Confirm | ReplaceOriginal | UpdateTaskMessage
-    | QueuePost | DeliverPost | PostChart | PostDigestNow
+    | QueuePost | DeliverPost | PostChart | PostDigestNow | PreviewImport | RunImport | SendExport | ManageApiTokens
 )
 
 

@@ -17,7 +17,7 @@ from bot.i18n import Msg, msg, t
 from bot.i18n.fmt import mention
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals, views
-from bot.render.reply import Reply
+from bot.render.reply import Builder, Reply
 from bot.runtime import Runtime
 from bot.services import goals as service
 from bot.services import kpis as kpi_service
@@ -45,6 +45,7 @@ from commands.base import (
     origin,
     record,
     ref_value,
+    split_export,
     split_verb,
     team_of,
     tell,
@@ -54,7 +55,15 @@ from commands.base import (
     user_of,
     user_value,
 )
-from commands.followups import Answer, FollowUp, OpenModal, PublishHome, RefreshHomes, home_refresh
+from commands.followups import (
+    Answer,
+    FollowUp,
+    OpenModal,
+    PublishHome,
+    RefreshHomes,
+    SendExport,
+    home_refresh,
+)
 from commands.grammar import (
     ParseError,
     is_user_token,
@@ -71,7 +80,7 @@ DOC = CommandDoc(
     "/goal",
     forms=(
         "/goal add <title> metric:<kpi> target:<number> by:<date> [baseline:<n>] [start:<date>] [owner:@user] [parent:<G>] [channel:<name>]",
-        "/goal list [all]      /goal show <G>      /goal close <G>",
+        "/goal list [all] [export [format:csv|xlsx]]      /goal show <G>      /goal close <G>",
         "/goal checkin <G> <value> [confidence:<1-10>] [note…]",
     ),
     notes=(
@@ -131,9 +140,13 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     today: date = ctx.today
     loc = ctx.locale
     if verb in ("", "list", "ls"):
+        rest, fmt = split_export(rest, DOC.usage)
         include_closed = rest.lower() == "all"
         if rest and not include_closed:
             raise ParseError.of("error.command.takes_only_all", usage=DOC.usage, command="/goal list", rest=rest)
+        if fmt is not None:  # the file is made and sent by DM after the ack
+            return Answer(Builder().section(":hourglass_flowing_sand: " + t("export.preparing", loc)).build(),
+                          (SendExport(ctx.workspace_id, ctx.user_id, "goal", {"include_closed": include_closed}, fmt, loc),))
         with ctx.db.session(write=False) as session:
             rows = service.list_goals(session, workspace_id=ctx.workspace_id, include_closed=include_closed)
             return views.goal_list([(service.GoalCard.of(g), service.progress(session, goal=g, today=today)) for g in rows], today=today, locale=loc)

@@ -1,4 +1,6 @@
-"""/kpi: define metrics (incl. ratios of two others), log daily values per channel, show a period."""
+"""/kpi: define metrics (incl. ratios of two others), log daily values per channel, show a period; import a
+KPI file sent in Slack (the `/kpi import` form, or a file shared in a DM with the bot: a preview with Import
+and Cancel) and export the values as a file by DM."""
 
 from __future__ import annotations
 
@@ -7,15 +9,52 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from bot.render import views
-from bot.render.reply import Reply
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.exports import FORMATS
+from bot.i18n import t
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.imports.presets import PRESET_CHOICES
+from bot.render import modals, views
+from bot.render.reply import Builder, Reply
+from bot.runtime import Runtime
 from bot.services import goals as goal_service
 from bot.services import kpis as service
+from bot.services import pending_imports
 from bot.slack_text import esc
 from commands import kpi_channels
-from commands.base import CommandContext, CommandDoc, SlashCommand, split_verb
-from commands.followups import Answer, PostChart
+from commands.base import (
+    FIELD,
+    M_CHANNEL,
+    M_LOCALE,
+    CommandContext,
+    CommandDoc,
+    SlashCommand,
+    Submission,
+    field_errors,
+    first_action,
+    on_action,
+    on_submission,
+    option_value,
+    split_verb,
+    team_of,
+    user_locale,
+    user_of,
+)
+from commands.followups import (
+    Answer,
+    FollowUp,
+    OpenModal,
+    PostChart,
+    PreviewImport,
+    ReplaceOriginal,
+    Respond,
+    RunImport,
+    SendExport,
+)
 from commands.grammar import Number, ParseError, parse_args, parse_choice, parse_date, parse_number, parse_ref
 
 DOC = CommandDoc(
@@ -26,10 +65,12 @@ DOC = CommandDoc(
         "/kpi show <metric> [why] [period:30d|12w|this-month|this-quarter|<from>..<to>] [by:channel] [channel:<name>]",
         "/kpi list",
         "/kpi channel alias <name> <channel>    /kpi channel unalias <name>    /kpi channel aliases",
+        "/kpi import    /kpi export [<metric> …] [period:…] [by:channel] [channel:<name>] [format:csv|xlsx]",
     ),
     notes=(
         "Examples: /kpi log visits 12,500 orders 310 gmv ¥48.2k channel:天猫 date:yesterday",
         "          /kpi define conversion = orders / visits",
+        "/kpi import opens a form for a CSV or XLSX export; or send the file to the bot in a DM.",
     ),
     summary="help.kpi",
     example="/kpi log visits 12500 orders 310 channel:天猫",
@@ -275,7 +316,196 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                 comment=f"<@{ctx.user_id}> · `/kpi show {esc(rest)}`", locale=loc, label=rest,
             )
             return Answer(reply, (chart,))
+    if verb == "import":
+        if rest:
+            raise ParseError.of("error.command.takes_nothing", usage=DOC.usage, command="/kpi import", rest=rest)
+        view = import_modal(locale=loc, metadata={M_CHANNEL: ctx.channel_id, M_LOCALE: loc})
+        return Answer(Reply(text=""), (OpenModal(view, ctx.trigger_id, ctx.workspace_id, loc),))
+    if verb == "export":
+        return export_answer(parse_export(rest, ctx), ctx)
     raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/kpi")
+
+
+# ---- exports ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    metrics: list[str]
+    start: date
+    end: date
+    by_channel: bool
+    channel: str | None
+    fmt: str
+
+
+def parse_format(value: str | None) -> str:
+    return parse_choice(value, list(FORMATS), name="format") if value else FORMATS[0]
+
+
+def parse_export(text: str, ctx: CommandContext) -> ExportRequest:
+    parsed = parse_args(text, options={"period", "by", "channel", "format"}, usage=DOC.usage)
+    start, end = parse_period(parsed.options.get("period", "30d"), today=ctx.today)
+    by = parsed.options.get("by")
+    if by is not None and by.lower() not in ("channel", "channels", "渠道"):
+        raise ParseError.of("error.kpi.by", usage=DOC.usage, by=by)
+    return ExportRequest([w.text for w in parsed.words if w.text], start, end, by is not None,
+                         parsed.options.get("channel"), parse_format(parsed.options.get("format")))
+
+
+def export_answer(request: ExportRequest, ctx: CommandContext) -> Answer:
+    """The metrics are checked now (an unknown one is a private error); the file is made and sent after the ack."""
+    with ctx.db.session(write=False) as session:
+        metrics = [service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=_metric_ref(name))
+                   for name in request.metrics]
+        ids = list(dict.fromkeys(m.id for m in metrics))
+    spec = {"metric_ids": ids, "start": request.start.isoformat(), "end": request.end.isoformat(),
+            "by_channel": request.by_channel, "channel": request.channel}
+    return Answer(preparing(ctx.locale), (SendExport(ctx.workspace_id, ctx.user_id, "kpi", spec, request.fmt, ctx.locale),))
+
+
+def preparing(locale: str) -> Reply:
+    return Builder().section(":hourglass_flowing_sand: " + t("export.preparing", locale)).build()
+
+
+# ---- importing a file sent in Slack ----------------------------------------------------------------
+
+
+def import_modal(*, locale: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    """A file input (one CSV or XLSX) and the preset; the preview follows by DM."""
+    options = [{"text": {"type": "plain_text", "text": t(f"import.preset.{name}", locale)}, "value": name}
+               for name in PRESET_CHOICES]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.KPI_IMPORT_MODAL,
+        "title": {"type": "plain_text", "text": t("import.modal_title", locale)},
+        "submit": {"type": "plain_text", "text": t("import.modal_submit", locale)},
+        "close": {"type": "plain_text", "text": t("modal.cancel", locale)},
+        "private_metadata": modals.encode_metadata(metadata),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": t("import.modal_about", locale)}},
+            {"type": "input", "block_id": BlockId.FILE, "label": {"type": "plain_text", "text": t("import.modal_file", locale)},
+             "element": {"type": "file_input", "action_id": FIELD, "filetypes": ["csv", "xlsx"], "max_files": 1}},
+            {"type": "input", "block_id": BlockId.PRESET,
+             "label": {"type": "plain_text", "text": t("import.modal_preset", locale)},
+             "element": {"type": "static_select", "action_id": FIELD, "options": options, "initial_option": options[0]}},
+        ],
+    }
+
+
+def submit_import(ack: Ack, sub: Submission) -> list[FollowUp]:
+    files = ((sub.values.get(BlockId.FILE) or {}).get(FIELD) or {}).get("files") or []
+    if not isinstance(files, list) or len(files) != 1 or not isinstance(files[0], dict) or not files[0].get("id"):
+        return field_errors(ack, {BlockId.FILE: t("import.one_file", sub.locale)})
+    name = str(files[0].get("name") or "")
+    if not name.lower().endswith((".csv", ".xlsx")):
+        return field_errors(ack, {BlockId.FILE: t("import.not_a_table", sub.locale, name=esc(name))})
+    preset = option_value(sub.values, BlockId.PRESET) or "auto"
+    if preset not in PRESET_CHOICES:
+        preset = "auto"
+    ack()
+    return [PreviewImport(sub.team, sub.user, str(files[0]["id"]), preset, sub.locale)]
+
+
+def _pending_id(body: dict[str, Any]) -> int | None:
+    value = str(first_action(body).get("value") or "")
+    return int(value) if value.isdigit() else None
+
+
+def _answer(text: str) -> Respond:
+    return Respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def on_import_click(runtime: Runtime, body: dict[str, Any], client: WebClient) -> list[FollowUp]:
+    """Import: only the click that moves the pending import to `importing` imports; any other is told why."""
+    team, user = team_of(body), user_of(body)
+    locale = user_locale(runtime, client, team, user)
+    pending_id = _pending_id(body)
+    if pending_id is None:
+        return []
+    now = runtime.clock()
+    claimed, row = runtime.db.retrying(
+        lambda session: pending_imports.claim(session, workspace_id=team, pending_id=pending_id, now=now))
+    if claimed:
+        return [RunImport(team, user, pending_id, locale)]
+    return [_answer(_not_claimed(row, now, locale))]
+
+
+def _not_claimed(row: pending_imports.Pending | None, now: Any, locale: str) -> str:
+    if row is None or pending_imports.expired(row, now):
+        return ":hourglass: " + t("import.expired", locale)
+    if row.status == "importing":
+        return ":hourglass_flowing_sand: " + t("import.under_way", locale, file=esc(row.filename))
+    if row.status == "done":
+        return ":information_source: " + t("import.already_done", locale, file=esc(row.filename))
+    if row.status == "cancelled":
+        return ":information_source: " + t("import.already_cancelled", locale, file=esc(row.filename))
+    return ":information_source: " + t("import.not_ready", locale)
+
+
+def on_cancel_click(runtime: Runtime, body: dict[str, Any], client: WebClient) -> list[FollowUp]:
+    team, user = team_of(body), user_of(body)
+    locale = user_locale(runtime, client, team, user)
+    pending_id = _pending_id(body)
+    if pending_id is None:
+        return []
+    now = runtime.clock()
+    cancelled, row = runtime.db.retrying(
+        lambda session: pending_imports.cancel(session, workspace_id=team, pending_id=pending_id, now=now))
+    if not cancelled:
+        return [_answer(_not_claimed(row, now, locale))]
+    text = ":no_entry_sign: " + t("import.cancelled", locale, file=esc(row.filename if row else ""))
+    url = body.get("response_url")
+    if url:
+        return [ReplaceOriginal(str(url), text, Builder().section(text).build().blocks)]
+    return [_answer(text)]
+
+
+def dm_file_event(body: dict[str, Any]) -> dict[str, Any] | None:
+    """A file someone shared in their DM with the bot: a `message` (subtype `file_share`, the files in
+    `files`) or a `file_shared` event, as {user, file}; None for anything else (a bot's own upload included)."""
+    event = body.get("event") or {}
+    if event.get("type") == "message" and event.get("subtype") == "file_share" and event.get("channel_type") == "im":
+        files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
+        if event.get("bot_id") or not event.get("user") or not files:
+            return None
+        return {"user": str(event["user"]), "file": str(files[0]["id"]), "name": str(files[0].get("name") or "")}
+    if event.get("type") == "file_shared" and str(event.get("channel_id") or "").startswith("D"):
+        file_id = event.get("file_id") or (event.get("file") or {}).get("id")
+        if not event.get("user_id") or not file_id:
+            return None
+        return {"user": str(event["user_id"]), "file": str(file_id), "name": ""}
+    return None
+
+
+def on_dm_file(runtime: Runtime, body: dict[str, Any], client: WebClient) -> list[FollowUp]:
+    shared = dm_file_event(body)
+    if shared is None or shared["user"] == (body.get("authorizations") or [{}])[0].get("user_id"):
+        return []
+    if shared["name"] and not shared["name"].lower().endswith((".csv", ".xlsx", ".xlsm")):
+        return []  # an image or a PDF in the DM: not a KPI file, nothing to say
+    return [PreviewImport(team_of(body) or str(body.get("team_id") or ""), shared["user"], shared["file"])]
+
+
+def _is_dm_file_share(body: dict[str, Any]) -> bool:
+    return dm_file_event(body) is not None
+
+
+def register(app: App, runtime: Runtime) -> None:
+    on_submission(app, runtime, CallbackId.KPI_IMPORT_MODAL, submit_import)
+    on_action(app, runtime, ActionId.KPI_IMPORT_RUN, lambda body, client: on_import_click(runtime, body, client))
+    on_action(app, runtime, ActionId.KPI_IMPORT_CANCEL, lambda body, client: on_cancel_click(runtime, body, client))
+
+    def lazy(body: dict[str, Any], context: BoltContext) -> None:
+        client = context.client
+        runtime.after_ack.run(on_dm_file(runtime, body, client), client=client)
+
+    def just_ack(ack: Ack) -> None:
+        ack()
+
+    # before commands.retro's catch-all `message` listener: Bolt runs the first listener that matches
+    app.event("message", matchers=[_is_dm_file_share])(ack=just_ack, lazy=[lazy])
+    app.event("file_shared")(ack=just_ack, lazy=[lazy])
 
 
 COMMAND = SlashCommand(DOC, handle)

@@ -1,4 +1,5 @@
-"""/mkt: help, the digest on demand, and each channel's schedules for the digest and the KPI report."""
+"""/mkt: help, the digest on demand, each channel's schedules for the digest and the KPI report, and the
+workspace admins' API tokens."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.services import languages
 from bot.services import schedules as service
 from commands import campaign, feedback, goal, kpi, retro, task
 from commands.base import HELP_WORDS, CommandContext, CommandDoc, SlashCommand, split_verb
-from commands.followups import Answer, PostDigestNow
+from commands.followups import Answer, ManageApiTokens, PostDigestNow
 from commands.grammar import ParseError, _norm, parse_args, parse_time_of_day, parse_weekdays, parse_zone
 
 DOC = CommandDoc(
@@ -24,9 +25,10 @@ DOC = CommandDoc(
         "/mkt help",
         "/mkt digest now",
         "/mkt schedule digest <HH:MM> [tz:<city or IANA zone>] [days:mon-fri]",
-        "/mkt schedule report weekly <day> <HH:MM> [tz:<city or IANA zone>]",
+        "/mkt schedule report weekly <day> <HH:MM> [tz:<city or IANA zone>] [attach:xlsx]",
         "/mkt schedule list         /mkt unschedule <id>",
         "/mkt language [#channel] zh-CN|en|auto",
+        "/mkt api-token new [<name>]    /mkt api-token list    /mkt api-token revoke <id>",
     ),
     notes=(
         "Example: /mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri",
@@ -47,13 +49,16 @@ def _zone(value: str | None, ctx: CommandContext) -> str:
 
 
 def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
-    parsed = parse_args(text, options={"tz": "tz", "timezone": "tz", "days": "days", "at": "at"}, usage=DOC.usage)
+    parsed = parse_args(text, options={"tz": "tz", "timezone": "tz", "days": "days", "at": "at", "attach": "attach"},
+                        usage=DOC.usage)
     words = [t.text for t in parsed.words]
     if not words:
         raise ParseError.of("error.mkt.what", usage=DOC.usage)
     kind = words[0].lower()
     zone = _zone(parsed.options.get("tz"), ctx)
     if kind == "digest":
+        if "attach" in parsed.options:
+            raise ParseError.of("error.mkt.attach_report_only", usage=DOC.usage)
         rest = words[1:]
         if "at" in parsed.options:
             rest = [parsed.options["at"], *rest]
@@ -74,7 +79,11 @@ def parse_schedule(text: str, ctx: CommandContext) -> service.ScheduleCreate:
         if len(days) != 1:
             raise ParseError.of("error.mkt.one_day", usage=DOC.usage, days=rest[0])
         hour, minute = parse_time_of_day(rest[1])
-        return service.ScheduleCreate("report", ctx.channel_id, hour, minute, zone, days)
+        attach = parsed.options.get("attach")
+        if attach is not None and attach.lower() != "xlsx":
+            raise ParseError.of("error.mkt.attach", usage=DOC.usage, value=attach)
+        return service.ScheduleCreate("report", ctx.channel_id, hour, minute, zone, days,
+                                      attach=attach.lower() if attach else None)
     raise ParseError.of("error.mkt.cannot_schedule", usage=DOC.usage, what=words[0])
 
 
@@ -110,6 +119,8 @@ def _status_text(status: str, locale: str) -> str:
 
 def schedule_line(row: service.Schedule, now: datetime, locale: str = EN) -> str:
     what = t(f"schedule.kind.{'digest' if row.kind == 'digest' else 'report'}", locale)
+    if row.attach:
+        what += t("schedule.attach", locale, format=row.attach.upper())
     days = describe_days(service.weekdays(row), locale)
     last = _status_text(row.last_status, locale) if row.last_status else t("schedule.nothing_sent", locale)
     if row.last_status and row.last_slot:
@@ -151,6 +162,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             )
     if verb in ("language", "lang", "语言"):
         return _language(rest, ctx, loc)
+    if verb in ("api-token", "api-tokens", "token", "tokens"):
+        return Answer(Builder().section(":lock: " + t("api_token.checking", loc)).build(), (parse_api_token(rest, ctx),))
     if verb in ("unschedule", "remove"):
         token = _norm(rest)  # S-2, s2, #2, 2, Ｓ－２
         number = token.upper().removeprefix("#").removeprefix("S").removeprefix("-")
@@ -192,6 +205,23 @@ def _language(rest: str, ctx: CommandContext, locale: str) -> Reply:
              else t("mkt.language_where_workspace", locale))
     return Builder().section(":globe_with_meridians: " + t("mkt.language_set", locale, where=where,
                                                             language=t("mkt.language." + language, locale))).build()
+
+
+def parse_api_token(text: str, ctx: CommandContext) -> ManageApiTokens:
+    """`new [<name>]`, `list`, `revoke <id>`: whether the person may is checked after the ack (users.info)."""
+    sub, rest = split_verb(text)
+    if sub in ("new", "create", "add"):
+        return ManageApiTokens(ctx.workspace_id, ctx.user_id, "new", rest, ctx.locale)
+    if sub in ("list", "ls", ""):
+        if rest:
+            raise ParseError.of("error.command.takes_nothing", usage=DOC.usage, command="/mkt api-token list", rest=rest)
+        return ManageApiTokens(ctx.workspace_id, ctx.user_id, "list", "", ctx.locale)
+    if sub in ("revoke", "delete", "remove"):
+        number = _norm(rest).removeprefix("#")
+        if not number.isdigit():
+            raise ParseError.of("error.mkt.token_id", usage=DOC.usage)
+        return ManageApiTokens(ctx.workspace_id, ctx.user_id, "revoke", number, ctx.locale)
+    raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=sub, command="/mkt api-token")
 
 
 def _list(ctx: CommandContext, locale: str = EN) -> Reply:

@@ -3,6 +3,7 @@ overflow menu on task cards (start, done, block with a reason, snooze a day)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,7 @@ from bot.errors import NotFound, UserError
 from bot.i18n import t
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.render import modals, views
-from bot.render.reply import Reply
+from bot.render.reply import Builder, Reply
 from bot.runtime import Runtime
 from bot.services import tasks as service
 from bot.slack_text import esc
@@ -48,6 +49,7 @@ from commands.base import (
     record,
     ref_value,
     shared_locale,
+    split_export,
     split_verb,
     team_of,
     tell,
@@ -66,6 +68,7 @@ from commands.followups import (
     RefreshHomes,
     ReplaceOriginal,
     Respond,
+    SendExport,
     UpdateTaskMessage,
     home_refresh,
 )
@@ -78,7 +81,7 @@ DOC = CommandDoc(
     "/task",
     forms=(
         "/task add <title> [@owner] [due:<date>] [start:<date>] [campaign:<C>] [goal:<G>]",
-        "/task list [mine | @user | overdue | blocked | all] [campaign:<C>]",
+        "/task list [mine | @user | overdue | blocked | all] [campaign:<C>] [export [format:csv|xlsx]]",
         "/task start <T>        /task done <T>        /task block <T> <reason>",
         "/task assign <T> @user /task due <T> <date>",
     ),
@@ -169,7 +172,11 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     verb, rest = split_verb(text)
     loc = ctx.locale
     if verb in ("", "list", "ls"):
+        rest, fmt = split_export(rest, DOC.usage)
         filters = parse_list(rest, ctx)
+        if fmt is not None:  # the file is made and sent by DM after the ack
+            return Answer(Builder().section(":hourglass_flowing_sand: " + t("export.preparing", loc)).build(),
+                          (SendExport(ctx.workspace_id, ctx.user_id, "task", dataclasses.asdict(filters), fmt, loc),))
         with ctx.db.session(write=False) as session:
             rows = service.list_tasks(session, workspace_id=ctx.workspace_id, filters=filters, today=ctx.today)
             return views.task_list([service.TaskCard.of(r) for r in rows], filters=filters, today=ctx.today, viewer=ctx.user_id, locale=loc)

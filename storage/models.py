@@ -267,6 +267,7 @@ class Schedule(Base):
     last_slot: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_status: Mapped[str | None] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(Text)
+    attach: Mapped[str | None] = mapped_column(String(10))  # a report's attachment: None | "xlsx"
 
 
 class Outbox(Base):
@@ -423,3 +424,26 @@ class SchedulerHeartbeat(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     worker: Mapped[str] = mapped_column(String(200))
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PendingImport(Base):
+    """A KPI file someone sent the bot in Slack, between its preview and their Import or Cancel click. One row
+    per Slack file and workspace: the same file sent twice (a `message` and a `file_shared` event, a re-sent
+    event) is previewed once, and a click only imports when it moves the row from `pending` to `importing`.
+    The file stays in Slack; the import reads it again, so a restart between preview and click loses nothing."""
+
+    __tablename__ = "pending_imports"
+    __table_args__ = (UniqueConstraint("workspace_id", "file_id", name="uq_pending_imports_workspace_file"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    file_id: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(255))
+    preset: Mapped[str] = mapped_column(String(20), default="auto")
+    slack_channel_id: Mapped[str | None] = mapped_column(String(32))  # the DM with the preview
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(10), default="checking")  # checking | pending | importing | done | cancelled | failed
+    summary: Mapped[str | None] = mapped_column(Text)  # the preview's numbers, then the import's result
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -35,6 +35,13 @@ def _element_errors(element: Any, pointer: str, errors: list[str]) -> None:
     action_id = element.get("action_id")
     if isinstance(action_id, str) and len(action_id) > 255:
         errors.append(f"[ERROR] must be less than 256 characters [json-pointer:{pointer}/action_id]")
+    if element["type"] == "file_input":
+        max_files = element.get("max_files", 10)
+        if not isinstance(max_files, int) or not 1 <= max_files <= 10:
+            errors.append(f"[ERROR] must be between 1 and 10 [json-pointer:{pointer}/max_files]")
+        filetypes = element.get("filetypes")
+        if filetypes is not None and not (isinstance(filetypes, list) and all(isinstance(t, str) for t in filetypes)):
+            errors.append(f"[ERROR] must be an array of strings [json-pointer:{pointer}/filetypes]")
     if element["type"] == "button":
         _text_errors(element.get("text"), f"{pointer}/text", 75, errors)
         value = element.get("value")
@@ -160,6 +167,8 @@ def state_value(element: JSONDict, value: Any) -> JSONDict:
         return {"type": etype, "selected_options": opts}
     if etype == "datepicker":
         return {"type": etype, "selected_date": value}
+    if etype == "file_input":
+        return {"type": etype, "files": [] if value is None else list(value)}
     if etype == "timepicker":
         return {"type": etype, "selected_time": value}
     if etype == "datetimepicker":

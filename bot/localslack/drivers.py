@@ -257,6 +257,30 @@ class Drivers(ViewsAPI, ResponseURLs, SocketModeAPI):
             self.send_event(event)
         return m
 
+    def share_file_in_dm(self, user: str, filename: str, content: bytes, *, text: str = "") -> Message:
+        """A person sends a file to the bot in their DM with it: the file is uploaded and shared there, and the
+        bot gets what Slack sends for that: a `message` event (subtype `file_share`, the file object in
+        `files`) and a `file_shared` event."""
+        u = self._known_user(user)
+        dm = self.im_channel(u.id)
+        f = self.upload_user_file(u.id, filename, content)  # type: ignore[attr-defined]
+        with self._lock:
+            ts = self._next_ts()
+            f.channel = dm
+            f.shares.append((dm, ts))
+            file_json = self._file_json(f)  # type: ignore[attr-defined]
+            m = self._store(Message(channel=dm, ts=ts, text=slack_escape(text), user=u.id, files=[file_json],
+                                    client_msg_id=str(uuid.uuid4()), source="user"))
+        if self.bot_url:
+            self.send_event({
+                "type": "message", "subtype": "file_share", "text": m.text, "files": [file_json], "upload": False,
+                "user": u.id, "display_as_bot": False, "ts": ts, "client_msg_id": m.client_msg_id,
+                "channel": dm, "event_ts": ts, "channel_type": "im",
+            })
+            self.send_event({"type": "file_shared", "channel_id": dm, "file_id": f.id, "user_id": u.id,
+                             "file": {"id": f.id}, "event_ts": self._next_ts()})
+        return m
+
     def open_app_home(self, user_id: str, *, tab: str = "home") -> HTTPResult:
         """The user opens the app's Home (or Messages) tab: an app_home_opened event."""
         self._known_user(user_id)
@@ -420,6 +444,25 @@ class Drivers(ViewsAPI, ResponseURLs, SocketModeAPI):
             payload["view"] = view
         return self.send_interaction(payload)
 
+    def _file_input_state(self, element: JSONDict, value: Any) -> JSONDict:
+        """A file_input's state as Slack sends it: `files`, the file objects of what the person uploaded (by
+        file id: see `upload_user_file`). Slack's client only takes the element's `filetypes`, up to `max_files`."""
+        if isinstance(value, dict):
+            return value
+        ids = [] if value is None else [value] if isinstance(value, str) else list(value)
+        if len(ids) > int(element.get("max_files") or 10):
+            raise ValueError(f"this file_input takes at most {element.get('max_files')} files")
+        allowed = [str(t).lower() for t in element.get("filetypes") or []]
+        files = []
+        with self._lock:
+            for file_id in ids:
+                f = self.files[file_id]
+                ext = f.filename.rsplit(".", 1)[-1].lower() if "." in f.filename else ""
+                if allowed and ext not in allowed:
+                    raise ValueError(f"this file_input does not take .{ext} files")
+                files.append(self._file_json(f))  # type: ignore[attr-defined]
+        return {"files": files}
+
     def submit_view(
         self, view_id: str, *, user_id: str, values: dict[str, dict[str, Any]] | None = None
     ) -> HTTPResult:
@@ -435,7 +478,10 @@ class Drivers(ViewsAPI, ResponseURLs, SocketModeAPI):
         state: dict[str, dict[str, Any]] = {}
         for block_id, action_id, element in input_elements(view.get("blocks")):
             supplied = given.get(block_id, {})
-            state.setdefault(block_id, {})[action_id] = state_value(element, supplied.get(action_id))
+            value = supplied.get(action_id)
+            if element.get("type") == "file_input":
+                value = self._file_input_state(element, value)
+            state.setdefault(block_id, {})[action_id] = state_value(element, value)
         for block_id, actions in given.items():
             for action_id, val in actions.items():
                 if action_id not in state.get(block_id, {}):

@@ -1,5 +1,6 @@
 """The files.* Web API methods: the external upload flow (files.getUploadURLExternal, the upload URL itself,
-files.completeUploadExternal) and files.info.
+files.completeUploadExternal) and files.info; a person's own uploads (a modal's file_input, a file sent in a
+DM); and the files' private URLs, whose download needs the bot token as Slack's does.
 """
 
 from __future__ import annotations
@@ -172,6 +173,37 @@ class FilesAPI(Workspace):
         if f is None or not f.completed:
             raise SlackError("file_not_found")
         return {"file": self._file_json(f), "comments": [], "response_metadata": {"next_cursor": ""}}
+
+    def upload_user_file(self, user_id: str, filename: str, content: bytes, *, title: str | None = None) -> File:
+        """A person uploads a file from their Slack client (into a modal's file_input, or before sharing it):
+        complete, owned by them, shared nowhere yet."""
+        with self._lock:
+            user = self._known_user(user_id)
+            fid = self._next_id("F")
+            f = File(id=fid, filename=filename, length=len(content), content=content, title=title, user=user.id,
+                     created=int(self.clock()), completed=True)
+            self.files[fid] = f
+            self._changed.notify_all()
+            return f
+
+    def file_json(self, file_id: str) -> JSONDict:
+        """The file object Slack puts in events and view state for this file."""
+        with self._lock:
+            return self._file_json(self.files[file_id])
+
+    def download(self, file_id: str, headers: dict[str, str]) -> tuple[int, bytes, str]:
+        """`url_private_download`: the bytes for a request carrying a valid token (`Authorization: Bearer`);
+        without one, Slack answers 200 with its sign-in page (HTML), not the file."""
+        with self._lock:
+            f = self.files.get(file_id)
+            if f is None or f.content is None:
+                return 404, b"file_not_found", "text/plain; charset=utf-8"
+            auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or token.strip() != self.bot_token:
+                page = b"<!DOCTYPE html><html><head><title>Sign in | Slack</title></head><body>Sign in</body></html>"
+                return 200, page, "text/html; charset=utf-8"
+            return 200, f.content, f.mimetype
 
     def file_bytes(self, file_id: str) -> bytes | None:
         with self._lock:

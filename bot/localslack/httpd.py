@@ -184,7 +184,11 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, body, content_type, headers)
 
     def _file(self, rest: str) -> None:
-        file_id = rest.split("/", 1)[0]
+        file_id, _, tail = rest.partition("/")
+        if tail.startswith("download/"):
+            status, body, ctype = self.slack.download(file_id, dict(self.headers.items()))
+            self._send(status, body, ctype)
+            return
         data = self.slack.file_bytes(file_id)
         if data is None:
             self._send_text(404, "file_not_found")

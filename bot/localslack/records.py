@@ -137,6 +137,8 @@ class User:
     is_bot: bool
     email: str | None = None
     bot_id: str | None = None
+    is_admin: bool = False
+    is_owner: bool = False
 
 
 @dataclass

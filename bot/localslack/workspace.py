@@ -189,6 +189,8 @@ class Workspace:
         is_bot: bool = False,
         display_name: str | None = None,
         email: str | None = None,
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> None:
         try:
             ZoneInfo(tz)
@@ -205,8 +207,16 @@ class Workspace:
                 is_bot=is_bot,
                 email=email,
                 bot_id=f"B{user_id[1:]}" if is_bot else None,
+                is_admin=is_admin,
+                is_owner=is_owner,
             )
         )
+
+    def set_role(self, user_id: str, *, admin: bool = False, owner: bool = False) -> None:
+        """Make a person a workspace admin or owner (users.info's `is_admin`, `is_owner`), or neither."""
+        with self._lock:
+            user = self._known_user(user_id)
+            user.is_admin, user.is_owner = admin, owner
 
     def add_channel(
         self,

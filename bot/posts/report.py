@@ -23,7 +23,7 @@ from bot.render.views import goal_progress_line
 from bot.services import chart_files, kpis
 from bot.services import goals as goal_service
 from bot.slack_text import esc
-from storage.models import Goal, KpiValue, Metric, Outbox
+from storage.models import Goal, KpiValue, Metric, Outbox, Schedule
 
 if TYPE_CHECKING:
     from jobs.context import JobContext
@@ -124,7 +124,7 @@ def render(data: ReportData, *, today: date) -> Draft:
     if data.charts:
         b.context("Charts follow in this thread.")
     reply = b.build(in_channel=True, text=f"Weekly KPI report: {_count(data.goal_count, 'goal')}, {_count(len(data.rows), 'KPI')}")
-    return Draft.of(reply, {"charts": data.charts})
+    return Draft.of(reply, {"charts": data.charts, "day": today.isoformat()})
 
 
 class ReportPost(PostKind):
@@ -285,4 +285,35 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-REPORT = ReportPost("report", after_sent=upload_charts)
+def attach_table(ctx: JobContext, sent: Sent) -> None:
+    """A schedule with `attach:xlsx`: the week's KPI table (the report's rows) as an XLSX file in its thread."""
+    from bot import exports
+
+    schedule_id, day = sent.payload.get("schedule_id"), sent.payload.get("day")
+    if schedule_id is None or not day:
+        return
+    today = date.fromisoformat(str(day))
+    with ctx.db.session(write=False) as session:
+        schedule = session.get(Schedule, int(schedule_id))
+        if schedule is None or schedule.attach != "xlsx":
+            return
+        rows = kpi_rows(session, workspace_id=sent.workspace_id, today=today)
+        sheet = exports.report_sheet(rows, start=today - timedelta(days=7), end=today - timedelta(days=1))
+    if not sheet.rows:
+        return
+    filename = f"kpi-report-{today.isoformat()}.xlsx"
+    try:
+        uploads.share_file(ctx.client, channel=sent.channel, thread_ts=sent.ts, content=exports.to_xlsx(sheet),
+                           filename=filename, title=filename)
+    except uploads.ShareUnknown as exc:
+        log.error("report %s: cannot tell whether its table %s was shared", sent.outbox_id, exc.file_id)
+    except Exception:
+        log.exception("report %s: its KPI table could not be attached", sent.outbox_id)
+
+
+def after_report_sent(ctx: JobContext, sent: Sent) -> None:
+    upload_charts(ctx, sent)
+    attach_table(ctx, sent)
+
+
+REPORT = ReportPost("report", after_sent=after_report_sent)

@@ -25,6 +25,7 @@ class ScheduleCreate:
     minute: int
     timezone: str
     days: list[int]
+    attach: str | None = None  # a report's attachment: "xlsx", the week's KPI table
 
 
 def create_schedule(
@@ -45,6 +46,7 @@ def create_schedule(
     days = ",".join(str(d) for d in sorted(set(data.days)))
     if existing is not None:
         existing.hour, existing.minute, existing.timezone, existing.days = data.hour, data.minute, data.timezone, days
+        existing.attach = data.attach
         # Slots already passed under the old time must not fire again under the new one.
         existing.last_slot = max(existing.last_slot or now, now)
         session.flush()
@@ -58,6 +60,7 @@ def create_schedule(
         minute=data.minute,
         timezone=data.timezone,
         days=days,
+        attach=data.attach,
         active=True,
         created_by=user_id,
         created_at=now,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.services import campaigns, feedback, goals, kpis, tasks
 from storage.db import Database
 from storage.export import export_workspace, import_workspace
+from storage.models import PendingImport
 from tests.support import factories as make
 
 
@@ -130,3 +131,62 @@ def test_an_export_imports_as_another_workspace_into_the_same_database(db: Datab
                                               "charts": [{"type": "goal", "goal_id": new_goal.id}]} for r in rows)
         originals = s.scalars(select(Outbox).where(Outbox.workspace_id == workspace).order_by(Outbox.id)).all()
         assert [r.dedupe_key for r in originals] == keys, "the source workspace is untouched"
+
+
+def test_pending_imports_and_report_attachments_round_trip_into_another_workspace(
+    db: Database, workspace: str, tmp_path: Path
+) -> None:
+    """The tables the Slack side added (a KPI file between preview and click, a report's `attach:xlsx`) travel
+    with the rest: into another workspace of the same database, every row and value as it was."""
+    from datetime import UTC, datetime
+
+    from bot.services import pending_imports, schedules
+
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    with db.session() as s:
+        schedules.create_schedule(s, workspace_id=workspace, user_id="U1", now=now, data=schedules.ScheduleCreate(
+            "report", "C1", 9, 0, "Asia/Shanghai", [0], attach="xlsx"))
+        done = pending_imports.start(s, workspace_id=workspace, user_id="U1", file_id="F1", filename="生意参谋.csv",
+                                     preset="sycm", now=now)
+        waiting = pending_imports.start(s, workspace_id=workspace, user_id="U2", file_id="F2", filename="ga4.xlsx",
+                                        preset="auto", now=now)
+        assert done is not None and waiting is not None
+        pending_imports.set_message(s, pending_id=waiting.id, channel="D1", ts="1.2")
+        pending_imports.finish(s, pending_id=waiting.id, status="pending", summary="rows read: 3", now=now)
+        pending_imports.finish(s, pending_id=done.id, status="done", summary="Imported 6 values", now=now)
+    out = tmp_path / "export"
+    counts = export_workspace(db, workspace_id=workspace, out=out)
+    assert counts["pending_imports"] == 2 and counts["schedules"] == 1
+
+    copy = workspace + "P"
+    imported = import_workspace(db, source=out, workspace_id=copy)
+    assert imported["pending_imports"] == 2
+    with db.session(write=False) as s:
+        [schedule] = schedules.list_schedules(s, workspace_id=copy)
+        assert schedule.attach == "xlsx" and schedule.kind == "report"
+        ids = [r.id for r in s.scalars(select(PendingImport).where(PendingImport.workspace_id == copy)
+                                       .order_by(PendingImport.file_id))]
+        rows = [pending_imports.get(s, workspace_id=copy, pending_id=i) for i in ids]
+        shown = [(r.user_id, r.file_id, r.filename, r.preset, r.channel, r.message_ts, r.status, r.summary, r.created_at)
+                 for r in rows if r is not None]
+        assert shown == [
+            ("U1", "F1", "生意参谋.csv", "sycm", None, None, "done", "Imported 6 values", now),
+            ("U2", "F2", "ga4.xlsx", "auto", "D1", "1.2", "pending", "rows read: 3", now),
+        ]
+        # the source workspace's rows are untouched, and the copy's are its own
+        assert {r.workspace_id for r in s.scalars(select(PendingImport).where(PendingImport.file_id == "F1"))} == {
+            workspace, copy}
+    # a click in the copy claims the copy's row, once
+    with db.session() as s:
+        assert pending_imports.claim(s, workspace_id=copy, pending_id=ids[1], now=now)[0]
+        assert not pending_imports.claim(s, workspace_id=copy, pending_id=ids[1], now=now)[0]
+    # exporting the copy gives the same rows as the original export, ids and workspace aside
+    again = tmp_path / "again"
+    export_workspace(db, workspace_id=copy, out=again)
+
+    def plain(folder: Path, table: str) -> list[dict[str, object]]:
+        rows = json.loads((folder / f"{table}.json").read_text(encoding="utf-8"))
+        return [{k: v for k, v in r.items() if k not in ("id", "workspace_id", "status", "claimed_at")} for r in rows]
+
+    assert plain(again, "pending_imports") == plain(out, "pending_imports")
+    assert plain(again, "schedules") == plain(out, "schedules")

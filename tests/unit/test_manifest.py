@@ -51,13 +51,15 @@ def test_shortcuts_match_the_callback_ids_the_code_handles() -> None:
 
 def test_events_interactivity_and_least_privilege_scopes() -> None:
     settings = MANIFEST["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.channels", "message.groups"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened", "message.channels", "message.groups", "message.im", "file_shared",
+    }
     assert settings["interactivity"]["is_enabled"] is True
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert scopes == {
         "commands", "chat:write", "chat:write.public", "users:read", "channels:history", "groups:history",
-        "im:history", "im:write", "files:write",
+        "im:history", "im:write", "files:write", "files:read",
     }
     assert 1 <= len(MANIFEST["display_information"]["name"]) <= 35
     assert MANIFEST["features"]["bot_user"]["display_name"]
