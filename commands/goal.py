@@ -21,6 +21,7 @@ from bot.render.text import esc
 from bot.runtime import Runtime
 from bot.services import goals as service
 from bot.services import kpis as kpi_service
+from bot.services.languages import team_language
 from commands.base import (
     JSON,
     M_CHANNEL,
@@ -123,7 +124,9 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         data = dataclasses.replace(data, metric=metric_name(ctx, data.metric))  # metric:K-2 is that metric
         with ctx.db.session() as session:
             goal = service.create_goal(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return _concerns(ctx, views.goal_created(goal, today=today, actor=ctx.user_id, locale=loc), goal.owner_id)
+            # announced in the channel: in its team language, not the typist's
+            team_loc = team_language(session, workspace_id=ctx.workspace_id, channel=ctx.channel_id)
+            return _concerns(ctx, views.goal_created(goal, today=today, actor=ctx.user_id, locale=team_loc), goal.owner_id)
     if verb in ("show", "view"):
         number = _single_ref(rest, "show")
         with ctx.db.session(write=False) as session:

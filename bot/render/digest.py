@@ -11,7 +11,7 @@ from bot.i18n import DEFAULT_LOCALE, EN, fmt_date, fmt_number, fmt_percent, ment
 from bot.ids import BlockId, record_block
 from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
 from bot.render.text import bar, esc, fmt_signed_percent, truncate
-from bot.render.views import PACE_EMOJI, STATUS_EMOJI, pace_label, task_actions_block
+from bot.render.views import PACE_EMOJI, STATUS_EMOJI, mark_locale, pace_label, task_actions_block
 from bot.services.digest import (
     DigestCampaign,
     DigestData,
@@ -444,7 +444,9 @@ def digest_reply(data: DigestData, *, today: date, title: str | None = None, loc
         )
 
     b.context(t("digest.footer", locale))
-    return b.build(in_channel=True, text=fallback_text(data, header=header, locale=locale))
+    reply = b.build(in_channel=True, text=fallback_text(data, header=header, locale=locale))
+    reply.blocks = mark_locale(reply.blocks, locale)  # a click on a task's buttons redraws it in this language
+    return reply
 
 
 def _sections(b: Builder, kind: str, title: str, lines: list[str], *, more: str) -> None:

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.anomalies import GmvMove
-from bot.i18n import DEFAULT_LOCALE, fmt_date, fmt_number, fmt_percent, mention, t, tn
+from bot.i18n import DEFAULT_LOCALE, LOCALES, fmt_date, fmt_number, fmt_percent, mention, t, tn
 from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
 from bot.render.text import bar, esc, fmt_signed_percent, truncate
@@ -177,6 +177,25 @@ def update_task_blocks(
     if len(out) > MAX_BLOCKS:  # the note is what we can drop; the click's effect is in the task line
         out = [b for b in out if b.get("block_id") != note_id][:MAX_BLOCKS]
     return out
+
+
+def mark_locale(blocks: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
+    """The blocks with the language they are written in recorded on their last context block (its block_id), so
+    a message redrawn after a click keeps that language whoever clicks (see written_locale)."""
+    for index in range(len(blocks) - 1, -1, -1):
+        if blocks[index].get("type") == "context" and not blocks[index].get("block_id"):
+            marked = {**blocks[index], "block_id": record_block(BlockId.POST_LOCALE, locale)}
+            return [*blocks[:index], marked, *blocks[index + 1:]]
+    return blocks
+
+
+def written_locale(blocks: list[dict[str, Any]] | None) -> str | None:
+    """The language a message was written in (mark_locale), or None for a message that does not say."""
+    for block in blocks or []:
+        prefix, locale = split_record_block(block.get("block_id"))
+        if prefix == BlockId.POST_LOCALE and locale in LOCALES:
+            return locale
+    return None
 
 
 def close_record_blocks(blocks: list[dict[str, Any]], block_id: str, note: str) -> list[dict[str, Any]]:
