@@ -114,6 +114,9 @@ class ChartLabels:
     value: str = "Value"
     from_parts: str = "computed from summed parts"
     partial: str = "partial period (hatched)"
+    # the text table's closing lines (their punctuation is the language's too)
+    target_line: str = "{target}: {value} ({deadline} {date})"
+    projected_line: str = "{projected}: {value}"
     cjk_units: bool = False  # amounts in 万 and 亿 rather than k, M and B
 
     @classmethod
@@ -136,6 +139,8 @@ class ChartLabels:
             value="数值",
             from_parts="按分子分母汇总计算",
             partial="不完整周期（斜线）",
+            target_line="{target}：{value}（{deadline} {date}）",
+            projected_line="{projected}：{value}",
             cjk_units=True,
         )
 
@@ -947,10 +952,11 @@ def _goal_table(chart: GoalChart) -> str:
     headers = [labels.day, labels.actual, labels.pace if chart.pace is not None else ""]
     table = format_table(headers, rows) if rows else ""
     summary = [
-        f"{labels.target}: {fmt_number(chart.target, unit)} ({labels.deadline} {chart.deadline.isoformat()})",
+        labels.target_line.format(target=labels.target, value=fmt_number(chart.target, unit), deadline=labels.deadline,
+                                  date=chart.deadline.isoformat()),
     ]
     if chart.projected is not None:
-        summary.append(f"{labels.projected}: {fmt_number(chart.projected, unit)}")
+        summary.append(labels.projected_line.format(projected=labels.projected, value=fmt_number(chart.projected, unit)))
     return "\n".join([*_title_lines(chart), *([table] if table else []), *summary])
 
 

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from bot.i18n import DEFAULT_LOCALE, EN, fmt_date, fmt_number, fmt_percent, mention, resolve, t, tn
 from bot.ids import BlockId, record_block
 from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
+from bot.render.retro import retro_title
 from bot.render.text import bar, esc, fmt_signed_percent, truncate
 from bot.render.views import PACE_EMOJI, STATUS_EMOJI, mark_locale, pace_label, task_actions_block
 from bot.services.digest import (
@@ -364,7 +365,8 @@ def campaign_item(c: DigestCampaign, today: date, locale: str = DEFAULT_LOCALE) 
 def retro_item(r: DigestRetro, today: date, locale: str = DEFAULT_LOCALE) -> str:
     period = f"{_day(r.period_start, locale=locale)} – {_day(r.period_end, locale=locale)}"
     notes = tn("digest.retro.notes", r.notes, locale) if r.notes else t("digest.retro.no_notes", locale)
-    return (f":speech_balloon: *R-{r.number}* {_title(r.title)} · {period} · {notes} · "
+    title = _title(retro_title(r.kind, r.title, r.period_start, locale))
+    return (f":speech_balloon: *R-{r.number}* {title} · {period} · {notes} · "
             + t("digest.retro.reply_in", locale, channel=f"<#{r.slack_channel_id}>"))
 
 

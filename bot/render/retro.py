@@ -18,13 +18,12 @@ PROMPTS = ((":sunny:", "retro.prompt.well"), (":cloud:", "retro.prompt.not"), ("
 CATEGORIES = ("well", "not", "try", "note")
 
 
-def retro_title(retro: Retro, locale: str = DEFAULT_LOCALE) -> str:
-    """The retro's title as the post's reader reads it: a month or quarter retro's stored (English) period name
-    written in Chinese for a Chinese channel; any other title as typed."""
-    start = retro.period_start
-    if resolve(locale) == EN or start is None or retro.kind not in ("month", "quarter"):
-        return retro.title
-    if retro.kind == "quarter":
+def retro_title(kind: str | None, title: str, start: date | None, locale: str = DEFAULT_LOCALE) -> str:
+    """A retro's title as the post's reader reads it: a month or quarter retro's stored (English) period name
+    ("November 2026", "Q4 2026") written in Chinese for a Chinese channel; any other title as typed."""
+    if resolve(locale) == EN or start is None or kind not in ("month", "quarter"):
+        return title
+    if kind == "quarter":
         return t("retro.title.quarter", locale, year=start.year, q=(start.month - 1) // 3 + 1)
     return t("retro.title.month", locale, year=start.year, month=start.month)
 
@@ -63,7 +62,7 @@ def kpi_line(kpi: RetroKpi, locale: str = DEFAULT_LOCALE) -> str:
 
 
 def parent_post(retro: Retro, data: RetroResults, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
-    title = retro_title(retro, locale)
+    title = retro_title(retro.kind, retro.title, retro.period_start, locale)
     b = Builder().header(t("retro.post.header", locale, n=retro.number, title=title))
     b.context(f"{fmt_date(retro.period_start, today, locale)} – {fmt_date(retro.period_end, today, locale)}")
     lines = [goal_line(goal, locale) for goal in data.goals]

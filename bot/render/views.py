@@ -615,7 +615,8 @@ def campaign_created(s: CampaignSummary, *, today: date, actor: str, locale: str
 def _campaign_fields(s: CampaignSummary, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
     c = s.campaign
     fields = [
-        _field("field.dates", f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)} ({phase_label(phase(c, today), locale)})", locale),
+        _field("field.dates", t("campaign.dates_phase", locale, start=fmt_date(c.start_on, today, locale),
+                                end=fmt_date(c.end_on, today, locale), phase=phase_label(phase(c, today), locale)), locale),
         _field("field.budget", _budget_line(s, locale), locale),
     ]
     if c.channels:
