@@ -41,6 +41,9 @@ class BlockId(StrEnum):
     HOME_TASK = "home_task"
     HOME_GOAL = "home_goal"
     HOME_CHART = "home_chart"
+    # "post_locale:zh_CN" on a context block of a message with task buttons: the language it was written in,
+    # so a click redraws it in that language (views.mark_locale / views.written_locale)
+    POST_LOCALE = "post_locale"
     # modal input fields (the action_id inside is always ActionId.FIELD)
     TITLE = "title"
     OWNER = "owner"

@@ -15,6 +15,7 @@ from bot.render import modals, views
 from bot.render.reply import Reply
 from bot.runtime import Runtime
 from bot.services import campaigns as service
+from bot.services.languages import team_language
 from bot.slack_text import esc
 from commands.base import (
     JSON,
@@ -113,7 +114,10 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         data = parse_add(rest, ctx)
         with ctx.db.session() as session:
             campaign = service.create_campaign(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return views.campaign_created(service.card(session, campaign=campaign, today=ctx.today), today=ctx.today, actor=ctx.user_id, locale=loc)
+            # announced in the channel: in its team language, not the typist's
+            team_loc = team_language(session, workspace_id=ctx.workspace_id, channel=ctx.channel_id)
+            return views.campaign_created(service.card(session, campaign=campaign, today=ctx.today), today=ctx.today,
+                                          actor=ctx.user_id, locale=team_loc)
     if verb in ("show", "view"):
         number, extra = _ref_and_rest(rest, msg("error.campaign.which.show"), ctx)
         if extra:

@@ -21,6 +21,7 @@ from bot.render.reply import Builder, Reply
 from bot.runtime import Runtime
 from bot.services import goals as service
 from bot.services import kpis as kpi_service
+from bot.services.languages import team_language
 from bot.slack_text import esc
 from commands.base import (
     JSON,
@@ -155,7 +156,10 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         data = dataclasses.replace(data, metric=metric_name(ctx, data.metric))  # metric:K-2 is that metric
         with ctx.db.session() as session:
             goal = service.create_goal(session, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
-            return _concerns(ctx, views.goal_created(service.GoalCard.of(goal), today=today, actor=ctx.user_id, locale=loc), goal.owner_id)
+            # announced in the channel: in its team language, not the typist's
+            team_loc = team_language(session, workspace_id=ctx.workspace_id, channel=ctx.channel_id)
+            return _concerns(ctx, views.goal_created(service.GoalCard.of(goal), today=today, actor=ctx.user_id,
+                                                     locale=team_loc), goal.owner_id)
     if verb in ("show", "view"):
         number = _single_ref(rest, "show", ctx)
         with ctx.db.session(write=False) as session:

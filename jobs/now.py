@@ -15,7 +15,7 @@ def enqueue_digest_now(ctx: JobContext, *, workspace_id: str, channel: str, key:
     now = ctx.clock()
     with ctx.db.session(write=False) as session:
         zone = channel_zone(session, workspace_id=workspace_id, channel=channel, default=ctx.zone)
-        draft = DIGEST.compose(session, workspace_id=workspace_id, today=now.astimezone(zone).date())
+        draft = DIGEST.compose(session, workspace_id=workspace_id, today=now.astimezone(zone).date(), channel=channel)
     with ctx.db.session() as session:
         new_id = DIGEST.enqueue(session, draft, workspace_id=workspace_id, key=key, channel=channel, now=now)
     if new_id is None:

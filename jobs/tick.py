@@ -126,7 +126,7 @@ def claim_slots(ctx: JobContext, now: datetime) -> list[str]:
             if schedule is None or not schedule.active:
                 continue
             if not outbox.exists(session, dedupe_key=key):
-                draft = post.compose(session, workspace_id=due.workspace_id, today=today)
+                draft = post.compose(session, workspace_id=due.workspace_id, today=today, channel=due.channel)
         with ctx.db.session() as session:
             schedule = session.get(Schedule, due.schedule_id)
             if schedule is None or not schedule.active:

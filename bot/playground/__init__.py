@@ -198,7 +198,8 @@ class Playground:
             for due in rows:
                 post = SCHEDULED[due.kind]
                 with self.db.session(write=False) as session:
-                    draft = post.compose(session, workspace_id=TEAM_ID, today=now.astimezone(self.zone).date())
+                    draft = post.compose(session, workspace_id=TEAM_ID, today=now.astimezone(self.zone).date(),
+                                         channel=due.channel)
                 with self.db.session() as session:
                     post.enqueue(session, draft, workspace_id=TEAM_ID, now=now, channel=due.channel,
                                  key=f"playground:{due.kind}:{due.schedule_id}:{uuid.uuid4().hex}",

@@ -81,12 +81,13 @@ class PostKind:
 
 
 class ScheduledPost(Protocol):
-    """A kind that schedules post (digest, report): composed for one workspace's day, posted to a channel."""
+    """A kind that schedules post (digest, report): composed for one workspace's day, posted to a channel and
+    written in that channel's team language."""
 
     @property
     def kind(self) -> str: ...
 
-    def compose(self, session: Session, *, workspace_id: str, today: date) -> Draft: ...
+    def compose(self, session: Session, *, workspace_id: str, today: date, channel: str | None = None) -> Draft: ...
 
     def enqueue(
         self, session: Session, draft: Draft, *, workspace_id: str, key: str, now: datetime | None = None,

@@ -14,15 +14,20 @@ from sqlalchemy.orm import Session
 from bot.posts import Draft, PostKind, Sent
 from bot.render.digest import alert_reply, digest_reply
 from bot.services.digest import collect
+from bot.services.languages import team_language
 from storage.models import Schedule
 
 
 class DigestPost(PostKind):
-    def compose(self, session: Session, *, workspace_id: str, today: date) -> Draft:
+    def compose(self, session: Session, *, workspace_id: str, today: date, channel: str | None = None) -> Draft:
+        """The digest and its alert, written in the team language of `channel` (bot.services.languages)."""
+        locale = team_language(session, workspace_id=workspace_id, channel=channel)
         data = collect(session, workspace_id=workspace_id, today=today)
-        alert = alert_reply(data.kpis, today)
-        payload = {"alert": {"text": alert.text, "blocks": alert.blocks}} if alert is not None else None
-        return Draft.of(digest_reply(data, today=today), payload)
+        alert = alert_reply(data.kpis, today, locale)
+        payload: dict[str, object] = {"locale": locale}
+        if alert is not None:
+            payload["alert"] = {"text": alert.text, "blocks": alert.blocks}
+        return Draft.of(digest_reply(data, today=today, locale=locale), payload)
 
 
 def queue_alert(session: Session, sent: Sent) -> None:

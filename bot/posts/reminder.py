@@ -19,7 +19,7 @@ from bot.i18n import EN, t
 from bot.i18n.fmt import fmt_date
 from bot.posts import Draft, PostKind
 from bot.render.reply import Builder
-from bot.render.views import task_actions_block
+from bot.render.views import mark_locale, task_actions_block
 from bot.services import outbox
 from bot.slack_text import esc
 from storage.models import Outbox, Task, UserZone
@@ -42,7 +42,8 @@ class ReminderPost(PostKind):
         plain = t(f"reminder.{due}_plain", locale, ref=ref, title=esc(task.title), when=when)
         reply = Builder().section(head).context(t("reminder.commands", locale, ref=ref)).build(text=plain)
         actions = task_actions_block(task.number, task.status, task.due_on, locale=locale)  # Start · Done · Block… · Snooze
-        return Draft(text=reply.text, blocks=[*reply.blocks, actions] if actions else reply.blocks)
+        blocks = mark_locale(reply.blocks, locale)  # a click (Snooze a day…) redraws it in the owner's language
+        return Draft(text=reply.text, blocks=[*blocks, actions] if actions else blocks)
 
 
 REMINDER = ReminderPost("reminder")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import metrics, uploads
-from bot.i18n import EN, t
+from bot.i18n import DEFAULT_LOCALE, EN, resolve, t, tn
 from bot.i18n.fmt import fmt_number, fmt_signed_percent
 from bot.posts import Draft, PostKind, Sent
 from bot.render import charts
@@ -22,6 +22,7 @@ from bot.render.reply import Builder
 from bot.render.views import goal_progress_line
 from bot.services import chart_files, kpis
 from bot.services import goals as goal_service
+from bot.services.languages import team_language
 from bot.slack_text import esc
 from storage.models import Goal, KpiValue, Metric, Outbox, Schedule
 
@@ -98,52 +99,62 @@ def collect(session: Session, *, workspace_id: str, today: date) -> ReportData:
     )
 
 
-def kpi_field(metric: kpis.MetricCard, now: Any, before: Any) -> str:
+def kpi_field(metric: kpis.MetricCard, now: Any, before: Any, locale: str = DEFAULT_LOCALE) -> str:
     """`*gmv*\n¥1,240,000 · +8% vs ¥1,150,000`, the change only when both weeks have a value."""
-    line = f"*{esc(metric.name)}*\n{fmt_number(now, metric.unit, EN)}"
+    line = f"*{esc(metric.name)}*\n{fmt_number(now, metric.unit, locale)}"
     change = metrics.change(now, before)
     if change is not None:
-        line += f" · {fmt_signed_percent(change, EN)} vs {fmt_number(before, metric.unit, EN)}"
+        line += t("report.kpi.vs", locale, change=fmt_signed_percent(change, locale), before=fmt_number(before, metric.unit, locale))
     elif before is None:
-        line += " · nothing the week before"
+        line += t("report.kpi.nothing_before", locale)
     return line
 
 
-def render(data: ReportData, *, today: date) -> Draft:
+def _short_day(day: date, locale: str) -> str:
+    return f"{day:%b} {day.day}" if resolve(locale) == EN else f"{day.month}月{day.day}日"
+
+
+def render(data: ReportData, *, today: date, locale: str = DEFAULT_LOCALE) -> Draft:
     week_start = today - timedelta(days=7)
-    b = Builder().header(f"Weekly KPI report · {week_start:%b %-d} – {today - timedelta(days=1):%b %-d}")
+    b = Builder().header(t("report.header", locale, start=_short_day(week_start, locale),
+                           end=_short_day(today - timedelta(days=1), locale)))
     if data.goals:
-        b.section("*Goals and pace*")
-        b.lines_section([goal_progress_line(g, progress, today) for g, progress in data.goals])
+        b.section(t("report.goals", locale))
+        b.lines_section([goal_progress_line(g, progress, today, locale=locale) for g, progress in data.goals])
     if data.rows:
         # one field per KPI (Block Kit lays them out in two columns): no monospaced table to wrap in a thread
-        b.section("*KPIs* · last 7 days vs the 7 before (ratios from summed parts)")
-        b.fields([kpi_field(m, now, before) for m, now, before in data.rows])
+        b.section(t("report.kpis", locale))
+        b.fields([kpi_field(m, now, before, locale) for m, now, before in data.rows])
     if not data.goals and not data.rows:
-        b.section("No goals or KPIs yet. `/kpi log visits 12500 channel:天猫` and `/goal add …` fill this report.")
+        b.section(t("report.empty", locale))
     if data.charts:
-        b.context("Charts follow in this thread.")
-    reply = b.build(in_channel=True, text=f"Weekly KPI report: {_count(data.goal_count, 'goal')}, {_count(len(data.rows), 'KPI')}")
-    return Draft.of(reply, {"charts": data.charts, "day": today.isoformat()})
+        b.context(t("report.charts_follow", locale))
+    reply = b.build(in_channel=True, text=t("report.plain", locale, goals=tn("report.goal_count", data.goal_count, locale),
+                                             kpis=tn("report.kpi_count", len(data.rows), locale)))
+    return Draft.of(reply, {"charts": data.charts, "locale": locale, "day": today.isoformat()})
 
 
 class ReportPost(PostKind):
-    def compose(self, session: Session, *, workspace_id: str, today: date) -> Draft:
-        return render(collect(session, workspace_id=workspace_id, today=today), today=today)
+    def compose(self, session: Session, *, workspace_id: str, today: date, channel: str | None = None) -> Draft:
+        """The report in the team language of `channel`; its charts follow in the same language."""
+        locale = team_language(session, workspace_id=workspace_id, channel=channel)
+        return render(collect(session, workspace_id=workspace_id, today=today), today=today, locale=locale)
 
 
-def build_chart(ctx: JobContext, workspace_id: str, spec: dict[str, Any]) -> charts.Chart:
-    """One chart of a report, read fresh from the database; raises ChartError when there is nothing to draw."""
+def build_chart(ctx: JobContext, workspace_id: str, spec: dict[str, Any], locale: str = DEFAULT_LOCALE) -> charts.Chart:
+    """One chart of a report, read fresh from the database, its words in `locale`; raises ChartError when there
+    is nothing to draw."""
     from bot import analytics  # pandas: loaded with the first chart, not at start-up
 
     today = ctx.clock().astimezone(ctx.zone).date()
+    labels = charts.ChartLabels.zh() if resolve(locale) != EN else charts.ChartLabels()
     with ctx.db.session(write=False) as session:
         if spec["type"] == "goal":
             goal = session.get(Goal, int(spec["goal_id"]))
             if goal is None or goal.workspace_id != workspace_id:
                 raise charts.ChartError("the goal is gone")
             [series] = analytics.weekly_report(session, workspace_id=workspace_id, today=today, goals=[goal])
-            chart: charts.Chart = charts.GoalChart.from_series(series, generated_on=today)
+            chart: charts.Chart = charts.GoalChart.from_series(series, labels=labels, generated_on=today)
         else:
             metric = session.get(Metric, int(spec["metric_id"]))
             if metric is None or metric.workspace_id != workspace_id:
@@ -152,14 +163,14 @@ def build_chart(ctx: JobContext, workspace_id: str, spec: dict[str, Any]) -> cha
             freq: analytics.Freq = "D" if (end - start).days <= 31 else "W"
             channel = spec.get("channel") or None
             partial = analytics.partial_buckets(start, end, freq, today=today)
-            references = _goal_references(session, workspace_id, spec.get("goals") or [], metric, freq)
+            references = _goal_references(session, workspace_id, spec.get("goals") or [], metric, freq, locale)
             suffix = f" · {channel}" if channel else ""
             if spec["type"] == "ratio":
                 trend = analytics.ratio_trend(
                     session, workspace_id=workspace_id, metric=metric, start=start, end=end, freq=freq, channel=channel
                 )
                 chart = dataclasses.replace(
-                    charts.RatioChart.from_trend(trend, generated_on=today),
+                    charts.RatioChart.from_trend(trend, labels=labels, generated_on=today),
                     title=f"{metric.name}{suffix}", references=references, partial=partial,
                 )
             else:
@@ -167,14 +178,15 @@ def build_chart(ctx: JobContext, workspace_id: str, spec: dict[str, Any]) -> cha
                     session, workspace_id=workspace_id, metric=metric, start=start, end=end, freq=freq, channel=channel
                 )
                 chart = charts.BreakdownChart.from_breakdown(
-                    breakdown, title=f"{metric.name} by channel{suffix}", generated_on=today
+                    breakdown, title=t("report.chart.by_channel", locale, name=metric.name, suffix=suffix), labels=labels,
+                    generated_on=today,
                 )
                 chart = dataclasses.replace(chart, references=references if chart.stacked else (), partial=partial)
     return chart
 
 
 def _goal_references(
-    session: Session, workspace_id: str, goal_ids: list[int], metric: Metric, freq: str
+    session: Session, workspace_id: str, goal_ids: list[int], metric: Metric, freq: str, locale: str = DEFAULT_LOCALE
 ) -> tuple[tuple[str, Decimal], ...]:
     """The goals on a shown metric as chart lines: a total's pace per period (target ÷ its days × the period's
     days: bot.metrics' straight pace), a level's target."""
@@ -186,19 +198,21 @@ def _goal_references(
         if metric.agg == "sum" and not metric.is_ratio:
             days = (goal.due_on - goal.start_on).days + 1
             per = {"D": 1, "W": 7}.get(freq, 30)
-            out.append((f"G-{goal.number} pace/{'day' if freq == 'D' else 'week'}", goal.target / days * per))
+            key = "report.chart.pace_day" if freq == "D" else "report.chart.pace_week"
+            out.append((t(key, locale, ref=f"G-{goal.number}"), goal.target / days * per))
         else:
-            out.append((f"G-{goal.number} target", goal.target))
+            out.append((t("report.chart.target", locale, ref=f"G-{goal.number}"), goal.target))
     return tuple(out)
 
 
 def upload_charts(ctx: JobContext, sent: Sent) -> None:
     """Charts go into the post's thread; a chart that cannot be drawn or uploaded becomes a text table, never a blank."""
     channel, ts = sent.channel, sent.ts
+    locale = str(sent.payload.get("locale") or DEFAULT_LOCALE)
     uploaded: list[chart_files.ChartFile] = []
     for spec in sent.payload.get("charts") or []:
         try:
-            chart = build_chart(ctx, sent.workspace_id, spec)
+            chart = build_chart(ctx, sent.workspace_id, spec, locale)
         except charts.NoChartData:
             continue
         except Exception:
@@ -209,7 +223,7 @@ def upload_charts(ctx: JobContext, sent: Sent) -> None:
         except charts.NoChartData:
             try:
                 ctx.client.chat_postMessage(
-                    channel=channel, thread_ts=ts, text=t("chart.no_values", None, title=esc(chart.title)), unfurl_links=False
+                    channel=channel, thread_ts=ts, text=t("chart.no_values", locale, title=esc(chart.title)), unfurl_links=False
                 )
             except Exception:
                 log.warning("could not say that %s has no values for post %s", spec, sent.outbox_id, exc_info=True)
@@ -239,10 +253,10 @@ def upload_charts(ctx: JobContext, sent: Sent) -> None:
         _record_chart_files(ctx, sent, uploaded)
         first = (sent.payload.get("charts") or [{}])[0]
         if first.get("type") == "goal" and uploaded[0].title:
-            _show_headline(ctx, sent, uploaded[0])
+            _show_headline(ctx, sent, uploaded[0], locale)
 
 
-def _show_headline(ctx: JobContext, sent: Sent, chart: chart_files.ChartFile) -> None:
+def _show_headline(ctx: JobContext, sent: Sent, chart: chart_files.ChartFile, locale: str = DEFAULT_LOCALE) -> None:
     """The headline goal chart in the report message itself (an image block of the file shared in its
     thread), not only in the thread. An update sets the same blocks however often it runs."""
     try:
@@ -256,7 +270,8 @@ def _show_headline(ctx: JobContext, sent: Sent, chart: chart_files.ChartFile) ->
         if any(b.get("type") == "image" for b in blocks):
             return
         # after the goals, before the KPIs (or the closing context)
-        kpis_at = [i for i, b in enumerate(blocks) if str((b.get("text") or {}).get("text", "")).startswith("*KPIs*")
+        heading = t("report.kpis", locale)
+        kpis_at = [i for i, b in enumerate(blocks) if str((b.get("text") or {}).get("text", "")) == heading
                    or b.get("type") == "context"]
         at = kpis_at[0] if kpis_at else len(blocks)
         blocks = [*blocks[:at], image, *blocks[at:]][:50]
@@ -279,10 +294,6 @@ def _record_chart_files(ctx: JobContext, sent: Sent, uploaded: list[chart_files.
             row.payload = json.dumps(payload, ensure_ascii=False)
     except Exception:
         log.exception("could not record the charts of post %s", sent.outbox_id)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def attach_table(ctx: JobContext, sent: Sent) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.posts import Draft, PostKind, Sent
 from bot.render.retro import parent_post, summary_post
 from bot.services import outbox, retros
+from bot.services.languages import team_language
 from storage.models import Campaign, Retro, Schedule
 
 if TYPE_CHECKING:
@@ -23,16 +24,23 @@ if TYPE_CHECKING:
 AUTO_START_HOUR = 9
 
 
+def retro_locale(session: Session, retro: Retro) -> str:
+    """A retro's posts are written in the team language of its channel."""
+    return team_language(session, workspace_id=retro.workspace_id, channel=retro.slack_channel_id)
+
+
 class RetroParent(PostKind):
     def compose(self, session: Session, *, retro: Retro, today: date) -> Draft:
         data = retros.results(session, retro=retro, today=today)
-        return Draft.of(parent_post(retros.RetroCard.of(retro), data, today=today), {"retro_id": retro.id})
+        locale = retro_locale(session, retro)
+        return Draft.of(parent_post(retros.RetroCard.of(retro), data, today=today, locale=locale),
+                        {"retro_id": retro.id, "locale": locale})
 
 
 class RetroSummary(PostKind):
-    def compose(self, closed: retros.Closed, *, today: date) -> Draft:
+    def compose(self, closed: retros.Closed, *, today: date, locale: str) -> Draft:
         card, notes, tasks = closed.summary()
-        return Draft.of(summary_post(card, notes, tasks, today=today))
+        return Draft.of(summary_post(card, notes, tasks, today=today, locale=locale))
 
 
 def remember_thread(session: Session, sent: Sent) -> None:
@@ -56,7 +64,7 @@ def enqueue_summary(session: Session, closed: retros.Closed, *, today: date, now
     if not retro.thread_ts:
         return None
     return SUMMARY.enqueue(
-        session, SUMMARY.compose(closed, today=today), workspace_id=retro.workspace_id,
+        session, SUMMARY.compose(closed, today=today, locale=retro_locale(session, retro)), workspace_id=retro.workspace_id,
         key=f"retro-summary:{retro.id}", channel=retro.slack_channel_id, thread_ts=retro.thread_ts, now=now,
     )
 

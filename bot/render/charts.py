@@ -27,7 +27,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.i18n import EN
+from bot.i18n import EN, ZH_CN
 from bot.i18n.fmt import fmt_number, with_currency
 
 if TYPE_CHECKING:
@@ -115,6 +115,9 @@ class ChartLabels:
     value: str = "Value"
     from_parts: str = "computed from summed parts"
     partial: str = "partial period (hatched)"
+    # the text table's closing lines (their punctuation is the language's too)
+    target_line: str = "{target}: {value} ({deadline} {date})"
+    projected_line: str = "{projected}: {value}"
     cjk_units: bool = False  # amounts in 万 and 亿 rather than k, M and B
 
     @classmethod
@@ -137,6 +140,8 @@ class ChartLabels:
             value="数值",
             from_parts="按分子分母汇总计算",
             partial="不完整周期（斜线）",
+            target_line="{target}：{value}（{deadline} {date}）",
+            projected_line="{projected}：{value}",
             cjk_units=True,
         )
 
@@ -927,6 +932,11 @@ def text_table(chart: Chart) -> str:
     return _ratio_table(chart)
 
 
+def _locale(labels: ChartLabels) -> str:
+    """The locale a chart's numbers are written in: Chinese labels write 万 and 亿."""
+    return ZH_CN if labels.cjk_units else EN
+
+
 def _title_lines(chart: Chart) -> list[str]:
     subtitle = chart.formula if isinstance(chart, RatioChart) else chart.subtitle
     return [chart.title, *([subtitle] if subtitle else [])]
@@ -943,10 +953,12 @@ def _goal_table(chart: GoalChart) -> str:
     headers = [labels.day, labels.actual, labels.pace if chart.pace is not None else ""]
     table = format_table(headers, rows) if rows else ""
     summary = [
-        f"{labels.target}: {fmt_number(chart.target, unit, EN)} ({labels.deadline} {chart.deadline.isoformat()})",
+        labels.target_line.format(target=labels.target, value=fmt_number(chart.target, unit, _locale(labels)),
+                                  deadline=labels.deadline, date=chart.deadline.isoformat()),
     ]
     if chart.projected is not None:
-        summary.append(f"{labels.projected}: {fmt_number(chart.projected, unit, EN)}")
+        summary.append(labels.projected_line.format(projected=labels.projected,
+                                                    value=fmt_number(chart.projected, unit, _locale(labels))))
     return "\n".join([*_title_lines(chart), *([table] if table else []), *summary])
 
 

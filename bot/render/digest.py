@@ -1,4 +1,4 @@
-"""The daily digest as one compact Block Kit message, always within Slack's limits."""
+"""The daily digest as one compact Block Kit message, always within Slack's limits, in its channel's language."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
-from bot.i18n import EN
+from bot.i18n import DEFAULT_LOCALE, EN, resolve, t, tn
 from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import BlockId, record_block
 from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
-from bot.render.views import PACE_EMOJI, STATUS_EMOJI, task_actions_block
+from bot.render.retro import retro_title
+from bot.render.views import PACE_EMOJI, STATUS_EMOJI, mark_locale, pace_label, task_actions_block
 from bot.services.digest import (
     DigestCampaign,
     DigestData,
@@ -44,6 +45,7 @@ VERDICT_EMOJI = {
     "good": ":large_green_circle:", "bad": ":red_circle:", "flat": ":white_circle:", "new": ":new:", "campaign": ":tada:",
 }
 STAGE_EMOJI = {"starting": ":calendar:", "live": ":rocket:", "ending": ":hourglass_flowing_sand:", "ended": ":checkered_flag:"}
+ZH_WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 def _title(text: str) -> str:
@@ -54,12 +56,26 @@ def _short(text: str) -> str:
     return esc(truncate(text, 60))
 
 
-def _day(day: date, *, weekday: bool = False) -> str:
+def _day(day: date, *, weekday: bool = False, locale: str = DEFAULT_LOCALE) -> str:
+    """`Mon Nov 23` / `Nov 23`; in Chinese `11月23日 周一` / `11月23日`."""
+    if resolve(locale) != EN:
+        return f"{day.month}月{day.day}日" + (f" {ZH_WEEKDAY_NAMES[day.weekday()]}" if weekday else "")
     return (f"{day:%a} " if weekday else "") + f"{day:%b} {day.day}"
 
 
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
+def _long_day(day: date, locale: str) -> str:
+    """`Thursday, December 3` / `12月3日 周四`."""
+    if resolve(locale) != EN:
+        return _day(day, weekday=True, locale=locale)
+    return f"{day:%A, %B} {day.day}"
+
+
+def _weekday(day: date, locale: str) -> str:
+    return f"{day:%A}" if resolve(locale) == EN else ZH_WEEKDAY_NAMES[day.weekday()]
+
+
+def _join(items: list[str], locale: str) -> str:
+    return t("list.separator", locale).join(items)
 
 
 def _pack(title: str, items: list[str], *, max_items: int, max_blocks: int, more: str) -> list[str]:
@@ -87,54 +103,53 @@ def _pack(title: str, items: list[str], *, max_items: int, max_blocks: int, more
 
 # ---- summary -------------------------------------------------------------------------------------
 
-def pace_summary(data: DigestData) -> str:
+def pace_summary(data: DigestData, locale: str = DEFAULT_LOCALE) -> str:
     if not data.goals:
-        return "no active goals"
+        return t("digest.no_goals", locale)
     counts = data.pace_counts()
-    parts = [f"{counts[s]} {s}" for s in (ON_TRACK, AT_RISK, OFF_TRACK) if counts.get(s)]
+    parts = [t("digest.pace.count", locale, n=counts[s], status=pace_label(s, locale))
+             for s in (ON_TRACK, AT_RISK, OFF_TRACK) if counts.get(s)]
     if counts.get(None):
-        parts.append(f"{counts[None]} without data")
-    return f"{_plural(len(data.goals), 'goal')}: {', '.join(parts)}"
+        parts.append(t("digest.pace.without_data", locale, n=counts[None]))
+    return t("digest.pace.summary", locale, goals=tn("digest.goals", len(data.goals), locale), parts=_join(parts, locale))
 
 
-def summary_line(data: DigestData) -> str:
+def summary_line(data: DigestData, locale: str = DEFAULT_LOCALE) -> str:
     parts = [
-        f"{data.due_today} due today",
-        f"{data.overdue} overdue",
-        f"{data.blocked} blocked",
-        pace_summary(data),
+        t("digest.count.due_today", locale, n=data.due_today),
+        t("digest.count.overdue", locale, n=data.overdue),
+        t("digest.count.blocked", locale, n=data.blocked),
+        pace_summary(data, locale),
     ]
     live = sum(1 for c in data.campaigns if c.stage in ("live", "ending"))
     if live:
-        parts.append(f"{_plural(live, 'campaign')} live")
+        parts.append(tn("digest.campaigns_live", live, locale))
     if data.retros:
-        parts.append(_plural(len(data.retros), "open retro"))
+        parts.append(tn("digest.open_retros", len(data.retros), locale))
     return " · ".join(parts)
 
 
 # ---- tasks ---------------------------------------------------------------------------------------
 
-def task_line(task: DigestTask, today: date, *, owner: bool = False) -> str:
+def task_line(task: DigestTask, today: date, *, owner: bool = False, locale: str = DEFAULT_LOCALE) -> str:
     """One task; `owner` adds who owns it (the urgent items stand outside the by-owner groups)."""
     if task.due_on is not None and task.due_on < today:
-        days = (today - task.due_on).days
-        due = f" · *{_plural(days, 'day')} overdue*"
+        due = " · " + tn("digest.task.days_overdue", (today - task.due_on).days, locale)
     elif task.due_on == today:
-        due = " · due today"
+        due = " · " + t("digest.task.due_today", locale)
     elif task.due_on is not None:
-        due = f" · due {fmt_date(task.due_on, today, EN)}"
+        due = " · " + t("digest.task.due", locale, date=fmt_date(task.due_on, today, locale))
     else:
         due = ""
     links = [f"C-{task.campaign_number}"] if task.campaign_number is not None else []
     if task.goal_number is not None:
         links.append(f"G-{task.goal_number}")
-    link = f" · {', '.join(links)}" if links else ""
+    link = f" · {_join(links, locale)}" if links else ""
     blocked = ""
     if task.status == "blocked":
-        blocked = f" · blocked: _{_title(task.block_reason)}_" if task.block_reason else " · blocked"
-    who = ""
-    if owner:
-        who = f" · {mention(task.owner_id, EN)}" if task.owner_id else " · _unassigned_"
+        blocked = " · " + (t("digest.task.blocked_because", locale, reason=_title(task.block_reason))
+                           if task.block_reason else t("digest.task.blocked", locale))
+    who = f" · {mention(task.owner_id, locale)}" if owner else ""
     emoji = STATUS_EMOJI.get(task.status, ":white_circle:")
     return f"{emoji} *T-{task.number}* {_title(task.title)}{who}{due}{link}{blocked}"
 
@@ -146,17 +161,17 @@ def urgent_tasks(data: DigestData, limit: int = URGENT_TASKS) -> list[DigestTask
     return [*overdue, *due_today][:limit]
 
 
-def urgent_blocks(task: DigestTask, today: date) -> list[Block]:
+def urgent_blocks(task: DigestTask, today: date, *, locale: str = DEFAULT_LOCALE) -> list[Block]:
     """The task's line and its Start / Done / Block… / Snooze a day buttons, with the block_ids a click
     uses to update exactly this task in the posted message (views.update_task_blocks)."""
     ref = f"T-{task.number}"
-    text = task_line(task, today, owner=True)
+    text = task_line(task, today, owner=True, locale=locale)
     if task.owner_id is None:
-        text += f"\n      _give it an owner: `/task assign {ref} @someone`_"
+        text += "\n      " + t("digest.task.give_owner", locale, ref=ref)
     blocks: list[Block] = [
         SectionBlock(block_id=record_block(BlockId.TASK_LINE, ref), text=MarkdownTextObject(text=truncate(text, SECTION_TEXT)))
     ]
-    actions = task_actions_block(task.number, task.status, task.due_on)
+    actions = task_actions_block(task.number, task.status, task.due_on, locale=locale)
     parsed = Block.parse(actions) if actions is not None else None
     if parsed is not None:
         blocks.append(parsed)
@@ -178,90 +193,94 @@ def without(groups: list[OwnerTasks], shown: set[int]) -> list[OwnerTasks]:
     return rest
 
 
-def owner_item(group: OwnerTasks, today: date) -> str:
+def owner_item(group: OwnerTasks, today: date, locale: str = DEFAULT_LOCALE) -> str:
     counts = [
-        f"{len(group.overdue)} overdue" if group.overdue else "",
-        f"{len(group.due_today)} due today" if group.due_today else "",
-        f"{len(group.blocked)} blocked" if group.blocked else "",
+        t("digest.count.overdue", locale, n=len(group.overdue)) if group.overdue else "",
+        t("digest.count.due_today", locale, n=len(group.due_today)) if group.due_today else "",
+        t("digest.count.blocked", locale, n=len(group.blocked)) if group.blocked else "",
     ]
-    who = f"*{mention(group.owner_id, EN)}*" if group.owner_id else "*_unassigned_*"
+    who = f"*{mention(group.owner_id, locale)}*"
     head = f"{who} · {' · '.join(c for c in counts if c)}"
     tasks = [*group.overdue, *group.due_today, *group.blocked]
-    lines = [head, *(task_line(t, today) for t in tasks[:TASKS_PER_OWNER])]
+    lines = [head, *(task_line(t, today, locale=locale) for t in tasks[:TASKS_PER_OWNER])]
     if len(tasks) > TASKS_PER_OWNER:
-        lines.append(f"      _and {len(tasks) - TASKS_PER_OWNER} more_")
+        lines.append("      " + t("digest.task.and_more", locale, n=len(tasks) - TASKS_PER_OWNER))
     if group.owner_id is None:
-        lines.append(f"      _give each an owner: `/task assign T-{tasks[0].number} @someone`_")
+        lines.append("      " + t("digest.task.give_owners", locale, ref=f"T-{tasks[0].number}"))
     return truncate("\n".join(lines), FALLBACK_TEXT)
 
 
 # ---- goals ---------------------------------------------------------------------------------------
 
-def goal_item(goal: DigestGoal, today: date) -> str:
+def goal_item(goal: DigestGoal, today: date, locale: str = DEFAULT_LOCALE) -> str:
     p = goal.progress
     unit = goal.unit
-    status = p.status or "no data yet"
-    head = f"{PACE_EMOJI.get(p.status or '', ':white_circle:')} *G-{goal.number}* {_title(goal.title)} · {status}"
+    head = (f"{PACE_EMOJI.get(p.status or '', ':white_circle:')} *G-{goal.number}* {_title(goal.title)} · "
+            f"{pace_label(p.status, locale)}")
+    due = fmt_date(goal.due_on, today, locale)
     if p.current is None:
         metric = truncate(goal.metric_name, 60)
         metric = f'"{metric}"' if len(metric.split()) > 1 else metric  # the /kpi grammar needs quotes then
-        detail = (
-            f"nothing logged yet · target {fmt_number(goal.target, unit, EN)} by {fmt_date(goal.due_on, today, EN)} · "
-            f"`/kpi log {esc(metric)} <value>`"
-        )
+        detail = t("digest.goal.nothing_logged", locale, target=fmt_number(goal.target, unit, locale), date=due,
+                   metric=esc(metric))
     else:
-        deadline = f"by {fmt_date(goal.due_on, today, EN)}" if goal.due_on >= today else f"deadline was {fmt_date(goal.due_on, today, EN)}"
-        detail = (
-            f"`{bar(p.percent_of_target)}` {fmt_percent(p.percent_of_target, EN)} · "
-            f"{fmt_number(p.current, unit, EN)} of {fmt_number(goal.target, unit, EN)} · {fmt_percent(p.percent_of_time, EN)} of time"
+        late = goal.due_on < today
+        detail = t(
+            "digest.goal.progress", locale, bar=bar(p.percent_of_target), pct=fmt_percent(p.percent_of_target, locale),
+            current=fmt_number(p.current, unit, locale), target=fmt_number(goal.target, unit, locale),
+            time=fmt_percent(p.percent_of_time, locale),
         )
         if p.projected is not None:
-            detail += f" · projected {fmt_number(p.projected, unit, EN)} {deadline}"
+            detail += t("digest.goal.projected_late" if late else "digest.goal.projected_by", locale,
+                        value=fmt_number(p.projected, unit, locale), date=due)
         else:
-            detail += f" · {deadline}"
+            detail += t("digest.goal.deadline_was" if late else "digest.goal.by", locale, date=due)
         if p.needed_per_day is not None:
-            detail += f" · needs {fmt_number(p.needed_per_day, unit, EN)}/day"
+            detail += t("digest.goal.needs_per_day", locale, value=fmt_number(p.needed_per_day, unit, locale))
         elif p.needed_level is not None:
-            detail += f" · needs {fmt_number(p.needed_level, unit, EN)} from here on"
-    owner = f" · {mention(goal.owner_id, EN)}" if goal.owner_id else ""
+            detail += t("digest.goal.needs_level", locale, value=fmt_number(p.needed_level, unit, locale))
+    owner = f" · {mention(goal.owner_id, locale)}" if goal.owner_id else ""
     return f"{head}\n      {detail}{owner}"
 
 
 # ---- KPIs ----------------------------------------------------------------------------------------
 
-def kpi_line(kpi: KpiChange) -> str:
-    name = f"{VERDICT_EMOJI[kpi.verdict]} *{_title(kpi.name)}* {fmt_number(kpi.yesterday, kpi.unit, EN)}"
+def kpi_line(kpi: KpiChange, locale: str = DEFAULT_LOCALE) -> str:
+    name = f"{VERDICT_EMOJI[kpi.verdict]} *{_title(kpi.name)}* {fmt_number(kpi.yesterday, kpi.unit, locale)}"
     if kpi.trailing is None:
-        return f"{name} · nothing logged in the 7 days before{coverage(kpi)}"
+        return f"{name} · {t('digest.kpi.nothing_before', locale)}{coverage(kpi, locale)}"
     diff = kpi.yesterday - kpi.trailing
     arrow = "→" if kpi.verdict == "flat" or diff == 0 else ("↑" if diff > 0 else "↓")
     if kpi.unit == "%":
         points = (diff * 100).quantize(Decimal("0.01"))
-        delta = f"{'+' if points > 0 else ''}{points.normalize():f} pp"
+        delta = t("digest.kpi.points", locale, points=f"{'+' if points > 0 else ''}{points.normalize():f}")
     elif kpi.change is not None:
         delta = fmt_signed_percent(kpi.change, EN)
     else:
-        delta = "from zero"
-    basis = f"{fmt_number(kpi.trailing, kpi.unit, EN)} avg"
+        delta = t("digest.kpi.from_zero", locale)
+    avg = fmt_number(kpi.trailing, kpi.unit, locale)
     if kpi.trailing_days and kpi.trailing_days < 7 and not kpi.is_ratio:
-        basis += f" over {_plural(kpi.trailing_days, 'logged day')}"
-    return f"{name} {arrow} {delta} vs {basis}{significance(kpi)}{coverage(kpi)}"
+        versus = t("digest.kpi.vs_days", locale, arrow=arrow, delta=delta, avg=avg,
+                   days=tn("digest.kpi.logged_days", kpi.trailing_days, locale))
+    else:
+        versus = t("digest.kpi.vs", locale, arrow=arrow, delta=delta, avg=avg)
+    return f"{name} {versus}{significance(kpi, locale)}{coverage(kpi, locale)}"
 
 
-def significance(kpi: KpiChange) -> str:
+def significance(kpi: KpiChange, locale: str = DEFAULT_LOCALE) -> str:
     """Why a line is coloured, or not: ` · unusual for a Sunday (expected ¥9.0k–¥12.5k)`, ` · campaign C-2 live`."""
     check = kpi.check
     if check is None:
         return ""
     if check.verdict == "campaign":
-        return " · campaign " + ", ".join(check.campaigns) + " live"
+        return " · " + t("digest.kpi.campaign_live", locale, refs=_join(list(check.campaigns), locale))
     if check.verdict in ("high", "low") and check.low is not None and check.high is not None:
-        return (f" · unusual for a {check.day:%A} (expected {fmt_number(check.low, kpi.unit, EN)}–"
-                f"{fmt_number(check.high, kpi.unit, EN)})")
+        return " · " + t("digest.kpi.unusual", locale, weekday=_weekday(check.day, locale),
+                         low=fmt_number(check.low, kpi.unit, locale), high=fmt_number(check.high, kpi.unit, locale))
     return ""
 
 
-def alert_reply(kpis: list[KpiChange], today: date) -> Reply | None:
+def alert_reply(kpis: list[KpiChange], today: date, locale: str = DEFAULT_LOCALE) -> Reply | None:
     """The one threaded alert under a digest: each significant move, with its channel, expected range and
     actual value, and for GMV the split into traffic × conversion × AOV."""
     alerts = [a for k in kpis for a in k.alerts]
@@ -270,158 +289,151 @@ def alert_reply(kpis: list[KpiChange], today: date) -> Reply | None:
     lines = []
     for alert in alerts[:20]:
         check, unit = alert.check, alert.unit
-        where = f" on {esc(alert.channel) or '(no channel)'}" if alert.channel is not None else ""
+        where = (t("digest.alert.where", locale, channel=esc(alert.channel) or t("digest.no_channel", locale))
+                 if alert.channel is not None else "")
         arrow = "↑" if check.verdict == "high" else "↓"
         lines.append(
             f"{VERDICT_EMOJI['good' if check.tone == 'good' else 'bad']} *{_title(alert.metric)}*{where} {arrow} "
-            f"{fmt_number(check.value, unit, EN)} yesterday; expected {fmt_number(check.low, unit, EN)}–"
-            f"{fmt_number(check.high, unit, EN)} (median {fmt_number(check.expected, unit, EN)} on the last "
-            f"{check.history_points} {check.day:%A}s)"
-            + why_line(alert)
+            + t("digest.alert.line", locale, value=fmt_number(check.value, unit, locale),
+                low=fmt_number(check.low, unit, locale), high=fmt_number(check.high, unit, locale),
+                median=fmt_number(check.expected, unit, locale), n=check.history_points,
+                weekday=_weekday(check.day, locale))
+            + why_line(alert, locale)
         )
     day = today - timedelta(days=1)
-    b = Builder().section(f":rotating_light: *Unusual KPIs on {day:%a, %b} {day.day}*")
+    b = Builder().section(":rotating_light: " + t("digest.alert.title", locale, day=_long_alert_day(day, locale)))
     b.lines_section(lines)
-    b.context("Unusual: at least 15 % off the same weekday's median over 8 weeks, and beyond 4 robust standard "
-              "deviations; campaign days are expected, not flagged.")
-    return b.build(text=f"Unusual KPIs on {day.isoformat()}: " + ", ".join(esc(a.metric) for a in alerts[:5]))
+    b.context(t("digest.alert.note", locale))
+    return b.build(text=t("digest.alert.plain", locale, day=day.isoformat(),
+                          names=_join([esc(a.metric) for a in alerts[:5]], locale)))
 
 
-def why_line(alert: KpiAlert) -> str:
+def _long_alert_day(day: date, locale: str) -> str:
+    return f"{day:%a, %b} {day.day}" if resolve(locale) == EN else _day(day, weekday=True, locale=locale)
+
+
+def why_line(alert: KpiAlert, locale: str = DEFAULT_LOCALE) -> str:
     """`\n   why: traffic −8 %, conversion −55 %, AOV +2 %` (log shares of the move) for a GMV alert."""
     split = alert.why.split if alert.why is not None else None
     if split is None:
         return ""
-    parts = [(label, factor.change) for label, factor in
-             (("traffic", split.traffic), ("conversion", split.conversion), ("AOV", split.aov))]
-    text = ", ".join(f"{label} {fmt_signed_percent(Decimal(str(round(change, 4))), EN)}" for label, change in parts)
-    return f"\n      why: {text}"
+    parts = [(t(f"digest.why.{label}", locale), factor.change) for label, factor in
+             (("traffic", split.traffic), ("conversion", split.conversion), ("aov", split.aov))]
+    text = _join([f"{label} {fmt_signed_percent(Decimal(str(round(change, 4))), locale)}" for label, change in parts], locale)
+    return "\n      " + t("digest.why.line", locale, parts=text)
 
 
-def coverage(kpi: KpiChange) -> str:
+def coverage(kpi: KpiChange, locale: str = DEFAULT_LOCALE) -> str:
     """` · 1 of 5 channels logged (JD, email… missing)`: said whenever a channel that usually logs is missing."""
     if not kpi.missing:
         return ""
-    shown = ", ".join(esc(c or "(no channel)") for c in kpi.missing[:3]) + ("…" if len(kpi.missing) > 3 else "")
+    shown = _join([esc(c or t("digest.no_channel", locale)) for c in kpi.missing[:3]], locale)
+    shown += "…" if len(kpi.missing) > 3 else ""
     total = len(kpi.channels) + len(kpi.missing)
-    return f" · {len(kpi.channels)} of {total} channels logged ({shown} missing; compared on those that did)"
+    return " · " + t("digest.kpi.coverage", locale, n=len(kpi.channels), total=total, missing=shown)
 
 
 # ---- campaigns and retros ------------------------------------------------------------------------
 
-def campaign_item(c: DigestCampaign, today: date) -> str:
+def campaign_item(c: DigestCampaign, today: date, locale: str = DEFAULT_LOCALE) -> str:
     if c.stage == "starting":
-        when = f"starts {fmt_date(c.start_on, today, EN)}"
+        when = t("digest.campaign.starts", locale, date=fmt_date(c.start_on, today, locale))
     elif c.stage == "ending":
-        when = "ends today" if c.end_on == today else f"ends {fmt_date(c.end_on, today, EN)}"
+        when = (t("digest.campaign.ends_today", locale) if c.end_on == today
+                else t("digest.campaign.ends", locale, date=fmt_date(c.end_on, today, locale)))
     elif c.stage == "live":
-        when = f"live until {fmt_date(c.end_on, today, EN)}"
+        when = t("digest.campaign.live_until", locale, date=fmt_date(c.end_on, today, locale))
     else:
-        when = "ended yesterday"
+        when = t("digest.campaign.ended", locale)
     money = c.currency or None
     if c.budget:
         used = c.budget_used
         over = " :warning:" if used is not None and used > 1 else ""
-        budget = f" · {fmt_number(c.spend, money, EN)} of {fmt_number(c.budget, money, EN)} ({fmt_percent(used, EN)}){over}"
+        budget = " · " + t("digest.campaign.budget", locale, spend=fmt_number(c.spend, money, locale),
+                           budget=fmt_number(c.budget, money, locale), pct=fmt_percent(used, locale)) + over
     elif c.spend:
-        budget = f" · {fmt_number(c.spend, money, EN)} spent, no budget set"
+        budget = " · " + t("digest.campaign.no_budget", locale, spend=fmt_number(c.spend, money, locale))
     else:
         budget = ""
-    roi = f" · ROI {fmt_percent(c.roi, EN)}" if c.roi is not None else ""
-    tasks = f" · {_plural(c.open_tasks, 'open task')}" if c.open_tasks else ""
+    roi = f" · ROI {fmt_percent(c.roi, locale)}" if c.roi is not None else ""
+    tasks = " · " + tn("digest.campaign.open_tasks", c.open_tasks, locale) if c.open_tasks else ""
     line = f"{STAGE_EMOJI[c.stage]} *C-{c.number}* {_title(c.name)} · {when}{budget}{roi}{tasks}"
     if c.stage == "ended":
-        line += f"\n      _review it: `/retro start campaign:C-{c.number}`_"
+        line += "\n      " + t("digest.campaign.review", locale, n=c.number)
     return line
 
 
-def retro_item(r: DigestRetro, today: date) -> str:
-    period = f"{_day(r.period_start)} – {_day(r.period_end)}"
-    notes = _plural(r.notes, "note") if r.notes else "no notes yet"
-    return f":speech_balloon: *R-{r.number}* {_title(r.title)} · {period} · {notes} · reply in its thread in <#{r.slack_channel_id}>"
+def retro_item(r: DigestRetro, today: date, locale: str = DEFAULT_LOCALE) -> str:
+    period = f"{_day(r.period_start, locale=locale)} – {_day(r.period_end, locale=locale)}"
+    notes = tn("digest.retro.notes", r.notes, locale) if r.notes else t("digest.retro.no_notes", locale)
+    title = _title(retro_title(r.kind, r.title, r.period_start, locale))
+    return (f":speech_balloon: *R-{r.number}* {title} · {period} · {notes} · "
+            + t("digest.retro.reply_in", locale, channel=f"<#{r.slack_channel_id}>"))
 
 
 # ---- the message ---------------------------------------------------------------------------------
 
-EMPTY_DAY = (
-    ":sunny: *A clear day.* Nothing is due, overdue or blocked, and there are no active goals, "
-    "KPIs from yesterday, campaigns or open retrospectives to report."
-)
-GET_STARTED = (
-    "Get the loop going:\n"
-    '• `/task add "Banner for 双十一" @owner due:fri` — work with an owner and a date\n'
-    '• `/goal add "Q4 GMV" metric:gmv target:¥2.5m by:eoq` — a SMART goal to pace against\n'
-    "• `/kpi log visits 12500 orders 310 date:yesterday` — numbers for tomorrow's digest"
-)
-
-
-def digest_reply(data: DigestData, *, today: date, title: str = "Daily digest") -> Reply:
-    header = f"{title} · {today:%A, %B} {today.day}"
+def digest_reply(data: DigestData, *, today: date, title: str | None = None, locale: str = DEFAULT_LOCALE) -> Reply:
+    header = t("digest.header", locale, title=title or t("digest.title", locale), day=_long_day(today, locale))
     b = Builder().header(header)
     if data.is_empty:
-        b.section(EMPTY_DAY).section(GET_STARTED)
-        return b.build(in_channel=True, text=f"{header}: a clear day, nothing due, overdue or blocked.")
-    b.section(summary_line(data))
+        b.section(t("digest.empty_day", locale)).section(t("digest.get_started", locale))
+        return b.build(in_channel=True, text=t("digest.empty_plain", locale, header=header))
+    b.section(summary_line(data, locale))
 
     b.divider()
     if data.owners:
         urgent = urgent_tasks(data)
         if urgent:
-            b.section("*:clipboard: Most urgent* · overdue first, then due today")
+            b.section(t("digest.tasks.urgent", locale))
             for task in urgent:
-                for block in urgent_blocks(task, today):
+                for block in urgent_blocks(task, today, locale=locale):
                     b.add(block)
         rest = without(data.owners, {t.number for t in urgent})
         if rest:
             _sections(
                 b,
                 "tasks",
-                "*:clipboard: More tasks by owner*" if urgent else "*:clipboard: Tasks by owner*",
-                [owner_item(g, today) for g in rest],
-                more="_and {n} more people with tasks — `/task list overdue` · `/task list blocked`_",
+                t("digest.tasks.more_by_owner" if urgent else "digest.tasks.by_owner", locale),
+                [owner_item(g, today, locale) for g in rest],
+                more=t("digest.tasks.more", locale),
             )
     else:
-        b.section(
-            "*:clipboard: Tasks*\n:white_check_mark: Nothing due, overdue or blocked. "
-            'Line up what is next: `/task add "<title>" @owner due:fri`'
-        )
+        b.section(t("digest.tasks.none", locale))
 
     b.divider()
     if data.goals:
         _sections(
             b,
             "goals",
-            "*:dart: Goals & pace*",
-            [goal_item(g, today) for g in data.goals],
-            more="_and {n} more goals — `/goal list`_",
+            t("digest.goals.title", locale),
+            [goal_item(g, today, locale) for g in data.goals],
+            more=t("digest.goals.more", locale),
         )
     else:
-        b.section('*:dart: Goals*\nNo active goals. Set one to pace against: `/goal add "Q4 GMV" metric:gmv target:¥2.5m by:eoq`')
+        b.section(t("digest.goals.none", locale))
 
     b.divider()
-    yesterday = today - timedelta(days=1)
+    yesterday = _day(today - timedelta(days=1), weekday=True, locale=locale)
     if data.kpis:
         _sections(
             b,
             "kpis",
-            f"*:bar_chart: KPIs yesterday* ({_day(yesterday, weekday=True)}) vs the 7-day average before it",
-            [kpi_line(k) for k in data.kpis],
-            more="_and {n} more metrics — `/kpi list`_",
+            t("digest.kpis.title", locale, day=yesterday),
+            [kpi_line(k, locale) for k in data.kpis],
+            more=t("digest.kpis.more", locale),
         )
     else:
-        b.section(
-            f"*:bar_chart: KPIs*\nNothing logged for yesterday ({_day(yesterday, weekday=True)}). "
-            "Log it so tomorrow's digest can compare: `/kpi log visits 12500 orders 310 date:yesterday`"
-        )
+        b.section(t("digest.kpis.none", locale, day=yesterday))
 
     if data.campaigns:
         b.divider()
         _sections(
             b,
             "campaigns",
-            "*:mega: Campaigns*",
-            [campaign_item(c, today) for c in data.campaigns],
-            more="_and {n} more — `/campaign list`_",
+            t("digest.campaigns.title", locale),
+            [campaign_item(c, today, locale) for c in data.campaigns],
+            more=t("digest.campaigns.more", locale),
         )
 
     if data.retros:
@@ -429,13 +441,15 @@ def digest_reply(data: DigestData, *, today: date, title: str = "Daily digest") 
         _sections(
             b,
             "retros",
-            "*:repeat: Open retrospectives*",
-            [retro_item(r, today) for r in data.retros],
-            more="_and {n} more open_",
+            t("digest.retros.title", locale),
+            [retro_item(r, today, locale) for r in data.retros],
+            more=t("digest.retros.more", locale),
         )
 
-    b.context("T-12 task · G-3 goal · C-2 campaign · R-1 retro · `/mkt help` for every command")
-    return b.build(in_channel=True, text=fallback_text(data, header=header))
+    b.context(t("digest.footer", locale))
+    reply = b.build(in_channel=True, text=fallback_text(data, header=header, locale=locale))
+    reply.blocks = mark_locale(reply.blocks, locale)  # a click on a task's buttons redraws it in this language
+    return reply
 
 
 def _sections(b: Builder, kind: str, title: str, lines: list[str], *, more: str) -> None:
@@ -445,24 +459,31 @@ def _sections(b: Builder, kind: str, title: str, lines: list[str], *, more: str)
         b.section(text)
 
 
-def fallback_text(data: DigestData, *, header: str) -> str:
+def _and_more(n: int, locale: str) -> str:
+    return t("digest.plain.and_more", locale, n=n) if n > 0 else ""
+
+
+def fallback_text(data: DigestData, *, header: str, locale: str = DEFAULT_LOCALE) -> str:
     """The notification and screen-reader version: the same summary, a few names, no mentions."""
-    lines = [f"{header}: {summary_line(data)}"]
+    lines = [t("digest.plain.head", locale, header=header, summary=summary_line(data, locale))]
     overdue = [t for g in data.owners for t in g.overdue]
     if overdue:
         overdue.sort(key=lambda t: (t.due_on or data.today, t.number))
-        names = ", ".join(f"T-{t.number} {_short(t.title)}" for t in overdue[:5])
-        lines.append(f"Overdue: {names}" + (f" and {len(overdue) - 5} more" if len(overdue) > 5 else ""))
+        names = _join([f"T-{t.number} {_short(t.title)}" for t in overdue[:5]], locale)
+        lines.append(t("digest.plain.overdue", locale, names=names) + _and_more(len(overdue) - 5, locale))
     behind = [g for g in data.goals if g.progress.status in (OFF_TRACK, AT_RISK)]
     if behind:
-        names = ", ".join(f"G-{g.number} {_short(g.title)} ({g.progress.status})" for g in behind[:5])
-        lines.append(f"Behind pace: {names}" + (f" and {len(behind) - 5} more" if len(behind) > 5 else ""))
+        names = _join([t("digest.plain.named", locale, name=f"G-{g.number} {_short(g.title)}",
+                         state=pace_label(g.progress.status, locale)) for g in behind[:5]], locale)
+        lines.append(t("digest.plain.behind", locale, names=names) + _and_more(len(behind) - 5, locale))
     if data.kpis:
         good = sum(1 for k in data.kpis if k.verdict == "good")
         bad = sum(1 for k in data.kpis if k.verdict == "bad")
-        lines.append(f"KPIs yesterday: {good} unusually good, {bad} unusually bad, {len(data.kpis) - good - bad} within their normal range or new")
+        lines.append(t("digest.plain.kpis", locale, good=good, bad=bad, rest=len(data.kpis) - good - bad))
     if data.campaigns:
-        lines.append("Campaigns: " + ", ".join(f"C-{c.number} {_short(c.name)} ({c.stage})" for c in data.campaigns[:5]))
+        names = _join([t("digest.plain.named", locale, name=f"C-{c.number} {_short(c.name)}",
+                         state=t(f"digest.stage.{c.stage}", locale)) for c in data.campaigns[:5]], locale)
+        lines.append(t("digest.plain.campaigns", locale, names=names))
     if data.retros:
-        lines.append("Open retros: " + ", ".join(f"R-{r.number} {_short(r.title)}" for r in data.retros[:5]))
+        lines.append(t("digest.plain.retros", locale, names=_join([f"R-{r.number} {_short(r.title)}" for r in data.retros[:5]], locale)))
     return truncate("\n".join(lines), FALLBACK_TEXT)

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.anomalies import GmvMove
-from bot.i18n import DEFAULT_LOCALE, t, tn
+from bot.i18n import DEFAULT_LOCALE, LOCALES, t, tn
 from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
@@ -179,6 +179,25 @@ def update_task_blocks(
     if len(out) > MAX_BLOCKS:  # the note is what we can drop; the click's effect is in the task line
         out = [b for b in out if b.get("block_id") != note_id][:MAX_BLOCKS]
     return out
+
+
+def mark_locale(blocks: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
+    """The blocks with the language they are written in recorded on their last context block (its block_id), so
+    a message redrawn after a click keeps that language whoever clicks (see written_locale)."""
+    for index in range(len(blocks) - 1, -1, -1):
+        if blocks[index].get("type") == "context" and not blocks[index].get("block_id"):
+            marked = {**blocks[index], "block_id": record_block(BlockId.POST_LOCALE, locale)}
+            return [*blocks[:index], marked, *blocks[index + 1:]]
+    return blocks
+
+
+def written_locale(blocks: list[dict[str, Any]] | None) -> str | None:
+    """The language a message was written in (mark_locale), or None for a message that does not say."""
+    for block in blocks or []:
+        prefix, locale = split_record_block(block.get("block_id"))
+        if prefix == BlockId.POST_LOCALE and locale in LOCALES:
+            return locale
+    return None
 
 
 def close_record_blocks(blocks: list[dict[str, Any]], block_id: str, note: str) -> list[dict[str, Any]]:
@@ -595,7 +614,8 @@ def campaign_created(s: CampaignCard, *, today: date, actor: str, locale: str = 
 
 def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
     fields = [
-        _field("field.dates", f"{fmt_date(s.start_on, today, locale)} → {fmt_date(s.end_on, today, locale)} ({phase_label(s.phase, locale)})", locale),
+        _field("field.dates", t("campaign.dates_phase", locale, start=fmt_date(s.start_on, today, locale),
+                                end=fmt_date(s.end_on, today, locale), phase=phase_label(s.phase, locale)), locale),
         _field("field.budget", _budget_line(s, locale), locale),
     ]
     if s.channels:

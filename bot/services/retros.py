@@ -127,10 +127,11 @@ class RetroCard:
     title: str
     period_start: date
     period_end: date
+    kind: str = "manual"  # manual | campaign | month | quarter: how a title like "十一月 retrospective" is worded
 
     @classmethod
     def of(cls, retro: Retro) -> RetroCard:
-        return cls(retro.number, retro.title, retro.period_start, retro.period_end)
+        return cls(retro.number, retro.title, retro.period_start, retro.period_end, retro.kind)
 
 
 @dataclass(frozen=True)
