@@ -24,9 +24,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import DEFAULT_LOCALE, t, tn
-from bot.i18n.fmt import bar, fmt_date, fmt_day, fmt_number, fmt_percent, mention
+from bot.i18n.fmt import fmt_date, fmt_day, fmt_number, fmt_percent, mention
 from bot.ids import ActionId, BlockId, record_block
-from bot.render.views import PACE_EMOJI, PHASE_EMOJI, STATUS_EMOJI, button, pace_label, phase_label, task_menu
+from bot.render.views import PHASE_EMOJI, STATUS_EMOJI, button, goal_progress_line, phase_label, task_menu
 from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
 from bot.slack_text import esc, truncate
 
@@ -73,22 +73,7 @@ def task_line(task: HomeTask, today: date, *, locale: str = DEFAULT_LOCALE) -> s
 
 
 def goal_line(goal: HomeGoal, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
-    """As `views.goal_progress_line` draws a goal in a message."""
-    progress, unit = goal.progress, goal.unit
-    if goal.status == "closed":  # a closed goal is not on or off track any more
-        pace = f":checkered_flag: {t('goal.closed_status', locale)}"
-    else:
-        pace = f"{PACE_EMOJI.get(progress.status or '', ':white_circle:')} {pace_label(progress.status, locale)}"
-    return f"*G-{goal.number}* {esc(goal.title)} · {pace}\n      " + t(
-        "goal.progress_line", locale,
-        bar=bar(progress.percent_of_target),
-        current=fmt_number(progress.current, unit, locale),
-        target=fmt_number(goal.target, unit, locale),
-        pct=fmt_percent(progress.percent_of_target, locale),
-        time=fmt_percent(progress.percent_of_time, locale),
-        date=fmt_date(goal.due_on, today, locale),
-        owner=mention(goal.owner_id, locale),
-    )
+    return goal_progress_line(goal, goal.progress, today, locale=locale)
 
 
 def campaign_line(c: HomeCampaign, today: date, *, locale: str = DEFAULT_LOCALE) -> str:

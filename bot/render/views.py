@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -312,7 +312,27 @@ def task_list(rows: list[TaskCard], *, filters: TaskFilter, today: date, viewer:
 
 # ---- goals ---------------------------------------------------------------------------------------
 
-def goal_progress_line(goal: GoalCard, progress: Progress, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+class GoalLike(Protocol):
+    """What a goal's line shows of the goal (a GoalCard in messages, a HomeGoal on the App Home)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def target(self) -> Decimal: ...
+    @property
+    def due_on(self) -> date: ...
+    @property
+    def owner_id(self) -> str | None: ...
+
+
+def goal_progress_line(goal: GoalLike, progress: Progress, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+    """One goal with its pace: the same line in replies, the report and the App Home."""
     unit = goal.unit
     if goal.status == "closed":  # a closed goal is not on or off track any more
         pace = f":checkered_flag: {t('goal.closed_status', locale)}"
