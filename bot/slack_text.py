@@ -83,6 +83,17 @@ def as_read(text: str) -> str:
     return unescape_entities(text)
 
 
+SAFE_URL = re.compile(r"^(?:https?://|mailto:)(?:(?!&lt;|&gt;)[^\s<>|])+$", re.IGNORECASE)
+
+
+def link(url: str, label: str | None = None) -> str:
+    """A link in mrkdwn, `<url|label>` with the label escaped; a URL Slack could read as markup (a `<`, `>`,
+    `|` or entity in it, so `<!channel>` could ride inside) is shown as plain escaped text, never as a link."""
+    if not SAFE_URL.match(url):
+        return esc(f"{label} ({url})" if label else url)
+    return f"<{url}|{esc(label or url)}>"
+
+
 def user_mention(user_id: str) -> str:
     """A person's live mention: `<@U123>`."""
     return f"<@{user_id}>"

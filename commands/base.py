@@ -47,6 +47,8 @@ from bot.slack_text import truncate
 from commands.followups import Answer, Confirm, FollowUp, OpenModal, PublishHome, RefreshHomes, WarmLocale
 from commands.followups import Respond as RespondLater
 from commands.grammar import (
+    MAX_YEAR,
+    MIN_YEAR,
     ParseError,
     UserRef,
     parse_number,
@@ -500,7 +502,9 @@ def date_value(values: JSON, block: BlockId, locale: str) -> date | None:
         return None
     try:
         if isinstance(raw, str) and len(raw) == 10:
-            return date.fromisoformat(raw)
+            picked = date.fromisoformat(raw)
+            if MIN_YEAR <= picked.year <= MAX_YEAR:  # the same bounds as a typed date
+                return picked
     except ValueError:
         pass
     raise FieldErrors({block: t("error.form_date", locale, value=str(raw)[:40])})

@@ -16,7 +16,7 @@ from bot.render.reply import Reply
 from bot.runtime import Runtime
 from bot.services import campaigns as service
 from bot.services.languages import team_language
-from bot.slack_text import esc
+from bot.slack_text import SAFE_URL, esc, link
 from commands.base import (
     JSON,
     M_CHANNEL,
@@ -168,14 +168,16 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         label = None
         if url.startswith("<") and url.endswith(">"):
             url, _, label = url[1:-1].partition("|")
-        if not re.match(r"^https?://\S+$", url):
-            raise ParseError.of("error.campaign.not_link", usage=DOC.usage, value=parts[0])
+        if not re.match(r"^https?://", url):
+            raise ParseError.of("error.campaign.not_link", usage=DOC.usage, value=esc(parts[0]))
+        if not SAFE_URL.match(url):  # a typed `<`, `>` or `|` inside it could carry markup such as <!channel>
+            raise ParseError.of("error.campaign.unsafe_link", usage=DOC.usage, value=esc(parts[0]))
         title = _unquote(parts[1]) if len(parts) > 1 else (label or None)
         with ctx.db.session() as session:
             campaign, _doc = service.add_document(
                 session, workspace_id=ctx.workspace_id, number=number, url=url, title=title, user_id=ctx.user_id
             )
-            return views.campaign_noted(campaign.number, campaign.name, t("campaign.doc_linked", loc, link=f"<{url}|{esc(title or url)}>"), raw=True)
+            return views.campaign_noted(campaign.number, campaign.name, t("campaign.doc_linked", loc, link=link(url, title)), raw=True)
     raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/campaign")
 
 

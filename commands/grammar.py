@@ -396,7 +396,13 @@ def parse_date(value: str, *, today: date) -> date:
         raise ParseError.of("error.parse.date.too_far", value=_q(value), hint=_DATE_HINT) from None
     if result is None:
         raise ParseError.of("error.parse.date.unknown", value=_q(value), hint=_DATE_HINT)
+    if not MIN_YEAR <= result.year <= MAX_YEAR:  # year 1 or 9999 is a slip, and breaks every date sum after it
+        raise ParseError.of("error.parse.date.too_far", value=_q(value), hint=_DATE_HINT)
     return result
+
+
+#: The years a date may name: a marketing plan's, with room on both sides.
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 # --------------------------------------------------------------------------- numbers

@@ -32,7 +32,7 @@ from bot.services.feedback import FeedbackItem
 from bot.services.goals import GoalCard, Progress
 from bot.services.kpis import LoggedValue, MetricCard, PeriodComparison, PeriodValue, WhyItMoved
 from bot.services.tasks import NewTask, TaskCard, TaskChange, TaskFilter
-from bot.slack_text import esc, truncate
+from bot.slack_text import esc, link, truncate
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
 PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
@@ -672,7 +672,7 @@ def campaign_show(s: CampaignCard, *, today: date, locale: str = DEFAULT_LOCALE)
     if s.risks:
         b.section(f"*{t('campaign.risks', locale)}*\n" + "\n".join(f"• {esc(risk)}" for risk in s.risks[-10:]))
     if s.documents:
-        b.section(f"*{t('campaign.documents', locale)}*\n" + "\n".join(f"• <{url}|{esc(title or url)}>" for url, title in s.documents[-10:]))
+        b.section(f"*{t('campaign.documents', locale)}*\n" + "\n".join(f"• {link(url, title)}" for url, title in s.documents[-10:]))
     return b.build(text=f"C-{s.number} {esc(s.name)}: {phase_label(s.phase, locale)}, {_budget_line(s, locale)}")
 
 

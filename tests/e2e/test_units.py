@@ -67,3 +67,23 @@ def test_kpi_show_gmv_why_splits_the_move(bot: Bot) -> None:
     assert "traffic 0%" in said and "conversion -50%" in said and "AOV 0%" in said, said
     assert "天猫" in said
     assert "is not one" in bot.say(ANA, "/kpi show visits why period:7d")
+
+
+def test_a_document_link_cannot_carry_a_mention(bot: Bot) -> None:
+    bot.say(ANA, "/campaign add 双十二 start:2026-12-01 end:2026-12-12")
+    for url in ("https://x.example/<!channel>", "https://x.example/a|<!here>"):
+        said = bot.say(ANA, f"/campaign doc C-1 {url} plan")
+        assert "<!channel>" not in str(said.body) and "<!here>" not in str(said.body), said
+        assert "cannot be linked" in said, said
+    assert bot.rows("SELECT count(*) FROM documents WHERE workspace_id = :t", t=bot.team_id) == [(0,)]
+    said = bot.say(ANA, "/campaign doc C-1 https://x.example/plan?a=1&amp;b=2 brief")
+    assert "<https://x.example/plan?a=1&amp;b=2|brief>" in str(said.body), said
+
+
+def test_a_date_in_year_1_or_9999_is_refused_not_a_crash(bot: Bot) -> None:
+    bot.say(ANA, "/kpi log gmv ¥100 date:yesterday")
+    for line in ("/task add Banner due:9999-12-31", "/kpi show gmv period:0001-01-01..2026-11-23",
+                 "/kpi show gmv period:2026-01-01..9999-12-31"):
+        said = bot.say(ANA, line)
+        assert "too far away" in said and "Something went wrong" not in said, (line, str(said))
+    assert bot.rows("SELECT count(*) FROM tasks WHERE workspace_id = :t", t=bot.team_id) == [(0,)]

@@ -226,3 +226,12 @@ def test_the_retro_parent_fallback_text_escapes_a_typed_campaign_name() -> None:
     reply = parent_post(retro, RetroResults(goals=[], kpis=[]), today=TODAY)
     assert "<!channel>" not in (reply.text or "") and "&lt;!channel&gt; 双十一" in (reply.text or "")
     assert "<!channel>" not in "\n".join(texts(reply.blocks[1:]))  # the header is plain_text: shown as typed, never a mention
+
+
+def test_a_link_never_carries_markup_inside_its_url() -> None:
+    from bot.slack_text import link
+
+    assert link("https://x.example/a?b=1&amp;c=2", "plan") == "<https://x.example/a?b=1&amp;c=2|plan>"
+    for hostile in ("https://x.example/<!channel>", "https://x.example/a|<!here>", "https://x.example/&lt;!channel&gt;"):
+        shown = link(hostile, "plan")
+        assert "<!" not in shown and not shown.startswith("<http"), shown
