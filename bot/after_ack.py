@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -258,19 +259,31 @@ def open_modal(runtime: Runtime, client: WebClient, item: OpenModal, respond: Re
             respond(text=t("modal.open_failed", item.locale), response_type="ephemeral", replace_original=False)
 
 
+_HOME_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_HOME_LOCKS_GUARD = threading.Lock()
+
+
+def _home_lock(team: str, user: str) -> threading.Lock:
+    with _HOME_LOCKS_GUARD:
+        return _HOME_LOCKS.setdefault((team, user), threading.Lock())
+
+
 def publish_home(runtime: Runtime, client: WebClient, team: str, user: str, *, locale: str | None = None,
                  notice: str | None = None) -> None:
+    """One person's Home, read and published under that person's lock: two refreshes racing (a command's and a
+    click's) publish in the order they read, so an older read never overwrites a newer Home."""
     if not team or not user:
         return
     locale = locale or runtime.locales.resolve(client, runtime.db, team, user)
     today = runtime.clock().astimezone(runtime.zone).date()
-    with runtime.db.session(write=False) as session:
-        data = home_service.home_data(session, workspace_id=team, user_id=user, today=today)
-    view = home_render.home_view(data, locale=locale, notice=notice)
-    try:
-        client.views_publish(user_id=user, view=view)
-    except SlackApiError as exc:
-        log.warning("views.publish for %s failed: %s", user, exc.response.get("error"))
+    with _home_lock(team, user):
+        with runtime.db.session(write=False) as session:
+            data = home_service.home_data(session, workspace_id=team, user_id=user, today=today)
+        view = home_render.home_view(data, locale=locale, notice=notice)
+        try:
+            client.views_publish(user_id=user, view=view)
+        except SlackApiError as exc:
+            log.warning("views.publish for %s failed: %s", user, exc.response.get("error"))
 
 
 def confirm(client: WebClient, item: Confirm) -> None:
