@@ -12,7 +12,7 @@ from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_perc
 from bot.ids import BlockId, record_block
 from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
 from bot.render.retro import retro_title
-from bot.render.views import PACE_EMOJI, STATUS_EMOJI, mark_locale, pace_label, task_actions_block
+from bot.render.views import PACE_EMOJI, TITLE_CHARS, mark_locale, pace_label, task_actions_block, task_line
 from bot.services.digest import (
     DigestCampaign,
     DigestData,
@@ -26,7 +26,6 @@ from bot.services.digest import (
 from bot.services.goals import AT_RISK, OFF_TRACK, ON_TRACK
 from bot.slack_text import esc, truncate
 
-TITLE_CHARS = 150  # user-typed titles are cut before escaping, so an entity is never split
 MORE_RESERVE = 200  # room kept in a section for its closing "and N more" line
 TASKS_PER_OWNER = 5
 URGENT_TASKS = 6  # the most urgent overdue / due-today tasks, each with its own line and buttons
@@ -131,29 +130,6 @@ def summary_line(data: DigestData, locale: str = DEFAULT_LOCALE) -> str:
 
 # ---- tasks ---------------------------------------------------------------------------------------
 
-def task_line(task: DigestTask, today: date, *, owner: bool = False, locale: str = DEFAULT_LOCALE) -> str:
-    """One task; `owner` adds who owns it (the urgent items stand outside the by-owner groups)."""
-    if task.due_on is not None and task.due_on < today:
-        due = " · " + tn("digest.task.days_overdue", (today - task.due_on).days, locale)
-    elif task.due_on == today:
-        due = " · " + t("digest.task.due_today", locale)
-    elif task.due_on is not None:
-        due = " · " + t("digest.task.due", locale, date=fmt_date(task.due_on, today, locale))
-    else:
-        due = ""
-    links = [f"C-{task.campaign_number}"] if task.campaign_number is not None else []
-    if task.goal_number is not None:
-        links.append(f"G-{task.goal_number}")
-    link = f" · {_join(links, locale)}" if links else ""
-    blocked = ""
-    if task.status == "blocked":
-        blocked = " · " + (t("digest.task.blocked_because", locale, reason=_title(task.block_reason))
-                           if task.block_reason else t("digest.task.blocked", locale))
-    who = f" · {mention(task.owner_id, locale)}" if owner else ""
-    emoji = STATUS_EMOJI.get(task.status, ":white_circle:")
-    return f"{emoji} *T-{task.number}* {_title(task.title)}{who}{due}{link}{blocked}"
-
-
 def urgent_tasks(data: DigestData, limit: int = URGENT_TASKS) -> list[DigestTask]:
     """Whoever owns them: overdue first (oldest due date first), then due today (blocked ones first)."""
     overdue = sorted((t for g in data.owners for t in g.overdue), key=lambda t: (t.due_on or data.today, t.number))
@@ -202,7 +178,7 @@ def owner_item(group: OwnerTasks, today: date, locale: str = DEFAULT_LOCALE) -> 
     who = f"*{mention(group.owner_id, locale)}*"
     head = f"{who} · {' · '.join(c for c in counts if c)}"
     tasks = [*group.overdue, *group.due_today, *group.blocked]
-    lines = [head, *(task_line(t, today, locale=locale) for t in tasks[:TASKS_PER_OWNER])]
+    lines = [head, *(task_line(t, today, owner=False, locale=locale) for t in tasks[:TASKS_PER_OWNER])]
     if len(tasks) > TASKS_PER_OWNER:
         lines.append("      " + t("digest.task.and_more", locale, n=len(tasks) - TASKS_PER_OWNER))
     if group.owner_id is None:

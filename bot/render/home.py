@@ -24,11 +24,17 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import DEFAULT_LOCALE, t, tn
-from bot.i18n.fmt import fmt_date, fmt_day, fmt_number, fmt_percent, mention
+from bot.i18n.fmt import fmt_day
 from bot.ids import ActionId, BlockId, record_block
-from bot.render.views import PHASE_EMOJI, STATUS_EMOJI, button, goal_progress_line, phase_label, task_menu
-from bot.services.home import HomeCampaign, HomeData, HomeGoal, HomeTask
-from bot.slack_text import esc, truncate
+from bot.render.views import (
+    button,
+    campaign_line,
+    goal_progress_line,
+    task_line,
+    task_menu,
+)
+from bot.services.home import HomeData, HomeGoal, HomeTask
+from bot.slack_text import truncate
 
 MAX_HOME_BLOCKS = 100
 SECTION_TEXT = 3000
@@ -55,40 +61,8 @@ def sort_tasks(tasks: list[HomeTask], today: date) -> list[HomeTask]:
     return sorted((task for task in tasks if task.status != "done"), key=key)
 
 
-def task_line(task: HomeTask, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
-    """As `views.task_line` draws a task in a message."""
-    due = ""
-    if task.due_on:
-        overdue = task.due_on < today and task.status != "done"
-        when = fmt_date(task.due_on, today, locale)
-        due = " · " + (t("task.overdue_since", locale, date=when) if overdue else t("task.due_on", locale, date=when))
-    links = [f"C-{task.campaign_number}"] if task.campaign_number is not None else []
-    if task.goal_number is not None:
-        links.append(f"G-{task.goal_number}")
-    link = f" · {', '.join(links)}" if links else ""
-    blocked = ""
-    if task.status == "blocked" and task.block_reason:
-        blocked = "\n      _" + t("task.blocked_because", locale, reason=esc(task.block_reason)) + "_"
-    return f"{STATUS_EMOJI[task.status]} *T-{task.number}* {esc(task.title)} · {mention(task.owner_id, locale)}{due}{link}{blocked}"
-
-
 def goal_line(goal: HomeGoal, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     return goal_progress_line(goal, goal.progress, today, locale=locale)
-
-
-def campaign_line(c: HomeCampaign, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
-    """As `views.campaign_line` draws a campaign in a message."""
-    channels = f" · {', '.join(esc(ch) for ch in c.channels)}" if c.channels else ""
-    cur = c.currency or None
-    if c.budget:
-        budget = t("campaign.budget_used", locale, spend=fmt_number(c.spend, cur, locale),
-                   budget=fmt_number(c.budget, cur, locale), pct=fmt_percent(c.spend / c.budget, locale))
-    else:
-        budget = t("campaign.no_budget", locale, spend=fmt_number(c.spend, cur, locale))
-    return (
-        f"{PHASE_EMOJI[c.phase]} *C-{c.number}* {esc(c.name)} · {phase_label(c.phase, locale)} · "
-        f"{fmt_date(c.start_on, today, locale)} → {fmt_date(c.end_on, today, locale)}{channels} · {budget}"
-    )
 
 
 def home_view(data: HomeData, *, locale: str = DEFAULT_LOCALE, notice: str | None = None) -> dict[str, Any]:

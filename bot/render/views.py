@@ -213,22 +213,53 @@ def close_record_blocks(blocks: list[dict[str, Any]], block_id: str, note: str) 
 
 # ---- tasks ---------------------------------------------------------------------------------------
 
-def task_line(task: TaskCard, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
-    due = ""
-    if task.due_on:
-        overdue = task.due_on < today and task.status != "done"
-        when = fmt_date(task.due_on, today, locale)
-        due = " · " + (t("task.overdue_since", locale, date=when) if overdue else t("task.due_on", locale, date=when))
-    links = []
-    if task.campaign is not None:
-        links.append(f"C-{task.campaign.number}")
-    if task.goal is not None:
-        links.append(f"G-{task.goal.number}")
-    link = f" · {', '.join(links)}" if links else ""
+class TaskLike(Protocol):
+    """What a task's line shows of the task (a TaskCard in replies, a DigestTask in the digest, a HomeTask on the
+    App Home): one line everywhere, so a digest line redrawn after a click reads as it did."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def owner_id(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due_on(self) -> date | None: ...
+    @property
+    def block_reason(self) -> str | None: ...
+    @property
+    def campaign_number(self) -> int | None: ...
+    @property
+    def goal_number(self) -> int | None: ...
+
+
+TITLE_CHARS = 150  # user-typed titles are cut before escaping, so an entity is never split
+
+
+def task_line(task: TaskLike, today: date, *, owner: bool = True, locale: str = DEFAULT_LOCALE) -> str:
+    """One task: status, reference, title, owner (left out inside a by-owner group), how due, its campaign and goal,
+    why it is blocked."""
+    if task.status == "done" or task.due_on is None:
+        due = "" if task.due_on is None else " · " + t("task.line.due", locale, date=fmt_date(task.due_on, today, locale))
+    elif task.due_on < today:
+        due = " · " + tn("task.line.days_overdue", (today - task.due_on).days, locale)
+    elif task.due_on == today:
+        due = " · " + t("task.line.due_today", locale)
+    else:
+        due = " · " + t("task.line.due", locale, date=fmt_date(task.due_on, today, locale))
+    links = [f"C-{task.campaign_number}"] if task.campaign_number is not None else []
+    if task.goal_number is not None:
+        links.append(f"G-{task.goal_number}")
+    link = f" · {t('list.separator', locale).join(links)}" if links else ""
     blocked = ""
-    if task.status == "blocked" and task.block_reason:
-        blocked = "\n      _" + t("task.blocked_because", locale, reason=esc(task.block_reason)) + "_"
-    return f"{STATUS_EMOJI[task.status]} *T-{task.number}* {esc(task.title)} · {mention(task.owner_id, locale)}{due}{link}{blocked}"
+    if task.status == "blocked":
+        blocked = " · " + (t("task.line.blocked_because", locale, reason=esc(truncate(task.block_reason, TITLE_CHARS)))
+                           if task.block_reason else t("task.line.blocked", locale))
+    who = f" · {mention(task.owner_id, locale)}" if owner else ""
+    emoji = STATUS_EMOJI.get(task.status, ":white_circle:")
+    return f"{emoji} *T-{task.number}* {esc(truncate(task.title, TITLE_CHARS))}{who}{due}{link}{blocked}"
 
 
 def task_created(task: TaskCard | NewTask, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
@@ -607,7 +638,30 @@ def phase_label(value: str, locale: str = DEFAULT_LOCALE) -> str:
     return t(f"campaign.phase.{value}", locale)
 
 
-def _budget_line(s: CampaignCard, locale: str = DEFAULT_LOCALE) -> str:
+class CampaignLike(Protocol):
+    """What a campaign's line shows of the campaign (a CampaignCard in messages, a HomeCampaign on the App Home)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def start_on(self) -> date: ...
+    @property
+    def end_on(self) -> date: ...
+    @property
+    def channels(self) -> tuple[str, ...]: ...
+    @property
+    def budget(self) -> Decimal | None: ...
+    @property
+    def currency(self) -> str | None: ...
+    @property
+    def spend(self) -> Decimal: ...
+
+
+def _budget_line(s: CampaignLike, locale: str = DEFAULT_LOCALE) -> str:
     cur = s.currency or None
     if s.budget:
         used = s.spend / s.budget
@@ -616,7 +670,7 @@ def _budget_line(s: CampaignCard, locale: str = DEFAULT_LOCALE) -> str:
     return t("campaign.no_budget", locale, spend=fmt_number(s.spend, cur, locale))
 
 
-def campaign_line(s: CampaignCard, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
+def campaign_line(s: CampaignLike, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     p = s.phase
     channels = f" · {', '.join(esc(ch) for ch in s.channels)}" if s.channels else ""
     return (

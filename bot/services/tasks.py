@@ -77,6 +77,14 @@ class TaskCard:
     campaign: CampaignRef | None
     goal: GoalRef | None
 
+    @property
+    def campaign_number(self) -> int | None:
+        return self.campaign.number if self.campaign is not None else None
+
+    @property
+    def goal_number(self) -> int | None:
+        return self.goal.number if self.goal is not None else None
+
     @classmethod
     def of(cls, task: Task) -> TaskCard:
         campaign, goal = task.campaign, task.goal

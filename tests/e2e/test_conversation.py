@@ -105,7 +105,7 @@ def test_marketing_loop(any_db_bot: Bot) -> None:
     assert "T-2" in said and "T-3" not in said, said
     said = ok(say(LILEI, "/task list mine"))
     assert "T-3" in said and "T-2" not in said, said
-    assert "任务" in said and "明天截止" in said, f"李雷 is answered in Chinese: {said}"
+    assert "任务" in said and "明天到期" in said, f"李雷 is answered in Chinese: {said}"
     said = ok(say(ANA, "/task list @bo"))
     assert "T-2" in said and "T-3" not in said, said
     said = ok(say(ANA, "/task list campaign:C-1"))

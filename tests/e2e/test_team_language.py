@@ -76,5 +76,5 @@ def test_a_chinese_digest_clicked_by_an_english_reader_stays_chinese(bot: Bot) -
     bot.slack.click_button(digest, ActionId.TASK_DONE, user_id=ANA, block_id=record_block(BlockId.TASK_ACTIONS, "T-1"))
     wait_until(lambda: len(digest.history) >= 1, what="the digest redrawn")
     text = digest.all_text()
-    assert ":white_check_mark: *T-1*" in text and "标记为完成" in text and "11月20日截止" in text, text
+    assert ":white_check_mark: *T-1*" in text and "标记为完成" in text and "11月20日到期" in text, text
     assert not not_chinese(text, TYPED), text

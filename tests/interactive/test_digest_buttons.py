@@ -102,6 +102,8 @@ def test_done_from_the_digest_updates_that_task_in_place(bot: Bot) -> None:
 def test_start_then_done_from_the_digest(bot: Bot) -> None:
     setup_tasks(bot)
     digest = post_digest(bot)
+    drawn = block(digest.blocks, record_block(BlockId.TASK_LINE, "T-2"))
+    assert drawn and drawn["text"]["text"] == f":white_circle: *T-2* Copy &lt;b&gt;&amp;co · <@{ANA}> · due today"
     actions = block(digest.blocks, record_block(BlockId.TASK_ACTIONS, "T-2"))
     assert actions and [e["action_id"] for e in actions["elements"]] == [
         ActionId.TASK_START, ActionId.TASK_DONE, ActionId.TASK_BLOCK, ActionId.TASK_SNOOZE]
@@ -110,7 +112,8 @@ def test_start_then_done_from_the_digest(bot: Bot) -> None:
     edited(digest, versions=1)
     assert task_row(bot, 2)[0] == "in_progress"
     line = block(digest.blocks, record_block(BlockId.TASK_LINE, "T-2"))
-    assert line and line["text"]["text"].startswith(":large_blue_circle: *T-2*")
+    # redrawn with the digest's own line: only the status changed, not the wording
+    assert line and line["text"]["text"] == drawn["text"]["text"].replace(":white_circle:", ":large_blue_circle:")
     note = block(digest.blocks, record_block(BlockId.TASK_NOTE, "T-2"))
     assert note and texts(note) == [f"T-2 started by <@{ANA}>"]
     actions = block(digest.blocks, record_block(BlockId.TASK_ACTIONS, "T-2"))
@@ -125,6 +128,13 @@ def test_start_then_done_from_the_digest(bot: Bot) -> None:
     assert block(digest.blocks, record_block(BlockId.TASK_ACTIONS, "T-2")) is None
     assert block(digest.blocks, record_block(BlockId.TASK_ACTIONS, "T-1")) is not None, "the other task is untouched"
     assert task_row(bot, 1)[0] == "todo"
+
+    overdue = block(digest.blocks, record_block(BlockId.TASK_LINE, "T-1"))
+    assert overdue and overdue["text"]["text"].endswith("*3 days overdue*")
+    click(bot, digest, ActionId.TASK_START, BO, "T-1")
+    edited(digest, versions=3)
+    line = block(digest.blocks, record_block(BlockId.TASK_LINE, "T-1"))
+    assert line and line["text"]["text"] == overdue["text"]["text"].replace(":white_circle:", ":large_blue_circle:")
 
 
 def test_a_click_on_an_old_copy_leaves_the_digest_as_it_is(bot: Bot) -> None:

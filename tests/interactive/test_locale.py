@@ -141,7 +141,7 @@ def test_modals_and_home_in_chinese(bot: Bot) -> None:
     bot.slack.open_app_home(LILEI)
     home = bot.home(LILEI, containing="你的未完成任务")
     shown = "\n".join(texts(home["blocks"]))
-    assert "添加任务" in shown and "添加目标" in shown and "明天截止" in shown
+    assert "添加任务" in shown and "添加目标" in shown and "明天到期" in shown
 
     view = bot.open_modal(ANA, "/task")
     assert view["title"]["text"] == "New task", "Ana's Slack is in English"
