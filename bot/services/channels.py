@@ -115,6 +115,44 @@ def names(unit: Unit, *, workspace_id: str, channel: str) -> list[str]:
     return alias_map(unit, workspace_id=workspace_id).group(key(channel))
 
 
+@dataclass(frozen=True)
+class Canon:
+    """The one way two channel strings are compared: `of` gives the channel a name stands for (京东, JD and jd
+    give one key), whatever spelling it was stored or typed in. '' (no channel) is its own channel."""
+
+    aliases: AliasMap
+
+    def of(self, name: str | None) -> str:
+        return self.aliases.root(key(name or ""))
+
+    def same(self, a: str | None, b: str | None) -> bool:
+        return self.of(a) == self.of(b)
+
+    def group(self, name: str) -> list[str]:
+        """Every key of the channel `name` names, for SQL filters: `lower(channel) IN group`."""
+        return self.aliases.group(key(name))
+
+
+def canon(unit: Unit, *, workspace_id: str) -> Canon:
+    return Canon(alias_map(unit, workspace_id=workspace_id))
+
+
+def shown_names(unit: Unit, *, workspace_id: str, spellings: Iterable[str]) -> dict[str, str]:
+    """Each stored spelling → the name its channel is shown under: the spelling first logged in the workspace
+    among all the channel's names. A channel stored under one spelling only is shown under it (no query)."""
+    found = canon(unit, workspace_id=workspace_id)
+    by_root: dict[str, list[str]] = {}
+    for spelling in dict.fromkeys(spellings):
+        by_root.setdefault(found.of(spelling), []).append(spelling)
+    out: dict[str, str] = {}
+    for root, group in by_root.items():
+        shown = group[0]
+        if len(group) > 1:
+            shown = first_spelling(unit, workspace_id=workspace_id, keys=found.aliases.group(root)) or group[0]
+        out.update(dict.fromkeys(group, shown))
+    return out
+
+
 def known(session: Session, *, workspace_id: str) -> list[str]:
     """The workspace's channels under their shown names, in the order first logged ('' left out)."""
     amap = alias_map(session, workspace_id=workspace_id)

@@ -359,16 +359,29 @@ def _part_totals(
         .where(*conditions)
         .group_by(KpiValue.channel)
     ).all()
-    result: dict[str, PartTotals] = {}
+    stored: dict[str, PartTotals] = {}
     for ch, total, count, last_day in rows:
         last_value = session.scalar(
             select(KpiValue.value).where(
                 KpiValue.metric_id == metric.id, KpiValue.channel == ch, KpiValue.day == last_day
             )
         )
-        result[ch] = PartTotals(
+        stored[ch] = PartTotals(
             total=Decimal(total or 0), count=int(count), last_day=last_day, last_value=last_value or Decimal(0)
         )
+    if len(stored) < 2:
+        return stored
+    # one channel stored under two of its names (京东 and JD) is one channel, shown under its first spelling
+    shown = channels.shown_names(session, workspace_id=metric.workspace_id, spellings=list(stored))
+    result: dict[str, PartTotals] = {}
+    for ch, part in stored.items():
+        name = shown[ch]
+        kept = result.get(name)
+        if kept is None:
+            result[name] = part
+            continue
+        latest = max(kept, part, key=lambda p: p.last_day or date.min)
+        result[name] = PartTotals(kept.total + part.total, kept.count + part.count, latest.last_day, latest.last_value)
     return result
 
 
