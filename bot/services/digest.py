@@ -463,16 +463,16 @@ def _channels_in(logged: Logged, parts: list[int], first: date, last: date) -> s
 
 
 def _usual_channels(logged: Logged, parts: list[int], first: date, last: date) -> set[str]:
-    """Channels that logged the metric on at least half of the window's days that have any of it."""
-    days = [d for d in logged.get(parts[0], {}) if first <= d <= last]
-    if not days:
-        return set()
+    """Channels that logged the metric (a ratio: both its parts) on at least half of the window's days, the
+    days nothing was logged included: 4 of the 7 days before yesterday."""
+    window = (last - first).days + 1
     counts: dict[str, int] = defaultdict(int)
-    for day in days:
-        for key in logged[parts[0]][day]:
-            if all(key in logged.get(p, {}).get(day, {}) for p in parts):
-                counts[key] += 1
-    return {key for key, n in counts.items() if 2 * n >= len(days)}
+    for day, by_channel in logged.get(parts[0], {}).items():
+        if first <= day <= last:
+            for key in by_channel:
+                if all(key in logged.get(p, {}).get(day, {}) for p in parts):
+                    counts[key] += 1
+    return {key for key, n in counts.items() if 2 * n >= window}
 
 
 def _like_for_like(
