@@ -291,7 +291,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             if request.why:
                 moves = service.why_it_moved(
                     session, workspace_id=ctx.workspace_id, metric=metric, start=request.start, end=request.end,
-                    today=ctx.today, channel=request.channel,
+                    today=ctx.today, comparison=comparison, channel=request.channel,
                 )
                 return views.kpi_why(service.MetricCard.of(metric), moves, comparison, start=request.start, end=request.end, today=ctx.today,
                                      locale=loc)

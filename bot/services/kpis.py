@@ -476,7 +476,10 @@ FUNNEL_NAMES = {"visits": ("visits", "访客数", "sessions"), "orders": ("order
 @dataclass(frozen=True)
 class WhyItMoved:
     """A GMV-like metric's change split into traffic × conversion × AOV (bot.anomalies.why_gmv_moved), over the
-    same days as `compare_periods`; `missing` names what is needed and not there."""
+    same days as `compare_periods`; `missing` says why there is none: "money" (not a sales amount), "visits" or
+    "orders" (that part is not a metric yet), "days" (no day of the period is over), "earlier" (nothing logged
+    in the days before), "thin" (`compare_periods` finds those days too thin to compare with), "later" (nothing
+    logged in the period's days that are over)."""
 
     moves: anomalies.GmvMoves | None
     missing: str | None = None
@@ -484,8 +487,10 @@ class WhyItMoved:
 
 def why_it_moved(
     session: Session, *, workspace_id: str, metric: Metric, start: date, end: date, today: date,
-    channel: str | None = None,
+    comparison: PeriodComparison, channel: str | None = None,
 ) -> WhyItMoved:
+    """`comparison` is `compare_periods` of the metric over the same days and channel: where it does not compare
+    (too few earlier days logged, or none), neither does the split."""
     if metric.is_ratio or not _is_money(metric):
         return WhyItMoved(None, "money")
     parts: dict[str, Metric] = {}
@@ -496,8 +501,12 @@ def why_it_moved(
         parts[role] = found
     compared_end = min(end, today - timedelta(days=1))
     days = (compared_end - start).days + 1
-    if days <= 0:
+    if days <= 0 or comparison.reason == "none":
         return WhyItMoved(None, "days")
+    if comparison.reason == "missing":
+        return WhyItMoved(None, "earlier" if comparison.previous_days_logged == 0 else "later")
+    if comparison.reason == "thin":
+        return WhyItMoved(None, "thin")
     windows = ((start - timedelta(days=days), start - timedelta(days=1)), (start, compared_end))
 
     def funnels(first: date, last: date) -> dict[str, anomalies.Funnel]:
