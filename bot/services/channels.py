@@ -31,6 +31,7 @@ from storage.types import utcnow
 
 #: (the name teams type in Chinese, the Latin one): each pair is one channel in every workspace unless undone
 BUILT_IN: tuple[tuple[str, str], ...] = (("京东", "JD"), ("天猫", "Tmall"), ("抖音", "Douyin"), ("邮件", "email"))
+NAME_MAX = 100  # the longest channel name, however it comes in
 _IN_SIZE = 8  # a channel's names are looked up in groups of this many (one prepared statement)
 
 
@@ -248,8 +249,8 @@ def add_alias(session: Session, *, workspace_id: str, alias: str, channel: str, 
     """`alias` (and every name it already had) becomes a name of `channel`; values stored under the names are
     merged under the channel's first spelling (see `merge`)."""
     alias, channel = " ".join(alias.split()), " ".join(channel.split())
-    check_length(alias, field="channel", limit=100)
-    check_length(channel, field="channel", limit=100)
+    check_length(alias, field="channel", limit=NAME_MAX)
+    check_length(channel, field="channel", limit=NAME_MAX)
     if not alias or not channel:
         raise UserError.of("error.channel.alias_args")
     amap = alias_map(session, workspace_id=workspace_id)

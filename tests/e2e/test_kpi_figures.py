@@ -87,3 +87,21 @@ def test_a_why_reply_in_chinese_has_no_english_sentence(bot: Bot) -> None:
     for missing in ("/kpi show visits why period:7d", "/kpi show gmv why period:2026-11-23..2026-11-23"):
         text = _chinese(bot, missing)
         assert not not_chinese(text, TYPED), (missing, not_chinese(text, TYPED), text)
+
+
+def test_kpi_log_holds_metric_names_and_counts_to_the_rules_of_kpi_define(bot: Bot) -> None:
+    long_name = "m" * 101
+    for line in (f"/kpi log {long_name} 5", f"/kpi log gmv 100 {long_name} 5", f"/kpi define {long_name}",
+                 f"/kpi log gmv 100 channel:{'c' * 101}"):
+        said = bot.say(ANA, line)
+        assert said.ephemeral and "101 characters long; the most it can be is 100" in said, (line, str(said))
+    for line in ("/kpi log orders -3", "/kpi log gmv 100 visits −20 date:yesterday", "/kpi log 订单数 -1"):
+        said = bot.say(ANA, line)
+        assert said.ephemeral and "is a count and cannot be -" in said, (line, str(said))
+    assert bot.rows("SELECT count(*) FROM kpi_values WHERE workspace_id = :w", w=bot.team_id) == [(0,)]
+    assert bot.rows("SELECT count(*) FROM metrics WHERE workspace_id = :w", w=bot.team_id) == [(0,)]
+    ok(bot.say(ANA, "/kpi log gmv -¥120 refunds 30 date:yesterday"))  # money may go below zero (refunds)
+    ok(bot.say(ANA, f"/kpi log {'m' * 100} 5"))  # 100 is the limit, not over it
+    assert bot.rows("SELECT count(*) FROM kpi_values WHERE workspace_id = :w", w=bot.team_id) == [(3,)]
+    said = _chinese(bot, "/kpi log orders -3").splitlines()[0]  # the usage below it is the command's own text
+    assert "是计数" in said and not not_chinese(said, [*TYPED, "-3"]), said
