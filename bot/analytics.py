@@ -28,6 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot import metrics as m
+from bot.services import channels as channel_names
 from storage.models import Goal, KpiValue, Metric
 from storage.types import QUANTUM, SCALE, to_micros
 
@@ -456,8 +457,18 @@ def _decimal(micros: int) -> Decimal:
     return (Decimal(micros) / SCALE).quantize(QUANTUM)
 
 
-def _channel_key(channel: str | None) -> str | None:
-    return None if channel is None else channel.lower()
+def _channel_key(channel: str | None, canon: channel_names.Canon) -> str | None:
+    """The channel a goal is on, under any of its names (京东 is JD); None: every channel."""
+    return None if channel is None else canon.of(channel)
+
+
+def _on_channel(frame: pd.DataFrame, channel: str, canon: channel_names.Canon) -> pd.DataFrame:
+    """The rows logged on `channel` under any of its names."""
+    if frame.empty:
+        return frame
+    wanted = canon.of(channel)
+    keys = {c: canon.of(c) for c in set(frame["channel"].tolist())}
+    return frame[frame["channel"].map(keys) == wanted]
 
 
 def _raw(column: InstrumentedAttribute[Decimal]) -> ColumnElement[int]:
@@ -476,8 +487,10 @@ def _fetch_sums(
     workspace_id: str,
     ranges: Mapping[int, tuple[date, date]],
     channels: Sequence[str] | None,
+    canon: channel_names.Canon | None = None,
 ) -> pd.DataFrame:
-    """SUM and COUNT per (metric, day) — or per (metric, lower(channel), day) when channels are given.
+    """SUM and COUNT per (metric, day) — or per (metric, channel, day) when channels are given: `channels` are
+    channel keys (`Canon.of`), and every name of each counts as it (京东 and JD are one channel).
 
     One day range covers all the metrics: `metric_id IN (...) AND day BETWEEN` lets SQLite use an index
     with or without ANALYZE statistics (a per-metric OR of ranges made it scan the unique index, ~8x
@@ -501,17 +514,23 @@ def _fetch_sums(
             .group_by(KpiValue.metric_id, KpiValue.day)
         ).all()
     else:
+        assert canon is not None
         lowered = func.lower(KpiValue.channel)
+        names = sorted({name for c in channels for name in canon.group(c)})
         rows = session.execute(
             select(KpiValue.metric_id, KpiValue.day, total, count, lowered)
-            .where(*scope, lowered.in_([c.lower() for c in channels]))
+            .where(*scope, lowered.in_(names))
             .group_by(KpiValue.metric_id, lowered, KpiValue.day)
         ).all()
     if not rows:
         return _frame([])
     cols = list(zip(*rows, strict=True))
-    chans = cols[4]
-    return _frame(list(zip(cols[0], chans, cols[1], _ints(cols[2]), _ints(cols[3]), strict=True)))
+    if channels is None or canon is None:
+        return _frame(list(zip(cols[0], cols[4], cols[1], _ints(cols[2]), _ints(cols[3]), strict=True)))
+    # two names of one channel on one day are one channel's values: added up under the channel's key
+    frame = _frame(list(zip(cols[0], [canon.of(str(c)) for c in cols[4]], cols[1], _ints(cols[2]), _ints(cols[3]),
+                            strict=True)))
+    return frame.groupby(["metric_id", "channel", "day"], as_index=False, sort=False)[["micros", "n"]].sum()[FRAME_COLUMNS]
 
 
 def _fetch_rows(
@@ -562,6 +581,7 @@ def weekly_report(
     if not goals:
         return []
     metrics = load_metrics(session, workspace_id=workspace_id, ids={g.metric_id for g in goals})
+    canon = channel_names.canon(session, workspace_id=workspace_id)
     first = min(g.start_on for g in goals)
     last = max(max(min(today, g.due_on), g.start_on) for g in goals)
     dense = _Dense(first=first, days=(last - first).days + 1)
@@ -575,7 +595,7 @@ def weekly_report(
             continue
         for part_id in metrics[goal.metric_id].parts:
             target = latest_ranges if metrics[part_id].agg == "last" else sum_ranges
-            ranges = target.setdefault(_channel_key(goal.channel), {})
+            ranges = target.setdefault(_channel_key(goal.channel, canon), {})
             lo, hi = ranges.get(part_id, (goal.start_on, end))
             ranges[part_id] = (min(lo, goal.start_on), max(hi, end))
 
@@ -588,6 +608,7 @@ def weekly_report(
             workspace_id=workspace_id,
             ranges=merged,
             channels=[k for k in sum_ranges if k is not None],
+            canon=canon,
         )
         for key, rows in by_channel.groupby("channel"):
             dense.add_sums(rows, str(key))
@@ -595,10 +616,12 @@ def weekly_report(
         lo, hi = min(r[0] for r in ranges.values()), max(r[1] for r in ranges.values())
         rows = _fetch_rows(session, workspace_id=workspace_id, metric_ids=list(ranges), start=lo, end=hi)
         if channel_key is not None:
-            rows = rows[rows["channel"].str.lower() == channel_key]
+            rows = _on_channel(rows, channel_key, canon)
+        if not rows.empty:  # a channel's latest value, whichever of its names it was logged under
+            rows = rows.assign(channel=rows["channel"].map({c: canon.of(c) for c in set(rows["channel"].tolist())}))
         dense.add_latest(rows, channel_key)
 
-    return [_goal_series(goal, metrics, dense, today) for goal in goals]
+    return [_goal_series(goal, metrics, dense, today, canon) for goal in goals]
 
 
 def _merge_ranges(groups: Iterable[Mapping[int, tuple[date, date]]]) -> dict[int, tuple[date, date]]:
@@ -610,11 +633,13 @@ def _merge_ranges(groups: Iterable[Mapping[int, tuple[date, date]]]) -> dict[int
     return merged
 
 
-def _goal_series(goal: Goal, metrics: Mapping[int, MetricInfo], dense: _Dense, today: date) -> GoalSeries:
+def _goal_series(
+    goal: Goal, metrics: Mapping[int, MetricInfo], dense: _Dense, today: date, canon: channel_names.Canon
+) -> GoalSeries:
     metric = metrics[goal.metric_id]
     kind = goal_kind(metric)
     as_of = min(today, goal.due_on)
-    key = _channel_key(goal.channel)
+    key = _channel_key(goal.channel, canon)
     lo, hi = dense.offset(goal.start_on), dense.offset(as_of)
 
     def to_date(part_id: int) -> list[Decimal | None]:
@@ -695,25 +720,44 @@ def channel_breakdown(
     channel: str | None = None,
 ) -> Breakdown:
     """A metric by channel over [start, end]: per-bucket values and per-channel totals (ratios from parts);
-    with `channel`, that channel alone."""
+    with `channel`, that channel alone (under any of its names). Each channel is one, under its first spelling,
+    whatever names its values were stored under."""
     info = metric if isinstance(metric, MetricInfo) else MetricInfo.of(metric)
     metrics = load_metrics(session, workspace_id=workspace_id, ids=[info.id])
+    canon = channel_names.canon(session, workspace_id=workspace_id)
     frame = _fetch_rows(session, workspace_id=workspace_id, metric_ids=list(info.parts), start=start, end=end)
     if channel is not None:
-        frame = frame[frame["channel"].str.lower() == channel.lower()]
+        frame = _on_channel(frame, channel, canon)
+    order = channels_in_order(session, workspace_id=workspace_id, canon=canon)
+    frame = _shown_channels(frame, order, canon)
     breakdown = breakdown_from_frame(frame, metrics[info.id], metrics, start=start, end=end, freq=freq)
-    return dataclasses.replace(breakdown, workspace_channels=channels_in_order(session, workspace_id=workspace_id))
+    return dataclasses.replace(breakdown, workspace_channels=order)
 
 
-def channels_in_order(session: Session, *, workspace_id: str) -> tuple[str, ...]:
-    """The workspace's channels (first spelling) in the order they were first logged; '' (no channel) included."""
+def _shown_channels(frame: pd.DataFrame, order: Sequence[str], canon: channel_names.Canon) -> pd.DataFrame:
+    """The frame with every channel under the name it is shown by (`order`: the first spellings)."""
+    if frame.empty:
+        return frame
+    shown = {canon.of(name): name for name in order}
+    names = {c: shown.get(canon.of(c), c) for c in set(frame["channel"].tolist())}
+    if all(k == v for k, v in names.items()):
+        return frame
+    return frame.assign(channel=frame["channel"].map(names))
+
+
+def channels_in_order(
+    session: Session, *, workspace_id: str, canon: channel_names.Canon | None = None
+) -> tuple[str, ...]:
+    """The workspace's channels (first spelling among all of a channel's names) in the order they were first
+    logged; '' (no channel) included."""
+    canon = canon or channel_names.canon(session, workspace_id=workspace_id)
     first = func.min(KpiValue.id)
     rows = session.execute(
         select(KpiValue.channel, first).where(KpiValue.workspace_id == workspace_id).group_by(KpiValue.channel).order_by(first)
     ).all()
     seen: dict[str, str] = {}
     for channel, _ in rows:
-        seen.setdefault(str(channel).casefold(), str(channel))
+        seen.setdefault(canon.of(str(channel)), str(channel))
     return tuple(seen.values())
 
 
@@ -767,7 +811,7 @@ def ratio_trend(
     metrics = load_metrics(session, workspace_id=workspace_id, ids=[info.id])
     frame = _fetch_rows(session, workspace_id=workspace_id, metric_ids=list(info.parts), start=start, end=end)
     if channel is not None:
-        frame = frame[frame["channel"].str.lower() == channel.lower()]
+        frame = _on_channel(frame, channel, channel_names.canon(session, workspace_id=workspace_id))
     return ratio_trend_from_frame(frame, metrics[info.id], metrics, start=start, end=end, freq=freq)
 
 

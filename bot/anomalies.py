@@ -43,7 +43,9 @@ Why GMV moved (`split_gmv_change`, `why_gmv_moved`): GMV = visits × (orders / v
 i.e. traffic × conversion × AOV, so ln(G1/G0) = ln(V1/V0) + ln(C1/C0) + ln(A1/A0) exactly. Each factor is
 reported with its own relative change and its share of the total log change (the three shares sum to 1;
 they are None when GMV did not change). A split needs all six parts positive; otherwise it is None with a
-reason. Overall figures are computed from parts summed over the channels, never from channel ratios.
+reason (a `Gap`). Overall figures are computed from parts summed over the channels, never from channel ratios.
+A channel with nothing logged in one period has no data there, not zeros: its gap says so, and it is never
+split against ¥0.
 """
 
 from __future__ import annotations
@@ -236,6 +238,24 @@ class GmvSplit:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """Why a move cannot be split: in the `period` ("earlier" or "later") nothing was logged at all (`part`
+    None), or `part` was not logged (`amount` None) or is not positive (`amount` ≤ 0). Words are the renderer's;
+    `str()` is for logs."""
+
+    period: Literal["earlier", "later"]
+    part: Literal["visits", "orders", "gmv"] | None = None
+    amount: Decimal | None = None
+
+    def __str__(self) -> str:
+        if self.part is None:
+            return f"nothing logged in the {self.period} period"
+        if self.amount is None:
+            return f"{self.part} not logged in the {self.period} period"
+        return f"{self.part} is {self.amount} in the {self.period} period"
+
+
+@dataclass(frozen=True)
 class GmvMove:
     """The split for one channel (None: all channels together), or why there is none."""
 
@@ -243,7 +263,7 @@ class GmvMove:
     before: Funnel
     after: Funnel
     split: GmvSplit | None
-    reason: str | None  # set exactly when split is None
+    reason: Gap | None  # set exactly when split is None
 
 
 @dataclass(frozen=True)
@@ -258,14 +278,16 @@ def _factor(name: Literal["traffic", "conversion", "aov"], before: Decimal, afte
     return Factor(name, before, after, float(after / before) - 1, log_change, share)
 
 
-def _positive_parts(funnel: Funnel, label: str) -> tuple[Decimal, Decimal, Decimal] | str:
+def _positive_parts(funnel: Funnel, label: Literal["earlier", "later"]) -> tuple[Decimal, Decimal, Decimal] | Gap:
     """(visits, orders, GMV), or why they cannot be split (a log needs positive numbers)."""
     positive: list[Decimal] = []
-    for name, amount in (("visits", funnel.visits), ("orders", funnel.orders), ("gmv", funnel.gmv)):
-        if amount is None:
-            return f"{name} not logged in the {label} period"
-        if amount <= 0:
-            return f"{name} is {amount} in the {label} period"
+    parts: tuple[tuple[Literal["visits", "orders", "gmv"], Decimal | None], ...] = (
+        ("visits", funnel.visits), ("orders", funnel.orders), ("gmv", funnel.gmv))
+    if all(amount is None for _, amount in parts):
+        return Gap(label)
+    for name, amount in parts:
+        if amount is None or amount <= 0:
+            return Gap(label, name, amount)
         positive.append(amount)
     visits, orders, gmv = positive
     return visits, orders, gmv
@@ -275,8 +297,10 @@ def split_gmv_change(before: Funnel, after: Funnel, *, channel: str | None = Non
     """Split the GMV change from `before` to `after` (two periods, or expected vs actual) into its factors."""
     earlier = _positive_parts(before, "earlier")
     later = _positive_parts(after, "later")
-    if isinstance(earlier, str) or isinstance(later, str):
-        return GmvMove(channel, before, after, None, earlier if isinstance(earlier, str) else str(later))
+    if isinstance(earlier, Gap):
+        return GmvMove(channel, before, after, None, earlier)
+    if isinstance(later, Gap):
+        return GmvMove(channel, before, after, None, later)
     (v0, o0, g0), (v1, o1, g1) = earlier, later
     total = math.log(g1 / g0)
     split = GmvSplit(
@@ -305,13 +329,14 @@ def _summed(funnels: Iterable[Funnel]) -> Funnel:
 
 
 def why_gmv_moved(before: Mapping[str, Funnel], after: Mapping[str, Funnel]) -> GmvMoves:
-    """Per channel and overall. A channel missing from one period had no activity there (all zeros)."""
-    zero = Funnel(Decimal(0), Decimal(0), Decimal(0))
+    """Per channel and overall. A channel with nothing logged in one period has no data there (a `Gap` of that
+    period), never zeros to compare with."""
+    nothing = Funnel(None, None, None)
     names = list(dict.fromkeys([*before, *after]))
     channels = tuple(
-        split_gmv_change(before.get(name, zero), after.get(name, zero), channel=name) for name in names
+        split_gmv_change(before.get(name, nothing), after.get(name, nothing), channel=name) for name in names
     )
-    overall = split_gmv_change(_summed(before.values()), _summed(after.values()))
+    overall = split_gmv_change(_summed(before.values()) if before else nothing, _summed(after.values()) if after else nothing)
     return GmvMoves(overall, channels)
 
 

@@ -21,9 +21,9 @@ from bot.imports.presets import PRESET_CHOICES
 from bot.render import modals, views
 from bot.render.reply import Builder, Reply
 from bot.runtime import Runtime
+from bot.services import channels, pending_imports
 from bot.services import goals as goal_service
 from bot.services import kpis as service
-from bot.services import pending_imports
 from bot.slack_text import esc
 from commands import kpi_channels
 from commands.base import (
@@ -281,6 +281,9 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
         request = parse_show(rest, ctx)
         with ctx.db.session(write=False) as session:
             metric = service.get_metric(session, workspace_id=ctx.workspace_id, name_or_number=_metric_ref(request.metric))
+            if request.channel:  # shown under its first spelling, wherever it is named by another
+                request = dataclasses.replace(request, channel=channels.resolve(
+                    session, workspace_id=ctx.workspace_id, channel=request.channel) or None)
             current = service.period_value(session, metric=metric, start=request.start, end=request.end, channel=request.channel)
             comparison = service.compare_periods(
                 session, metric=metric, start=request.start, end=request.end, today=ctx.today, channel=request.channel
@@ -288,13 +291,14 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             if request.why:
                 moves = service.why_it_moved(
                     session, workspace_id=ctx.workspace_id, metric=metric, start=request.start, end=request.end,
-                    today=ctx.today, channel=request.channel,
+                    today=ctx.today, comparison=comparison, channel=request.channel,
                 )
                 return views.kpi_why(service.MetricCard.of(metric), moves, comparison, start=request.start, end=request.end, today=ctx.today,
                                      locale=loc)
+            canon = channels.canon(session, workspace_id=ctx.workspace_id)
             rows = [
                 g for g in goal_service.list_goals(session, workspace_id=ctx.workspace_id)
-                if g.metric_id == metric.id and (request.channel is None or (g.channel or "").lower() in ("", request.channel.lower()))
+                if g.metric_id == metric.id and (request.channel is None or not g.channel or canon.same(g.channel, request.channel))
             ]
             goals = [(goal_service.GoalCard.of(g), goal_service.progress(session, goal=g, today=ctx.today)) for g in rows]
             reply = views.kpi_show(

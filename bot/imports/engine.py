@@ -27,7 +27,7 @@ from bot.imports.cells import by_unique, parse_dates, parse_numbers, texts, tota
 from bot.imports.reader import CHUNK_ROWS, BadFile, Chunk, Table, open_table
 from bot.imports.store import stored_values, upsert_values
 from bot.services import channels
-from bot.services.kpis import MetricSpec, check_unit, define_metric, metric_key
+from bot.services.kpis import MetricSpec, check_unit, check_value, define_metric, metric_key
 from storage.db import Database
 from storage.models import Metric
 from storage.prepared import Unit
@@ -438,6 +438,16 @@ def _resolve(unit: Unit, names: _Names, values: pd.DataFrame) -> pd.DataFrame:
                 except UserError as exc:
                     raise BadFile(exc.message, row=int(row), column=metric.header or metric.name) from None
             metric.typed.add(typed_unit)
+    below_zero = np.flatnonzero(values["value"].to_numpy() < 0)
+    if below_zero.size:  # a count below zero is refused as /kpi log refuses it (its first such row is named)
+        _, first_below = np.unique(codes[below_zero], return_index=True)
+        for i in below_zero[first_below]:
+            metric = found[codes[i]]
+            try:
+                check_value(metric.name, Decimal(str(values["value"].to_numpy()[i])))
+            except UserError as exc:
+                raise BadFile(exc.message, row=int(values["row"].to_numpy()[i]),
+                              column=metric.header or metric.name) from None
     # a bare number on a % metric is read as percentage points, as /kpi log reads it
     on_percent = np.array([m.unit == "%" for m in found], dtype=bool)[codes]
     scale = np.where(on_percent & ~percent, 0.01, 1.0)

@@ -587,16 +587,29 @@ def _pct(change: float, locale: str) -> str:
     return fmt_signed_percent(Decimal(str(round(change, 4))), locale)
 
 
-def _split_text(move: GmvMove, locale: str) -> str:
+def _gap_text(move: GmvMove, name: str, locale: str) -> str:
+    """Why a move has no split, in words: no data in a period, or a part not logged or not positive there."""
+    gap = move.reason
+    if gap is None:
+        return ""
+    if gap.part is None:
+        return t(f"kpi.why.gap.none.{gap.period}", locale)
+    part = esc(name) if gap.part == "gmv" else t(f"kpi.why.part.{gap.part}", locale)
+    if gap.amount is None:
+        return t(f"kpi.why.gap.missing.{gap.period}", locale, part=part)
+    return t(f"kpi.why.gap.zero.{gap.period}", locale, part=part, amount=fmt_number(gap.amount, None, locale))
+
+
+def _split_text(move: GmvMove, locale: str, name: str = "GMV") -> str:
     split = move.split
     if split is None:
-        return t("kpi.why.cannot", locale, reason=move.reason or "")
+        return t("kpi.why.cannot", locale, reason=_gap_text(move, name, locale))
     parts = t("kpi.why.parts", locale, traffic=_pct(split.traffic.change, locale),
               conversion=_pct(split.conversion.change, locale), aov=_pct(split.aov.change, locale))
     if split.traffic.share is None or split.conversion.share is None or split.aov.share is None:
         return parts
     shares = " / ".join(f"{round(f.share * 100)}%" for f in (split.traffic, split.conversion, split.aov) if f.share is not None)
-    return parts + " " + t("kpi.why.shares", locale, shares=shares)
+    return t("kpi.why.with_shares", locale, parts=parts, shares=t("kpi.why.shares", locale, shares=shares))
 
 
 def kpi_why(
@@ -607,26 +620,29 @@ def kpi_why(
     b = Builder().header(t("kpi.why.title", locale, name=metric.name, start=fmt_date(start, today, locale),
                            end=fmt_date(end, today, locale)))
     if why.moves is None:
-        key = {"visits": "kpi.why.needs", "orders": "kpi.why.needs", "money": "kpi.why.money"}.get(
+        key = {"visits": "kpi.why.needs", "orders": "kpi.why.needs", "money": "kpi.why.money",
+               "earlier": "kpi.why.no_earlier", "thin": "kpi.why.thin", "later": "kpi.why.no_later"}.get(
             why.missing or "", "kpi.why.no_days")
-        b.section(t(key, locale, name=esc(metric.name), part=why.missing or ""))
-        return b.build(text=t(key, locale, name=esc(metric.name), part=why.missing or ""))
+        said = t(key, locale, name=esc(metric.name), part=why.missing or "", days=comparison.days,
+                 logged=comparison.previous_days_logged)
+        b.section(said)
+        return b.build(text=said)
     overall = why.moves.overall
     unit = metric.unit
     head = t("kpi.why.overall", locale, name=esc(metric.name), before=fmt_number(overall.before.gmv, unit, locale),
              after=fmt_number(overall.after.gmv, unit, locale), days=comparison.days)
     if overall.split is not None:
-        head += f" ({_pct(overall.split.change, locale)})"
-    b.section(f"{head}\n{_split_text(overall, locale)}")
+        head += t("kpi.why.overall_change", locale, change=_pct(overall.split.change, locale))
+    b.section(f"{head}\n{_split_text(overall, locale, metric.name)}")
     lines = []
     for move in why.moves.channels[:20]:
         name = esc(move.channel) if move.channel else "_" + t("kpi.no_channel", locale) + "_"
         change = f" {_pct(move.split.change, locale)}" if move.split is not None else ""
-        lines.append(f"• *{name}*{change}: {_split_text(move, locale)}")
+        lines.append(t("kpi.why.channel_line", locale, name=name, change=change, split=_split_text(move, locale, metric.name)))
     if lines:
         b.lines_section(lines)
     b.context(t("kpi.why.formula", locale))
-    return b.build(text=f"{esc(metric.name)}: {_split_text(overall, locale)}")
+    return b.build(text=f"{esc(metric.name)}: {_split_text(overall, locale, metric.name)}")
 
 
 # ---- campaigns -----------------------------------------------------------------------------------

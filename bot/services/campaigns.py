@@ -42,7 +42,12 @@ def create_campaign(session: Session, *, workspace_id: str, data: CampaignCreate
     goal = None
     if data.goal is not None:
         goal = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal")
-    channels = [channel_names.resolve(session, workspace_id=workspace_id, channel=c) for c in data.channels if c.strip()]
+    canon = channel_names.canon(session, workspace_id=workspace_id)
+    named: dict[str, str] = {}  # one channel named twice (京东,JD) is one channel
+    for typed in data.channels:
+        if typed.strip():
+            named.setdefault(canon.of(typed), channel_names.resolve(session, workspace_id=workspace_id, channel=typed))
+    channels = list(named.values())
     campaign = Campaign(
         workspace_id=workspace_id,
         number=next_number(session, workspace_id=workspace_id, kind="campaign"),
@@ -228,13 +233,17 @@ def summary(session: Session, *, campaign: Campaign) -> CampaignSummary:
     spend = sum(by_channel.values(), Decimal(0))
     revenue = None
     revenue_metric = None
+    canon = channel_names.canon(session, workspace_id=campaign.workspace_id)
+    on: dict[str, str] = {}  # a channel under two of its names counts once
+    for spelling in campaign.channels:
+        on.setdefault(canon.of(spelling), spelling)
     for name in REVENUE_METRICS:
         metric = kpis.find_metric(session, workspace_id=campaign.workspace_id, name=name)
         if metric is None or metric.is_ratio:
             continue
         total = Decimal(0)
         found = False
-        channels: list[str | None] = list(campaign.channels) or [None]
+        channels: list[str | None] = list(on.values()) or [None]
         for channel in channels:
             value = kpis.period_value(session, metric=metric, start=campaign.start_on, end=campaign.end_on, channel=channel)
             if value.value is not None:

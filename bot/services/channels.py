@@ -31,6 +31,7 @@ from storage.types import utcnow
 
 #: (the name teams type in Chinese, the Latin one): each pair is one channel in every workspace unless undone
 BUILT_IN: tuple[tuple[str, str], ...] = (("京东", "JD"), ("天猫", "Tmall"), ("抖音", "Douyin"), ("邮件", "email"))
+NAME_MAX = 100  # the longest channel name, however it comes in
 _IN_SIZE = 8  # a channel's names are looked up in groups of this many (one prepared statement)
 
 
@@ -113,6 +114,44 @@ def resolve(unit: Unit, *, workspace_id: str, channel: str) -> str:
 def names(unit: Unit, *, workspace_id: str, channel: str) -> list[str]:
     """Every key of the channel `channel` names, for filters: `lower(channel) IN names`."""
     return alias_map(unit, workspace_id=workspace_id).group(key(channel))
+
+
+@dataclass(frozen=True)
+class Canon:
+    """The one way two channel strings are compared: `of` gives the channel a name stands for (京东, JD and jd
+    give one key), whatever spelling it was stored or typed in. '' (no channel) is its own channel."""
+
+    aliases: AliasMap
+
+    def of(self, name: str | None) -> str:
+        return self.aliases.root(key(name or ""))
+
+    def same(self, a: str | None, b: str | None) -> bool:
+        return self.of(a) == self.of(b)
+
+    def group(self, name: str) -> list[str]:
+        """Every key of the channel `name` names, for SQL filters: `lower(channel) IN group`."""
+        return self.aliases.group(key(name))
+
+
+def canon(unit: Unit, *, workspace_id: str) -> Canon:
+    return Canon(alias_map(unit, workspace_id=workspace_id))
+
+
+def shown_names(unit: Unit, *, workspace_id: str, spellings: Iterable[str]) -> dict[str, str]:
+    """Each stored spelling → the name its channel is shown under: the spelling first logged in the workspace
+    among all the channel's names. A channel stored under one spelling only is shown under it (no query)."""
+    found = canon(unit, workspace_id=workspace_id)
+    by_root: dict[str, list[str]] = {}
+    for spelling in dict.fromkeys(spellings):
+        by_root.setdefault(found.of(spelling), []).append(spelling)
+    out: dict[str, str] = {}
+    for root, group in by_root.items():
+        shown = group[0]
+        if len(group) > 1:
+            shown = first_spelling(unit, workspace_id=workspace_id, keys=found.aliases.group(root)) or group[0]
+        out.update(dict.fromkeys(group, shown))
+    return out
 
 
 def known(session: Session, *, workspace_id: str) -> list[str]:
@@ -210,8 +249,8 @@ def add_alias(session: Session, *, workspace_id: str, alias: str, channel: str, 
     """`alias` (and every name it already had) becomes a name of `channel`; values stored under the names are
     merged under the channel's first spelling (see `merge`)."""
     alias, channel = " ".join(alias.split()), " ".join(channel.split())
-    check_length(alias, field="channel", limit=100)
-    check_length(channel, field="channel", limit=100)
+    check_length(alias, field="channel", limit=NAME_MAX)
+    check_length(channel, field="channel", limit=NAME_MAX)
     if not alias or not channel:
         raise UserError.of("error.channel.alias_args")
     amap = alias_map(session, workspace_id=workspace_id)

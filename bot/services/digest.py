@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import anomalies, metrics
 from bot.services import campaigns, goals, kpis
+from bot.services import channels as channel_names
 from storage.models import Campaign, Goal, KpiValue, Metric, Retro, RetroNote, Task
 
 TRAILING_DAYS = 7
@@ -278,8 +279,9 @@ def collect_kpis(session: Session, *, workspace_id: str, today: date) -> list[Kp
         )
     )  # ratio parts are in this list too, so metric.numerator resolves from the identity map
     history_start = yesterday - timedelta(days=7 * anomalies.WEEKS)
-    logged = _logged(session, workspace_id=workspace_id, start=history_start, end=yesterday)
-    windows = _campaign_windows(session, workspace_id=workspace_id, start=history_start, end=yesterday)
+    canon = channel_names.canon(session, workspace_id=workspace_id)
+    logged = _logged(session, workspace_id=workspace_id, start=history_start, end=yesterday, canon=canon)
+    windows = _campaign_windows(session, workspace_id=workspace_id, start=history_start, end=yesterday, canon=canon)
     levels = _daily_levels(
         session, metric_ids=[m.id for m in metrics if not m.is_ratio and m.agg == "last" and yesterday in logged.get(m.id, {})],
         start=first, end=last,
@@ -318,19 +320,20 @@ def collect_kpis(session: Session, *, workspace_id: str, today: date) -> list[Kp
         else:  # a level is shown, not judged: no fixed ±% colours
             change = dataclasses.replace(change, verdict="new" if trailing is None else "flat")
         result.append(change)
-    _explain_gmv(result, metrics, logged, windows, yesterday, history_start)
+    _explain_gmv(result, metrics, logged, windows, yesterday, history_start, canon)
     return result
 
 
 def _campaign_windows(
-    session: Session, *, workspace_id: str, start: date, end: date
+    session: Session, *, workspace_id: str, start: date, end: date, canon: channel_names.Canon
 ) -> list[tuple[anomalies.CampaignWindow, frozenset[str]]]:
-    """Campaigns overlapping [start, end] with their channels (casefolded; empty: every channel)."""
+    """Campaigns overlapping [start, end] with their channels (as channel keys, `Canon.of`; empty: every
+    channel)."""
     rows = session.scalars(
         select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.start_on <= end, Campaign.end_on >= start)
     )
     return [
-        (anomalies.CampaignWindow(f"C-{c.number}", c.start_on, c.end_on), frozenset(ch.casefold() for ch in c.channels))
+        (anomalies.CampaignWindow(f"C-{c.number}", c.start_on, c.end_on), frozenset(canon.of(ch) for ch in c.channels))
         for c in rows
     ]
 
@@ -402,6 +405,7 @@ GMV_NAMES = ("gmv", "revenue", "sales", "销售额", "成交额", "支付金额"
 def _explain_gmv(
     changes: list[KpiChange], all_metrics: list[Metric], logged: Logged,
     windows: list[tuple[anomalies.CampaignWindow, frozenset[str]]], yesterday: date, history_start: date,
+    canon: channel_names.Canon,
 ) -> None:
     """For a GMV alert, the move split into traffic × conversion × AOV against each part's expected value."""
     by_key = {m.key: m for m in all_metrics if not m.is_ratio}
@@ -416,7 +420,7 @@ def _explain_gmv(
         explained = []
         for alert in change.alerts:
             keys = {k for k in logged.get(metric.id, {}).get(yesterday, {}) if alert.channel is None
-                    or logged[metric.id][yesterday][k][0] == alert.channel}
+                    or k == canon.of(alert.channel)}
             series = {m: _daily_series(m, logged, keys, history_start, before) for m in (visits, orders, metric)}
             expected = anomalies.expected_funnel(
                 yesterday, series[visits], series[orders], series[metric], campaigns=_windows_for(windows, keys))
@@ -429,8 +433,9 @@ def _explain_gmv(
 Logged = dict[int, dict[date, dict[str, tuple[str, Decimal]]]]
 
 
-def _logged(session: Session, *, workspace_id: str, start: date, end: date) -> Logged:
-    """metric id → day → channel key (casefolded) → (first spelling, value)."""
+def _logged(session: Session, *, workspace_id: str, start: date, end: date, canon: channel_names.Canon) -> Logged:
+    """metric id → day → channel key (`Canon.of`: 京东 and JD are one) → (first spelling, value). A channel
+    stored under two of its names on one day counts once, with the value logged later (`/kpi log`'s rule)."""
     out: Logged = defaultdict(lambda: defaultdict(dict))
     rows = session.execute(
         select(KpiValue.metric_id, KpiValue.channel, KpiValue.day, KpiValue.value)
@@ -438,8 +443,9 @@ def _logged(session: Session, *, workspace_id: str, start: date, end: date) -> L
         .order_by(KpiValue.id)
     )
     for metric_id, channel, day, value in rows:
-        key = str(channel).casefold()
-        out[metric_id][day].setdefault(key, (str(channel), value))
+        key = canon.of(str(channel))
+        earlier = out[metric_id][day].get(key)
+        out[metric_id][day][key] = (earlier[0] if earlier else str(channel), value)
     return out
 
 
@@ -457,16 +463,16 @@ def _channels_in(logged: Logged, parts: list[int], first: date, last: date) -> s
 
 
 def _usual_channels(logged: Logged, parts: list[int], first: date, last: date) -> set[str]:
-    """Channels that logged the metric on at least half of the window's days that have any of it."""
-    days = [d for d in logged.get(parts[0], {}) if first <= d <= last]
-    if not days:
-        return set()
+    """Channels that logged the metric (a ratio: both its parts) on at least half of the window's days, the
+    days nothing was logged included: 4 of the 7 days before yesterday."""
+    window = (last - first).days + 1
     counts: dict[str, int] = defaultdict(int)
-    for day in days:
-        for key in logged[parts[0]][day]:
-            if all(key in logged.get(p, {}).get(day, {}) for p in parts):
-                counts[key] += 1
-    return {key for key, n in counts.items() if 2 * n >= len(days)}
+    for day, by_channel in logged.get(parts[0], {}).items():
+        if first <= day <= last:
+            for key in by_channel:
+                if all(key in logged.get(p, {}).get(day, {}) for p in parts):
+                    counts[key] += 1
+    return {key for key, n in counts.items() if 2 * n >= window}
 
 
 def _like_for_like(

@@ -27,6 +27,34 @@ def metric_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+#: The longest metric name, however it comes in (`/kpi define`, `/kpi log`, a goal, a ratio's part, an import).
+METRIC_NAME_MAX = 100
+
+
+def check_metric_name(name: str) -> str:
+    """The name as stored (spaces tidied), or a UserError: every path that names a new metric asks this."""
+    tidy = " ".join(name.split())
+    if not tidy:
+        raise UserError.of("error.kpi.define_name")
+    check_length(tidy, field="metric", limit=METRIC_NAME_MAX)
+    return tidy
+
+
+#: Metrics that count people or things (visits, orders): a count is never below zero. Money may be (a day's
+#: refunds above its sales), and so may any other metric (a net change).
+COUNT_NAMES = frozenset({
+    "visits", "visitors", "sessions", "users", "uv", "pv", "orders", "transactions", "buyers", "impressions",
+    "clicks", "conversions", "访客数", "访客", "浏览量", "订单数", "订单", "支付买家数", "买家数", "展示数", "曝光",
+    "点击数", "转化数",
+})
+
+
+def check_value(name: str, value: Decimal) -> None:
+    """A count (`COUNT_NAMES`) below zero is refused: `orders -3` is a typo, not a figure."""
+    if value < 0 and metric_key(name) in COUNT_NAMES:
+        raise UserError.of("error.kpi.negative_count", name=name, value=f"{value.normalize():f}")
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     name: str
@@ -140,8 +168,8 @@ def _insert_metric(
     agg: str | None = None,
 ) -> MetricRef:
     agg = agg or implicit_agg(unit_of_measure)
+    name = check_metric_name(name)
     number = next_number(unit, workspace_id=workspace_id, kind="kpi")
-    name = " ".join(name.split())
     metric_id = _INSERT_METRIC.rows(unit, {
         "workspace_id": workspace_id, "number": number, "name": name, "key": metric_key(name), "unit": unit_of_measure,
         "agg": agg, "better": "up", "numerator_id": None, "denominator_id": None, "created_by": user_id,
@@ -160,7 +188,10 @@ def _create_metric(
 
 
 def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user_id: str | None) -> DefineResult:
-    check_length(spec.name, field="metric", limit=100)
+    check_metric_name(spec.name)
+    for part in (spec.numerator, spec.denominator):
+        if part is not None:
+            check_metric_name(part)
     metric = find_metric(session, workspace_id=workspace_id, name=spec.name)
     created = metric is None
     if metric is None:
@@ -275,7 +306,12 @@ def log_values(
 ) -> list[LoggedValue]:
     """Log several metrics for one channel and day; a value already logged there is replaced (and reported).
 
-    Prepared statements only, so it runs on a Session or on a bare transaction (Database.transaction)."""
+    Prepared statements only, so it runs on a Session or on a bare transaction (Database.transaction). Every
+    name and value is checked before anything is written."""
+    for entry in entries:
+        check_metric_name(entry.name)
+        check_value(entry.name, entry.value)
+    check_length(" ".join(channel.split()), field="channel", limit=channels.NAME_MAX)
     channel = channels.resolve(unit, workspace_id=workspace_id, channel=channel)
     metrics: list[tuple[MetricRef, bool, Decimal | None]] = []
     for entry in entries:
@@ -359,16 +395,29 @@ def _part_totals(
         .where(*conditions)
         .group_by(KpiValue.channel)
     ).all()
-    result: dict[str, PartTotals] = {}
+    stored: dict[str, PartTotals] = {}
     for ch, total, count, last_day in rows:
         last_value = session.scalar(
             select(KpiValue.value).where(
                 KpiValue.metric_id == metric.id, KpiValue.channel == ch, KpiValue.day == last_day
             )
         )
-        result[ch] = PartTotals(
+        stored[ch] = PartTotals(
             total=Decimal(total or 0), count=int(count), last_day=last_day, last_value=last_value or Decimal(0)
         )
+    if len(stored) < 2:
+        return stored
+    # one channel stored under two of its names (京东 and JD) is one channel, shown under its first spelling
+    shown = channels.shown_names(session, workspace_id=metric.workspace_id, spellings=list(stored))
+    result: dict[str, PartTotals] = {}
+    for ch, part in stored.items():
+        name = shown[ch]
+        kept = result.get(name)
+        if kept is None:
+            result[name] = part
+            continue
+        latest = max(kept, part, key=lambda p: p.last_day or date.min)
+        result[name] = PartTotals(kept.total + part.total, kept.count + part.count, latest.last_day, latest.last_value)
     return result
 
 
@@ -463,7 +512,10 @@ FUNNEL_NAMES = {"visits": ("visits", "访客数", "sessions"), "orders": ("order
 @dataclass(frozen=True)
 class WhyItMoved:
     """A GMV-like metric's change split into traffic × conversion × AOV (bot.anomalies.why_gmv_moved), over the
-    same days as `compare_periods`; `missing` names what is needed and not there."""
+    same days as `compare_periods`; `missing` says why there is none: "money" (not a sales amount), "visits" or
+    "orders" (that part is not a metric yet), "days" (no day of the period is over), "earlier" (nothing logged
+    in the days before), "thin" (`compare_periods` finds those days too thin to compare with), "later" (nothing
+    logged in the period's days that are over)."""
 
     moves: anomalies.GmvMoves | None
     missing: str | None = None
@@ -471,8 +523,10 @@ class WhyItMoved:
 
 def why_it_moved(
     session: Session, *, workspace_id: str, metric: Metric, start: date, end: date, today: date,
-    channel: str | None = None,
+    comparison: PeriodComparison, channel: str | None = None,
 ) -> WhyItMoved:
+    """`comparison` is `compare_periods` of the metric over the same days and channel: where it does not compare
+    (too few earlier days logged, or none), neither does the split."""
     if metric.is_ratio or not _is_money(metric):
         return WhyItMoved(None, "money")
     parts: dict[str, Metric] = {}
@@ -483,8 +537,12 @@ def why_it_moved(
         parts[role] = found
     compared_end = min(end, today - timedelta(days=1))
     days = (compared_end - start).days + 1
-    if days <= 0:
+    if days <= 0 or comparison.reason == "none":
         return WhyItMoved(None, "days")
+    if comparison.reason == "missing":
+        return WhyItMoved(None, "earlier" if comparison.previous_days_logged == 0 else "later")
+    if comparison.reason == "thin":
+        return WhyItMoved(None, "thin")
     windows = ((start - timedelta(days=days), start - timedelta(days=1)), (start, compared_end))
 
     def funnels(first: date, last: date) -> dict[str, anomalies.Funnel]:

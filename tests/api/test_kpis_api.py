@@ -72,6 +72,12 @@ def test_a_refused_item_refuses_the_batch_with_reasons_and_writes_nothing(api: A
     assert stored(api.bot.db, api.team_id) == before
 
 
+def test_a_count_below_zero_refuses_the_batch(api: Api) -> None:
+    status, body = api.post({"items": [{"date": "2026-11-01", "values": {"gmv": -120, "orders": -3}}]})
+    assert status == 422 and "is a count and cannot be -3" in body["errors"][0]["reason"], body
+    assert stored(api.bot.db, api.team_id) == {}
+
+
 def test_ratio_metrics_take_no_values(api: Api) -> None:
     from bot.services import kpis
 

@@ -158,6 +158,8 @@ def test_ga4_and_google_ads_headers(db: Database, workspace: str, tmp_path: Path
     ("日期,访客数\n2026-11-01,12\nsoon,13\n", 3, "日期", "'soon' is not a date"),
     ("日期,访客数\n2026-11-01,12\n,13\n", 3, "日期", "no date"),
     ("日期,渠道,指标,数值\n2026-11-01,天猫,,5\n", 2, "指标", "no metric name"),
+    ("日期,访客数,支付金额\n2026-11-01,12,-5\n2026-11-02,-3,8\n", 3, "访客数",
+     "`visits` is a count and cannot be -3. Nothing was logged."),
 ])
 def test_bad_cells_name_the_row_and_column_and_write_nothing(
     db: Database, workspace: str, tmp_path: Path, text: str, row: int, column: str, reason: str

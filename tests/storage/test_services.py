@@ -196,3 +196,31 @@ def test_concurrent_writers_get_distinct_references(db: Database, workspace: str
     with db.session(write=False) as s:
         rows = tasks.list_tasks(s, workspace_id=workspace, filters=tasks.TaskFilter(include_done=True), today=date(2026, 11, 1))
     assert sorted(t.number for t in rows) == list(range(1, 41))
+
+
+def test_one_channel_stored_under_two_names_is_one_channel_in_every_figure(db: Database, workspace: str) -> None:
+    """JD and 京东 logged while they were two channels, then one again (the built-in pair restored without a
+    merge): per-channel figures, the chart's breakdown and the campaign's revenue count them as one, shown as
+    JD (logged first)."""
+    from sqlalchemy import delete
+
+    from bot import analytics
+    from bot.services import channels
+    from storage.models import ChannelAlias
+
+    with db.session() as s:
+        channels.remove_alias(s, workspace_id=workspace, alias="京东", user_id="U1")
+    make.log(db, workspace, "gmv", "100", date(2026, 11, 1), channel="JD")
+    make.log(db, workspace, "gmv", "40", date(2026, 11, 2), channel="京东")
+    with db.session() as s:
+        s.execute(delete(ChannelAlias).where(ChannelAlias.workspace_id == workspace))
+    with db.session(write=False) as s:
+        metric = kpis.get_metric(s, workspace_id=workspace, name_or_number="gmv")
+        value = kpis.period_value(s, metric=metric, start=date(2026, 11, 1), end=date(2026, 11, 2))
+        assert value.value == D(140) and value.by_channel == {"JD": D(140)}
+        shown = kpis.period_value(s, metric=metric, start=date(2026, 11, 1), end=date(2026, 11, 2), channel="jd")
+        assert shown.by_channel == {"JD": D(140)}
+        breakdown = analytics.channel_breakdown(s, workspace_id=workspace, metric=metric, start=date(2026, 11, 1),
+                                                end=date(2026, 11, 2), freq="D")
+        assert breakdown.channels == ("JD",) and breakdown.totals == {"JD": D(140)}
+        assert breakdown.workspace_channels == ("JD",)

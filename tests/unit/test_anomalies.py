@@ -181,9 +181,9 @@ def test_decomposition_known_example_and_shares_sum_to_the_total() -> None:
 def test_decomposition_zero_missing_and_unchanged() -> None:
     good = an.Funnel(D(100), D(10), D(1000))
     no_orders = an.split_gmv_change(good, an.Funnel(D(100), D(0), D(0)))
-    assert (no_orders.split, no_orders.reason) == (None, "orders is 0 in the later period")
+    assert (no_orders.split, str(no_orders.reason)) == (None, "orders is 0 in the later period")
     missing = an.split_gmv_change(an.Funnel(None, D(10), D(1000)), good)
-    assert (missing.split, missing.reason) == (None, "visits not logged in the earlier period")
+    assert (missing.split, str(missing.reason)) == (None, "visits not logged in the earlier period")
     same = an.split_gmv_change(good, an.Funnel(D(200), D(10), D(1000)))  # traffic up, conversion down
     assert same.split is not None and same.split.log_change == 0
     assert [f.share for f in same.split.factors] == [None, None, None]
@@ -200,7 +200,8 @@ def test_why_gmv_moved_per_channel_and_overall_from_summed_parts() -> None:
     moves = an.why_gmv_moved(before, after)
     assert [m.channel for m in moves.channels] == ["天猫", "京东", "抖音"]
     new = moves.channels[2]
-    assert (new.split, new.reason) == (None, "visits is 0 in the earlier period")
+    # a channel with nothing logged earlier has no earlier data, not zeros: never split against ¥0
+    assert (new.split, new.reason) == (None, an.Gap("earlier"))
     overall = moves.overall.split
     assert overall is not None
     # Overall conversion from summed parts: 70 / 2000 before, 72 / 2500 after; never a mean of ratios.
@@ -210,7 +211,8 @@ def test_why_gmv_moved_per_channel_and_overall_from_summed_parts() -> None:
     assert sum(f.log_change for f in overall.factors) == pytest.approx(math.log(12_900 / 12_000))
     # A part not logged on one channel leaves the overall split unknown.
     partial = an.why_gmv_moved({**before, "京东": an.Funnel(None, D(20), D(2000))}, after)
-    assert (partial.overall.split, partial.overall.reason) == (None, "visits not logged in the earlier period")
+    assert (partial.overall.split, str(partial.overall.reason)) == (None, "visits not logged in the earlier period")
+    assert an.why_gmv_moved({}, after).overall.reason == an.Gap("earlier")
 
 
 def test_day_against_expected_funnel() -> None:
