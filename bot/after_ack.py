@@ -112,7 +112,7 @@ class AfterAck:
             return
         assert client is not None, f"{type(item).__name__} needs a Slack client"
         if isinstance(item, WarmLocale):
-            rt.locales.warm(client, item.workspace_id, item.user_id)
+            rt.locales.warm(client, item.workspace_id, item.user_id, db=rt.db)
         elif isinstance(item, OpenModal):
             open_modal(rt, client, item, respond)
         elif isinstance(item, PublishHome):

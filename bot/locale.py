@@ -1,7 +1,10 @@
 """Which language to answer a user in: their Slack locale (users.info include_locale, cached), else the workspace's.
 
 The ack path only reads the cache (`for_user`); a miss answers in the workspace default and a lazy
-listener calls `warm`, so a slow users.info never delays an acknowledgement.
+listener calls `warm`, so a slow users.info never delays an acknowledgement. The workspace's own Slack
+language (team.info `team.locale`) is looked up the same way, off the ack path, at most once per
+TEAM_TTL per process, and kept in workspaces.locale: it is what `auto` means for the team's posts, and the
+language a person is answered in before their own is known.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.i18n import DEFAULT_LOCALE, normalize
+from bot.services.refs import ensure_workspace
 from storage.db import Database
 from storage.models import Workspace
 
@@ -24,6 +28,7 @@ log = logging.getLogger(__name__)
 USER_TTL = 6 * 3600.0  # people rarely switch language; a day-old answer is fine
 MISS_TTL = 300.0  # after a failed lookup, try again in a few minutes
 WORKSPACE_TTL = 600.0
+TEAM_TTL = 6 * 3600.0  # team.info: a workspace's language changes about never
 
 
 class Locales:
@@ -34,6 +39,7 @@ class Locales:
         self.clock = clock
         self._users: dict[tuple[str, str], tuple[float, str | None]] = {}
         self._workspaces: dict[str, tuple[float, str]] = {}
+        self._teams_asked: dict[str, float] = {}  # workspace -> when team.info may be asked again
         self._lock = Lock()
 
     # ---- the cache -----------------------------------------------------------------------------
@@ -101,13 +107,58 @@ class Locales:
         self.remember(workspace_id, user_id, locale)
         return locale
 
-    def warm(self, client: WebClient, workspace_id: str, user_id: str) -> None:
-        """Off the ack path: make sure the next reply to this user is in their language."""
+    def warm(self, client: WebClient, workspace_id: str, user_id: str, *, db: Database | None = None) -> None:
+        """Off the ack path: make sure the next reply to this user is in their language (and, with a database,
+        that the workspace's own language is known)."""
+        if db is not None:
+            self.warm_workspace(client, db, workspace_id)
         if workspace_id and user_id and not self.is_cached(workspace_id, user_id):
             self.fetch(client, workspace_id, user_id)
 
+    def needs_warming(self, workspace_id: str, user_id: str) -> bool:
+        """Whether `warm` has something to ask Slack (the person's language, or the workspace's)."""
+        with self._lock:
+            team_due = self._teams_asked.get(workspace_id, 0.0) <= self.clock()
+        return team_due or not self.is_cached(workspace_id, user_id)
+
+    def warm_workspace(self, client: WebClient, db: Database, workspace_id: str) -> None:
+        """Off the ack path: team.info's locale into workspaces.locale (once per TEAM_TTL per process).
+
+        A failed or empty answer keeps what is stored; a language the bot does not speak is stored as Slack says
+        it and read as English, so a workspace switched from Chinese to Japanese stops getting Chinese."""
+        if not workspace_id:
+            return
+        now = self.clock()
+        with self._lock:
+            if self._teams_asked.get(workspace_id, 0.0) > now:
+                return
+            self._teams_asked[workspace_id] = now + TEAM_TTL
+        try:
+            response: Any = client.team_info()
+        except Exception as exc:
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+            log.warning("team.info for %s failed: %s", workspace_id, error)
+            with self._lock:
+                self._teams_asked[workspace_id] = now + MISS_TTL
+            return
+        raw = (response.get("team") or {}).get("locale")
+        if not raw:
+            return
+        tag = str(raw)[:16]  # as Slack says it (zh-CN, ja-JP): read through normalize, like every locale
+        try:
+            with db.session() as session:
+                ensure_workspace(session, workspace_id)
+                row = session.get(Workspace, workspace_id)
+                if row is not None and row.locale != tag:
+                    row.locale = tag
+        except Exception:
+            log.exception("could not store the workspace locale of %s", workspace_id)
+            return
+        with self._lock:
+            self._workspaces[workspace_id] = (now + WORKSPACE_TTL, normalize(tag) or DEFAULT_LOCALE)
+
     def resolve(self, client: WebClient, db: Database | None, workspace_id: str, user_id: str) -> str:
         """Off the ack path (lazy listeners): warm the cache if needed, then answer."""
-        self.warm(client, workspace_id, user_id)
+        self.warm(client, workspace_id, user_id, db=db)
         return self.for_user(db, workspace_id, user_id)
 

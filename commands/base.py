@@ -299,7 +299,7 @@ def answer_command(
     text = body.get("text") or ""
     team, user = body.get("team_id") or "", body.get("user_id") or ""
     followups: list[FollowUp] = []
-    if not runtime.locales.is_cached(team, user):
+    if runtime.locales.needs_warming(team, user):
         followups.append(WarmLocale(team, user))
     if command.form is not None and not text.strip():
         ack()  # the form opens after the ack, with this command's trigger_id

@@ -34,5 +34,6 @@ class AuthAPI(Workspace):
                 "email_domain": "",
                 "icon": {"image_default": True},
                 "url": f"{self.base_url}/",
+                **({"locale": self.team_locale} if self.team_locale else {}),
             }
         }

@@ -71,6 +71,8 @@ class Workspace:
         self.team_id = team_id
         self.team_name = team_name
         self.team_domain = _slug(team_name)
+        #: the workspace's language as team.info reports it (None: left out, as Slack does when unset)
+        self.team_locale: str | None = None
         self.bot_token = bot_token
         self.signing_secret = signing_secret
         #: the app-level token: only apps.connections.open takes it (bot.localslack.socket_mode)

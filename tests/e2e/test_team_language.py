@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from bot.i18n import EN, ZH_CN
@@ -78,3 +79,43 @@ def test_a_chinese_digest_clicked_by_an_english_reader_stays_chinese(bot: Bot) -
     text = digest.all_text()
     assert ":white_check_mark: *T-1*" in text and "标记为完成" in text and "11月20日到期" in text, text
     assert not not_chinese(text, TYPED), text
+
+
+def _workspace_locale(bot: Bot) -> str | None:
+    rows = bot.rows("SELECT locale FROM workspaces WHERE id = :team")
+    return rows[0][0] if rows else None
+
+
+def test_auto_is_the_workspaces_slack_language_from_team_info(bot: Bot) -> None:
+    """A workspace whose Slack is in Chinese gets Chinese posts with nothing set, and someone whose own language
+    the bot has not looked up yet is answered in Chinese too."""
+    bot.slack.team_locale = "zh-CN"
+    bot.reply_to(ANA, "/task add KOL brief @bo due:2026-11-20")  # the first command: team.info after its ack
+    bot.slack.wait_for("team.info")
+    wait_until(lambda: _workspace_locale(bot) == "zh-CN", what="the workspace's locale stored")
+    # 韩梅梅 has never typed anything: her own language is not looked up yet, so she is answered in the workspace's
+    bot.slack.add_user("U0MEI", "meimei", real_name="韩梅梅", tz="Asia/Shanghai", locale="zh-TW")
+    said = bot.say("U0MEI", "/task list")
+    assert "任务" in said and not not_chinese(str(said), TYPED), said
+    bot.reply_to(ANA, "/mkt digest now")
+    digest = bot.slack.wait_for_message(GENERAL, include_ephemeral=False,
+                                        where=lambda m: m.source == "chat.postMessage")
+    assert digest.text.startswith("每日摘要"), digest.text
+    # Ana's own Slack is English: her replies stay English
+    said = bot.say(ANA, "/task list")
+    assert "KOL brief" in said and not not_english(str(said), TYPED), said
+    with bot.db.session(write=False) as s:
+        assert languages.team_language(s, workspace_id=bot.team_id, channel=GENERAL) == ZH_CN
+    assert len(bot.slack.get_calls("team.info")) == 1, "asked once per process, not per command"
+
+
+def test_a_failed_team_info_keeps_english_and_is_asked_again_later(bot: Bot) -> None:
+    bot.slack.team_locale = "zh-CN"
+    bot.slack.add_response("team.info", status=500)
+    said = bot.say(ANA, "/task add Banner due:2026-11-30")
+    assert "T-1 added" in said, said
+    bot.slack.wait_for("team.info")
+    time.sleep(0.2)
+    assert _workspace_locale(bot) is None
+    with bot.db.session(write=False) as s:
+        assert languages.team_language(s, workspace_id=bot.team_id, channel=GENERAL) == EN

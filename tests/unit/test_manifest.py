@@ -58,7 +58,7 @@ def test_events_interactivity_and_least_privilege_scopes() -> None:
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert scopes == {
-        "commands", "chat:write", "chat:write.public", "users:read", "channels:history", "groups:history",
+        "commands", "chat:write", "chat:write.public", "users:read", "team:read", "channels:history", "groups:history",
         "im:history", "im:write", "files:write", "files:read",
     }
     assert 1 <= len(MANIFEST["display_information"]["name"]) <= 35
