@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 from bot.localslack import LocalSlack
 from jobs.context import JobContext
 from storage.db import Database
-from storage.models import Goal, NotificationEvent, Outbox, Schedule, Task
+from storage.models import Goal, KpiValue, NotificationEvent, Outbox, Schedule, Task
 from tests.conftest import Clock
 
 CHANNELS = ["C0MKT", "C0GROWTH", "C0SOCIAL"]
@@ -52,6 +52,7 @@ def ctx(db: Database, slack: LocalSlack, job_clock: Clock) -> JobContext:
         s.execute(update(Schedule).values(active=False))
         s.execute(update(Task).values(status="done"))  # other tests' open tasks would get reminders here
         s.execute(update(Goal).values(status="closed"))  # … their goals check-in nudges
+        s.execute(delete(KpiValue))  # … their usual loggers the KPI watchdog's
         s.execute(update(NotificationEvent).where(NotificationEvent.batch_key.is_(None)).values(batch_key="earlier"))
     from bot.posts import notify, nudge
 
