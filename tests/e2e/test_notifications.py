@@ -13,7 +13,7 @@ from jobs.context import JobContext
 from jobs.tick import tick
 from storage.models import Retro
 from tests.jobs.conftest import make_ctx
-from tests.support.harness import ANA, BO, LILEI, Bot, wait_until
+from tests.support.harness import ANA, BO, LILEI, Bot, fill, wait_until
 from tests.support.language import not_chinese
 
 
@@ -187,3 +187,13 @@ def test_batches_on_both_databases(any_db_bot: Bot) -> None:
     [dm] = dms(bot, BO)
     assert "assigned you *T-1*" in dm.all_text() and "started *T-1*" in dm.all_text()
     assert bot.rows("SELECT count(*) FROM notification_events WHERE workspace_id = :team AND batch_key IS NULL") == [(0,)]
+
+
+def test_a_task_assigned_through_the_form_is_told(bot: Bot) -> None:
+    ctx = jobs(bot)
+    view = bot.open_modal(ANA, "/task")
+    bot.submit(view, ANA, fill(title="Banner from the form", owner=BO, due="2026-11-27"))
+    wait_until(lambda: bot.count("tasks") == 1, what="the task")
+    tick(ctx, later(bot, timedelta(minutes=3)))
+    [dm] = dms(bot, BO)
+    assert f"<@{ANA}> assigned you *T-1* Banner from the form" in dm.all_text(), dm.all_text()
