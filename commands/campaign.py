@@ -16,6 +16,7 @@ from bot.render.reply import Reply
 from bot.runtime import Runtime
 from bot.services import campaigns as service
 from bot.services.languages import team_language
+from bot.services.notifications import Actor
 from bot.slack_text import SAFE_URL, esc, link
 from commands.base import (
     JSON,
@@ -130,7 +131,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         if extra:
             raise ParseError.of("error.campaign.extra", usage=DOC.usage, verb="close", extra=extra)
         with ctx.db.session() as session:
-            campaign, changed = service.close_campaign(session, workspace_id=ctx.workspace_id, number=number)
+            campaign, changed = service.close_campaign(session, workspace_id=ctx.workspace_id, number=number,
+                                                       by=Actor(ctx.user_id, ctx.now))
             return views.campaign_closed(
                 service.card(session, campaign=campaign, today=ctx.today), changed=changed, today=ctx.today, actor=ctx.user_id, locale=loc
             )

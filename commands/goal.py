@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 from bot.services import goals as service
 from bot.services import kpis as kpi_service
 from bot.services.languages import team_language
+from bot.services.notifications import Actor
 from bot.slack_text import esc
 from commands.base import (
     JSON,
@@ -169,7 +170,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     if verb == "close":
         number = _single_ref(rest, "close", ctx)
         with ctx.db.session() as session:
-            goal, changed = service.close_goal(session, workspace_id=ctx.workspace_id, number=number)
+            goal, changed = service.close_goal(session, workspace_id=ctx.workspace_id, number=number,
+                                               by=Actor(ctx.user_id, ctx.now))
             progress = service.progress(session, goal=goal, today=today)
             reply = views.goal_closed(service.GoalCard.of(goal), progress, changed=changed, today=today, actor=ctx.user_id, locale=loc)
             return _concerns(ctx, reply, goal.owner_id)
@@ -190,6 +192,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             goal, _row = service.checkin(
                 session, workspace_id=ctx.workspace_id, number=number, value=value.value, percent=value.percent,
                 confidence=confidence, note=note, user_id=ctx.user_id, currency=value.currency,
+                by=Actor(ctx.user_id, ctx.now),
             )
             progress = service.progress(session, goal=goal, today=today)
             reply = views.goal_checked_in(service.GoalCard.of(goal), progress, today=today, actor=ctx.user_id, locale=loc)
@@ -335,7 +338,7 @@ def submit_checkin(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp
         def checkin(session: Session) -> tuple[Any, ...]:
             goal, _row = service.checkin(
                 session, workspace_id=team, number=number, value=form.value.value, percent=form.value.percent,
-                confidence=form.confidence, note=form.note, user_id=user,
+                confidence=form.confidence, note=form.note, user_id=user, by=Actor(user, runtime.clock()),
             )
             progress = service.progress(session, goal=goal, today=today)
             reply = views.goal_checked_in(service.GoalCard.of(goal), progress, today=today, actor=user, locale=locale)

@@ -1,5 +1,5 @@
-"""/mkt: help, the digest on demand, each channel's schedules for the digest and the KPI report, and the
-workspace admins' API tokens."""
+"""/mkt: help, the digest on demand, each channel's schedules for the digest and the KPI report, the team's
+language, each person's notifications, and the workspace admins' API tokens."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.i18n import EN, has_key, resolve, t
 from bot.i18n.fmt import fmt_date
 from bot.render import views
 from bot.render.reply import Builder, Reply
-from bot.services import languages
+from bot.services import languages, notifications
 from bot.services import schedules as service
 from commands import campaign, feedback, goal, kpi, retro, task
 from commands.base import HELP_WORDS, CommandContext, CommandDoc, SlashCommand, split_verb
@@ -28,6 +28,7 @@ DOC = CommandDoc(
         "/mkt schedule report weekly <day> <HH:MM> [tz:<city or IANA zone>] [attach:xlsx]",
         "/mkt schedule list         /mkt unschedule <id>",
         "/mkt language [#channel] zh-CN|en|auto",
+        "/mkt notify [on|off]",
         "/mkt api-token new [<name>]    /mkt api-token list    /mkt api-token revoke <id>",
     ),
     notes=(
@@ -162,6 +163,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             )
     if verb in ("language", "lang", "语言"):
         return _language(rest, ctx, loc)
+    if verb in ("notify", "notifications", "通知"):
+        return _notify(rest, ctx, loc)
     if verb in ("api-token", "api-tokens", "token", "tokens"):
         return Answer(Builder().section(":lock: " + t("api_token.checking", loc)).build(), (parse_api_token(rest, ctx),))
     if verb in ("unschedule", "remove"):
@@ -205,6 +208,26 @@ def _language(rest: str, ctx: CommandContext, locale: str) -> Reply:
              else t("mkt.language_where_workspace", locale))
     return Builder().section(":globe_with_meridians: " + t("mkt.language_set", locale, where=where,
                                                             language=t("mkt.language." + language, locale))).build()
+
+
+_SWITCH = {"on": True, "yes": True, "开": True, "开启": True, "off": False, "no": False, "关": False, "关闭": False}
+
+
+def _notify(rest: str, ctx: CommandContext, locale: str) -> Reply:
+    """`/mkt notify off|on`: direct messages about what others change on one's own work, and check-in nudges, for
+    the person who types it in this workspace; with nothing after it, the setting."""
+    word = rest.strip().lower()
+    if not word:
+        with ctx.db.session(write=False) as session:
+            enabled = notifications.is_enabled(session, workspace_id=ctx.workspace_id, user_id=ctx.user_id)
+    elif word in _SWITCH:
+        enabled = _SWITCH[word]
+        with ctx.db.session() as session:
+            notifications.set_enabled(session, workspace_id=ctx.workspace_id, user_id=ctx.user_id, enabled=enabled,
+                                      now=ctx.now)
+    else:
+        raise ParseError.of("error.mkt.notify", usage=DOC.usage, value=rest.strip())
+    return Builder().section(t("mkt.notify.is_on" if enabled else "mkt.notify.is_off", locale)).build()
 
 
 def parse_api_token(text: str, ctx: CommandContext) -> ManageApiTokens:

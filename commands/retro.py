@@ -21,6 +21,7 @@ from bot.render.reply import Builder, Reply
 from bot.runtime import Runtime
 from bot.services import outbox
 from bot.services import retros as service
+from bot.services.notifications import Actor
 from bot.slack_text import esc, esc_keep_mentions, slack_unescape, truncate, user_mention
 from commands.base import (
     JSON,
@@ -133,7 +134,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                 return None
 
         with ctx.db.session() as session:
-            closed = service.close_retro(session, workspace_id=ctx.workspace_id, number=number, user_id=ctx.user_id, parse_due=parse_due)
+            closed = service.close_retro(session, workspace_id=ctx.workspace_id, number=number, user_id=ctx.user_id, parse_due=parse_due,
+                                         by=Actor(ctx.user_id, ctx.now))
             if not closed.changed:
                 return Builder().section(":information_source: " + t("retro.already_closed", loc, ref=f"R-{number}")).build()
             outbox_id = retro_posts.enqueue_summary(session, closed, today=today, now=ctx.now)
@@ -287,7 +289,8 @@ def on_close(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]:
             return None
 
     def close(session: Session) -> tuple[Any, int | None]:
-        closed = service.close_retro(session, workspace_id=team, number=number, user_id=user, parse_due=parse_due)
+        closed = service.close_retro(session, workspace_id=team, number=number, user_id=user, parse_due=parse_due,
+                                     by=Actor(user, runtime.clock()))
         outbox_id = retro_posts.enqueue_summary(session, closed, today=today, now=runtime.clock()) if closed.changed else None
         return closed, outbox_id
 

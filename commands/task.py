@@ -20,6 +20,7 @@ from bot.render import modals, views
 from bot.render.reply import Builder, Reply
 from bot.runtime import Runtime
 from bot.services import tasks as service
+from bot.services.notifications import Actor
 from bot.slack_text import esc
 from commands.base import (
     JSON,
@@ -183,7 +184,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
     if verb in ("add", "new", "create"):
         data = parse_add(rest, ctx)
         with ctx.db.transaction() as connection:
-            task = service.add_task(connection, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id)
+            task = service.add_task(connection, workspace_id=ctx.workspace_id, data=data, user_id=ctx.user_id,
+                                    by=Actor(ctx.user_id, ctx.now))
             return _concerns(ctx, views.task_created(task, today=ctx.today, locale=loc), task.owner_id)
     if verb in ("start", "done", "finish", "complete", "reopen"):
         number, extra = _one_ref(rest, verb)
@@ -191,14 +193,16 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             raise ParseError.of("error.task.extra", usage=DOC.usage, verb=verb, extra=extra)
         status = {"start": "in_progress", "reopen": "todo"}.get(verb, "done")
         with ctx.db.session() as session:
-            change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status=status)
+            change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status=status,
+                                        by=Actor(ctx.user_id, ctx.now))
             return _concerns(ctx, views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
     if verb == "block":
         number, reason = _one_ref(rest, "block")
         if not reason:
             raise ParseError.of("error.task.block_reason", usage=DOC.usage)
         with ctx.db.session() as session:
-            change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status="blocked", reason=reason)
+            change = service.set_status(session, workspace_id=ctx.workspace_id, number=number, status="blocked", reason=reason,
+                                        by=Actor(ctx.user_id, ctx.now))
             return _concerns(ctx, views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc), change.task.owner_id)
     if verb == "assign":
         number, who = _one_ref(rest, "assign")
@@ -206,7 +210,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             raise ParseError.of("error.task.assign_one", usage=DOC.usage)
         owner = ctx.resolve_user(who)
         with ctx.db.session() as session:
-            change = service.assign(session, workspace_id=ctx.workspace_id, number=number, owner_id=owner)
+            change = service.assign(session, workspace_id=ctx.workspace_id, number=number, owner_id=owner,
+                                    by=Actor(ctx.user_id, ctx.now))
             reply = views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc, what="assign")
             return _concerns(ctx, reply, change.before or None, change.task.owner_id)
     if verb == "due":
@@ -215,7 +220,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             raise ParseError.of("error.task.due_missing", usage=DOC.usage)
         due = parse_date(when.strip(), today=ctx.today)
         with ctx.db.session() as session:
-            change = service.set_due(session, workspace_id=ctx.workspace_id, number=number, due_on=due)
+            change = service.set_due(session, workspace_id=ctx.workspace_id, number=number, due_on=due,
+                                     by=Actor(ctx.user_id, ctx.now))
             reply = views.task_changed(change.shown(), actor=ctx.user_id, today=ctx.today, locale=loc, what="due")
             return _concerns(ctx, reply, change.task.owner_id)
     raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/task")
@@ -261,7 +267,7 @@ def submit_task(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
         data = parse_task_form(sub.values, locale=locale, channel_id=meta.get(M_CHANNEL), permalink=meta.get(M_PERMALINK))
         check_refs(session, team, locale, {BlockId.CAMPAIGN: (Campaign, "campaign", data.campaign),
                                            BlockId.GOAL: (Goal, "goal", data.goal)})
-        task = service.add_task(session, workspace_id=team, data=data, user_id=user)
+        task = service.add_task(session, workspace_id=team, data=data, user_id=user, by=Actor(user, runtime.clock()))
         notice = t("task.added", locale, n=task.number, title=esc(task.title))
         return views.task_created(task, today=today, locale=locale), notice, [task.owner_id]
 
@@ -316,18 +322,20 @@ def on_task_action(runtime: Runtime, body: JSON, client: WebClient) -> list[Foll
     what = "snooze" if kind == "snooze" else None
 
     def click(session: Session) -> tuple[Any, ...]:
+        by = Actor(user, runtime.clock())
         task = _locked_task(session, team, number)
         if task.status == "done":
             change = service.Change(task, False, "done")
         elif kind == "start":
-            change = service.set_status(session, workspace_id=team, number=number, status="in_progress")
+            change = service.set_status(session, workspace_id=team, number=number, status="in_progress", by=by)
         elif kind == "done":
-            change = service.set_status(session, workspace_id=team, number=number, status="done")
+            change = service.set_status(session, workspace_id=team, number=number, status="done", by=by)
         elif task.due_on != from_due:  # snoozed already (or moved by someone else) since this card was drawn
             change = service.Change(task, False, task.status)
         else:
             start_from = max(task.due_on or today, today)
-            change = service.set_due(session, workspace_id=team, number=number, due_on=start_from + timedelta(days=1))
+            change = service.set_due(session, workspace_id=team, number=number, due_on=start_from + timedelta(days=1),
+                                     by=by, snoozed=True)
         shown = change.shown()
         private = views.task_changed(shown, actor=user, today=today, locale=locale, what=what)
         note, _plain = views.task_change_message(shown, actor=user, today=today, locale=shared_loc, what=what)
@@ -391,7 +399,8 @@ def submit_block(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
             if task.status == "done":
                 change = service.Change(task, False, "done")
             else:
-                change = service.set_status(session, workspace_id=team, number=number, status="blocked", reason=reason)
+                change = service.set_status(session, workspace_id=team, number=number, status="blocked", reason=reason,
+                                            by=Actor(user, runtime.clock()))
             shown = change.shown()
             card = views.task_changed(shown, actor=user, today=today, locale=locale)
             note = views.task_change_message(shown, actor=user, today=today, locale=locale)[0]

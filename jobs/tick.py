@@ -1,5 +1,6 @@
-"""The scheduler's heartbeat: claim every due slot exactly once (unique outbox key), the reminders and automatic
-retros that are due, then deliver."""
+"""The scheduler's heartbeat: claim every due slot exactly once (unique outbox key), the reminders, watchdog and
+check-in nudges, the batched notifications of what others changed and the automatic retros that are due, then
+deliver."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.posts import Draft
 from bot.posts.kinds import SCHEDULED
+from bot.posts.notify import enqueue_checkin_nudges, enqueue_notifications
 from bot.posts.nudge import enqueue_nudges
 from bot.posts.reminder import enqueue_reminders
 from bot.posts.retro import enqueue_auto_retros
@@ -149,6 +151,8 @@ def tick(ctx: JobContext, now: datetime | None = None) -> TickResult:
     claimed = claim_slots(ctx, now)
     claimed += enqueue_reminders(ctx, now)
     claimed += enqueue_nudges(ctx, now)
+    claimed += enqueue_notifications(ctx, now)
+    claimed += enqueue_checkin_nudges(ctx, now)
     claimed += enqueue_auto_retros(ctx, now)
     stats = deliver_due(ctx, now=now)
     # More than a batch is due (or some were handed back before their lease ran out): keep going.

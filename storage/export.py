@@ -98,6 +98,7 @@ _PAYLOAD_IDS = {"schedule_id": "schedules", "retro_id": "retros", "goal_id": "go
 _KEY_IDS = [  # dedupe key shape -> which ":"-separated part is a record id, and of which table
     ("digest:", 1, "schedules"), ("report:", 1, "schedules"), ("retro:", 1, "retros"),
     ("retro-summary:", 1, "retros"), ("reminder:", 2, "tasks"), ("retro-auto:campaign:", 2, "campaigns"),
+    ("checkin-nudge:", 1, "goals"),
 ]
 
 

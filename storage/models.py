@@ -447,3 +447,36 @@ class PendingImport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NotificationEvent(Base):
+    """Something someone did to another person's task, goal or campaign, recorded in the transaction that did it
+    and turned by the scheduler into one direct message per person once their changes have been quiet for a
+    while (bot/posts/notify.py). `subject` and `number` name the record by its reference (T-3 is task 3), which
+    an export keeps; `detail` is JSON (the new status, due date, owner, check-in value…). `batch_key` is the
+    outbox key of the message that carried it, or `off:…` when its person had notifications off: NULL while
+    pending."""
+
+    __tablename__ = "notification_events"
+    __table_args__ = (Index("ix_notification_events_pending", "batch_key", "workspace_id", "user_id"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    user_id: Mapped[str] = mapped_column(String(32))  # who is told
+    actor_id: Mapped[str] = mapped_column(String(32))  # who did it
+    subject: Mapped[str] = mapped_column(String(10))  # task | goal | campaign
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # assigned | unassigned | status | due | title | edited | closed | checkin
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    batch_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class NotificationSetting(Base):
+    """A person's choice of direct messages about what others do to their work (`/mkt notify off|on`); no row
+    means on."""
+
+    __tablename__ = "notification_settings"
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

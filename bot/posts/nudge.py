@@ -4,13 +4,13 @@ missing, so the digest's comparisons are not made on partial data day after day.
 A (metric, channel) "usually logs" when it has values on at least USUAL_SHARE of the LOOKBACK days before
 yesterday. Its logger is the person who logged it most often in that window. Each person gets one message a
 day, listing every series of theirs missing yesterday (key `nudge:<workspace>:<user>:<day>`), at NUDGE_AT_HOUR
-local time, after the morning digest has shown the gap."""
+or later in their own Slack time zone (their yesterday), after the morning digest has shown the gap."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.i18n import EN, t
 from bot.posts import Draft, PostKind
+from bot.posts.zones import owner_zones
 from bot.render.reply import Builder
 from bot.services import outbox
 from bot.slack_text import esc
@@ -93,36 +94,62 @@ class NudgePost(PostKind):
 NUDGE = NudgePost("nudge")
 
 
-#: (database, day) already scanned by this process: the scan runs once a day, not on every tick
-_scanned: set[tuple[int, date]] = set()
+#: (database, day) -> every usual series missing the day before, as first scanned: the superset of what is missing
+#: later that day (values only get filled in), so each day's full scan runs once, plus once more for each group
+#: of people whose 10:00 has come (to leave out what they have filled in since)
+_first_scan: dict[tuple[int, date], list[Missing]] = {}
+#: (database, day, workspace, user) already handled
+_done: set[tuple[int, date, str, str]] = set()
+
+
+def nudge_key(m: Missing, yesterday: date) -> str:
+    return f"nudge:{m.workspace_id}:{m.user_id}:{yesterday.isoformat()}"
 
 
 def enqueue_nudges(ctx: JobContext, now: datetime) -> list[str]:
-    local = now.astimezone(ctx.zone)
-    if local.hour < NUDGE_AT_HOUR:
-        return []
-    today = local.date()
-    yesterday = today - timedelta(days=1)
-    if (id(ctx.db.engine), today) in _scanned:
-        return []
+    """Each usual logger's nudge, at 10:00 or later in their own Slack time zone (bot.posts.zones), about the day
+    before their own today."""
+    engine = id(ctx.db.engine)
+    utc_today = now.astimezone(UTC).date()
+    days = [utc_today + timedelta(days=d) for d in (-1, 0, 1)]  # every local date on Earth at this moment
+    for stale in [k for k in _first_scan if k[0] == engine and k[1] < days[0]]:
+        del _first_scan[stale]
+    _done.difference_update({k for k in _done if k[0] == engine and k[1] < days[0]})
     with ctx.db.session(write=False) as session:
-        missing = missing_yesterday(session, today=today)
-        by_person: dict[tuple[str, str], list[Missing]] = defaultdict(list)
-        for m in missing:
-            key = f"nudge:{m.workspace_id}:{m.user_id}:{yesterday.isoformat()}"
-            if not outbox.exists(session, dedupe_key=key):
-                by_person[(m.workspace_id, m.user_id)].append(m)
+        for day in days:
+            if (engine, day) not in _first_scan:
+                _first_scan[(engine, day)] = missing_yesterday(session, today=day)
+    people = {(m.workspace_id, m.user_id) for day in days for m in _first_scan[(engine, day)]
+              if (engine, day, m.workspace_id, m.user_id) not in _done}
+    if not people:
+        return []
+    zones = owner_zones(ctx, people, now=now)
+    ready: dict[date, set[tuple[str, str]]] = defaultdict(set)  # their today -> people whose 10:00 has come
+    for person in people:
+        local = now.astimezone(zones[person])
+        if local.hour >= NUDGE_AT_HOUR:
+            ready[local.date()].add(person)
+    by_person: dict[tuple[str, str, date], list[Missing]] = defaultdict(list)
+    with ctx.db.session(write=False) as session:
+        for today, group in ready.items():
+            if today not in days:
+                continue
+            yesterday = today - timedelta(days=1)
+            for m in missing_yesterday(session, today=today):  # again: some may have been filled in since
+                if (m.workspace_id, m.user_id) in group and not outbox.exists(session, dedupe_key=nudge_key(m, yesterday)):
+                    by_person[(m.workspace_id, m.user_id, yesterday)].append(m)
     # each person's language (users.info, cached) with no transaction open: it may wait on Slack
     drafts = [
-        (workspace_id, user_id, NUDGE.compose(items, day=yesterday,
-                                              locale=ctx.locales.resolve(ctx.client, ctx.db, workspace_id, user_id)))
-        for (workspace_id, user_id), items in by_person.items()
+        (workspace_id, user_id, yesterday,
+         NUDGE.compose(items, day=yesterday, locale=ctx.locales.resolve(ctx.client, ctx.db, workspace_id, user_id)))
+        for (workspace_id, user_id, yesterday), items in by_person.items()
     ]
     claimed: list[str] = []
     with ctx.db.session() as session:
-        for workspace_id, user_id, draft in drafts:
-            key = f"nudge:{workspace_id}:{user_id}:{yesterday.isoformat()}"
+        for workspace_id, user_id, yesterday, draft in drafts:
+            key = nudge_key(Missing(workspace_id, user_id, "", ""), yesterday)
             if NUDGE.enqueue(session, draft, workspace_id=workspace_id, key=key, user_id=user_id, now=now) is not None:
                 claimed.append(key)
-    _scanned.add((id(ctx.db.engine), today))
+    for today, group in ready.items():
+        _done.update((engine, today, w, u) for w, u in group)
     return claimed

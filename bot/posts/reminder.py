@@ -1,34 +1,29 @@
 """Reminders: a direct message to a task's owner the day before it is due and when it becomes overdue, once each,
-at 09:00 or later in the owner's own Slack time zone (users.info `tz`, cached in user_zones for a week).
+at 09:00 or later in the owner's own Slack time zone (bot.posts.zones).
 
 The due reminders are found in a read-only session, each owner's language is looked up with no transaction open
 (it may wait on Slack), and the drafts are enqueued in one short write."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
-from slack_sdk import WebClient
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.i18n import EN, t
 from bot.i18n.fmt import fmt_date
 from bot.posts import Draft, PostKind
+from bot.posts.zones import owner_zones
 from bot.render.reply import Builder
 from bot.render.views import mark_locale, task_actions_block
 from bot.services import outbox
 from bot.slack_text import esc
-from storage.models import Outbox, Task, UserZone
-from storage.prepared import column_binds, dialect_of, per_dialect
+from storage.models import Outbox, Task
 
 if TYPE_CHECKING:
     from jobs.context import JobContext
-
-log = logging.getLogger(__name__)
 
 REMIND_AT_HOUR = 9  # local time: nobody wants a reminder at midnight
 OVERDUE_WINDOW = timedelta(days=7)  # older overdue tasks belong in the digest, not in a fresh DM
@@ -85,73 +80,6 @@ def reminder_kind(task: Task, *, today: date) -> str | None:
     if today - OVERDUE_WINDOW <= task.due_on < today:
         return "overdue"
     return None
-
-
-# ---- each owner's time zone: users.info `tz`, cached in user_zones ---------------------------------------------
-
-ZONE_TTL = timedelta(days=7)  # people rarely move; a week-old answer is fine
-ZONE_MISS_TTL = timedelta(hours=1)  # after a failed lookup, try again within the hour
-
-Owner = tuple[str, str]  # (workspace id, user id)
-
-_UPSERT_ZONE = per_dialect(
-    lambda insert: insert(UserZone)
-    .values(column_binds(UserZone))
-    .on_conflict_do_update(
-        index_elements=[UserZone.workspace_id, UserZone.user_id],
-        set_={"tz": bindparam("tz"), "checked_at": bindparam("checked_at")},
-    )
-)
-
-
-def cached_zones(session: Session, owners: set[Owner], *, now: datetime) -> tuple[dict[Owner, str | None], set[Owner]]:
-    """The zones on record for `owners`, and the owners to look up again (never asked, or asked too long ago)."""
-    known: dict[Owner, str | None] = {}
-    stale = set(owners)
-    for workspace_id in {w for w, _ in owners}:
-        users = [u for w, u in owners if w == workspace_id]
-        for row in session.scalars(select(UserZone).where(UserZone.workspace_id == workspace_id,
-                                                          UserZone.user_id.in_(users))):
-            owner = (row.workspace_id, row.user_id)
-            known[owner] = row.tz
-            if now - row.checked_at < (ZONE_TTL if row.tz else ZONE_MISS_TTL):
-                stale.discard(owner)
-    return known, stale
-
-
-def fetch_zone(client: WebClient, user_id: str) -> str | None:
-    """users.info's `tz` for one person (None when Slack does not say or the lookup fails)."""
-    try:
-        response: Any = client.users_info(user=user_id)
-    except Exception:  # a slow or failing Slack must not stop the other reminders
-        log.warning("users.info for %s failed; using the workspace time zone", user_id, exc_info=True)
-        return None
-    name = (response.get("user") or {}).get("tz")
-    return name if isinstance(name, str) and _zone(name) is not None else None
-
-
-def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def owner_zones(ctx: JobContext, owners: set[Owner], *, now: datetime) -> dict[Owner, ZoneInfo]:
-    """Each owner's zone: from the cache, looked up on Slack (no transaction open) when stale, else the workspace's."""
-    if not owners:
-        return {}
-    with ctx.db.session(write=False) as session:
-        known, stale = cached_zones(session, owners, now=now)
-    if stale:
-        fetched = {owner: fetch_zone(ctx.client, owner[1]) for owner in sorted(stale)}
-        with ctx.db.session() as session:
-            _UPSERT_ZONE[dialect_of(session).name].many(session, [
-                {"workspace_id": w, "user_id": u, "tz": tz or known.get((w, u)), "checked_at": now}
-                for (w, u), tz in fetched.items()
-            ])
-        known.update({owner: tz for owner, tz in fetched.items() if tz})
-    return {owner: _zone(known.get(owner)) or ctx.zone for owner in owners}
 
 
 def enqueue_reminders(ctx: JobContext, now: datetime) -> list[str]:

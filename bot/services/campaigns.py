@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError, check_length
 from bot.services import channels as channel_names
-from bot.services import kpis
+from bot.services import kpis, notifications
+from bot.services.notifications import Actor
 from bot.services.refs import get_by_number, next_number
 from storage.models import Campaign, CampaignGoal, CampaignRisk, CampaignSpend, Document, Goal, Task
 from storage.types import utcnow
@@ -93,12 +94,15 @@ def list_campaigns(session: Session, *, workspace_id: str, include_closed: bool 
     return list(session.scalars(query.order_by(Campaign.start_on, Campaign.number)))
 
 
-def close_campaign(session: Session, *, workspace_id: str, number: int) -> tuple[Campaign, bool]:
+def close_campaign(session: Session, *, workspace_id: str, number: int, by: Actor | None = None) -> tuple[Campaign, bool]:
     campaign = get_campaign(session, workspace_id=workspace_id, number=number)
     if campaign.status == "closed":
         return campaign, False
     campaign.status = "closed"
     campaign.closed_at = utcnow()
+    # a campaign's owner is whoever set it up
+    notifications.record(session, workspace_id=workspace_id, user_id=campaign.created_by, by=by,
+                         subject=notifications.CAMPAIGN, number=campaign.number, kind=notifications.CLOSED)
     return campaign, True
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.errors import UserError, check_length
-from bot.services import channels, kpis
+from bot.services import channels, kpis, notifications
+from bot.services.notifications import Actor
 from bot.services.refs import get_by_number, next_number
 from storage.models import Goal, GoalCheckin, KpiValue, Metric
 from storage.types import utcnow
@@ -93,12 +94,14 @@ def list_goals(session: Session, *, workspace_id: str, include_closed: bool = Fa
     return list(session.scalars(query.order_by(Goal.due_on, Goal.number)))
 
 
-def close_goal(session: Session, *, workspace_id: str, number: int) -> tuple[Goal, bool]:
+def close_goal(session: Session, *, workspace_id: str, number: int, by: Actor | None = None) -> tuple[Goal, bool]:
     goal = get_goal(session, workspace_id=workspace_id, number=number)
     if goal.status == "closed":
         return goal, False
     goal.status = "closed"
     goal.closed_at = utcnow()
+    notifications.record(session, workspace_id=workspace_id, user_id=goal.owner_id, by=by, subject=notifications.GOAL,
+                         number=goal.number, kind=notifications.CLOSED)
     return goal, True
 
 
@@ -113,6 +116,7 @@ def checkin(
     note: str | None,
     user_id: str | None,
     currency: str | None = None,
+    by: Actor | None = None,
 ) -> tuple[Goal, GoalCheckin]:
     goal = get_goal(session, workspace_id=workspace_id, number=number)
     if goal.status == "closed":
@@ -131,6 +135,9 @@ def checkin(
     )
     session.add(row)
     session.flush()
+    notifications.record(session, workspace_id=workspace_id, user_id=goal.owner_id, by=by, subject=notifications.GOAL,
+                         number=goal.number, kind=notifications.CHECKIN,
+                         detail={"value": str(value), **({"confidence": confidence} if confidence else {})})
     return goal, row
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.services import campaigns, goals, kpis
+from bot.services.notifications import Actor
 from bot.services.refs import get_by_number, next_number
 from bot.services.tasks import TaskCreate, create_task
 from storage.models import Goal, KpiValue, Metric, Retro, RetroMessage, RetroNote, Task
@@ -475,6 +476,7 @@ def close_retro(
     number: int,
     user_id: str | None,
     parse_due: Callable[[str], date | None] = lambda _text: None,
+    by: Actor | None = None,
 ) -> Closed:
     retro = get_retro(session, workspace_id=workspace_id, number=number)
     rows = notes(session, retro=retro)
@@ -504,6 +506,7 @@ def close_retro(
                 slack_channel_id=retro.slack_channel_id,
             ),
             user_id=user_id,
+            by=by,  # an action item owned by someone else than who closes the retro tells them
         )
         task.retro_id = retro.id
         note.task_id = task.id

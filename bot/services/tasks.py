@@ -10,6 +10,8 @@ from sqlalchemy import bindparam, case, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.errors import UserError, check_length
+from bot.services import notifications
+from bot.services.notifications import Actor
 from bot.services.refs import get_by_number, next_number, not_found
 from storage.models import Campaign, Goal, Task
 from storage.prepared import Prepared, Unit, column_binds
@@ -106,22 +108,26 @@ _GOAL = Prepared(
 )
 
 
-def add_task(unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> NewTask:
+def add_task(unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | None, by: Actor | None = None) -> NewTask:
     """Record a task with prepared statements (`/task add` is the busiest command), on a Session or a bare
-    transaction (Database.transaction)."""
-    return _insert(unit, workspace_id=workspace_id, data=data, user_id=user_id)[0]
+    transaction (Database.transaction). With `by`, an owner other than `by` is told it is theirs now."""
+    return _insert(unit, workspace_id=workspace_id, data=data, user_id=user_id, by=by)[0]
 
 
-def create_task(session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> Task:
+def create_task(
+    session: Session, *, workspace_id: str, data: TaskCreate, user_id: str | None, by: Actor | None = None
+) -> Task:
     """Record a task and return it attached to the session (as if loaded), for callers that go on changing it."""
-    new, values = _insert(session, workspace_id=workspace_id, data=data, user_id=user_id)
+    new, values = _insert(session, workspace_id=workspace_id, data=data, user_id=user_id, by=by)
     task = Task(id=new.id, **values)
     make_transient_to_detached(task)
     session.add(task)
     return task
 
 
-def _insert(unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | None) -> tuple[NewTask, dict[str, Any]]:
+def _insert(
+    unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | None, by: Actor | None
+) -> tuple[NewTask, dict[str, Any]]:
     check_length(data.title, field="title")
     if data.start_on and data.due_on and data.due_on < data.start_on:
         raise UserError.of("error.due_before_start", due=data.due_on, start=data.start_on)
@@ -158,6 +164,8 @@ def _insert(unit: Unit, *, workspace_id: str, data: TaskCreate, user_id: str | N
         "completed_at": None,
     }
     task_id = int(_INSERT_TASK.rows(unit, values)[0][0])
+    notifications.record(unit, workspace_id=workspace_id, user_id=data.owner_id, by=by, subject=notifications.TASK,
+                         number=number, kind=notifications.ASSIGNED)
     new = NewTask(
         id=task_id, number=number, title=data.title, owner_id=data.owner_id, status="todo",
         start_on=data.start_on, due_on=data.due_on, source_permalink=data.source_permalink, campaign=campaign, goal=goal,
@@ -189,8 +197,14 @@ class TaskChange:
     before: str
 
 
+def _tell(session: Session, task: Task, by: Actor | None, kind: str, **detail: Any) -> None:
+    """The task's owner is told of a change someone else made (bot.services.notifications)."""
+    notifications.record(session, workspace_id=task.workspace_id, user_id=task.owner_id, by=by,
+                         subject=notifications.TASK, number=task.number, kind=kind, detail=detail or None)
+
+
 def set_status(
-    session: Session, *, workspace_id: str, number: int, status: str, reason: str | None = None
+    session: Session, *, workspace_id: str, number: int, status: str, reason: str | None = None, by: Actor | None = None
 ) -> Change:
     task = get_task(session, workspace_id=workspace_id, number=number, for_update=True)
     before = task.status
@@ -202,20 +216,25 @@ def set_status(
     task.block_reason = reason if status == "blocked" else None
     task.completed_at = utcnow() if status == "done" else None
     task.updated_at = utcnow()
+    _tell(session, task, by, notifications.STATUS, status=status, **({"reason": reason} if status == "blocked" else {}))
     return Change(task, True, before)
 
 
-def assign(session: Session, *, workspace_id: str, number: int, owner_id: str) -> Change:
+def assign(session: Session, *, workspace_id: str, number: int, owner_id: str, by: Actor | None = None) -> Change:
     task = get_task(session, workspace_id=workspace_id, number=number, for_update=True)
     before = task.owner_id or ""
     if task.owner_id == owner_id:
         return Change(task, False, before)
+    _tell(session, task, by, notifications.UNASSIGNED, to=owner_id)  # the one it was taken from
     task.owner_id = owner_id
     task.updated_at = utcnow()
+    _tell(session, task, by, notifications.ASSIGNED)
     return Change(task, True, before)
 
 
-def set_due(session: Session, *, workspace_id: str, number: int, due_on: date) -> Change:
+def set_due(
+    session: Session, *, workspace_id: str, number: int, due_on: date, by: Actor | None = None, snoozed: bool = False
+) -> Change:
     task = get_task(session, workspace_id=workspace_id, number=number, for_update=True)
     before = task.due_on.isoformat() if task.due_on else ""
     if task.start_on and due_on < task.start_on:
@@ -224,6 +243,7 @@ def set_due(session: Session, *, workspace_id: str, number: int, due_on: date) -
         return Change(task, False, before)
     task.due_on = due_on
     task.updated_at = utcnow()
+    _tell(session, task, by, notifications.DUE, due=due_on.isoformat(), **({"snoozed": True} if snoozed else {}))
     return Change(task, True, before)
 
 

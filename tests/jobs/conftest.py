@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 from bot.localslack import LocalSlack
 from jobs.context import JobContext
 from storage.db import Database
-from storage.models import Outbox, Schedule, Task
+from storage.models import Goal, KpiValue, NotificationEvent, Outbox, Schedule, Task
 from tests.conftest import Clock
 
 CHANNELS = ["C0MKT", "C0GROWTH", "C0SOCIAL"]
@@ -51,6 +51,14 @@ def ctx(db: Database, slack: LocalSlack, job_clock: Clock) -> JobContext:
         s.execute(delete(Outbox))
         s.execute(update(Schedule).values(active=False))
         s.execute(update(Task).values(status="done"))  # other tests' open tasks would get reminders here
+        s.execute(update(Goal).values(status="closed"))  # … their goals check-in nudges
+        s.execute(delete(KpiValue))  # … their usual loggers the KPI watchdog's
+        s.execute(update(NotificationEvent).where(NotificationEvent.batch_key.is_(None)).values(batch_key="earlier"))
+    from bot.posts import notify, nudge
+
+    notify._not_before.clear()  # per-process caches keyed by an engine's id, which a new engine may reuse
+    nudge._first_scan.clear()
+    nudge._done.clear()
     return make_ctx(db, slack, job_clock)
 
 

@@ -76,7 +76,9 @@ def posts(slack: LocalSlack, channel: str) -> list[str]:
 def test_every_post_is_in_its_channels_language_and_every_dm_in_its_readers(
     ctx: JobContext, slack: LocalSlack, workspace: str, job_clock: Clock, language: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(nudge, "_scanned", set())  # the day's scan is once per database: this test's day is others' too
+    # the day's scan is once per database: this test's day is others' too
+    monkeypatch.setattr(nudge, "_first_scan", {})
+    monkeypatch.setattr(nudge, "_done", set())
     at(job_clock, "2026-11-23T08:00:00+08:00")
     seed(ctx.db, workspace)
     with ctx.db.session() as s:
