@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 
 from bot.i18n import EN, ZH_CN, catalog
-from bot.ids import CallbackId
+from bot.ids import BlockId, CallbackId
 from bot.localslack import Message
+from bot.render import views
 from bot.services import kpis
 from commands.mkt import DOCS
 from tests.e2e.test_bad_input import CASES
@@ -385,6 +386,14 @@ def test_everything_the_bot_shows_is_in_the_readers_language(bot: Bot, locale: s
             problems.setdefault(f"{found[:3]} in {text[:300]!r}", where)
     assert not problems, f"{len(problems)} texts not in {locale}:\n" + "\n".join(
         f"{where}: {what}" for what, where in sorted(problems.items(), key=lambda kv: kv[1]))
+    # a task card replied to a command says the language it was written in, so a click redraws it in that one
+    with bot.slack._lock:  # each as the command's answer showed it, before any click redrew it
+        replies = [(m.history[0]["blocks"] if m.history else m.blocks) or [] for m in bot.slack.messages
+                   if m.is_bot and m.source == "command_ack"]
+    cards = [blocks for blocks in replies  # a new task's card (a changed task's card has no context block to mark)
+             if any(str(b.get("block_id", "")).startswith(f"{BlockId.TASK_ACTIONS}:") for b in blocks)
+             and any(b.get("type") == "context" for b in blocks)]
+    assert cards and all(views.written_locale(blocks) == locale for blocks in cards), cards[:1]
     assert time.monotonic() - started < 60
 
 
