@@ -210,7 +210,7 @@ def post_chart(runtime: Runtime, client: WebClient, item: PostChart, respond: Re
     if runtime.jobs is None:
         return
     try:
-        chart = build_chart(runtime.jobs, item.workspace_id, item.spec)
+        chart = build_chart(runtime.jobs, item.workspace_id, item.spec, item.locale)
     except charts.NoChartData:
         return  # the text summary already says nothing was logged
     try:
@@ -220,7 +220,7 @@ def post_chart(runtime: Runtime, client: WebClient, item: PostChart, respond: Re
         return
     except Exception:
         log.exception("chart for /kpi show %r failed", item.label)
-        tell(f"The chart could not be drawn; here are its numbers:\n```{charts.text_table(chart)}```")
+        tell(t("chart.failed_table", item.locale, table=charts.text_table(chart)))
         return
     filename = f"{item.spec['name']}.png"
     try:
@@ -398,14 +398,16 @@ def download_file(client: WebClient, info: dict[str, Any], folder: Path) -> Path
 
 
 def _bad_file_text(exc: BadFile, locale: str) -> str:
+    from bot.imports.reader import in_locale
     where = []
     if exc.row is not None:
         where.append(t("import.row", locale, row=exc.row))
     if exc.column is not None:
         where.append(t("import.column", locale, column=esc(exc.column)))
     if not where:
-        return t("import.bad_file", locale, reason=esc(exc.reason))
-    return t("import.bad_file_at", locale, where=t("list.separator", locale).join(where), reason=esc(exc.reason))
+        return t("import.bad_file", locale, reason=esc(in_locale(exc.reason, locale)))
+    return t("import.bad_file_at", locale, where=t("list.separator", locale).join(where),
+             reason=esc(in_locale(exc.reason, locale)))
 
 
 def _failure_text(exc: Exception, locale: str, bad_file: type[Exception], what: str) -> str:
@@ -445,7 +447,9 @@ def preview_blocks(p: engine.Preview, *, pending_id: int, locale: str, today: da
                 day=r.day.isoformat(), old=_fmt_value(r.old), new=_fmt_value(r.new)) for r in p.replacements[:10]]
     if p.replaced > len(detail):
         detail.append(t("import.more_replaced", locale, n=f"{p.replaced - len(detail):,}"))
-    skipped = [t("import.skipped_row", locale, row=s.row, reason=esc(s.reason)) for s in p.skipped[:10]]
+    from bot.imports.reader import in_locale
+
+    skipped = [t("import.skipped_row", locale, row=s.row, reason=esc(in_locale(s.reason, locale))) for s in p.skipped[:10]]
     if p.skipped_rows > len(skipped):
         skipped.append(t("import.more_skipped", locale, n=f"{p.skipped_rows - len(skipped):,}"))
     b = Builder().section(":bar_chart: " + t("import.preview_head", locale, file=esc(p.file), preset=esc(p.preset)))
@@ -455,7 +459,7 @@ def preview_blocks(p: engine.Preview, *, pending_id: int, locale: str, today: da
     if skipped:
         b.section("\n".join(skipped))
     if p.notes:
-        b.context("\n".join(esc(n) for n in p.notes[:5]))
+        b.context("\n".join(esc(in_locale(n, locale)) for n in p.notes[:5]))
     changes = p.new_values + p.replaced
     if changes:
         b.add(ActionsBlock(block_id=BlockId.IMPORT_ACTIONS, elements=[

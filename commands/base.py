@@ -144,7 +144,7 @@ def run_handler(
     # PostgreSQL text cannot hold NUL; nobody types one on purpose.
     stripped = text.replace("\x00", "").strip()
     if stripped.lower() in HELP_WORDS:
-        return Answer(help_reply() if help_reply else error_reply_usage(usage))
+        return Answer(help_reply() if help_reply else error_reply_usage(usage, ctx.locale))
     locale = ctx.locale
     try:
         # One unit of work, run again from the start if the database connection is lost (a restart): an
@@ -166,15 +166,39 @@ def run_handler(
 
 
 def localized_error_reply(message: str, usage: str | None, locale: str | None) -> Reply:
-    """`bot.render.reply.error_reply` with its "Usage" heading in `locale` (the usage itself is command syntax)."""
+    """`bot.render.reply.error_reply` with its "Usage" heading and the usage's notes in `locale` (its forms are
+    command syntax, the same in every language)."""
     b = Builder().section(f":warning: {message}")
     if usage:
-        b.section(f"*{t('error.usage', locale)}*\n```{usage}```")
-    return b.build(text=message + (f"\n{t('error.usage_plain', locale)}\n{usage}" if usage else ""))
+        shown = usage_in(usage, locale)
+        b.section(f"*{t('error.usage', locale)}*\n```{shown}```")
+    return b.build(text=message + (f"\n{t('error.usage_plain', locale)}\n{usage_in(usage, locale)}" if usage else ""))
 
 
-def error_reply_usage(usage: str) -> Reply:
-    return Builder().section(f"```{usage}```").build(text=usage)
+def error_reply_usage(usage: str, locale: str | None = None) -> Reply:
+    shown = usage_in(usage, locale)
+    return Builder().section(f"```{shown}```").build(text=shown)
+
+
+class Usage(str):
+    """A command's usage: its forms (command syntax, one line each) and its notes (catalog keys: date words,
+    examples, the form). As a `str` it is the English text; `usage_in(usage, locale)` gives the reader's."""
+
+    forms: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def __new__(cls, forms: Sequence[str], notes: Sequence[str] = ()) -> Usage:
+        made = super().__new__(cls, "\n".join((*forms, *(t(key, DEFAULT_LOCALE) for key in notes))))
+        made.forms, made.notes = tuple(forms), tuple(notes)
+        return made
+
+    def render(self, locale: str | None) -> str:
+        return "\n".join((*self.forms, *(t(key, locale) for key in self.notes)))
+
+
+def usage_in(usage: str, locale: str | None) -> str:
+    """A usage as the reader reads it: a `Usage`'s notes in `locale`; any other text as it is."""
+    return usage.render(locale) if isinstance(usage, Usage) else usage
 
 
 EXPORT_WORDS = ("export", "导出")
@@ -225,7 +249,7 @@ class CommandDoc:
     name: str
     #: the command's forms, one usage line each; short forms share a line, each starting with the command's name
     forms: tuple[str, ...]
-    #: the usage's lines after the forms
+    #: the catalog keys of the usage's lines after the forms (`usage.<command>.<what>`), in the reader's language
     notes: tuple[str, ...]
     #: the catalog key of its one-line summary in `/mkt help`
     summary: str
@@ -233,8 +257,8 @@ class CommandDoc:
     example: str
 
     @property
-    def usage(self) -> str:
-        return "\n".join((*self.forms, *self.notes))
+    def usage(self) -> Usage:
+        return Usage(self.forms, self.notes)
 
     def each_form(self) -> list[str]:
         """Every form on its own, spaces collapsed: "/task start <T>", "/task done <T>", …"""
@@ -264,7 +288,7 @@ class SlashCommand:
         return self.doc.name
 
     @property
-    def usage(self) -> str:
+    def usage(self) -> Usage:
         return self.doc.usage
 
 

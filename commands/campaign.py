@@ -50,8 +50,8 @@ DOC = CommandDoc(
         "/campaign risk <C> <text>          /campaign doc <C> <url> [title]",
     ),
     notes=(
-        "Example: /campaign add \"双十一 预售\" start:11-01 end:11-11 channels:天猫,JD budget:¥200k goal:G-2",
-        "Type /campaign alone to fill in a form.",
+        "usage.campaign.example",
+        "usage.campaign.form",
     ),
     summary="help.campaign",
     example="/campaign add \"双十一\" start:11-01 end:11-11 budget:¥200k",

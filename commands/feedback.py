@@ -40,8 +40,8 @@ DOC = CommandDoc(
         "/feedback list [campaign:<C>] [#tag]",
     ),
     notes=(
-        "Example: /feedback \"Coupon rules were confusing on mobile\" campaign:C-2 from:customer #checkout #mobile",
-        "Type /feedback alone to fill in a form.",
+        "usage.feedback.example",
+        "usage.feedback.form",
     ),
     summary="help.feedback",
     example="/feedback \"Coupon unclear\" from:customer campaign:C-2 #coupon",

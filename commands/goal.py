@@ -86,8 +86,8 @@ DOC = CommandDoc(
         "/goal checkin <G> <value> [confidence:<1-10>] [note…]",
     ),
     notes=(
-        "Example: /goal add \"Q4 天猫 GMV\" metric:gmv target:¥2.5m by:eoq channel:天猫 owner:@ana",
-        "Type /goal alone to fill in a form.",
+        "usage.goal.example",
+        "usage.goal.form",
     ),
     summary="help.goal",
     example="/goal add \"Q4 GMV\" metric:gmv target:¥2.5m by:eoq",

@@ -68,9 +68,8 @@ DOC = CommandDoc(
         "/kpi import    /kpi export [<metric> …] [period:…] [by:channel] [channel:<name>] [format:csv|xlsx]",
     ),
     notes=(
-        "Examples: /kpi log visits 12,500 orders 310 gmv ¥48.2k channel:天猫 date:yesterday",
-        "          /kpi define conversion = orders / visits",
-        "/kpi import opens a form for a CSV or XLSX export; or send the file to the bot in a DM.",
+        "usage.kpi.examples",
+        "usage.kpi.import",
     ),
     summary="help.kpi",
     example="/kpi log visits 12500 orders 310 channel:天猫",

@@ -7,13 +7,13 @@ from bot.i18n.fmt import fmt_number
 from bot.render.reply import Builder, Reply
 from bot.services import channels as service
 from bot.slack_text import esc
-from commands.base import CommandContext, split_verb
+from commands.base import CommandContext, Usage, split_verb
 from commands.grammar import ParseError, tokenize
 
-USAGE = """/kpi channel alias <name> <channel>     e.g. /kpi channel alias 京东商城 JD
-/kpi channel unalias <name>
-/kpi channel aliases
-Built in: 京东 = JD, 天猫 = Tmall, 抖音 = Douyin, 邮件 = email"""
+USAGE = Usage(
+    ("/kpi channel alias <name> <channel>", "/kpi channel unalias <name>", "/kpi channel aliases"),
+    ("usage.kpi.channel_example", "usage.kpi.channel_builtin"),
+)
 
 MAX_REPLACED_SHOWN = 10
 

@@ -32,7 +32,7 @@ DOC = CommandDoc(
         "/mkt api-token new [<name>]    /mkt api-token list    /mkt api-token revoke <id>",
     ),
     notes=(
-        "Example: /mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri",
+        "usage.mkt.example",
     ),
     summary="help.mkt",
     example="/mkt schedule digest 09:30 tz:Asia/Shanghai days:mon-fri",

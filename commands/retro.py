@@ -12,14 +12,15 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
-from bot.i18n import DEFAULT_LOCALE, t, tn
+from bot.i18n import t, tn
 from bot.i18n.fmt import fmt_date, mention
 from bot.ids import ActionId, BlockId, CallbackId, record_block
 from bot.posts import retro as retro_posts
 from bot.render import modals, views
 from bot.render.reply import Builder, Reply
+from bot.render.retro import retro_title
 from bot.runtime import Runtime
-from bot.services import outbox
+from bot.services import languages, outbox
 from bot.services import retros as service
 from bot.services.notifications import Actor
 from bot.slack_text import esc, esc_keep_mentions, slack_unescape, truncate, user_mention
@@ -41,7 +42,6 @@ from commands.base import (
     on_submission,
     option_value,
     origin,
-    shared_locale,
     split_verb,
     team_of,
     tell,
@@ -73,12 +73,16 @@ DOC = CommandDoc(
         "/retro list",
     ),
     notes=(
-        "In the thread: lines starting with `went well:`, `didn't:`, `try:` are collected;",
-        "`action: @owner <what> due:fri` becomes a task when the retro closes.",
+        "usage.retro.thread",
     ),
     summary="help.retro",
     example="/retro start campaign:C-2",
 )
+
+
+def _title(retro: Any, locale: str) -> str:
+    """A retro's title in the reader's language (a month's or quarter's name in Chinese: 2026年11月)."""
+    return retro_title(retro.kind, retro.title, retro.period_start, locale)
 
 
 def _delivered(reply: Reply, outbox_id: int | None) -> Reply | Answer:
@@ -97,7 +101,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             if not rows:
                 return Builder().section(t("retro.list.empty", loc)).build()
             lines = [
-                t("retro.list.line", loc, ref=f"R-{r.number}", title=esc(r.title), channel=f"<#{r.slack_channel_id}>",
+                t("retro.list.line", loc, ref=f"R-{r.number}", title=esc(_title(r, loc)), channel=f"<#{r.slack_channel_id}>",
                   notes=service.note_count(session, retro_id=r.id))
                 for r in rows
             ]
@@ -118,7 +122,7 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
             outbox_id = retro_posts.enqueue_parent(session, retro=retro, today=ctx.today, now=ctx.now)
             ref = f"R-{retro.number}"
             return _delivered(Builder().section(
-                ":speech_balloon: " + t("retro.started", loc, ref=ref, title=esc(retro.title))
+                ":speech_balloon: " + t("retro.started", loc, ref=ref, title=esc(_title(retro, loc)))
             ).build(text=t("retro.started_plain", loc, ref=ref)), outbox_id)
     if verb in ("close", "end", "finish"):
         parts = rest.split()
@@ -146,7 +150,8 @@ def handle(text: str, ctx: CommandContext) -> Reply | Answer:
                 for task in closed.tasks
             ]
             b = Builder().section(":checkered_flag: " + tn(
-                "retro.closed_reply", len(closed.tasks), loc, ref=f"R-{number}", title=esc(closed.retro.title), notes=len(closed.notes)
+                "retro.closed_reply", len(closed.tasks), loc, ref=f"R-{number}", title=esc(_title(closed.retro, loc)),
+                notes=len(closed.notes),
             ))
             if task_lines:
                 b.lines_section(task_lines)
@@ -221,7 +226,7 @@ def warn_dropped(event: dict[str, Any], body: dict[str, Any], context: BoltConte
         if retro is None or retro.status != "open":
             return
         number = retro.number
-    locale = DEFAULT_LOCALE  # an event carries no language; the reply speaks the default
+    locale = user_locale(runtime, client, envelope_team(body), str(message["user"]))  # told privately: their language
     client.chat_postEphemeral(
         channel=event.get("channel"), user=message["user"], thread_ts=message["thread_ts"],
         text=t("retro.reply_capped", locale, ref=f"R-{number}", dropped=dropped,
@@ -267,7 +272,7 @@ def open_note_modal(runtime: Runtime, body: JSON, client: WebClient) -> list[Fol
             return [tell(body, team, user, t("error.no_retro", locale, ref=f"R-{number}"), home=False)]
         if retro.status != "open":
             return [tell(body, team, user, t("retro.closed_no_notes", locale, ref=f"R-{number}"), home=False)]
-        summary = f"*R-{retro.number}* {esc(retro.title)}"
+        summary = f"*R-{retro.number}* {esc(_title(retro, locale))}"
     view = modals.retro_note_modal(locale=locale, ref=f"R-{number}", summary=summary,
                                    metadata={**origin(body), M_REF: f"R-{number}", M_LOCALE: locale})
     return [OpenModal(view, str(body.get("trigger_id") or ""), team, locale)]
@@ -288,19 +293,20 @@ def on_close(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]:
         except ParseError:
             return None
 
-    def close(session: Session) -> tuple[Any, int | None]:
+    def close(session: Session) -> tuple[Any, int | None, str]:
         closed = service.close_retro(session, workspace_id=team, number=number, user_id=user, parse_due=parse_due,
                                      by=Actor(user, runtime.clock()))
         outbox_id = retro_posts.enqueue_summary(session, closed, today=today, now=runtime.clock()) if closed.changed else None
-        return closed, outbox_id
+        # the parent is redrawn in the language it was posted in: its channel's team language, whoever clicked
+        posted_in = languages.team_language(session, workspace_id=team, channel=closed.retro.slack_channel_id)
+        return closed, outbox_id, posted_in
 
     try:
-        closed, outbox_id = runtime.db.retrying(close)
+        closed, outbox_id, shared = runtime.db.retrying(close)
         notes, created = len(closed.notes), len(closed.tasks)
         owners = tuple(task.owner_id for task in closed.tasks)
     except NotFound:
         return [tell(body, team, user, t("error.no_retro", locale, ref=f"R-{number}"), home=False)]
-    shared = shared_locale(runtime, team)
     if closed.changed:
         note = ":checkered_flag: " + t("retro.closed_by", shared, ref=f"R-{number}", actor=user_mention(user), notes=notes, tasks=created)
     else:

@@ -87,8 +87,8 @@ DOC = CommandDoc(
         "/task assign <T> @user /task due <T> <date>",
     ),
     notes=(
-        "Dates: 2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom, eoq, 今天, 明天",
-        "Type /task alone to fill in a form.",
+        "usage.task.dates",
+        "usage.task.form",
     ),
     summary="help.task",
     example="/task add \"Banner for 双十一\" @ana due:fri campaign:C-2",

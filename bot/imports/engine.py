@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.errors import UserError
 from bot.imports import presets
 from bot.imports.cells import by_unique, parse_dates, parse_numbers, texts, totals
-from bot.imports.reader import CHUNK_ROWS, BadFile, Chunk, Table, open_table
+from bot.imports.reader import CHUNK_ROWS, BadFile, Chunk, Reason, Table, open_table
 from bot.imports.store import stored_values, upsert_values
 from bot.services import channels
 from bot.services.kpis import MetricSpec, check_unit, check_value, define_metric, metric_key
@@ -69,7 +69,7 @@ class Replacement:
 @dataclass(frozen=True)
 class Skipped:
     row: int
-    reason: str
+    reason: str  # a reader.Reason: English as a text, in_locale() in the reader's language
 
 
 @dataclass
@@ -183,7 +183,8 @@ def _layout(table: Table, options: Options) -> _Layout:
     channel_col = _find(header, presets.CHANNEL_HEADERS, {date_col})
     layout = _Layout(table, preset, date_col, channel_col)
     if channel_col is not None and options.channel is not None:
-        layout.notes.append(f"column {header[channel_col]!r} ignored: every row is channel {options.channel!r}")
+        layout.notes.append(Reason("import.note.channel_column", column=header[channel_col],
+                                   channel=options.channel))
         layout.channel = None
     taken = {date_col} | ({channel_col} if channel_col is not None else set())
     metric_col = _find(header, presets.METRIC_HEADERS, taken)
@@ -206,21 +207,20 @@ def _wide_columns(layout: _Layout, frame: pd.DataFrame, data: np.ndarray) -> lis
             continue
         known = presets.metric_for(layout.preset, h)
         if presets.is_ratio(layout.preset, h) and known is None:
-            layout.notes.append(f"column {h!r} skipped: a ratio is computed from its parts "
-                                "(define it with `/kpi define <name> = <a> / <b>`)")
+            layout.notes.append(Reason("import.note.ratio_column", column=h))
             continue
         if known is None and presets.header_key(h).endswith(presets.IGNORED_SUFFIXES):
-            layout.notes.append(f"column {h!r} skipped: an identifier, not a metric")
+            layout.notes.append(Reason("import.note.identifier_column", column=h))
             continue
         numbers = parse_numbers(frame[i][data])
         if known is None and (numbers.bad.any() or np.isnan(numbers.values).all()):
-            why = "not numbers" if numbers.bad.any() else "empty in the first rows"
-            layout.notes.append(f"column {h!r} skipped: {why}")
+            why = "import.note.text_column" if numbers.bad.any() else "import.note.empty_column"
+            layout.notes.append(Reason(why, column=h))
             continue
         name = known or " ".join(h.split())
         key = metric_key(name)
         if key in used:
-            layout.notes.append(f"column {h!r} skipped: column {used[key]!r} already gives {name}")
+            layout.notes.append(Reason("import.note.same_metric", column=h, other=used[key], metric=name))
             continue
         used[key] = h
         columns.append(_Column(i, h, name))
@@ -279,10 +279,10 @@ def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
             presets.is_ratio(preset, n) and presets.metric_for(preset, n) is None for n in u
         ]).astype(bool) & has_value & ~total
     reasons = (
-        (empty, "empty row"),
-        (total & ~empty, "totals row"),
-        (~has_value & ~total & ~empty, "no values"),
-        (ratio, "a ratio: computed from its parts (define it with `/kpi define <name> = <a> / <b>`)"),
+        (empty, Reason("import.skip.empty_row")),
+        (total & ~empty, Reason("import.skip.totals_row")),
+        (~has_value & ~total & ~empty, Reason("import.skip.no_values")),
+        (ratio, Reason("import.skip.ratio")),
     )
     skip = np.zeros(len(frame), dtype=bool)
     for mask, reason in reasons:
@@ -294,13 +294,15 @@ def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
     if undated.any():
         i = int(np.argmax(undated))
         text = date_text.iloc[i]
-        raise BadFile(f"{text!r} is not a date" if text else "no date", row=int(row_numbers[i]), column=header[layout.date])
+        raise BadFile(Reason("import.reason.not_a_date", value=text) if text
+                      else Reason("import.reason.no_date"), row=int(row_numbers[i]), column=header[layout.date])
     keep = ~skip
     for c in columns:
         bad = parsed[c.index].bad & keep
         if bad.any():
             i = int(np.argmax(bad))
-            raise BadFile(f"{str(frame[c.index].iloc[i]).strip()!r} is not a number", row=int(row_numbers[i]),
+            cell = str(frame[c.index].iloc[i]).strip()
+            raise BadFile(Reason("import.reason.not_a_number", value=cell), row=int(row_numbers[i]),
                           column=c.header)
 
     if options.channel is not None:
@@ -321,7 +323,7 @@ def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
             names = texts(frame[layout.metric])[mask]
             unnamed = names.eq("").to_numpy()
             if unnamed.any():
-                raise BadFile("no metric name", row=int(row_numbers[mask][np.argmax(unnamed)]),
+                raise BadFile(Reason("import.reason.no_metric_name"), row=int(row_numbers[mask][np.argmax(unnamed)]),
                               column=header[layout.metric])
             known = by_unique(names, lambda u: [presets.metric_for(layout.preset, n) or " ".join(n.split()) for n in u])
             name_values, header_values = known, names.to_numpy()
@@ -369,14 +371,14 @@ class _Names:
         if found is not None:
             return found
         if len(name) > NAME_LIMIT:
-            raise BadFile(f"the metric name is longer than {NAME_LIMIT} characters", column=header or name[:40])
+            raise BadFile(Reason("import.reason.metric_too_long", limit=NAME_LIMIT), column=header or name[:40])
         assert isinstance(unit, Session)  # the check reads every metric before the import writes
         row = unit.execute(
             select(Metric.id, Metric.name, Metric.unit, Metric.numerator_id)
             .where(Metric.workspace_id == self.workspace_id, Metric.key == key)
         ).first()
         if row is not None and row.numerator_id is not None:
-            raise BadFile(f"{row.name} is a ratio of two metrics: import its parts instead", column=header or name)
+            raise BadFile(Reason("import.reason.ratio_metric", metric=row.name), column=header or name)
         metric = (_Metric(row.name, header, int(row.id), row.unit) if row is not None
                   else _Metric(" ".join(name.split()), header, None, None))
         self.metrics[key] = metric
@@ -391,14 +393,15 @@ class _Names:
         found = self.channels.get(root)
         if found is None:
             if len(spelling) > NAME_LIMIT:
-                raise BadFile(f"the channel name {spelling[:40]!r}… is longer than {NAME_LIMIT} characters")
+                raise BadFile(Reason("import.reason.channel_too_long", channel=spelling[:40],
+                                     limit=NAME_LIMIT))
             found = self.channels[root] = channels.resolve(unit, workspace_id=self.workspace_id, channel=spelling)
         return found
 
     def new_unit(self, metric: _Metric) -> str | None:
         if len(metric.typed) > 1:
             first = sorted(metric.first_row.items(), key=lambda kv: kv[1])
-            raise BadFile(f"{metric.name} is typed both as {first[0][0]} and as {first[1][0]}",
+            raise BadFile(Reason("import.reason.two_units", metric=metric.name, first=first[0][0], second=first[1][0]),
                           row=first[1][1], column=metric.header or metric.name)
         return next(iter(metric.typed), None)
 
@@ -436,7 +439,8 @@ def _resolve(unit: Unit, names: _Names, values: pd.DataFrame) -> pd.DataFrame:
                     check_unit(metric.name, metric.unit, percent=typed_unit == "%",
                                currency=None if typed_unit == "%" else typed_unit)
                 except UserError as exc:
-                    raise BadFile(exc.message, row=int(row), column=metric.header or metric.name) from None
+                    reason = Reason.of(exc.msg) if exc.msg is not None else exc.message
+                    raise BadFile(reason, row=int(row), column=metric.header or metric.name) from None
             metric.typed.add(typed_unit)
     below_zero = np.flatnonzero(values["value"].to_numpy() < 0)
     if below_zero.size:  # a count below zero is refused as /kpi log refuses it (its first such row is named)
@@ -508,12 +512,11 @@ def _scan(
     preview.new_values = preview.values - preview.replaced - preview.unchanged
     preview.channels = sorted(channels)
     if layout.metrics is not None and not layout.metrics:
-        raise BadFile("no metric columns: no column but the date and channel holds numbers")
+        raise BadFile(Reason("import.reason.no_metrics"))
     for metric in names.metrics.values():
         unit = metric.unit if metric.id is not None else names.new_unit(metric)
         preview.metrics.append(MetricColumn(metric.name, metric.header, unit, metric.id is None, metric.values))
-    preview.notes = layout.notes + ([f"{repeated:,} values repeated for the same metric, channel and day: the "
-                                     "last one counts"] if repeated else [])
+    preview.notes = layout.notes + ([Reason("import.note.repeated", n=f"{repeated:,}")] if repeated else [])
     return preview, names
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bot.i18n import EN, Msg
 from bot.imports.presets import DATE_HEADERS, header_key
 
 #: the header is looked for among the first rows
@@ -24,9 +25,32 @@ _SAMPLE_BYTES = 256 * 1024
 MAX_COLUMNS = 512
 
 
+class Reason(str):
+    """Why a file, a row or a column is refused or skipped: as a `str` the English text (what the CLI prints),
+    and `in_locale(reason, locale)` the same in the reader's language (a catalog key and its parameters)."""
+
+    msg: Msg
+
+    def __new__(cls, key: str, /, **params: Any) -> Reason:
+        said = Msg(key, params)
+        made = super().__new__(cls, said.render(EN))
+        made.msg = said
+        return made
+
+    @classmethod
+    def of(cls, said: Msg) -> Reason:
+        return cls(said.key, **said.params)
+
+
+def in_locale(reason: str, locale: str | None) -> str:
+    """A reason in `locale`: a `Reason` from the catalog; any other text as it is."""
+    return reason.msg.render(locale) if isinstance(reason, Reason) else reason
+
+
 class BadFile(Exception):
     """A file that cannot be imported as it is; nothing of it is written. `row` is the file's own row number
-    (1 is the first line, as a spreadsheet shows it) and `column` the header of the cell, when there is one."""
+    (1 is the first line, as a spreadsheet shows it) and `column` the header of the cell, when there is one.
+    `reason` is a `Reason`: English as a text, and `in_locale(exc.reason, locale)` in the reader's language."""
 
     def __init__(self, reason: str, *, row: int | None = None, column: str | None = None) -> None:
         where = ", ".join(part for part in (
@@ -71,12 +95,12 @@ def is_header(cells: list[str]) -> bool:
 
 def open_table(path: Path) -> Table:
     if not path.is_file():
-        raise BadFile(f"no such file: {path}")
+        raise BadFile(Reason("import.reason.no_such_file", path=str(path)))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _open_xlsx(path)
     if suffix == ".xls":
-        raise BadFile("old Excel .xls files are not read: save it as .xlsx or .csv")
+        raise BadFile(Reason("import.reason.xls"))
     return _open_csv(path)
 
 
@@ -97,7 +121,7 @@ def _encoding(sample: bytes, complete: bool) -> str:
         codecs.getincrementaldecoder("gb18030")().decode(sample, final=complete)
         return "gb18030"
     except UnicodeDecodeError:
-        raise BadFile("the file is neither UTF-8 nor GBK/GB18030 text") from None
+        raise BadFile(Reason("import.reason.encoding")) from None
 
 
 def _delimiter(text: str) -> str:
@@ -111,7 +135,7 @@ def _open_csv(path: Path) -> Table:
     with path.open("rb") as f:
         sample = f.read(_SAMPLE_BYTES)
     if not sample.strip():
-        raise BadFile("the file is empty")
+        raise BadFile(Reason("import.reason.empty_file"))
     encoding = _encoding(sample, complete=len(sample) == size)
     text = sample.decode(encoding, errors="ignore")
     delimiter = _delimiter(text)
@@ -122,7 +146,7 @@ def _open_csv(path: Path) -> Table:
             skip_blank_lines=False, nrows=HEADER_SEARCH_ROWS, names=range(MAX_COLUMNS), engine="python",
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise BadFile(f"not a readable CSV file ({exc})") from None
+        raise BadFile(Reason("import.reason.bad_csv", detail=str(exc))) from None
     present = head.notna().to_numpy()
     widths = np.where(present.any(axis=1), MAX_COLUMNS - np.argmax(present[:, ::-1], axis=1), 0)
     for i in range(len(head)):
@@ -131,7 +155,7 @@ def _open_csv(path: Path) -> Table:
             header = [c.strip() for c in cells]
             return Table(path, "csv", header, i + 1, size, encoding, delimiter, width=int(widths[i:].max()))
     raise BadFile(
-        f"no header row with a date column (日期, 统计日期, 时间, Date, Day) in the first {HEADER_SEARCH_ROWS} rows"
+        Reason("import.reason.no_header", rows=HEADER_SEARCH_ROWS)
     )
 
 
@@ -148,9 +172,9 @@ def _csv_chunks(table: Table, chunk_rows: int) -> Iterator[Chunk]:
                 yield Chunk(first, frame, f.tell())
                 first += len(frame)
         except pd.errors.ParserError as exc:
-            raise BadFile(f"a row has more fields than the header ({exc})") from None
+            raise BadFile(Reason("import.reason.too_many_fields", detail=str(exc))) from None
         except UnicodeDecodeError as exc:
-            raise BadFile(f"the text is not {table.encoding} throughout ({exc.reason} after row {first})") from None
+            raise BadFile(Reason("import.reason.mixed_encoding", encoding=table.encoding, detail=exc.reason, row=first)) from None
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -181,7 +205,7 @@ def _rows(path: Path) -> tuple[Callable[[], None], Any, Iterator[list[str]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise BadFile(f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})") from None
+        raise BadFile(Reason("import.reason.bad_xlsx", detail=f"{exc.__class__.__name__}: {exc}")) from None
     sheet = book.active if book.active is not None else book.worksheets[0]
     rows = ([_cell_text(c) for c in row] for row in sheet.iter_rows())
     return book.close, sheet, rows
@@ -201,7 +225,7 @@ def _open_xlsx(path: Path) -> Table:
     finally:
         close()
     raise BadFile(
-        f"no header row with a date column (日期, 统计日期, 时间, Date, Day) in the first {HEADER_SEARCH_ROWS} rows"
+        Reason("import.reason.no_header", rows=HEADER_SEARCH_ROWS)
     )
 
 

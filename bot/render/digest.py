@@ -461,5 +461,6 @@ def fallback_text(data: DigestData, *, header: str, locale: str = DEFAULT_LOCALE
                          state=t(f"digest.stage.{c.stage}", locale)) for c in data.campaigns[:5]], locale)
         lines.append(t("digest.plain.campaigns", locale, names=names))
     if data.retros:
-        lines.append(t("digest.plain.retros", locale, names=_join([f"R-{r.number} {_short(r.title)}" for r in data.retros[:5]], locale)))
+        lines.append(t("digest.plain.retros", locale, names=_join([f"R-{r.number} {_short(retro_title(r.kind, r.title, r.period_start, locale))}"
+                                                                    for r in data.retros[:5]], locale)))
     return truncate("\n".join(lines), FALLBACK_TEXT)

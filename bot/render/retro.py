@@ -25,7 +25,7 @@ def retro_title(kind: str | None, title: str, start: date | None, locale: str = 
         return title
     if kind == "quarter":
         return t("retro.title.quarter", locale, year=start.year, q=(start.month - 1) // 3 + 1)
-    return t("retro.title.month", locale, year=start.year, month=start.month)
+    return t("retro.title.month", locale, year=start.year, month=t(f"error.parse.month.{start.month}", locale))
 
 
 def goal_line(goal: RetroGoal, locale: str = DEFAULT_LOCALE) -> str:

@@ -280,7 +280,9 @@ def task_created(task: TaskCard | NewTask, *, today: date, locale: str = DEFAULT
     b.fields(fields)
     b.context(t("task.created_hint", locale, n=n))
     reply = b.build(text=t("task.added_plain", locale, n=n, title=esc(task.title)))
-    return _with(reply, task_actions_block(n, task.status, task.due_on, locale=locale))
+    reply = _with(reply, task_actions_block(n, task.status, task.due_on, locale=locale))
+    reply.blocks = mark_locale(reply.blocks, locale)  # a click, by whoever, redraws it in this language
+    return reply
 
 
 CHANGE_KEYS = {"done": "done", "in_progress": "in_progress", "blocked": "blocked", "todo": "todo"}

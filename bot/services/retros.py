@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
+from bot.i18n import Msg, msg
 from bot.services import campaigns, goals, kpis
 from bot.services.notifications import Actor
 from bot.services.refs import get_by_number, next_number
@@ -34,6 +35,16 @@ PREFIX = re.compile(
 )
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 DUE = re.compile(r"(?:^|\s)(?:due|by)[:：]\s*(\S+)", re.IGNORECASE)
+
+
+def period_name(kind: str, start: date, title: str) -> str | Msg:
+    """A month or quarter retro's period as the reader reads it ("November 2026" / "2026年11月"); any other
+    title as it is."""
+    if kind == "quarter":
+        return msg("retro.title.quarter", year=start.year, q=(start.month - 1) // 3 + 1)
+    if kind == "month":
+        return msg("retro.title.month", year=start.year, month=msg(f"error.parse.month.{start.month}"))
+    return title
 
 
 @dataclass(frozen=True)
@@ -291,7 +302,7 @@ def start_retro(
         )
     ).first()
     if already is not None and auto_key is None:
-        raise UserError.of("error.retro.already_open", ref=f"R-{already.number}", title=title)
+        raise UserError.of("error.retro.already_open", ref=f"R-{already.number}", title=period_name(kind, start, title))
     retro = Retro(
         workspace_id=workspace_id,
         number=next_number(session, workspace_id=workspace_id, kind="retro"),

@@ -19,7 +19,7 @@ from bot.i18n import EN, ZH_CN, Msg, msg
 from bot.render.reply import error_reply
 from bot.services.refs import PREFIX, not_found
 from commands import COMMANDS
-from commands.base import CommandContext, localized_error_reply, run_handler
+from commands.base import CommandContext, localized_error_reply, run_handler, usage_in
 from commands.grammar import ParseError, parse_date, parse_number, parse_ref
 from storage.db import Database, open_database
 from tests.conftest import Clock
@@ -238,7 +238,7 @@ def test_every_command_answers_bad_input_in_chinese_for_a_zh_cn_reader(tmp_path:
             english = run_handler(handler, text, _context(db, EN), usage).reply
             chinese = run_handler(handler, text, _context(db, ZH_CN), usage).reply
             assert english.text.endswith(f"\nUsage:\n{usage}"), line
-            assert chinese.text.endswith(f"\n用法：\n{usage}"), line
+            assert chinese.text.endswith(f"\n用法：\n{usage_in(usage, ZH_CN)}"), line  # its notes in Chinese too
             message = chinese.blocks[0]["text"]["text"]
             assert message.startswith(":warning: ") and message != english.blocks[0]["text"]["text"], line
             assert any("\u4e00" <= ch <= "\u9fff" for ch in message), (line, message)
@@ -322,9 +322,10 @@ def test_bad_input_in_english_and_chinese(slack_bot: Bot, line: str, english: st
     assert said_en.body["blocks"][1]["text"]["text"].startswith("*Usage*\n```/")
     assert _problem(said_zh) == chinese
     assert said_zh.fallback.startswith(chinese + "\n用法：\n/")
-    assert said_zh.body["blocks"][1]["text"]["text"] == said_en.body["blocks"][1]["text"]["text"].replace(
-        "*Usage*", "*用法*"
-    ), "the usage itself is command syntax, the same in both"
+    usage = COMMANDS[line.split()[0]].usage
+    assert said_en.body["blocks"][1]["text"]["text"] == f"*Usage*\n```{usage}```"
+    assert said_zh.body["blocks"][1]["text"]["text"] == f"*用法*\n```{usage_in(usage, ZH_CN)}```", \
+        "the same forms (command syntax), the notes under them in Chinese"
 
 
 def test_traditional_chinese_readers_get_chinese_not_english() -> None:
