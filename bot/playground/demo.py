@@ -275,13 +275,13 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
     ))
     jd_target = _d(projected("gmv", "JD") * 0.92, -4)
     goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
-        title=f"京东旗舰店GMV达成{jd_target / 10_000:,.0f}万元", metric="gmv", target=jd_target, target_percent=False,
+        title=f"京东旗舰店GMV达成{jd_target / 10_000:.0f}万元", metric="gmv", target=jd_target, target_percent=False,
         due_on=due, start_on=start, currency="¥", owner_id=team.lilei, parent=g_gmv.number, channel="JD",
         slack_channel_id=team.marketing_channel,
     ))
     orders_target = _d(projected("orders", "天猫") * 1.45, -3)
     g_orders = goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
-        title=f"天猫订单量突破{int(orders_target):,}单", metric="orders", target=orders_target, target_percent=False,
+        title=f"天猫订单量突破{orders_target / 10_000:.1f}万单", metric="orders", target=orders_target, target_percent=False,
         due_on=due, start_on=start, owner_id=team.bo, channel="天猫", slack_channel_id=team.marketing_channel,
     ))
     # conversion (a ratio, a lift from a baseline: goals.progress paces it along the way from the baseline to the
