@@ -135,7 +135,8 @@ class SlackStore:
             slack.messages.sort(key=lambda m: ts_order(m.ts))
             slack._counter = max(slack._counter, int(meta.get("counter", 0)))
             slack._last_ts_micros = max(slack._last_ts_micros, int(meta.get("last_ts_micros", 0)))
-        log.info("local Slack: %d messages and %d files loaded from %s", len(loaded), len(loaded_files), self.path)
+        if loaded or loaded_files:
+            log.info("local Slack: %d messages and %d files loaded from %s", len(loaded), len(loaded_files), self.path)
 
     def _run(self) -> None:
         while not self._closing.is_set():

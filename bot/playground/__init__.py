@@ -9,6 +9,7 @@ seen without waiting for them.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 import uuid
@@ -320,7 +321,20 @@ def startup_lines(playground: Playground, settings: Settings, *, demo: bool) -> 
 
 
 def main(settings: Settings, port: int = 3000, demo: bool = False) -> int:
-    """Run the playground until Ctrl-C."""
+    """Run the playground until Ctrl-C (or SIGTERM)."""
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: the channels' history is saved first
+        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        return _run(settings, port=port, demo=demo, stop=stop)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(settings: Settings, *, port: int, demo: bool, stop: threading.Event) -> int:
     playground = Playground(settings, port=port, demo=demo)
     if demo:
         print("Seeding the demo team (three months of KPIs, goals, campaigns, tasks, and the bot's recent posts)…",
@@ -337,12 +351,11 @@ def main(settings: Settings, port: int = 3000, demo: bool = False) -> int:
         print(f"Posted {_plural(playground.history, 'message')} of recent history (digests, the weekly report, "
               "a retrospective).")
     print(startup_lines(playground, settings, demo=demo), flush=True)
-    stop = threading.Event()
     try:
-        while not stop.wait(3600):
-            pass
+        while not stop.wait(1):
+            continue
     except KeyboardInterrupt:
-        print("\nStopping the playground…")
-    finally:
-        playground.stop()
+        stop.set()
+    print("\nStopping the playground…")
+    playground.stop()
     return 0

@@ -6,7 +6,13 @@ adds nothing, and every "Try" chip of the page works against the demo data."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -25,6 +31,7 @@ from bot.playground.history import report_day
 from bot.settings import Settings
 from storage.models import Outbox, Retro, RetroNote
 
+ROOT = Path(__file__).resolve().parents[2]
 ZONE = "Asia/Shanghai"
 CJK = re.compile(r"[\u3400-\u9fff]")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -241,3 +248,52 @@ def test_a_history_saved_beside_another_database_is_set_aside(tmp_path: Path) ->
 def test_report_day_is_the_monday_before_today() -> None:
     assert report_day(date(2026, 12, 7)) == date(2026, 11, 30)  # a Monday: last week's
     assert report_day(date(2026, 12, 4)) == date(2026, 11, 30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run_until_open(args: list[str], data: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "MKTBOT_"))}
+    env.update({"MKTBOT_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args, "--port", str(port)], cwd=data, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C stops it" in line:
+            break
+    return proc, "".join(lines)
+
+
+def test_mktbot_run_without_credentials_says_where_and_how_to_see_the_demo_and_keeps_messages(tmp_path: Path) -> None:
+    """`make run` on a fresh clone: `mktbot run` with no Slack credentials, the data directory empty."""
+    port = _free_port()
+    for attempt in range(2):
+        proc, out = _run_until_open(["run"], tmp_path, port)
+        try:
+            assert f"Open http://127.0.0.1:{port}" in out, out
+            assert "make demo" in out and "mktbot playground --demo" in out, out
+            assert f"channel history: {tmp_path / 'playground.slack.db'}" in out, out
+            web = WebClient(token="xoxb-local-token", base_url=f"http://127.0.0.1:{port}/api/")
+            if attempt == 0:
+                body = json.dumps({"user": "U0BO", "channel": "C0GENERAL", "text": "早上好，今天的天猫数据我来录"}).encode()
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/playground/message", data=body,
+                                                 headers={"Content-Type": "application/json"})
+                assert json.loads(urllib.request.urlopen(request).read())["ok"]
+            texts = [m["text"] for m in web.conversations_history(channel="C0GENERAL")["messages"]]
+            assert texts == ["早上好，今天的天猫数据我来录"], (attempt, texts)
+            proc.send_signal(signal.SIGTERM)  # as a service manager stops it: the history is saved first
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
