@@ -1285,5 +1285,9 @@ function wire() {
   });
 }
 
+// Text drawn before the CJK font arrived (a Chinese channel name in the sidebar) would stay as boxes in
+// Chromium until redrawn: draw everything again once a font has loaded.
+if (document.fonts) document.fonts.addEventListener("loadingdone", () => render());
+
 wire();
 poll();
