@@ -80,7 +80,10 @@ class _Poster:
             if new_id is None:
                 return None
             deliver_due(ctx, now=when, only=[new_id])
-            deliver_due(ctx, now=ctx.clock())  # follow-ups the post queued (its alert)
+            with self.db.session(write=False) as session:  # what the post queued once sent: a digest's alert
+                alert = session.scalar(select(Outbox.id).where(Outbox.dedupe_key == f"digest-alert:{new_id}"))
+            if alert is not None:
+                deliver_due(ctx, now=ctx.clock(), only=[alert])
         with self.db.session(write=False) as session:
             row = session.get(Outbox, new_id)
             ts = row.message_ts if row is not None else None
