@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean chromium image-test
+.PHONY: run demo test lint typecheck unit bench clean chromium image-test
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/mktbot run
+
+# The playground with a seeded team: three months of data and the channels' recent history.
+demo: $(STAMP)
+	$(BIN)/mktbot playground --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot commands jobs storage tests benchmarks deploy

@@ -79,7 +79,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         except ImportError:
             print(NO_CREDENTIALS, file=sys.stderr)
             return 2
-        print("No Slack credentials set: starting the local playground instead.\n" + NO_CREDENTIALS)
+        print("No Slack credentials set: starting the local playground instead.\n" + NO_CREDENTIALS, flush=True)
         return playground_main(playground_settings(settings), port=args.port, demo=False)
     from bot.app import build_app
     from bot.preflight import verify_startup

@@ -21,6 +21,8 @@ Layout of the package:
 - `httpd`: the HTTP layer (routing, request parsing, responses).
 - `slack`: `LocalSlack`, all of the above put together with the method table and dispatch.
 - `playground_api`: the browser playground's JSON API; `signing`: Slack's request signatures.
+- `store`: what the playground's Slack keeps across restarts (history, threads, files, reactions, DMs), in
+  one SQLite file.
 """
 
 from bot.localslack.blockkit import block_errors, view_errors

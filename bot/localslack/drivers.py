@@ -209,13 +209,15 @@ class Drivers(ViewsAPI, ResponseURLs, SocketModeAPI):
         thread_ts: str | None = None,
         deliver: bool = True,
         escaped: bool = False,
+        ts: str | None = None,
     ) -> Message:
         """A person writes in a channel (or thread): store it and send the `message` event to the bot.
 
         `text` is what they typed, Slack markup their client made included (`<@U123>`, `<#C123|x>`,
         `<!here>`, `<https://…|label>`); like Slack, the message's `text` (stored and in the event) has
         every other `&`, `<`, `>` escaped: `R&D <again>` arrives as `R&amp;D &lt;again&gt;`.
-        `escaped=True`: `text` already is Slack's escaped form and is sent as is.
+        `escaped=True`: `text` already is Slack's escaped form and is sent as is. `ts`: the message's own
+        (seeded history whose ts the bot's records already name), else the next one.
         """
         u = self._known_user(user)
         ch = self._known_channel(channel)
@@ -230,7 +232,7 @@ class Drivers(ViewsAPI, ResponseURLs, SocketModeAPI):
         m = self._store(
             Message(
                 channel=ch.id,
-                ts=self._next_ts(),
+                ts=ts or self._next_ts(),
                 text=text,
                 user=u.id,
                 blocks=blocks,

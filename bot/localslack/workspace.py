@@ -7,12 +7,14 @@ holds (messages, views, files, response URLs), with the queries and waits tests 
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import json
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +36,26 @@ from bot.localslack.records import (
 if TYPE_CHECKING:
     from bot.localslack.httpd import Server
     from bot.localslack.socket_mode import SocketConnection
+
+
+class _Changes(threading.Condition):
+    """The workspace's condition: every `notify_all` (each change announces itself so) also calls the
+    workspace's `on_change` hook, which a store (bot.localslack.store) uses to know there is something to save."""
+
+    def __init__(self, lock: threading.RLock, owner: Workspace) -> None:
+        super().__init__(lock)
+        self._owner = owner
+
+    def notify_all(self) -> None:
+        super().notify_all()
+        hook = self._owner.on_change
+        if hook is not None:
+            hook()
+
+
+def ts_order(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds or 0), int(micros or 0)
 
 
 def _slug(text: str) -> str:
@@ -96,8 +118,10 @@ class Workspace:
         #: answers `/playground/...` for the browser page (bot.localslack.playground_api.PlaygroundAPI)
         self.playground: Any = None
 
+        #: called after every change (messages, files, reactions, DMs): bot.localslack.store saves then
+        self.on_change: Callable[[], None] | None = None
         self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
+        self._changed = _Changes(self._lock, self)
         self._stopping = threading.Event()
         self._httpd: Server | None = None
         self._thread: threading.Thread | None = None
@@ -169,6 +193,22 @@ class Workspace:
             micros = max(int(self.clock() * 1_000_000), self._last_ts_micros + 1)
             self._last_ts_micros = micros
             return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    @contextlib.contextmanager
+    def backdated(self, at: float) -> Iterator[None]:
+        """Everything stored inside happens at `at` (seconds since the epoch), as time runs on from there: history
+        seeded as if it had been posted then. Messages stay in ts order; ts go on increasing after it."""
+        started = time.monotonic()
+        with self._lock:
+            saved_clock, saved_last = self.clock, self._last_ts_micros
+            self.clock = lambda: at + (time.monotonic() - started)
+            self._last_ts_micros = 0
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.clock = saved_clock
+                self._last_ts_micros = saved_last
 
     def _notify(self) -> None:
         with self._changed:
@@ -524,7 +564,13 @@ class Workspace:
     # ---- the message store ---------------------------------------------------------------------------
 
     def _store(self, message: Message) -> Message:
+        """Keep the store in ts order (a backdated message goes where its ts puts it)."""
         with self._lock:
-            self.messages.append(message)
+            key = ts_order(message.ts)
+            if not self.messages or ts_order(self.messages[-1].ts) <= key:
+                self.messages.append(message)
+            else:
+                at = bisect.bisect_right(self.messages, key, key=lambda m: ts_order(m.ts))
+                self.messages.insert(at, message)
             self._changed.notify_all()
         return message

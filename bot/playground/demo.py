@@ -3,7 +3,12 @@
 Everything is dated relative to `today`, so the demo looks current whenever it is started: daily KPIs for
 five channels (weekly seasonality, a slow trend and a promotion spike around the most recent shopping
 festival, 双十一 when it is within the last three months), goals on and off pace, a finished and a live
-campaign, tasks in every state, feedback, one closed retrospective and a daily digest schedule.
+campaign, tasks in every state, feedback, one closed retrospective, the e-commerce channel's team language
+(Chinese) and the digest and report schedules. The channel history the bot would have posted meanwhile (the
+last digests, last week's report, the retrospective's thread) is posted by bot.playground.history.
+
+Chinese text here is written as the team writes it: no spaces between Chinese words, full-width punctuation
+(tests/unit/test_demo_text.py checks it).
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 import importlib.util
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services import campaigns, feedback, goals, kpis, retros, schedules, tasks
+from bot.services import campaigns, feedback, goals, kpis, languages, retros, schedules, tasks
 from bot.services.refs import ensure_workspace
 from storage.db import Database
 from storage.models import KpiValue, Workspace
@@ -49,14 +55,14 @@ WEEKDAY = [0.93, 0.95, 0.97, 1.0, 1.04, 1.0, 0.96]  # Monday first; Saturday use
 
 # (month, day, campaign name): the finished promotion is the most recent one 5 to 85 days ago
 FESTIVALS = [
-    (11, 11, "双十一 大促"),
-    (12, 12, "双十二 年终盛典"),
+    (11, 11, "双十一大促"),
+    (12, 12, "双十二年终盛典"),
     (1, 15, "年货节"),
-    (3, 8, "38 女王节"),
-    (5, 20, "520 告白季"),
-    (6, 18, "618 年中大促"),
-    (8, 18, "818 发烧节"),
-    (9, 9, "99 划算节"),
+    (3, 8, "三八女王节"),
+    (5, 20, "520告白季"),
+    (6, 18, "618年中大促"),
+    (8, 18, "818发烧节"),
+    (9, 9, "99划算节"),
 ]
 
 
@@ -68,8 +74,54 @@ class Team:
     bo: str  # media operations
     lilei: str  # planning (zh-CN)
     sara: str  # research
-    marketing_channel: str  # the daily digest goes here
+    marketing_channel: str  # the daily digest and the weekly report, in English
     campaigns_channel: str
+    meimei: str | None = None  # e-commerce operations (zh-CN)
+    ecommerce_channel: str | None = None  # team language Chinese: its own digest and the festival's retro
+
+    @property
+    def retro_channel(self) -> str:
+        return self.ecommerce_channel or self.marketing_channel
+
+    @property
+    def ops(self) -> str:
+        return self.meimei or self.lilei
+
+
+DIGEST_AT = (9, 30)  # #marketing's daily digest, local time
+DIGEST_AT_ECOMMERCE = (9, 0)  # the e-commerce channel's, in Chinese
+REPORT_AT = (10, 0)  # the weekly report, Mondays
+RETRO_START = (9, 0)  # the retrospective's thread parent, the day it starts (as automatic retros start)
+RETRO_CLOSE = (17, 30)
+
+
+def local_time(day: date, at: tuple[int, int], zone: str) -> datetime:
+    """`day` at `at` in `zone`, as an aware UTC datetime."""
+    return datetime.combine(day, time(*at), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A team member's reply in the retrospective's thread, with the Slack ts it was posted at."""
+
+    user: str
+    text: str
+    ts: str
+
+
+def retro_replies(team: Team, *, retro_day: date, today: date, zone: str) -> list[Reply]:
+    """What the team wrote in the festival retrospective's thread (in Chinese: the channel's language), and when.
+    `<@U…>` is a mention as Slack sends it; `due:` as the bot reads it."""
+    action_due = (today + timedelta(days=10)).isoformat()
+    lines = [
+        ((10, 12), team.lilei, "做得好：直播带货贡献了大促当天31%的GMV\n做得好：预售定金人数同比增长40%"),
+        ((11, 40), team.ops, "不足：零点后结算页卡了将近20分钟\n不足：爆款精华上午10点前就断货了，客单价也被拉低"),
+        ((14, 5), team.bo, "下次：分时段发券，把零点的流量峰值削平一些\n"
+                           f"行动：<@{team.bo}> 下次大促前完成结算页压测 due:{action_due}"),
+        ((16, 30), team.ops, f"行动：<@{team.ops}> 整理大促新客画像，给下一档活动选品做参考 due:{action_due}\n"
+                             "改进：京东和天猫的库存要分开预警，别再等断货才补"),
+    ]
+    return [Reply(user, text, f"{int(local_time(retro_day, at, zone).timestamp())}.000000") for at, user, text in lines]
 
 
 def festival(today: date) -> tuple[date, str]:
@@ -80,7 +132,7 @@ def festival(today: date) -> tuple[date, str]:
             if 5 <= (today - when).days <= 85:
                 candidates.append((when, name))
     if not candidates:  # not reachable with the list above; a plain date keeps the demo working anyway
-        return today - timedelta(days=30), "月中 大促"
+        return today - timedelta(days=30), "月中大促"
     double_eleven = [c for c in candidates if c[1].startswith("双十一")]
     return double_eleven[0] if double_eleven else max(candidates)
 
@@ -223,13 +275,13 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
     ))
     jd_target = _d(projected("gmv", "JD") * 0.92, -4)
     goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
-        title=f"JD 旗舰店 GMV ¥{jd_target / 1_000_000:.1f}m", metric="gmv", target=jd_target, target_percent=False,
+        title=f"京东旗舰店GMV达成{jd_target / 10_000:.0f}万元", metric="gmv", target=jd_target, target_percent=False,
         due_on=due, start_on=start, currency="¥", owner_id=team.lilei, parent=g_gmv.number, channel="JD",
         slack_channel_id=team.marketing_channel,
     ))
     orders_target = _d(projected("orders", "天猫") * 1.45, -3)
     g_orders = goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
-        title=f"天猫 orders {int(orders_target):,}", metric="orders", target=orders_target, target_percent=False,
+        title=f"天猫订单量突破{orders_target / 10_000:.1f}万单", metric="orders", target=orders_target, target_percent=False,
         due_on=due, start_on=start, owner_id=team.bo, channel="天猫", slack_channel_id=team.marketing_channel,
     ))
     # conversion (a ratio, a lift from a baseline: goals.progress paces it along the way from the baseline to the
@@ -239,7 +291,7 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
     elapsed = min(days_done / (days_total + 1), 1.0)
     conv_target = Decimal(str(round(baseline + (current - baseline) / (elapsed * 0.85), 4)))
     g_conv = goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
-        title="Email 转化率 +10%", metric="conversion", target=conv_target, target_percent=True, due_on=due,
+        title="Email conversion +10%", metric="conversion", target=conv_target, target_percent=True, due_on=due,
         start_on=start, baseline=Decimal(str(round(baseline, 4))), owner_id=team.sara, channel="email",
         slack_channel_id=team.marketing_channel,
     ))
@@ -253,8 +305,8 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
     promo_spend = promo_revenue / 5.6
     finished = campaigns.create_campaign(session, workspace_id=ws, user_id=team.ana, data=campaigns.CampaignCreate(
         name=festival_name, start_on=promo_start, end_on=promo_end, channels=promo_channels,
-        budget=_d(promo_spend * 1.08, -4), currency="¥", goal=g_gmv.number, audience="25-40 岁 女性; 老客召回 + 新客",
-        theme="预售定金 + 满减 + 直播带货", slack_channel_id=team.campaigns_channel,
+        budget=_d(promo_spend * 1.08, -4), currency="¥", goal=g_gmv.number, audience="25至40岁女性，老客召回与新客拉新",
+        theme="预售定金、跨店满减、直播带货", slack_channel_id=team.campaigns_channel,
     ))
     shares = {"天猫": 0.42, "JD": 0.26, "paid search": 0.2, "social": 0.12}
     for ch, share in shares.items():
@@ -262,13 +314,13 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
             campaigns.add_spend(session, workspace_id=ws, number=finished.number, amount=_d(promo_spend * share * part, -2),
                                 channel=ch, day=day, user_id=team.bo)
     campaigns.add_risk(session, workspace_id=ws, number=finished.number, user_id=team.bo,
-                       text="爆款 SKU 库存不足: the hero serum may sell out in the first hour (备货 +30%)")
+                       text="爆款精华库存不足，开售第一小时就可能售罄（已追加备货30%）")
     campaigns.add_risk(session, workspace_id=ws, number=finished.number, user_id=team.ana,
-                       text="零点流量峰值: checkout timed out last year; load test and a waiting-room page ready")
+                       text="零点流量峰值：去年结算页超时，今年提前压测并准备排队页")
     campaigns.add_document(session, workspace_id=ws, number=finished.number, user_id=team.lilei,
-                           url="https://docs.example.com/promo/plan", title=f"{festival_name} 策划方案")
+                           url="https://docs.example.com/promo/plan", title=f"{festival_name}策划方案")
 
-    live_name = "双十二 预热" if 0 < (date(today.year, 12, 12) - today).days <= 40 else "会员日 Member Week"
+    live_name = "双十二预热" if 0 < (date(today.year, 12, 12) - today).days <= 40 else "会员周"
     live_start, live_end = today - timedelta(days=4), today + timedelta(days=18)
     live_channels = ["天猫", "JD", "email", "social"]
     live_spend = sum(total("gmv", live_start, yesterday, ch) for ch in live_channels) / 5.0
@@ -276,13 +328,13 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
     live = campaigns.create_campaign(session, workspace_id=ws, user_id=team.ana, data=campaigns.CampaignCreate(
         name=live_name, start_on=live_start, end_on=live_end, channels=live_channels,
         budget=_d(live_spend / 4 * live_days * 1.1, -4), currency="¥", goal=g_orders.number,
-        audience="会员 (members) and lapsed buyers", theme="会员专享券 + KOC 种草", slack_channel_id=team.campaigns_channel,
+        audience="会员与沉睡老客", theme="会员专享券、KOC种草", slack_channel_id=team.campaigns_channel,
     ))
     for ch, share in (("天猫", 0.5), ("JD", 0.25), ("social", 0.2), ("email", 0.05)):
         campaigns.add_spend(session, workspace_id=ws, number=live.number, amount=_d(live_spend * share, -2), channel=ch,
                             day=today - timedelta(days=2), user_id=team.bo)
     campaigns.add_risk(session, workspace_id=ws, number=live.number, user_id=team.lilei,
-                       text="KOL 档期 not confirmed for the launch livestream")
+                       text="首场直播的达人档期还没确认")
 
     # ---- tasks in every state ---------------------------------------------------------------------------
     def task(title: str, owner: str, *, due: int | None, status: str = "todo", reason: str | None = None,
@@ -295,23 +347,22 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
         if status != "todo":
             tasks.set_status(session, workspace_id=ws, number=row.number, status=status, reason=reason)
 
-    task(f"{festival_name} 主会场 banner", team.lilei, due=-(today - festival_day).days - 9, status="done",
+    task(f"{festival_name}主会场头图设计", team.lilei, due=-(today - festival_day).days - 9, status="done",
          campaign=finished.number)
-    task("直播带货 脚本 v2", team.lilei, due=-(today - festival_day).days - 2, status="done", campaign=finished.number)
-    task(f"{live_name} 海报 设计", team.lilei, due=3, status="in_progress", campaign=live.number, start_in=-2)
-    task("JD 店铺 首页 改版", team.bo, due=5, status="blocked", reason="waiting for JD 审核 approval of the new banner",
-         campaign=live.number)
-    task("Email 召回 老客 EDM", team.sara, due=1, campaign=live.number, goal=g_conv.number)
-    task("KOL 合作 名单 确认", team.ana, due=6, campaign=live.number)
-    task("月度 经营 复盘 报告", team.bo, due=-3)
-    task("Paid search 关键词 清洗", team.sara, due=-1, status="in_progress", goal=g_gmv.number)
-    task("竞品 SWOT 分析 (market research)", team.sara, due=None)
+    task("直播带货脚本第二版", team.lilei, due=-(today - festival_day).days - 2, status="done", campaign=finished.number)
+    task(f"{live_name}海报设计", team.lilei, due=3, status="in_progress", campaign=live.number, start_in=-2)
+    task("京东店铺首页改版", team.ops, due=5, status="blocked", reason="等京东审核新版头图", campaign=live.number)
+    task("Win-back email to lapsed buyers", team.sara, due=1, campaign=live.number, goal=g_conv.number)
+    task("Confirm the KOL line-up for the launch livestream", team.ana, due=6, campaign=live.number)
+    task("月度经营复盘报告", team.bo, due=-3)
+    task("Clean up paid search keywords", team.sara, due=-1, status="in_progress", goal=g_gmv.number)
+    task("Competitor SWOT analysis", team.sara, due=None)
 
     # ---- feedback from customers and the team -----------------------------------------------------------
     for text, source, tags, campaign in (
         ("预售定金规则太复杂，不知道尾款什么时候付", "customer", ["pricing", "ux"], finished.number),
         ("Delivery took 6 days after the festival — too slow", "customer", ["logistics"], finished.number),
-        ("直播 conversion was 3x the banner traffic; book the same host again", "team", ["live", "content"], finished.number),
+        ("直播间转化率是头图流量的3倍，下次继续约这位主播", "team", ["live", "content"], finished.number),
         ("Love the member-only coupon, but it expired too fast", "customer", ["membership", "pricing"], live.number),
         ("Subject line B lowered the email open rate; keep A", "team", ["email"], None),
     ):
@@ -319,28 +370,30 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
             text=text, source=source, tags=tags, campaign=campaign,
         ))
 
-    # ---- the festival's retrospective: notes, action items as tasks, closed ------------------------------
-    retro_day = min(promo_end + timedelta(days=3), today)
-    retro = retros.start_retro(session, workspace_id=ws, channel=team.marketing_channel, kind="campaign",
+    # ---- the festival's retrospective, in the e-commerce channel (Chinese): replies, action items as tasks ------
+    retro_day = min(promo_end + timedelta(days=3), today - timedelta(days=1))
+    retro = retros.start_retro(session, workspace_id=ws, channel=team.retro_channel, kind="campaign",
                                today=retro_day, user_id=team.ana, campaign_number=finished.number)
-    action_due = (today + timedelta(days=10)).isoformat()
-    replies = [
-        (team.ana, "went well: 直播带货 drove 31% of GMV on the day\nwent well: 预售 deposits up 40% vs last year"),
-        (team.bo, "didn't: checkout timed out for 20 minutes after midnight\ndidn't: the hero SKU sold out by 10:00"),
-        (team.lilei, f"try: 分时段 发券 to flatten the midnight peak\naction: <@{team.bo}> load test checkout before the next promotion due:{action_due}"),
-        (team.sara, f"action: <@{team.sara}> 新客 画像 report from the festival buyers due:{action_due}"),
-    ]
-    for index, (user, text) in enumerate(replies):
-        retros.record_reply(session, retro=retro, user_id=user, message_ts=f"1600000000.{index:06d}", text=text)
+    for reply in retro_replies(team, retro_day=retro_day, today=today, zone=zone):
+        retros.apply_reply(session, retro=retro, user_id=reply.user, message_ts=reply.ts, text=reply.text, kind="new")
     retros.close_retro(session, workspace_id=ws, number=retro.number, user_id=team.ana,
                        parse_due=lambda value: date.fromisoformat(value) if len(value) == 10 else None)
+    retro.closed_at = local_time(retro_day, RETRO_CLOSE, zone)
     campaigns.close_campaign(session, workspace_id=ws, number=finished.number)
 
+    # ---- the e-commerce channel reads in Chinese (as `/mkt language #channel zh-CN` sets it) ---------------
+    if team.ecommerce_channel:
+        languages.set_language(session, workspace_id=ws, channel=team.ecommerce_channel, language="zh-CN",
+                               user_id=team.lilei)
+
     # ---- the daily digest (and the weekly KPI report, once the report job exists) -------------------------
-    schedules.create_schedule(session, workspace_id=ws, user_id=team.ana, data=schedules.ScheduleCreate(
-        kind="digest", slack_channel_id=team.marketing_channel, hour=9, minute=30, timezone=zone, days=list(range(7)),
-    ))
+    for channel, (hour, minute) in ((team.marketing_channel, DIGEST_AT), (team.ecommerce_channel, DIGEST_AT_ECOMMERCE)):
+        if channel:
+            schedules.create_schedule(session, workspace_id=ws, user_id=team.ana, data=schedules.ScheduleCreate(
+                kind="digest", slack_channel_id=channel, hour=hour, minute=minute, timezone=zone, days=list(range(7)),
+            ))
     if importlib.util.find_spec("bot.posts.report") is not None:
         schedules.create_schedule(session, workspace_id=ws, user_id=team.ana, data=schedules.ScheduleCreate(
-            kind="report", slack_channel_id=team.marketing_channel, hour=10, minute=0, timezone=zone, days=[0],
+            kind="report", slack_channel_id=team.marketing_channel, hour=REPORT_AT[0], minute=REPORT_AT[1], timezone=zone,
+            days=[0],
         ))

@@ -66,7 +66,7 @@ def test_a_finished_and_a_live_campaign_with_spend_and_risks(seeded: Database) -
     with seeded.session(write=False) as session:
         rows = list(session.scalars(select(Campaign).where(Campaign.workspace_id == WS).order_by(Campaign.number)))
         assert [campaigns.phase(c, TODAY) for c in rows] == ["closed", "live"]
-        assert rows[0].name == "双十一 大促"
+        assert rows[0].name == "双十一大促"
         for campaign in rows:
             summary = campaigns.summary(session, campaign=campaign)
             assert summary.spend > 0 and summary.risks
@@ -117,6 +117,6 @@ def test_the_demo_starts_on_any_date(tmp_path: Path) -> None:
         assert seed_demo(db, workspace_id=WS, team=TEAM, today=date(2027, 4, 20), zone="UTC")
         with db.session(write=False) as session:
             names = [c.name for c in session.scalars(select(Campaign).where(Campaign.workspace_id == WS))]
-        assert names[0] == "38 女王节" and len(names) == 2
+        assert names[0] == "三八女王节" and len(names) == 2
     finally:
         db.dispose()

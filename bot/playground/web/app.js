@@ -18,15 +18,37 @@ const COMMANDS = [
   ["/mkt", "help · digest now · schedule digest <HH:MM> · schedule report weekly <day> <HH:MM> · schedule list", "Help, digests and schedules"],
 ];
 
+// The "Try" chips: reads and writes that work against the --demo team (tests/e2e/test_playground_history.py runs
+// every one), in the language of the person the page is switched to.
 const EXAMPLES = [
   "/mkt help",
   "/goal list",
   "/task list all",
   "/kpi show gmv by:channel",
-  "/campaign list",
-  "/retro start",
+  '/task add "Livestream teaser poster" @lilei due:fri campaign:C-2',
+  "/task done T-5",
+  "/kpi log gmv ¥52,000 orders 180 channel:天猫",
+  "/goal checkin G-4 4.6% confidence:7 the win-back email is converting",
+  '/feedback "Coupon page loads slowly on mobile" from:customer #ux',
   "/mkt digest now",
 ];
+const EXAMPLES_ZH = [
+  "/mkt help",
+  "/goal list",
+  "/task list all",
+  "/kpi show gmv by:channel",
+  '/task add "直播预告海报" @lilei due:fri campaign:C-2',
+  "/task done T-4",
+  "/kpi log gmv 5.2万 orders 160 channel:京东",
+  "/goal checkin G-4 4.6% confidence:7 老客召回邮件效果不错",
+  '/feedback "优惠券页面在手机上加载太慢" from:customer #ux',
+  "/mkt digest now",
+];
+
+function examples() {
+  const me = S.state && S.state.members.find((m) => m.id === S.me);
+  return me && String(me.locale || "").startsWith("zh") ? EXAMPLES_ZH : EXAMPLES;
+}
 
 const EMOJI = {
   tada: "🎉", warning: "⚠️", white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", red_circle: "🔴",
@@ -766,7 +788,7 @@ function renderMain() {
   const name = isApp ? st.bot.name : "#" + channelById(channelId).name;
   const intro = `<div class="channel-intro"><h2>${isApp ? "This is your space with " + h(st.bot.name) : "This is the very beginning of " + h(name)}</h2><p class="muted">${
     isApp ? "Reminders for your tasks arrive here. Slash commands work here too." : h(channelById(channelId).topic || "")
-  }</p><div class="examples"><span class="muted">Try:</span>${EXAMPLES.map((e) => `<button type="button" class="chip" data-example="${h(e)}">${h(e)}</button>`).join("")}</div></div>`;
+  }</p><div class="examples"><span class="muted">Try:</span>${examples().map((e) => `<button type="button" class="chip" data-example="${h(e)}">${h(e)}</button>`).join("")}</div></div>`;
   S.elements.messages = new Map();
   renderMessageList(list, $("#messages"), "messages", { intro, showThread: true, channel: channelId, forceBottom: S.forceBottom });
   S.forceBottom = false;
@@ -1262,6 +1284,10 @@ function wire() {
     if (e.key === "Escape" && $("#modal-root .modal")) closeModal(true);
   });
 }
+
+// Text drawn before the CJK font arrived (a Chinese channel name in the sidebar) would stay as boxes in
+// Chromium until redrawn: draw everything again once a font has loaded.
+if (document.fonts) document.fonts.addEventListener("loadingdone", () => render());
 
 wire();
 poll();
