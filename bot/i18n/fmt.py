@@ -78,13 +78,16 @@ def fmt_signed_percent(fraction: Decimal | None, locale: str | None) -> str:
     return sign + fmt_percent(fraction, locale)
 
 
-def fmt_date(day: date | None, today: date | None, locale: str | None) -> str:
-    """Relative where it helps (today, tomorrow, a weekday this week), else a short date in the locale's order."""
+def fmt_date(day: date | None, today: date | None, locale: str | None, *, relative: bool = True) -> str:
+    """Relative where it helps (today, tomorrow, a weekday this week), else a short date in the locale's order.
+
+    `relative=False` for what stays in a channel (announcements, retro posts): read next week, "tomorrow" would
+    be wrong, so the date is written out (its year only when it is not this year's)."""
     loc = resolve(locale)
     if day is None:
         return t("common.no_date", loc)
     zh = loc == ZH_CN
-    if today is not None:
+    if today is not None and relative:
         delta = (day - today).days
         if delta == 0:
             return "今天" if zh else "today"
@@ -94,8 +97,8 @@ def fmt_date(day: date | None, today: date | None, locale: str | None) -> str:
             return "昨天" if zh else "yesterday"
         if 1 < delta < 7:
             return f"{ZH_WEEKDAYS[day.weekday()]} {day.month}月{day.day}日" if zh else day.strftime("%a %b %-d")
-        if day.year == today.year:
-            return f"{day.month}月{day.day}日" if zh else day.strftime("%b %-d")
+    if today is not None and day.year == today.year:
+        return f"{day.month}月{day.day}日" if zh else day.strftime("%b %-d")
     return f"{day.year}年{day.month}月{day.day}日" if zh else day.strftime("%b %-d, %Y")
 
 

@@ -396,7 +396,8 @@ def goal_created(goal: GoalCard, *, today: date, actor: str, locale: str = DEFAU
     fields = [
         _field("field.metric", f"{esc(goal.metric_name)} (K-{goal.metric_number})", locale),
         _field("field.target", _target(goal, locale), locale),
-        _field("field.time_frame", f"{fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)}", locale),
+        _field("field.time_frame", f"{fmt_date(goal.start_on, today, locale, relative=False)} → "
+                                   f"{fmt_date(goal.due_on, today, locale, relative=False)}", locale),
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if goal.channel:
@@ -405,10 +406,9 @@ def goal_created(goal: GoalCard, *, today: date, actor: str, locale: str = DEFAU
         fields.append(_field("field.part_of", f"G-{goal.parent_number} {esc(goal.parent_title)}", locale))
     b.fields(fields)
     if goal.ratio_parts is not None:  # a ratio is logged as its two parts
-        log = f"{goal.ratio_parts[0]} <value> {goal.ratio_parts[1]}"
+        b.context(t("goal.created_hint_ratio", locale, num=goal.ratio_parts[0], den=goal.ratio_parts[1], n=goal.number))
     else:
-        log = goal.metric_name
-    b.context(t("goal.created_hint", locale, metric=log, n=goal.number))
+        b.context(t("goal.created_hint", locale, metric=goal.metric_name, n=goal.number))
     reply = b.build(in_channel=True, text=t("goal.set_plain", locale, n=goal.number, title=esc(goal.title)))
     return _with(reply, goal_actions_block(goal.number, locale=locale))
 
@@ -699,15 +699,16 @@ def campaign_line(s: CampaignLike, today: date, *, locale: str = DEFAULT_LOCALE)
 
 def campaign_created(s: CampaignCard, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().section(":rocket: " + t("campaign.added", locale, actor=mention(actor, locale), n=s.number, name=esc(s.name)))
-    b.fields(_campaign_fields(s, today, locale))
+    b.fields(_campaign_fields(s, today, locale, relative=False))  # it stays in the channel: no "today"
     b.context(t("campaign.created_hint", locale, n=s.number))
     return b.build(in_channel=True, text=t("campaign.added_plain", locale, n=s.number, name=esc(s.name)))
 
 
-def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
+def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE, *, relative: bool = True) -> list[str]:
     fields = [
-        _field("field.dates", t("campaign.dates_phase", locale, start=fmt_date(s.start_on, today, locale),
-                                end=fmt_date(s.end_on, today, locale), phase=phase_label(s.phase, locale)), locale),
+        _field("field.dates", t("campaign.dates_phase", locale, start=fmt_date(s.start_on, today, locale, relative=relative),
+                                end=fmt_date(s.end_on, today, locale, relative=relative), phase=phase_label(s.phase, locale)),
+               locale),
         _field("field.budget", _budget_line(s, locale), locale),
     ]
     if s.channels:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.i18n import Msg, msg
-from bot.services import campaigns, goals, kpis
+from bot.services import campaigns, channels, goals, kpis
 from bot.services.notifications import Actor
 from bot.services.refs import get_by_number, next_number
 from bot.services.tasks import TaskCreate, create_task
@@ -210,14 +210,16 @@ class RetroResults:
     budget: Decimal | None = None
     currency: str | None = None
     roi: Decimal | None = None
+    channels: tuple[str, ...] = ()  # a campaign's channels: its KPIs are those channels' alone
 
 
-def _days_with_values(session: Session, metric: Metric, start: date, end: date) -> int:
+def _days_with_values(session: Session, metric: Metric, start: date, end: date, on: tuple[str, ...] | None) -> int:
     ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
-    return int(session.scalar(
-        select(func.count(func.distinct(KpiValue.day))).where(
-            KpiValue.metric_id.in_(ids), KpiValue.day >= start, KpiValue.day <= end)
-    ) or 0)
+    conditions = [KpiValue.metric_id.in_(ids), KpiValue.day >= start, KpiValue.day <= end]
+    if on:
+        spellings = {n for name in on for n in channels.names(session, workspace_id=metric.workspace_id, channel=name)}
+        conditions.append(func.lower(KpiValue.channel).in_(sorted(spellings)))
+    return int(session.scalar(select(func.count(func.distinct(KpiValue.day))).where(*conditions)) or 0)
 
 
 def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
@@ -227,6 +229,7 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
         summary = campaigns.summary(session, campaign=retro.campaign)
         out.spend, out.budget, out.currency, out.roi = summary.spend, retro.campaign.budget, retro.campaign.currency, summary.roi
         goal_rows = summary.goals
+        out.channels = tuple(dict.fromkeys(retro.campaign.channels or ()))
     else:
         goal_rows = list(
             session.scalars(
@@ -246,25 +249,26 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
     compared_end = min(retro.period_end, today - timedelta(days=1))
     days = max((compared_end - retro.period_start).days + 1, 0)
     prev_start, prev_end = retro.period_start - timedelta(days=max(days, 1)), retro.period_start - timedelta(days=1)
-    metric_ids = set(
-        session.scalars(
-            select(KpiValue.metric_id)
-            .where(KpiValue.workspace_id == retro.workspace_id, KpiValue.day >= retro.period_start, KpiValue.day <= retro.period_end)
-            .distinct()
-        )
-    )
+    on = out.channels or None  # a campaign on 天猫 is judged on 天猫's figures, not the whole shop's
+    in_period = [KpiValue.workspace_id == retro.workspace_id, KpiValue.day >= retro.period_start,
+                 KpiValue.day <= retro.period_end]
+    if on:
+        spellings = {n for name in on for n in channels.names(session, workspace_id=retro.workspace_id, channel=name)}
+        in_period.append(func.lower(KpiValue.channel).in_(sorted(spellings)))
+    metric_ids = set(session.scalars(select(KpiValue.metric_id).where(*in_period).distinct()))
     metrics = list(session.scalars(select(Metric).where(Metric.workspace_id == retro.workspace_id).order_by(Metric.number)))
     for metric in metrics:
         relevant = metric.id in metric_ids or (metric.is_ratio and {metric.numerator_id, metric.denominator_id} <= metric_ids)
         if not relevant:
             continue
         if days == 0:
-            now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=retro.period_end).value
+            now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=retro.period_end,
+                                          channel=on).value
             out.kpis.append(RetroKpi(metric.name, now_value, None, metric.unit, metric.better, 0, period_days, "none"))
             continue
-        now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=compared_end).value
-        before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end).value
-        covered = _days_with_values(session, metric, prev_start, prev_end)
+        now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=compared_end, channel=on).value
+        before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end, channel=on).value
+        covered = _days_with_values(session, metric, prev_start, prev_end, on)
         thin = before is not None and Decimal(covered) < MIN_PREVIOUS_COVERAGE * days
         out.kpis.append(RetroKpi(metric.name, now_value, None if thin or before is None else before, metric.unit,
                                  metric.better, days, period_days, "thin" if thin or before is None else None))
