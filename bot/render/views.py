@@ -29,7 +29,7 @@ from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
 from bot.services.campaigns import CampaignCard, SpendEntry
 from bot.services.feedback import FeedbackItem
-from bot.services.goals import GoalCard, Progress
+from bot.services.goals import LEVEL, GoalCard, Progress
 from bot.services.kpis import LoggedValue, MetricCard, PeriodComparison, PeriodValue, WhyItMoved
 from bot.services.tasks import NewTask, TaskCard, TaskChange, TaskFilter
 from bot.slack_text import esc, link, truncate
@@ -384,10 +384,13 @@ def goal_progress_line(goal: GoalLike, progress: Progress, today: date, *, local
 
 
 def _target(goal: GoalCard, locale: str) -> str:
+    """A level's baseline is where it starts from (a lift); a total's is a reference it is compared with, never
+    a starting point (README: "How the figures are computed")."""
     unit = goal.unit
     text = fmt_number(goal.target, unit, locale)
     if goal.baseline is not None:
-        text += t("goal.from_baseline", locale, baseline=fmt_number(goal.baseline, unit, locale))
+        key = "goal.from_baseline" if goal.kind == LEVEL else "goal.baseline_reference"
+        text += t(key, locale, baseline=fmt_number(goal.baseline, unit, locale))
     return text
 
 
@@ -439,7 +442,10 @@ def goal_show(
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if progress.projected is not None:
-        fields.append(_field("field.projected", fmt_number(progress.projected, unit, locale), locale))
+        projected = fmt_number(progress.projected, unit, locale)
+        if progress.vs_baseline is not None:
+            projected += t("goal.vs_baseline", locale, change=fmt_signed_percent(progress.vs_baseline, locale))
+        fields.append(_field("field.projected", projected, locale))
     if progress.needed_per_day is not None:
         fields.append(_field("field.needed_per_day", fmt_number(progress.needed_per_day, unit, locale), locale))
     elif progress.needed_level is not None:

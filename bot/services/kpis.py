@@ -465,6 +465,18 @@ def period_value(
     )
 
 
+def days_logged(
+    session: Session, *, metric: Metric, start: date, end: date, channel: str | Sequence[str] | None = None
+) -> int:
+    """On how many days of [start, end] the metric (a ratio: either part) has a value, on `channel` if given."""
+    ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
+    conditions = [KpiValue.metric_id.in_(ids), KpiValue.day >= start, KpiValue.day <= end]
+    if channel:
+        conditions.append(_on_channels(session, workspace_id=metric.workspace_id,
+                                       names=[channel] if isinstance(channel, str) else list(channel)))
+    return int(session.scalar(select(func.count(func.distinct(KpiValue.day))).where(*conditions)) or 0)
+
+
 #: A previous window with values on fewer of its days than this share is too thin to compare with.
 MIN_PREVIOUS_COVERAGE = Decimal("0.5")
 

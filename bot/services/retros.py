@@ -213,15 +213,6 @@ class RetroResults:
     channels: tuple[str, ...] = ()  # a campaign's channels: its KPIs are those channels' alone
 
 
-def _days_with_values(session: Session, metric: Metric, start: date, end: date, on: tuple[str, ...] | None) -> int:
-    ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
-    conditions = [KpiValue.metric_id.in_(ids), KpiValue.day >= start, KpiValue.day <= end]
-    if on:
-        spellings = {n for name in on for n in channels.names(session, workspace_id=metric.workspace_id, channel=name)}
-        conditions.append(func.lower(KpiValue.channel).in_(sorted(spellings)))
-    return int(session.scalar(select(func.count(func.distinct(KpiValue.day))).where(*conditions)) or 0)
-
-
 def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
     out = RetroResults()
     goal_rows: list[Goal]
@@ -268,7 +259,7 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
             continue
         now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=compared_end, channel=on).value
         before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end, channel=on).value
-        covered = _days_with_values(session, metric, prev_start, prev_end, on)
+        covered = kpis.days_logged(session, metric=metric, start=prev_start, end=prev_end, channel=on)
         thin = before is not None and Decimal(covered) < MIN_PREVIOUS_COVERAGE * days
         out.kpis.append(RetroKpi(metric.name, now_value, None if thin or before is None else before, metric.unit,
                                  metric.better, days, period_days, "thin" if thin or before is None else None))
