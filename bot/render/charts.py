@@ -592,8 +592,9 @@ def _drop_overlapping_notes(ax: Axes, renderer: Any) -> None:
 
 def _drawn(fig: Figure, ax: Axes) -> Drawn:
     """Read every string back from the figure as it will be saved, and which of them leave the picture."""
-    fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for axis in (ax.xaxis, ax.yaxis):  # the tick labels as the next draw writes them (a full draw costs a third more)
+        axis._update_ticks()
     box = fig.bbox
 
     def inside(extent: Any) -> bool:
@@ -611,7 +612,8 @@ def _drawn(fig: Figure, ax: Axes) -> Drawn:
     legend = ax.get_legend()
     legend_texts = [t for t in legend.get_texts() if t.get_text()] if legend is not None else []
     frame = [t.get_text() for t in fig.texts]
-    outside = [t.get_text() for t in (*fig.texts, *x_labels, *y_labels, *notes, *legend_texts)
+    # the legend's texts are placed when it is drawn: its own box (which holds them) is measured instead
+    outside = [t.get_text() for t in (*fig.texts, *x_labels, *y_labels, *notes)
                if not inside(t.get_window_extent(renderer))]
     legend_box = None
     if legend is not None:
