@@ -594,7 +594,7 @@ def _drawn(fig: Figure, ax: Axes) -> Drawn:
     """Read every string back from the figure as it will be saved, and which of them leave the picture."""
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     for axis in (ax.xaxis, ax.yaxis):  # the tick labels as the next draw writes them (a full draw costs a third more)
-        axis._update_ticks()
+        axis._update_ticks()  # type: ignore[union-attr]
     box = fig.bbox
 
     def inside(extent: Any) -> bool:
