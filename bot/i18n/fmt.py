@@ -18,12 +18,13 @@ NO_VALUE = "—"
 ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
-def _group_digits(value: Decimal, places: int) -> str:
-    """`value` rounded half up to `places` decimals, thousands grouped, trailing zeros dropped: 12,500 · 0.25."""
+def _group_digits(value: Decimal, places: int, *, all_or_none: bool = False) -> str:
+    """`value` rounded half up to `places` decimals, thousands grouped, trailing zeros dropped: 12,500 · 0.25;
+    with `all_or_none` the decimals are all kept or, when they are all zero, dropped (money: ¥862.50, ¥862)."""
     q = Decimal(1).scaleb(-places) if places else Decimal(1)
     rounded = value.quantize(q, rounding=ROUND_HALF_UP)
     text = f"{rounded:,.{places}f}"
-    if "." in text:
+    if "." in text and (not all_or_none or rounded == rounded.to_integral_value()):
         text = text.rstrip("0").rstrip(".")
     return text
 
@@ -45,8 +46,9 @@ def _with_unit(text: str, negative: bool, unit: str | None) -> str:
 
 
 def fmt_number(value: Decimal | None, unit: str | None, locale: str | None) -> str:
-    """2 decimals below 1,000 (4 below 1), none from 1,000 up; a `%` unit shows a fraction as a percentage;
-    in Chinese, amounts from 100,000 up are written in 万 and 亿."""
+    """2 decimals below 1,000 (4 below 1), none from 1,000 up; money has 2 decimals or none (¥862.50, ¥862,
+    ¥0.05); a `%` unit shows a fraction as a percentage; in Chinese, amounts from 100,000 up are written in
+    万 and 亿."""
     if value is None:
         return NO_VALUE
     if unit == "%":
@@ -57,10 +59,11 @@ def fmt_number(value: Decimal | None, unit: str | None, locale: str | None) -> s
         else:
             scaled, suffix = value / Decimal(10_000), "万"
         return _with_unit(_group_digits(scaled, 2) + suffix, value < 0, unit)
+    money = unit in CURRENCY_UNITS  # money has cents or none: ¥862.50, never ¥862.5
     places = 2 if abs(value) < 1000 else 0
-    if abs(value) < 1 and value != 0:
+    if abs(value) < 1 and value != 0 and not money:
         places = 4
-    return _with_unit(_group_digits(value, places), value < 0, unit)
+    return _with_unit(_group_digits(value, places, all_or_none=money), value < 0, unit)
 
 
 def fmt_percent(fraction: Decimal | None, locale: str | None) -> str:
