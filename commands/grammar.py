@@ -585,7 +585,9 @@ def _parse_date_words(value: str, v: str, today: date) -> date | None:
 
 
 def parse_date(value: str, *, today: date) -> date:
-    """2026-12-01, 12-01, 15/12, today, fri, next fri, +3d, eow, eom, eoq, eoy, 明天, 周五, 下周五, 月底, …"""
+    """2026-12-01, 12-01, 12.15, 15/12, dec 15, today, fri, next fri, +3d, in 2 weeks, eow, eom, end of next month,
+    明天, 周五, 下周五, 15号, 下月15号, 3天后, 两周后, 月中, 月底, …; `next week`, 下周, 下个月 and `03/04` are refused
+    with the days they could mean (README "Dates")."""
     v = " ".join(_norm(value).lower().split())
     if not v:
         raise ParseError.of("error.parse.date.missing", hint=_DATE_HINT)
