@@ -35,6 +35,7 @@ PREFIX = re.compile(
 )
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 DUE = re.compile(r"(?:^|\s)(?:due|by)[:：]\s*(\S+)", re.IGNORECASE)
+DUE_MORE_WORDS = 4  # `due:end of next month`: the most words a due date takes after its first
 
 
 def period_name(kind: str, start: date, title: str) -> str | Msg:
@@ -497,9 +498,15 @@ def close_retro(
         due, title = None, note.text
         match = DUE.search(note.text)
         if match:
-            due = parse_due(match.group(1))
-            if due is not None:
-                title = note.text[: match.start()] + note.text[match.end() :]
+            # `due:next fri`: the words after the value join it while together they read as a date, as in a command
+            for more in range(DUE_MORE_WORDS, -1, -1):
+                tail = re.match(r"(?:\s+\S+){" + str(more) + "}", note.text[match.end():])
+                if tail is None:
+                    continue
+                due = parse_due(" ".join([match.group(1), *tail.group(0).split()]))
+                if due is not None:
+                    title = note.text[: match.start()] + note.text[match.end() + tail.end():]
+                    break
         title = action_title(title, owner_id=note.owner_id) or note.text
         task = create_task(
             session,

@@ -78,3 +78,25 @@ def test_a_campaign_whose_channels_logged_nothing_shows_no_other_channels_kpis(d
     for n in range(1, 6):
         make.log(db, workspace, "gmv", 1_000, date(2026, 12, n), channel="JD")
     assert campaign_retro(db, workspace, date(2026, 12, 6)).kpis == []
+
+
+def test_an_action_items_due_date_may_run_over_several_words(db: Database, workspace: str) -> None:
+    """`due:end of month` in a thread reads as a command's option does: the date, and the rest stays the title."""
+    from commands.grammar import ParseError, parse_date
+
+    today = date(2026, 11, 23)
+
+    def parse_due(value: str) -> date | None:
+        try:
+            return parse_date(value, today=today)
+        except ParseError:
+            return None
+
+    with db.session() as s:
+        retro = retros.start_retro(s, workspace_id=workspace, channel="C1", kind="month", today=today, user_id="U1")
+        retros.record_reply(s, retro=retro, user_id="U1", message_ts="1.1",
+                            text="action: <@U2> book the studio due:end of month with Bo")
+        retros.record_reply(s, retro=retro, user_id="U1", message_ts="1.2", text="action: recap deck due:someday")
+        closed = retros.close_retro(s, workspace_id=workspace, number=retro.number, user_id="U1", parse_due=parse_due)
+        made = [(task.title, task.due_on) for task in closed.tasks]
+    assert made == [("book the studio with Bo", date(2026, 11, 30)), ("recap deck due:someday", None)]
