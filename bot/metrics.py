@@ -30,6 +30,23 @@ LEVEL = "level"
 
 ZERO, ONE = Decimal(0), Decimal(1)
 
+#: The largest amount any value, target, baseline, check-in, budget or spend may be (1,000,000,000,000 = 1万亿):
+#: values are stored as integer millionths, and this keeps every one far inside what storage holds.
+MAX_AMOUNT = Decimal(10) ** 12
+#: The smallest amount apart from 0 that storage keeps (values are stored to the millionth); a smaller one would
+#: be stored as 0, so it is refused.
+MIN_AMOUNT = Decimal("0.000001")
+
+
+def amount_fits(value: Decimal) -> str | None:
+    """None when `value` (as stored: a percentage as its fraction) can be stored as it is; else "large" (beyond
+    MAX_AMOUNT either way) or "small" (not 0, yet below the storage precision, so it would be stored as 0)."""
+    if abs(value) > MAX_AMOUNT:
+        return "large"
+    if value != 0 and abs(value) < MIN_AMOUNT:
+        return "small"
+    return None
+
 
 # ---- combining values -----------------------------------------------------------------------------------
 
