@@ -53,3 +53,30 @@ def test_a_change_of_unit_moves_values_and_targets_together(bot: Bot) -> None:
     assert said.ephemeral and "cannot change to or from %" in said, said
     assert _micros(bot, "SELECT v.value FROM kpi_values v JOIN metrics m ON m.id = v.metric_id "
                         "WHERE v.workspace_id = :w AND m.name = 'big' ORDER BY v.day") == [50_000, 20_000_000_000_000_000]
+
+
+def test_a_name_of_another_channel_with_data_is_not_aliased_until_it_is_taken_out(bot: Bot) -> None:
+    """京东 is JD's name and 天猫 Tmall's: `alias 京东 天猫` would pour JD's values into Tmall (and replace some)."""
+    ok(bot.say(ANA, "/kpi log gmv 100 channel:JD date:2026-11-20"))
+    ok(bot.say(ANA, "/kpi log gmv 200 channel:天猫 date:2026-11-20"))
+    said = bot.say(ANA, "/kpi channel alias 京东 天猫")
+    assert said.ephemeral and "already a name of *JD*" in said and "unalias 京东" in said, said
+    values = bot.rows("SELECT channel, value FROM kpi_values WHERE workspace_id = :w ORDER BY channel", w=bot.team_id)
+    assert [(c, int(v)) for c, v in values] == [("JD", 100_000_000), ("天猫", 200_000_000)]
+    ok(bot.say(ANA, "/kpi channel unalias 京东"))  # on purpose: now 京东 is a name of its own, with no values
+    said = ok(bot.say(ANA, "/kpi channel alias 京东 天猫"))
+    assert "now a name of *天猫*" in said, said
+    values = bot.rows("SELECT channel, value FROM kpi_values WHERE workspace_id = :w ORDER BY channel", w=bot.team_id)
+    assert [(c, int(v)) for c, v in values] == [("JD", 100_000_000), ("天猫", 200_000_000)]
+    for line in ("/kpi channel alias <!channel> JD", "/kpi channel alias 京东商城 <!subteam^S123>",
+                 "/kpi log gmv 5 channel:<@U0ANA>", "/kpi log gmv 5 channel:&lt;#C123&gt;"):
+        said = bot.say(ANA, line)
+        assert said.ephemeral and "cannot hold Slack markup" in said, (line, str(said))
+    assert bot.rows("SELECT count(*) FROM kpi_values WHERE workspace_id = :w", w=bot.team_id) == [(2,)]
+
+
+def test_a_campaigns_channels_count_once_under_any_of_their_names(bot: Bot) -> None:
+    ok(bot.say(ANA, '/campaign add "Mix" start:2026-11-01 end:2026-11-30 channels:京东,天猫,抖音,douyin'),
+       in_channel=True)
+    rows = bot.rows("SELECT channels FROM campaigns WHERE workspace_id = :w", w=bot.team_id)
+    assert len(str(rows[0][0]).split(",")) == 3, rows
