@@ -18,6 +18,8 @@ from datetime import date
 from decimal import Decimal
 
 ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
+#: After its deadline a goal is no longer on pace or off it: it was reached, or missed.
+REACHED, MISSED = "reached", "missed"
 #: A goal is on track when the value projected at its deadline reaches this share of its target, at risk from
 #: AT_RISK_AT, off track below.
 ON_TRACK_AT = Decimal("0.95")
@@ -199,17 +201,23 @@ def goal_figures(
             projected = current
         if projected is not None:
             status = status_of(attainment(projected, target=target, baseline=None, better=better, kind=kind))
+        elif current is not None and days.started:
+            status = ON_TRACK  # its first day, a value already there: nothing was due yet
         if days.left > 0 and days.started:
             needed = max((target - (current or ZERO)) / days.left, ZERO)
     elif current is not None:
         projected = current
-        if days.elapsed > 0 or logged_today:
+        if days.started:
             lift = baseline is not None and (target > baseline if better != "down" else target < baseline)
             status = status_of(attained, expected=days.time if lift else ONE)
         done = min(days.elapsed + (1 if logged_today and days.elapsed < days.total else 0), days.total)
         if averaged and done < days.total and done > 0 and attained is not None and attained < 1:
             level = target + (target - current) * done / (days.total - done)
             needed_level = level if level >= 0 else None  # below zero: out of reach, the status says so
+    if current is None and days.elapsed > 0:
+        status = OFF_TRACK  # a day is over and nothing at all is known: behind, and needing data
+    if days.left == 0 and days.started and today > deadline:
+        status = REACHED if attained is not None and attained >= 1 else MISSED
     return GoalFigures(
         kind=kind,
         current=current,

@@ -35,8 +35,10 @@ from bot.services.tasks import NewTask, TaskCard, TaskChange, TaskFilter
 from bot.slack_text import esc, link, truncate
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
-PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
-PACE_KEY = {"on track": "pace.on_track", "at risk": "pace.at_risk", "off track": "pace.off_track"}
+PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:",
+              "reached": ":white_check_mark:", "missed": ":x:"}
+PACE_KEY = {"on track": "pace.on_track", "at risk": "pace.at_risk", "off track": "pace.off_track",
+            "reached": "pace.reached", "missed": "pace.missed"}
 BUTTON_TEXT = 75
 LINE_TEXT = 1500  # one list line; Builder.lines_section emits an empty section for a line of 3,000+
 

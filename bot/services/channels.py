@@ -42,9 +42,9 @@ _MARKUP = re.compile(r"(?:<|&lt;)\s*[!@#]", re.IGNORECASE)
 
 
 def check_name(name: str) -> None:
-    """A channel name or alias as typed: refused when it holds Slack markup."""
+    """A channel name or alias typed into `/kpi channel alias`: refused when it holds Slack markup (not echoed)."""
     if _MARKUP.search(name):
-        raise UserError.of("error.channel.markup", name=name.replace("`", "'"))
+        raise UserError.of("error.channel.markup")
 
 
 def key(name: str) -> str:
@@ -119,7 +119,6 @@ def resolve(unit: Unit, *, workspace_id: str, channel: str) -> str:
     channel = " ".join(channel.split())
     if not channel:
         return ""
-    check_name(channel)
     keys = alias_map(unit, workspace_id=workspace_id).group(key(channel))
     return first_spelling(unit, workspace_id=workspace_id, keys=keys) or channel
 

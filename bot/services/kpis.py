@@ -64,7 +64,9 @@ def check_amount(value: Decimal, *, name: str, percent: bool = False) -> None:
     if fits is None:
         return
     shown = f"{(value * 100).normalize():f}%" if percent else f"{value.normalize():f}"
-    raise UserError.of("error.amount.too_large" if fits == "large" else "error.amount.too_small", name=name, value=shown)
+    if fits == "large":
+        raise UserError.of("error.amount.too_large", name=name, value=shown)
+    raise UserError.of("error.amount.too_small", name=name, value=shown)
 
 
 _MICRO = 1_000_000
