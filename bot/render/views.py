@@ -556,10 +556,14 @@ def kpi_show(
     good = change is None or (change >= 0) == (metric.better == "up")
     trend = ""
     if change is not None:
-        arrow = ":arrow_upper_right:" if change >= 0 else ":arrow_lower_right:"
-        key = "kpi.trend" if comparison.days == comparison.period_days else "kpi.trend_so_far"
-        trend = " " + t(key, locale, change=fmt_signed_percent(change, locale), arrow=arrow,
-                        warn="" if good else " :warning:", days=comparison.days)
+        # a change of 0 is flat: no arrow, as everywhere
+        arrow = "" if change == 0 else (":arrow_upper_right:" if change > 0 else ":arrow_lower_right:")
+        if comparison.days == comparison.period_days:
+            trend = " " + t("kpi.trend", locale, change=fmt_signed_percent(change, locale), arrow=arrow,
+                            warn="" if good else " :warning:", days=comparison.days)
+        else:
+            trend = " " + tn("kpi.trend_so_far_n", comparison.days, locale, change=fmt_signed_percent(change, locale),
+                             arrow=arrow, warn="" if good else " :warning:")
     b.section(f"*{fmt_number(current.value, unit, locale)}*{trend}")
     if comparison.reason == "thin":
         b.context(t("kpi.no_compare_thin", locale, days=comparison.days, logged=comparison.previous_days_logged))

@@ -80,3 +80,11 @@ def test_a_campaigns_channels_count_once_under_any_of_their_names(bot: Bot) -> N
        in_channel=True)
     rows = bot.rows("SELECT channels FROM campaigns WHERE workspace_id = :w", w=bot.team_id)
     assert len(str(rows[0][0]).split(",")) == 3, rows
+
+
+def test_kpi_show_counts_one_day_as_one_and_a_flat_change_has_no_arrow(bot: Bot) -> None:
+    ok(bot.say(ANA, "/kpi log gmv 100 date:2026-11-21"))
+    ok(bot.say(ANA, "/kpi log gmv 100 date:2026-11-22"))
+    said = ok(bot.say(ANA, "/kpi show gmv period:2026-11-22..2026-11-23"))
+    assert "the day over vs the day before" in said and "1 days" not in said, said
+    assert ":arrow_upper_right:" not in said and ":arrow_lower_right:" not in said, said
