@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot import metrics as m
 from bot.services import channels as channel_names
+from bot.services.kpis import safe_sum, summed_micros
 from storage.models import Goal, KpiValue, Metric
 from storage.types import QUANTUM, SCALE, to_micros
 
@@ -192,10 +193,27 @@ def _frame(records: Sequence[tuple[int, str, date, int, int]]) -> pd.DataFrame:
             "metric_id": np.asarray(metric_ids, dtype=np.int64),
             "channel": pd.Series(channels, dtype=object),
             "day": pd.to_datetime(pd.Series(days)),
-            "micros": np.asarray([int(v) for v in micros], dtype=np.int64),
+            "micros": _micros_array([int(v) for v in micros]),
             "n": np.asarray([int(v) for v in counts], dtype=np.int64),
         }
     )
+
+
+#: Below this, no sum of a frame's micro-units (whatever its subset or order) can leave int64; a margin under 2⁶³
+#: for the float arithmetic that checks it.
+_INT64_SAFE = float(2**62)
+
+
+def _micros_array(values: list[int]) -> np.ndarray:
+    """int64 micro-units, exact and fast, while the absolute values add up to less than int64 holds (so does every
+    sum and running total of them); beyond (amounts summing past ¥4.6 trillion) Python integers, still exact."""
+    try:
+        array = np.asarray(values, dtype=np.int64)
+    except OverflowError:
+        return np.asarray(values, dtype=object)
+    if float(np.abs(array.astype(np.float64)).sum()) < _INT64_SAFE:
+        return array
+    return np.asarray(values, dtype=object)
 
 
 def bucket_start(day: date, freq: Freq) -> date:
@@ -392,7 +410,7 @@ class _Dense:
             return
         offsets = ((frame["day"] - pd.Timestamp(self.first)).dt.days).to_numpy()
         for metric_id, idx in frame.groupby("metric_id").indices.items():
-            total = np.zeros(self.days, dtype=np.int64)
+            total = np.zeros(self.days, dtype=frame["micros"].dtype)  # object: Python integers past int64
             count = np.zeros(self.days, dtype=np.int64)
             # SQL grouped by (metric, day): offsets are unique within a metric, so plain assignment is exact.
             total[offsets[idx]] = frame["micros"].to_numpy()[idx]
@@ -499,7 +517,8 @@ def _fetch_sums(
     if not ranges:
         return _frame([])
     lo, hi = min(r[0] for r in ranges.values()), max(r[1] for r in ranges.values())
-    total, count = func.sum(_raw(KpiValue.value)), func.count()
+    whole, rest = safe_sum(KpiValue.value)
+    count = func.count()
     scope = (
         KpiValue.workspace_id == workspace_id,
         KpiValue.metric_id.in_(sorted(ranges)),
@@ -509,7 +528,7 @@ def _fetch_sums(
     rows: Sequence[Any]
     if channels is None:
         rows = session.execute(
-            select(KpiValue.metric_id, KpiValue.day, total, count, literal_column("''"))
+            select(KpiValue.metric_id, KpiValue.day, whole, rest, count, literal_column("''"))
             .where(*scope)
             .group_by(KpiValue.metric_id, KpiValue.day)
         ).all()
@@ -518,17 +537,18 @@ def _fetch_sums(
         lowered = func.lower(KpiValue.channel)
         names = sorted({name for c in channels for name in canon.group(c)})
         rows = session.execute(
-            select(KpiValue.metric_id, KpiValue.day, total, count, lowered)
+            select(KpiValue.metric_id, KpiValue.day, whole, rest, count, lowered)
             .where(*scope, lowered.in_(names))
             .group_by(KpiValue.metric_id, lowered, KpiValue.day)
         ).all()
     if not rows:
         return _frame([])
     cols = list(zip(*rows, strict=True))
+    totals = [summed_micros(w, r) for w, r in zip(cols[2], cols[3], strict=True)]
     if channels is None or canon is None:
-        return _frame(list(zip(cols[0], cols[4], cols[1], _ints(cols[2]), _ints(cols[3]), strict=True)))
+        return _frame(list(zip(cols[0], cols[5], cols[1], totals, _ints(cols[4]), strict=True)))
     # two names of one channel on one day are one channel's values: added up under the channel's key
-    frame = _frame(list(zip(cols[0], [canon.of(str(c)) for c in cols[4]], cols[1], _ints(cols[2]), _ints(cols[3]),
+    frame = _frame(list(zip(cols[0], [canon.of(str(c)) for c in cols[5]], cols[1], totals, _ints(cols[4]),
                             strict=True)))
     return frame.groupby(["metric_id", "channel", "day"], as_index=False, sort=False)[["micros", "n"]].sum()[FRAME_COLUMNS]
 

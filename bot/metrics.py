@@ -18,6 +18,8 @@ from datetime import date
 from decimal import Decimal
 
 ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
+#: After its deadline a goal is no longer on pace or off it: it was reached, or missed.
+REACHED, MISSED = "reached", "missed"
 #: A goal is on track when the value projected at its deadline reaches this share of its target, at risk from
 #: AT_RISK_AT, off track below.
 ON_TRACK_AT = Decimal("0.95")
@@ -29,6 +31,23 @@ TOTAL = "total"
 LEVEL = "level"
 
 ZERO, ONE = Decimal(0), Decimal(1)
+
+#: The largest amount any value, target, baseline, check-in, budget or spend may be (1,000,000,000,000 = 1万亿):
+#: values are stored as integer millionths, and this keeps every one far inside what storage holds.
+MAX_AMOUNT = Decimal(10) ** 12
+#: The smallest amount apart from 0 that storage keeps (values are stored to the millionth); a smaller one would
+#: be stored as 0, so it is refused.
+MIN_AMOUNT = Decimal("0.000001")
+
+
+def amount_fits(value: Decimal) -> str | None:
+    """None when `value` (as stored: a percentage as its fraction) can be stored as it is; else "large" (beyond
+    MAX_AMOUNT either way) or "small" (not 0, yet below the storage precision, so it would be stored as 0)."""
+    if abs(value) > MAX_AMOUNT:
+        return "large"
+    if value != 0 and abs(value) < MIN_AMOUNT:
+        return "small"
+    return None
 
 
 # ---- combining values -----------------------------------------------------------------------------------
@@ -182,17 +201,23 @@ def goal_figures(
             projected = current
         if projected is not None:
             status = status_of(attainment(projected, target=target, baseline=None, better=better, kind=kind))
+        elif current is not None and days.started:
+            status = ON_TRACK  # its first day, a value already there: nothing was due yet
         if days.left > 0 and days.started:
             needed = max((target - (current or ZERO)) / days.left, ZERO)
     elif current is not None:
         projected = current
-        if days.elapsed > 0 or logged_today:
+        if days.started:
             lift = baseline is not None and (target > baseline if better != "down" else target < baseline)
             status = status_of(attained, expected=days.time if lift else ONE)
         done = min(days.elapsed + (1 if logged_today and days.elapsed < days.total else 0), days.total)
         if averaged and done < days.total and done > 0 and attained is not None and attained < 1:
             level = target + (target - current) * done / (days.total - done)
             needed_level = level if level >= 0 else None  # below zero: out of reach, the status says so
+    if current is None and days.elapsed > 0:
+        status = OFF_TRACK  # a day is over and nothing at all is known: behind, and needing data
+    if days.left == 0 and days.started and today > deadline:
+        status = REACHED if attained is not None and attained >= 1 else MISSED
     return GoalFigures(
         kind=kind,
         current=current,

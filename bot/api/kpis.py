@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.api.openapi import MAX_ITEMS, MAX_VALUES
 from bot.errors import UserError
 from bot.imports.cells import parse_number
@@ -20,8 +21,8 @@ from bot.services import kpis
 from storage.models import Metric
 from storage.types import QUANTUM
 
-#: |value| beyond this does not fit the stored micro-units
-MAX_ABS_VALUE = Decimal(10) ** 12
+#: |value| beyond this is refused, as /kpi log refuses it (bot.metrics.MAX_AMOUNT)
+MAX_ABS_VALUE = metrics.MAX_AMOUNT
 
 
 @dataclass
@@ -85,8 +86,11 @@ def _value(raw: Any) -> kpis.Entry | str:
         entry = kpis.Entry("", number.value, number.percent, number.currency)
     else:
         entry = kpis.Entry("", Decimal(str(raw)) if isinstance(raw, float) else Decimal(raw))
-    if abs(entry.value) >= MAX_ABS_VALUE:
-        return "too large"
+    fits = metrics.amount_fits(entry.value)
+    if fits == "large":
+        return "too large: at most 1,000,000,000,000 either way"
+    if fits == "small":
+        return "too small: below 0.000001 (apart from 0) it would be stored as 0"
     return entry
 
 

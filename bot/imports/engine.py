@@ -26,8 +26,9 @@ from bot.imports import presets
 from bot.imports.cells import by_unique, parse_dates, parse_numbers, texts, totals
 from bot.imports.reader import CHUNK_ROWS, BadFile, Chunk, Reason, Table, open_table
 from bot.imports.store import stored_values, upsert_values
+from bot.metrics import MAX_AMOUNT, MIN_AMOUNT
 from bot.services import channels
-from bot.services.kpis import MetricSpec, check_unit, check_value, define_metric, metric_key
+from bot.services.kpis import MetricSpec, check_amount, check_unit, check_value, define_metric, metric_key
 from storage.db import Database
 from storage.models import Metric
 from storage.prepared import Unit
@@ -455,7 +456,18 @@ def _resolve(unit: Unit, names: _Names, values: pd.DataFrame) -> pd.DataFrame:
     # a bare number on a % metric is read as percentage points, as /kpi log reads it
     on_percent = np.array([m.unit == "%" for m in found], dtype=bool)[codes]
     scale = np.where(on_percent & ~percent, 0.01, 1.0)
-    micros = np.rint(values["value"].to_numpy() * scale * 1_000_000).astype("int64")
+    stored = values["value"].to_numpy() * scale
+    magnitude = np.abs(stored)
+    unfit = np.flatnonzero((magnitude > float(MAX_AMOUNT)) | ((magnitude > 0) & (magnitude < float(MIN_AMOUNT))))
+    if unfit.size:  # too large for storage, or so small it would be stored as 0: refused as /kpi log refuses it
+        i = int(unfit[0])
+        metric = found[codes[i]]
+        try:
+            check_amount(Decimal(repr(float(stored[i]))), name=metric.name, percent=bool(on_percent[i]))
+        except UserError as exc:
+            raise BadFile(exc.message, row=int(values["row"].to_numpy()[i]),
+                          column=metric.header or metric.name) from None
+    micros = np.rint(stored * 1_000_000).astype("int64")
     return values.assign(metric_id=ids, micros=micros)
 
 

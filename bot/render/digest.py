@@ -225,6 +225,8 @@ def kpi_line(kpi: KpiChange, locale: str = DEFAULT_LOCALE) -> str:
     name = f"{VERDICT_EMOJI[kpi.verdict]} *{_title(kpi.name)}* {fmt_number(kpi.yesterday, kpi.unit, locale)}"
     if kpi.trailing is None:
         return f"{name} · {t('digest.kpi.nothing_before', locale)}{coverage(kpi, locale)}"
+    if kpi.basis is not None and kpi.basis.check.expected is not None:
+        return f"{name} {_versus_weekday(kpi, kpi.basis, locale)}{significance(kpi, locale)}{coverage(kpi, locale)}"
     diff = kpi.yesterday - kpi.trailing
     arrow = "→" if kpi.verdict == "flat" or diff == 0 else ("↑" if diff > 0 else "↓")
     if kpi.unit == "%":
@@ -243,9 +245,28 @@ def kpi_line(kpi: KpiChange, locale: str = DEFAULT_LOCALE) -> str:
     return f"{name} {versus}{significance(kpi, locale)}{coverage(kpi, locale)}"
 
 
+def _versus_weekday(kpi: KpiChange, basis: KpiAlert, locale: str) -> str:
+    """A coloured line's comparison: the value that was judged against its weekday's median (`↓ −42 % on JD vs
+    a usual Sunday (¥20.0k)`), the very comparison that coloured it, never the 7-day average."""
+    check = basis.check
+    assert check.expected is not None
+    arrow = "↑" if check.verdict == "high" else "↓"
+    if kpi.unit == "%":
+        points = ((check.value - check.expected) * 100).quantize(Decimal("0.01"))
+        delta = t("digest.kpi.points", locale, points=f"{'+' if points > 0 else ''}{points.normalize():f}")
+    elif check.expected != 0:
+        delta = fmt_signed_percent((check.value - check.expected) / abs(check.expected), EN)
+    else:
+        delta = t("digest.kpi.from_zero", locale)
+    where = (t("digest.kpi.vs_weekday_where", locale, channel=esc(basis.channel) or t("digest.no_channel", locale))
+             if basis.channel is not None and len(kpi.channels) > 1 else "")
+    return t("digest.kpi.vs_weekday", locale, arrow=arrow, delta=delta, where=where,
+             weekday=_weekday(check.day, locale), median=fmt_number(check.expected, kpi.unit, locale))
+
+
 def significance(kpi: KpiChange, locale: str = DEFAULT_LOCALE) -> str:
     """Why a line is coloured, or not: ` · unusual for a Sunday (expected ¥9.0k–¥12.5k)`, ` · campaign C-2 live`."""
-    check = kpi.check
+    check = kpi.basis.check if kpi.basis is not None else kpi.check
     if check is None:
         return ""
     if check.verdict == "campaign":

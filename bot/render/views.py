@@ -35,8 +35,10 @@ from bot.services.tasks import NewTask, TaskCard, TaskChange, TaskFilter
 from bot.slack_text import esc, link, truncate
 
 STATUS_EMOJI = {"todo": ":white_circle:", "in_progress": ":large_blue_circle:", "blocked": ":red_circle:", "done": ":white_check_mark:"}
-PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:"}
-PACE_KEY = {"on track": "pace.on_track", "at risk": "pace.at_risk", "off track": "pace.off_track"}
+PACE_EMOJI = {"on track": ":large_green_circle:", "at risk": ":large_yellow_circle:", "off track": ":red_circle:",
+              "reached": ":white_check_mark:", "missed": ":x:"}
+PACE_KEY = {"on track": "pace.on_track", "at risk": "pace.at_risk", "off track": "pace.off_track",
+            "reached": "pace.reached", "missed": "pace.missed"}
 BUTTON_TEXT = 75
 LINE_TEXT = 1500  # one list line; Builder.lines_section emits an empty section for a line of 3,000+
 
@@ -562,10 +564,14 @@ def kpi_show(
     good = change is None or (change >= 0) == (metric.better == "up")
     trend = ""
     if change is not None:
-        arrow = ":arrow_upper_right:" if change >= 0 else ":arrow_lower_right:"
-        key = "kpi.trend" if comparison.days == comparison.period_days else "kpi.trend_so_far"
-        trend = " " + t(key, locale, change=fmt_signed_percent(change, locale), arrow=arrow,
-                        warn="" if good else " :warning:", days=comparison.days)
+        # a change of 0 is flat: no arrow, as everywhere
+        arrow = "" if change == 0 else (":arrow_upper_right:" if change > 0 else ":arrow_lower_right:")
+        if comparison.days == comparison.period_days:
+            trend = " " + t("kpi.trend", locale, change=fmt_signed_percent(change, locale), arrow=arrow,
+                            warn="" if good else " :warning:", days=comparison.days)
+        else:
+            trend = " " + tn("kpi.trend_so_far_n", comparison.days, locale, change=fmt_signed_percent(change, locale),
+                             arrow=arrow, warn="" if good else " :warning:")
     b.section(f"*{fmt_number(current.value, unit, locale)}*{trend}")
     if comparison.reason == "thin":
         b.context(t("kpi.no_compare_thin", locale, days=comparison.days, logged=comparison.previous_days_logged))

@@ -40,6 +40,8 @@ def create_campaign(session: Session, *, workspace_id: str, data: CampaignCreate
         raise UserError.of("error.end_before_start", end=data.end_on, start=data.start_on)
     if data.budget is not None and data.budget < 0:
         raise UserError.of("error.budget_negative")
+    if data.budget is not None:
+        kpis.check_amount(data.budget, name="budget")
     goal = None
     if data.goal is not None:
         goal = get_by_number(session, Goal, workspace_id=workspace_id, number=data.goal, kind="goal")
@@ -119,6 +121,7 @@ def add_spend(
 ) -> tuple[Campaign, CampaignSpend]:
     if amount <= 0:
         raise UserError.of("error.campaign.spend_positive")
+    kpis.check_amount(amount, name="spend")
     campaign = get_campaign(session, workspace_id=workspace_id, number=number)
     if currency and campaign.currency and currency != campaign.currency:  # never relabel $ as ¥
         raise UserError.of("error.campaign.currency", ref=f"C-{campaign.number}", unit=campaign.currency, typed=currency)
@@ -234,11 +237,11 @@ def card(session: Session, *, campaign: Campaign, today: date) -> CampaignCard:
 
 def summary(session: Session, *, campaign: Campaign) -> CampaignSummary:
     spend_rows = session.execute(
-        select(CampaignSpend.channel, func.sum(CampaignSpend.amount))
+        select(CampaignSpend.channel, *kpis.safe_sum(CampaignSpend.amount))
         .where(CampaignSpend.campaign_id == campaign.id)
         .group_by(CampaignSpend.channel)
     ).all()
-    by_channel = {ch: Decimal(total or 0) for ch, total in spend_rows}
+    by_channel = {ch: kpis.summed(whole, rest) for ch, whole, rest in spend_rows}
     spend = sum(by_channel.values(), Decimal(0))
     revenue = None
     revenue_metric = None

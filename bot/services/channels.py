@@ -15,6 +15,7 @@ equal takes a spelling out of its group (`/kpi channel unalias 京东`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +34,17 @@ from storage.types import utcnow
 BUILT_IN: tuple[tuple[str, str], ...] = (("京东", "JD"), ("天猫", "Tmall"), ("抖音", "Douyin"), ("邮件", "email"))
 NAME_MAX = 100  # the longest channel name, however it comes in
 _IN_SIZE = 8  # a channel's names are looked up in groups of this many (one prepared statement)
+
+
+#: Slack markup a channel name may not hold: a name is shown in posts, and `<!channel>`, `<!subteam^…>`, `<@U…>`
+#: or `<#C…>` (typed, or escaped as `&lt;…`) must never read as a ping or a link there.
+_MARKUP = re.compile(r"(?:<|&lt;)\s*[!@#]", re.IGNORECASE)
+
+
+def check_name(name: str) -> None:
+    """A channel name or alias typed into `/kpi channel alias`: refused when it holds Slack markup (not echoed)."""
+    if _MARKUP.search(name):
+        raise UserError.of("error.channel.markup")
 
 
 def key(name: str) -> str:
@@ -253,9 +265,18 @@ def add_alias(session: Session, *, workspace_id: str, alias: str, channel: str, 
     check_length(channel, field="channel", limit=NAME_MAX)
     if not alias or not channel:
         raise UserError.of("error.channel.alias_args")
+    check_name(alias)
+    check_name(channel)
     amap = alias_map(session, workspace_id=workspace_id)
     root = amap.root(key(channel))
     added = amap.root(key(alias)) != root
+    group = amap.group(key(alias))
+    if added and len(group) > 1 and _has_data(session, workspace_id=workspace_id, name_keys=group):
+        # the name already belongs to another channel with data: joining the two would merge (and replace) that
+        # channel's values, so it is taken out of its channel first, on purpose
+        owner = shown_name(session, workspace_id=workspace_id, name_key=amap.root(key(alias)), amap=amap)
+        raise UserError.of("error.channel.alias_taken", alias=alias, owner=owner,
+                           channel=shown_name(session, workspace_id=workspace_id, name_key=root, amap=amap))
     if added:
         for name_key in amap.group(key(alias)):
             _set_root(session, workspace_id=workspace_id, name_key=name_key, root=root, user_id=user_id,
@@ -263,6 +284,22 @@ def add_alias(session: Session, *, workspace_id: str, alias: str, channel: str, 
         session.flush()
     merged = merge(session, workspace_id=workspace_id, channel=channel)
     return AliasResult(alias, merged.channel, added, merged)
+
+
+def _has_data(session: Session, *, workspace_id: str, name_keys: list[str]) -> bool:
+    """Anything stored under one of these names: a value, a goal, a campaign's channel or a spend."""
+    wanted = set(name_keys)
+    if session.scalar(select(KpiValue.id).where(KpiValue.workspace_id == workspace_id,
+                                                func.lower(KpiValue.channel).in_(sorted(wanted))).limit(1)):
+        return True
+    if session.scalar(select(CampaignSpend.id).where(CampaignSpend.workspace_id == workspace_id,
+                                                     func.lower(CampaignSpend.channel).in_(sorted(wanted))).limit(1)):
+        return True
+    goals = session.scalars(select(Goal.channel).where(Goal.workspace_id == workspace_id, Goal.channel.is_not(None)))
+    if any(key(g) in wanted for g in goals if g):
+        return True
+    campaigns = session.scalars(select(Campaign.channels).where(Campaign.workspace_id == workspace_id))
+    return any(key(c) in wanted for chs in campaigns for c in (chs or ()))
 
 
 def remove_alias(session: Session, *, workspace_id: str, alias: str, user_id: str | None) -> tuple[str, str]:

@@ -21,7 +21,7 @@ CAMPAIGN_HORIZON = 3  # days ahead for "starting soon" and "ending soon"
 FLAT = Decimal("0.01")  # within ±1 % of the trailing average counts as unchanged
 
 # Worst first: the digest opens with what needs attention.
-PACE_ORDER = {goals.OFF_TRACK: 0, goals.AT_RISK: 1, None: 2, goals.ON_TRACK: 3}
+PACE_ORDER = {metrics.MISSED: 0, goals.OFF_TRACK: 0, goals.AT_RISK: 1, None: 2, goals.ON_TRACK: 3, metrics.REACHED: 4}
 STAGE_ORDER = {"ending": 0, "live": 1, "starting": 2, "ended": 3}
 
 
@@ -107,6 +107,9 @@ class KpiChange:
     # significant move is coloured (`verdict` good/bad); `alerts` are the channels (or the total) that moved.
     check: anomalies.DayCheck | None = None
     alerts: tuple[KpiAlert, ...] = ()
+    # The alert that coloured the line (the total's, else the worst of its channels'): the line then shows that
+    # comparison (actual against its weekday's median), so its colour and its arrow never disagree.
+    basis: KpiAlert | None = None
 
 
 @dataclass(frozen=True)
@@ -338,8 +341,21 @@ def _campaign_windows(
     ]
 
 
-def _windows_for(windows: list[tuple[anomalies.CampaignWindow, frozenset[str]]], channels: set[str]) -> list[anomalies.CampaignWindow]:
-    return [w for w, on in windows if not on or on & channels]
+def _windows_for(windows: list[tuple[anomalies.CampaignWindow, frozenset[str]]], channels: set[str],
+                 day: date | None = None) -> list[anomalies.CampaignWindow]:
+    """The campaigns on any of `channels`: their days leave the history. A campaign explains only its own
+    channels: when `day` is given, one that covers only some of `channels` keeps its days before `day` out of the
+    history but does not make `day` expected (a campaign on 天猫 does not explain JD's part of a total)."""
+    out = []
+    for window, on in windows:
+        if on and not on & channels:
+            continue
+        if day is not None and on and not channels <= on and window.covers(day):
+            if window.start < day:
+                out.append(anomalies.CampaignWindow(window.ref, window.start, day - timedelta(days=1)))
+            continue
+        out.append(window)
+    return out
 
 
 def _daily_series(
@@ -370,33 +386,55 @@ def _significance(
 ) -> KpiChange:
     """Yesterday's value judged by bot.anomalies, for the channels compared and for each of them alone."""
     before = yesterday - timedelta(days=1)
+    # a campaign explains only its own channels: with one live on some of them, the total is judged on the others
+    live_on: set[str] = set()
+    for window, on in windows:
+        if on and window.covers(yesterday):
+            live_on |= on & reported
+    judged, value = reported, change.yesterday
+    if live_on and not reported <= live_on:
+        rest = reported - live_on
+        rest_value = _daily_series(metric, logged, rest, yesterday, yesterday)[yesterday]
+        if rest_value is not None:
+            judged, value = rest, rest_value
     total = anomalies.check_day(
-        yesterday, change.yesterday, _daily_series(metric, logged, reported, history_start, before),
-        campaigns=_windows_for(windows, reported), better=metric.better,
+        yesterday, value, _daily_series(metric, logged, judged, history_start, before),
+        campaigns=_windows_for(windows, judged, yesterday), better=metric.better,
     )
     alerts: list[KpiAlert] = []
-    if total.verdict in ("high", "low"):
-        alerts.append(KpiAlert(metric.name, metric.unit, None if len(reported) > 1 else names[next(iter(reported))], total))
+    total_alert: KpiAlert | None = None
+    if total.verdict in ("high", "low") and (judged == reported or len(judged) > 1):
+        if judged != reported:
+            where: str | None = ", ".join(sorted(names[k] for k in judged))
+        else:
+            where = None if len(reported) > 1 else names[next(iter(reported))]
+        total_alert = KpiAlert(metric.name, metric.unit, where, total)
+        alerts.append(total_alert)
     if len(reported) > 1:
         for key in sorted(reported, key=lambda k: names[k]):
-            value = _daily_series(metric, logged, {key}, yesterday, yesterday)[yesterday]
-            if value is None:
+            own = _daily_series(metric, logged, {key}, yesterday, yesterday)[yesterday]
+            if own is None:
                 continue
             check = anomalies.check_day(
-                yesterday, value, _daily_series(metric, logged, {key}, history_start, before),
+                yesterday, own, _daily_series(metric, logged, {key}, history_start, before),
                 campaigns=_windows_for(windows, {key}), better=metric.better,
             )
             if check.verdict in ("high", "low"):
                 alerts.append(KpiAlert(metric.name, metric.unit, names[key], check))
-    if total.verdict in ("high", "low"):
-        verdict = "good" if (total.verdict == "high") == (metric.better != "down") else "bad"
+    # the line is coloured by the alert that flagged it: the total's, else its worst channel's, so the headline's
+    # counts of unusual KPIs agree with the alert in the thread
+    basis = total_alert
+    if basis is None and alerts:
+        basis = next((a for a in alerts if a.check.tone == "bad"), alerts[0])
+    if basis is not None:
+        verdict: str = basis.check.tone or "flat"
     elif change.trailing is None:
         verdict = "new"
     elif total.verdict == "campaign":
         verdict = "campaign"
     else:
         verdict = "flat"  # within its normal range, or too little history to tell: not coloured
-    return dataclasses.replace(change, verdict=verdict, check=total, alerts=tuple(alerts))
+    return dataclasses.replace(change, verdict=verdict, check=total, alerts=tuple(alerts), basis=basis)
 
 
 GMV_NAMES = ("gmv", "revenue", "sales", "销售额", "成交额", "支付金额")

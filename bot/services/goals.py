@@ -53,14 +53,21 @@ def create_goal(session: Session, *, workspace_id: str, data: GoalCreate, user_i
     if data.parent is not None:
         parent = get_by_number(session, Goal, workspace_id=workspace_id, number=data.parent, kind="goal")
         parent_id = parent.id
-    # On a % metric a bare number above 1 is in percent points (`target:4` is 4 %), each value on its own:
-    # `target:3.5% baseline:2.5` is 3.5 % from 2.5 %.
+    # On a % metric a bare number is in percent points, as everywhere (`target:4` is 4 %, `target:0.05` is
+    # 0.05 %), each value on its own: `target:3.5% baseline:2.5` is 3.5 % from 2.5 %.
     target, baseline = data.target, data.baseline
-    if metric.unit == "%":
-        if not data.target_percent and target > 1:
+    percent = metric.unit == "%"
+    if percent:
+        if not data.target_percent:
             target = target / 100
-        if baseline is not None and not data.baseline_percent and baseline > 1:
+        if baseline is not None and not data.baseline_percent:
             baseline = baseline / 100
+    kpis.check_amount(target, name="target", percent=percent)
+    if baseline is not None:
+        kpis.check_amount(baseline, name="baseline", percent=percent)
+    if target <= 0 and metric.better != "down":
+        shown = f"{(target * 100).normalize():f}%" if percent else f"{target.normalize():f}"
+        raise UserError.of("error.goal.target_positive", name=metric.name, value=shown)
     goal = Goal(
         workspace_id=workspace_id,
         number=next_number(session, workspace_id=workspace_id, kind="goal"),
@@ -124,6 +131,7 @@ def checkin(
     kpis.check_unit(goal.metric.name, goal.metric.unit, percent=percent, currency=currency)
     if goal.metric.unit == "%" and not percent:
         value = value / 100
+    kpis.check_amount(value, name=goal.metric.name, percent=goal.metric.unit == "%")
     row = GoalCheckin(
         workspace_id=workspace_id,
         goal_id=goal.id,

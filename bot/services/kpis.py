@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import BigInteger, bindparam, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot import anomalies, metrics
@@ -18,7 +18,7 @@ from bot.services import channels
 from bot.services.refs import get_by_number, next_number
 from storage.models import Goal, GoalCheckin, KpiValue, Metric
 from storage.prepared import Prepared, Unit, column_binds, dialect_of, per_dialect
-from storage.types import utcnow
+from storage.types import QUANTUM, SCALE, utcnow
 
 AGGS = ("sum", "avg", "last")
 BETTER = ("up", "down")
@@ -54,6 +54,41 @@ def check_value(name: str, value: Decimal) -> None:
     """A count (`COUNT_NAMES`) below zero is refused: `orders -3` is a typo, not a figure."""
     if value < 0 and metric_key(name) in COUNT_NAMES:
         raise UserError.of("error.kpi.negative_count", name=name, value=f"{value.normalize():f}")
+
+
+def check_amount(value: Decimal, *, name: str, percent: bool = False) -> None:
+    """Every amount stored (a KPI value, a goal's target, baseline or check-in, a budget, a spend) fits what
+    storage keeps (bot.metrics.amount_fits): beyond 1,000,000,000,000 either way, or below the millionth it is
+    stored to (and not 0), it is refused. `value` is as stored (a percentage as its fraction); `percent` shows
+    it back as one."""
+    fits = metrics.amount_fits(value)
+    if fits is None:
+        return
+    shown = f"{(value * 100).normalize():f}%" if percent else f"{value.normalize():f}"
+    if fits == "large":
+        raise UserError.of("error.amount.too_large", name=name, value=shown)
+    raise UserError.of("error.amount.too_small", name=name, value=shown)
+
+
+_MICRO = 1_000_000
+
+
+def safe_sum(column: Any) -> tuple[Any, Any]:
+    """SUM of an amount column (stored as BIGINT millionths) that never overflows: SQLite's SUM of integers
+    fails beyond 2⁶³ millionths (¥9.22 trillion), so the whole units and the millionths are summed apart
+    (integer division and remainder truncate alike on SQLite and PostgreSQL) and put together by `summed`."""
+    raw = type_coerce(column, BigInteger)
+    return func.sum(raw // _MICRO), func.sum(raw % _MICRO)
+
+
+def summed_micros(whole: Any, rest: Any) -> int:
+    """The exact sum, in millionths, of `safe_sum`'s two parts (None when nothing was summed reads 0)."""
+    return int(whole or 0) * _MICRO + int(rest or 0)
+
+
+def summed(whole: Any, rest: Any) -> Decimal:
+    """The exact sum of `safe_sum`'s two parts as an amount."""
+    return (Decimal(summed_micros(whole, rest)) / SCALE).quantize(QUANTUM)
 
 
 @dataclass(frozen=True)
@@ -202,7 +237,7 @@ def define_metric(session: Session, *, workspace_id: str, spec: MetricSpec, user
         )
     changed: list[str] = []
     if spec.unit is not None and (spec.unit or None) != metric.unit:
-        _rescale_goals(session, metric, old=metric.unit, new=spec.unit or None)
+        _rescale(session, metric, old=metric.unit, new=spec.unit or None)
         metric.unit = spec.unit or None
         changed.append("unit")
     if spec.agg is not None and spec.agg != metric.agg:
@@ -257,18 +292,35 @@ def ratio_unit(numerator: Metric, denominator: Metric) -> str | None:
     return "%"
 
 
-def _rescale_goals(session: Session, metric: Metric, *, old: str | None, new: str | None) -> None:
-    """A metric in % stores fractions (21 % is 0.21). When its unit changes to or from %, its goals' targets,
-    baselines and check-ins change scale with it, so `target:330` on a metric later set to ¥ reads ¥330, not ¥3.30."""
-    if (old == "%") == (new == "%"):
+def _rescale(session: Session, metric: Metric, *, old: str | None, new: str | None) -> None:
+    """A metric in % stores fractions (21 % is 0.21), and a bare number typed on it is in percent points. When its
+    unit changes to or from %, everything stored of it changes scale together, its logged values and its goals'
+    targets, baselines and check-ins alike, so each reads as the number typed (`330` logged or `target:330` on a
+    metric later set to ¥ reads ¥330, not ¥3.30; `0.025` logged without a unit reads 0.025 % once the unit is %),
+    and a goal keeps reading against the values it was set for. A ratio's values are computed from its parts,
+    which do not change, so neither do its goals. Refused, changing nothing, when a value would no longer fit
+    what storage keeps (bot.metrics.amount_fits)."""
+    if (old == "%") == (new == "%") or metric.is_ratio:
         return
     factor = Decimal(100) if old == "%" else Decimal(1) / Decimal(100)
-    for goal in session.scalars(select(Goal).where(Goal.metric_id == metric.id)):
+    goals = list(session.scalars(select(Goal).where(Goal.metric_id == metric.id)))
+    checkins = list(session.scalars(select(GoalCheckin).where(GoalCheckin.goal_id.in_([g.id for g in goals])))) \
+        if goals else []
+    values = list(session.scalars(select(KpiValue).where(KpiValue.metric_id == metric.id)))
+    amounts = [v.value for v in values] + [c.value for c in checkins] + [g.target for g in goals] \
+        + [g.baseline for g in goals if g.baseline is not None]
+    for amount in amounts:
+        if metrics.amount_fits(amount * factor) is not None:
+            shown = f"{amount.normalize():f}" if old != "%" else f"{(amount * 100).normalize():f}%"
+            raise UserError.of("error.kpi.rescale_unfit", name=metric.name, value=shown)
+    for value in values:
+        value.value = value.value * factor
+    for goal in goals:
         goal.target = goal.target * factor
         if goal.baseline is not None:
             goal.baseline = goal.baseline * factor
-        for checkin in session.scalars(select(GoalCheckin).where(GoalCheckin.goal_id == goal.id)):
-            checkin.value = checkin.value * factor
+    for checkin in checkins:
+        checkin.value = checkin.value * factor
 
 
 # `/kpi log` is the busiest write: a few prepared statements (storage.prepared), not ORM objects, on its path.
@@ -337,6 +389,7 @@ def log_values(
     for entry, (ref, created_now, previous) in zip(entries, metrics, strict=True):
         # a bare number on a percent metric is read as percentage points
         value = entry.value / 100 if ref.unit == "%" and not entry.percent else entry.value
+        check_amount(value, name=ref.name, percent=ref.unit == "%")
         rows.append({
             "workspace_id": workspace_id, "metric_id": ref.id, "channel": channel, "day": day, "value": value,
             "user_id": user_id, "created_at": now, "updated_at": now,
@@ -390,7 +443,7 @@ def _part_totals(
     rows = session.execute(
         select(
             KpiValue.channel,
-            func.sum(KpiValue.value),
+            *safe_sum(KpiValue.value),
             func.count(),
             func.max(KpiValue.day),
         )
@@ -398,14 +451,15 @@ def _part_totals(
         .group_by(KpiValue.channel)
     ).all()
     stored: dict[str, PartTotals] = {}
-    for ch, total, count, last_day in rows:
+    for ch, whole, rest, count, last_day in rows:
+        total = summed(whole, rest)
         last_value = session.scalar(
             select(KpiValue.value).where(
                 KpiValue.metric_id == metric.id, KpiValue.channel == ch, KpiValue.day == last_day
             )
         )
         stored[ch] = PartTotals(
-            total=Decimal(total or 0), count=int(count), last_day=last_day, last_value=last_value or Decimal(0)
+            total=total, count=int(count), last_day=last_day, last_value=last_value or Decimal(0)
         )
     if len(stored) < 2:
         return stored

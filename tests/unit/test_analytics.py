@@ -185,7 +185,7 @@ def test_weekly_report_matches_progress_and_period_values(db: Database, workspac
         make.log(s, workspace, "followers", "40", start + timedelta(days=1), channel="douyin")
         make.goal(s, workspace, "visits", 40000, title="双十一 visits", start=start, due=due)
         make.goal(s, workspace, "visits", 30000, title="天猫 visits", start=start, due=due, channel="天猫")
-        make.goal(s, workspace, "转化率", "0.05", title="转化率 up", percent=True, baseline="0.03", start=start, due=due)
+        make.goal(s, workspace, "转化率", "0.05", title="转化率 up", percent=True, baseline="3%", start=start, due=due)
         make.goal(s, workspace, "csat", 5, title="csat", start=start + timedelta(days=3), due=due)
         make.goal(s, workspace, "followers", 500, title="followers", baseline=100, start=start, due=due)
         make.goal(s, workspace, "orders", 100, title="not yet", start=date(2026, 12, 1), due=date(2026, 12, 31))
