@@ -292,7 +292,7 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
     conv_target = Decimal(str(round(baseline + (current - baseline) / (elapsed * 0.85), 4)))
     g_conv = goals.create_goal(session, workspace_id=ws, user_id=team.ana, data=goals.GoalCreate(
         title="Email conversion +10%", metric="conversion", target=conv_target, target_percent=True, due_on=due,
-        start_on=start, baseline=Decimal(str(round(baseline, 4))), owner_id=team.sara, channel="email",
+        start_on=start, baseline=Decimal(str(round(baseline, 4))), baseline_percent=True, owner_id=team.sara, channel="email",
         slack_channel_id=team.marketing_channel,
     ))
 
