@@ -75,8 +75,13 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         with ctx.db.session() as session:
             result = service.add_alias(session, workspace_id=ctx.workspace_id, alias=words[0], channel=words[1],
                                        user_id=ctx.user_id)
-        head = t("kpi.channel.added" if result.added else "kpi.channel.already", loc, alias=esc(result.alias),
-                 channel=esc(result.channel))
+        typed = words[1]
+        if result.added and result.channel.casefold() != typed.casefold():
+            # the channel is shown under the spelling logged first, which may be neither name typed
+            head = t("kpi.channel.added_shown", loc, alias=esc(result.alias), typed=esc(typed), channel=esc(result.channel))
+        else:
+            head = t("kpi.channel.added" if result.added else "kpi.channel.already", loc, alias=esc(result.alias),
+                     channel=esc(result.channel))
         return Builder().section("\n".join([head, *merged_lines(result.merged, loc)])).build(text=head)
     if verb in ("unalias", "remove", "rm"):
         words = _words(rest)

@@ -131,3 +131,13 @@ def test_a_campaign_on_two_names_of_one_channel_counts_its_revenue_once(bot: Bot
     ok(bot.say(ANA, "/campaign spend C-1 50 channel:JD date:2026-11-21"))
     said = ok(bot.say(ANA, "/campaign show C-1"))
     assert "100" in said and "200" not in said, said
+
+
+def test_an_alias_says_which_name_the_channel_is_shown_under(bot: Bot) -> None:
+    ok(bot.say(ANA, "/kpi log gmv 100 channel:XHS date:2026-11-20"))
+    ok(bot.say(ANA, "/kpi log gmv 200 channel:小红书 date:2026-11-21"))
+    said = ok(bot.say(ANA, "/kpi channel alias XHS 小红书"))
+    # not "`XHS` is now a name of *XHS*": 小红书 was typed, the channel keeps the name it was first logged under
+    assert "`XHS` and `小红书` are now one channel, shown as *XHS*" in said, said
+    said = ok(bot.say(ANA, "/kpi channel alias 京东商城 JD"))
+    assert "`京东商城` is now a name of *JD*" in said, said
