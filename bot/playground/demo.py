@@ -300,7 +300,7 @@ def _seed(session: Session, *, workspace_id: str, team: Team, today: date, zone:
     # Campaign spend (media, coupons, KOL fees) in proportion to the revenue on its channels: ROI of about
     # 4-5x, as a marketplace promotion reports it; budgets a little above what was or will be spent.
     promo_start, promo_end = festival_day - timedelta(days=10), festival_day + timedelta(days=1)
-    promo_channels = ["天猫", "JD", "paid search", "social"]
+    promo_channels = ["天猫", "JD", "email", "paid search", "social"]  # every channel the festival lifts
     promo_revenue = sum(total("gmv", promo_start, promo_end, ch) for ch in promo_channels)
     promo_spend = promo_revenue / 5.6
     finished = campaigns.create_campaign(session, workspace_id=ws, user_id=team.ana, data=campaigns.CampaignCreate(
