@@ -82,6 +82,18 @@ def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
     return (current - previous) / abs(previous)
 
 
+def like_for_like(agg: str, value: Decimal | None, days_logged: int, *, ratio: bool = False) -> Decimal | None:
+    """The figure one span of days is compared on with another span (`/kpi show`, its `why`, a retrospective):
+    a summed metric by its mean per day logged (value ÷ the days of the span with a value), so that days nobody
+    logged count on neither side; a ratio, an average or a latest value as it is (already a level). None when
+    nothing was logged."""
+    if value is None:
+        return None
+    if ratio or agg != "sum":
+        return value
+    return value / days_logged if days_logged > 0 else None
+
+
 # ---- goals ----------------------------------------------------------------------------------------------
 
 
