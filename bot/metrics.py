@@ -82,6 +82,18 @@ def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
     return (current - previous) / abs(previous)
 
 
+def like_for_like(agg: str, value: Decimal | None, days_logged: int, *, ratio: bool = False) -> Decimal | None:
+    """The figure one span of days is compared on with another span (`/kpi show`, its `why`, a retrospective):
+    a summed metric by its mean per day logged (value ÷ the days of the span with a value), so that days nobody
+    logged count on neither side; a ratio, an average or a latest value as it is (already a level). None when
+    nothing was logged."""
+    if value is None:
+        return None
+    if ratio or agg != "sum":
+        return value
+    return value / days_logged if days_logged > 0 else None
+
+
 # ---- goals ----------------------------------------------------------------------------------------------
 
 
@@ -173,20 +185,25 @@ def goal_figures(
     elapsed_value: Decimal | None = None,
     averaged: bool = False,
     logged_today: bool = False,
+    logged_days: int | None = None,
 ) -> GoalFigures:
     """A goal's figures on `today`.
 
     `current` is the value over [start, min(today, deadline)] (what has been logged, today's values included),
     or a check-in. For a total, `elapsed_value` is the total over the elapsed days only ([start, yesterday]);
     it sets the run-rate (defaults to `current`). `averaged`: a ratio or an average, whose remaining days can
-    pull the period's level (`needed_level`); `logged_today`: `current` already holds values of today.
+    pull the period's level (`needed_level`); `logged_today`: `current` already holds values of today;
+    `logged_days`: for such a goal, the days of [start, today] on which its weight was logged (a ratio's
+    denominator, an average's values), None when `current` is a check-in (it stands for the elapsed days).
 
     total: projected = max(current, elapsed_value / elapsed days × total days); status from projected / target;
     needed_per_day = (target − current) / days left (today included), never below 0.
     level: projected = current; status from its attainment, due in step with time (attainment ≥ time × 0.95 is on
-    track) for a lift from a baseline, due in full otherwise. needed_level = target + (target − current) × done /
-    rest, where done is the days the value covers (the elapsed ones, and today once it is logged) and rest the
-    days after them: the value is a weighted mean whose weight keeps coming at its rate so far."""
+    track) for a lift from a baseline, due in full otherwise. needed_level = target + (target − current) × logged /
+    rest, where logged is `logged_days` and rest the days after the data (the days left, less today once it is
+    logged): the value is a weighted mean (Σ numerator ÷ Σ denominator, or Σ values ÷ their count) whose weight
+    keeps coming at its rate so far, weight so far ÷ logged a day, so the rest brings weight so far × rest ÷
+    logged, and target = (numerator so far + needed × that) ÷ (weight so far + that) reads the formula above."""
     days = goal_days(start, deadline, today)
     attained = attainment(current, target=target, baseline=baseline, better=better, kind=kind)
     projected: Decimal | None = None
@@ -211,8 +228,9 @@ def goal_figures(
             lift = baseline is not None and (target > baseline if better != "down" else target < baseline)
             status = status_of(attained, expected=days.time if lift else ONE)
         done = min(days.elapsed + (1 if logged_today and days.elapsed < days.total else 0), days.total)
-        if averaged and done < days.total and done > 0 and attained is not None and attained < 1:
-            level = target + (target - current) * done / (days.total - done)
+        weight = days.elapsed if logged_days is None else min(logged_days, done)  # the days the value stands for
+        if averaged and done < days.total and weight > 0 and attained is not None and attained < 1:
+            level = target + (target - current) * weight / (days.total - done)
             needed_level = level if level >= 0 else None  # below zero: out of reach, the status says so
     if current is None and days.elapsed > 0:
         status = OFF_TRACK  # a day is over and nothing at all is known: behind, and needing data

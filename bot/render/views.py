@@ -8,7 +8,7 @@ click can update exactly the blocks of that record in the message it came from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -560,23 +560,29 @@ def kpi_show(
     unit = metric.unit
     title = f"{metric.name} · {fmt_date(start, today, locale)} – {fmt_date(end, today, locale)}" + (f" · {channel}" if channel else "")
     b = Builder().header(title)
-    change = comparison.change
-    good = change is None or (change >= 0) == (metric.better == "up")
-    trend = ""
-    if change is not None:
-        # a change of 0 is flat: no arrow, as everywhere
-        arrow = "" if change == 0 else (":arrow_upper_right:" if change > 0 else ":arrow_lower_right:")
-        if comparison.days == comparison.period_days:
-            trend = " " + t("kpi.trend", locale, change=fmt_signed_percent(change, locale), arrow=arrow,
-                            warn="" if good else " :warning:", days=comparison.days)
-        else:
-            trend = " " + tn("kpi.trend_so_far_n", comparison.days, locale, change=fmt_signed_percent(change, locale),
-                             arrow=arrow, warn="" if good else " :warning:")
-    b.section(f"*{fmt_number(current.value, unit, locale)}*{trend}")
-    if comparison.reason == "thin":
+    # the headline is the whole period's value, today's values so far included; the change compares the days that
+    # are over with as many before, and shows the two figures it compares
+    headline = f"*{fmt_number(current.value, unit, locale)}*"
+    if start <= today <= end and comparison.days > 0:
+        headline += t("kpi.headline_today", locale, start=fmt_date(start, today, locale))
+    lines = [headline]
+    if comparison.change is not None:
+        lines.append(_compared_line(metric, comparison, start=start, today=today, locale=locale))
+    b.section("\n".join(lines))
+    if comparison.change is not None and comparison.per_day and (
+            comparison.days_logged < comparison.days or comparison.previous_days_logged < comparison.days):
+        b.context(t("kpi.compared_days", locale, n=comparison.days, now=fmt_number(comparison.current, unit, locale),
+                    logged=comparison.days_logged, before=fmt_number(comparison.previous, unit, locale),
+                    before_logged=comparison.previous_days_logged))
+    if comparison.reason == "none":
+        b.context(t("kpi.no_compare_none", locale))
+    elif comparison.reason == "thin":
         b.context(t("kpi.no_compare_thin", locale, days=comparison.days, logged=comparison.previous_days_logged))
+    elif comparison.reason == "zero":
+        b.context(t("kpi.no_compare_zero", locale, days=comparison.days, name=esc(metric.name)))
     elif comparison.reason == "missing" and current.value is not None:
-        b.context(t("kpi.no_compare_missing", locale, days=comparison.days))
+        key = "kpi.no_compare_missing" if comparison.previous is None else "kpi.no_compare_missing_now"
+        b.context(t(key, locale, days=comparison.days))
     if metric.parts is not None:
         num, den = metric.parts
         b.context(
@@ -595,6 +601,42 @@ def kpi_show(
     if current.value is None:
         b.context(t("kpi.nothing_logged", locale, name=esc(metric.name)))
     return b.build(text=f"{esc(metric.name)}: {fmt_number(current.value, unit, locale)} ({start} – {end})")
+
+
+def _span(first: date, last: date, today: date, locale: str) -> str:
+    """A span of days as a reply writes it: one day alone, or its first and last."""
+    if first == last:
+        return fmt_date(first, today, locale)
+    return f"{fmt_date(first, today, locale)} – {fmt_date(last, today, locale)}"
+
+
+def _compared_figure(value: Decimal | None, comparison: PeriodComparison, unit: str | None, locale: str) -> str:
+    shown = fmt_number(value, unit, locale)
+    return t("kpi.per_day", locale, value=shown) if comparison.per_day else shown
+
+
+def _compared_line(metric: MetricCard, comparison: PeriodComparison, *, start: date, today: date, locale: str) -> str:
+    """`-33%: 2% vs 3%, the 6 days over (Nov 17 – yesterday) vs the 6 days before (Nov 11 – Nov 16)
+    :arrow_lower_right: :warning:`: the change and the two figures it is computed from (a summed metric's as its
+    mean per day logged, "1,200 a day"), each with its days."""
+    change = comparison.change
+    assert change is not None
+    good = (change >= 0) == (metric.better == "up")
+    # a change of 0 is flat: no arrow, as everywhere
+    marks = "" if change == 0 else " " + (":arrow_upper_right:" if change > 0 else ":arrow_lower_right:")
+    marks += "" if good else " :warning:"
+    n = comparison.days
+    last = start + timedelta(days=n - 1)
+    before_span = _span(start - timedelta(days=n), start - timedelta(days=1), today, locale)
+    figures = {
+        "change": fmt_signed_percent(change, locale), "marks": marks,
+        "now": _compared_figure(comparison.now, comparison, metric.unit, locale),
+        "before": _compared_figure(comparison.before, comparison, metric.unit, locale),
+        "span": _span(start, last, today, locale), "before_span": before_span,
+    }
+    if comparison.days == comparison.period_days:
+        return tn("kpi.compared_whole", n, locale, **figures)
+    return tn("kpi.compared", n, locale, **figures)
 
 
 def _pct(change: float, locale: str) -> str:
@@ -643,8 +685,10 @@ def kpi_why(
         return b.build(text=said)
     overall = why.moves.overall
     unit = metric.unit
-    head = t("kpi.why.overall", locale, name=esc(metric.name), before=fmt_number(overall.before.gmv, unit, locale),
-             after=fmt_number(overall.after.gmv, unit, locale), days=comparison.days)
+    before, after = fmt_number(overall.before.gmv, unit, locale), fmt_number(overall.after.gmv, unit, locale)
+    if why.per_day:  # a summed GMV is compared by its mean per day logged, as `/kpi show` compares it
+        before, after = t("kpi.per_day", locale, value=before), t("kpi.per_day", locale, value=after)
+    head = t("kpi.why.overall", locale, name=esc(metric.name), before=before, after=after, days=comparison.days)
     if overall.split is not None:
         head += t("kpi.why.overall_change", locale, change=_pct(overall.split.change, locale))
     b.section(f"{head}\n{_split_text(overall, locale, metric.name)}")

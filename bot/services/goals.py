@@ -243,16 +243,23 @@ def progress(session: Session, *, goal: Goal, today: date) -> Progress:
             select(func.max(KpiValue.updated_at), func.max(KpiValue.day)).where(*where)
         ).one()
         logged_today = last_day == today
+    averaged = metric.is_ratio or metric.agg == "avg"
+    # the weight of a ratio's or an average's data so far comes at a rate per day logged: of its denominator (the
+    # visits of a conversion), or of its values
+    logged_days: int | None = None
+    if averaged and current is not None and end >= goal.start_on:
+        weighed = metric.denominator if metric.is_ratio and metric.denominator is not None else metric
+        logged_days = kpis.days_logged(session, metric=weighed, start=goal.start_on, end=end, channel=goal.channel)
     latest = session.scalars(
         select(GoalCheckin).where(GoalCheckin.goal_id == goal.id).order_by(GoalCheckin.id.desc()).limit(1)
     ).first()
     if latest is not None and (last_kpi_at is None or latest.created_at >= last_kpi_at):
-        # a check-in is the standing as of now
-        current, source, elapsed_value, logged_today = latest.value, "checkin", None, False
+        # a check-in is the standing as of now, for the days elapsed
+        current, source, elapsed_value, logged_today, logged_days = latest.value, "checkin", None, False, None
     figures = metrics.goal_figures(
         kind=kind, target=goal.target, baseline=goal.baseline, better=metric.better, start=goal.start_on,
         deadline=goal.due_on, today=today, current=current, elapsed_value=elapsed_value,
-        averaged=metric.is_ratio or metric.agg == "avg", logged_today=logged_today,
+        averaged=averaged, logged_today=logged_today, logged_days=logged_days,
     )
     return Progress(
         current=current,

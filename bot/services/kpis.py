@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -538,40 +539,68 @@ MIN_PREVIOUS_COVERAGE = Decimal("0.5")
 @dataclass(frozen=True)
 class PeriodComparison:
     """A period's change against the one before it, like with like: the period's days that are over (today is
-    not) against as many days just before the period. `change` is None when there is nothing fair to compare,
-    and `reason` says why: "none" (no day of the period is over yet), "thin" (the earlier days have values on
-    fewer than half of them), "zero" (the earlier value is 0) or "missing" (nothing logged in one of them)."""
+    not) against as many days just before the period, each side by `bot.metrics.like_for_like` (a summed
+    metric by its mean per day logged, anything else as it is). `change` is None when there is nothing fair to
+    compare, and `reason` says why: "none" (no day of the period is over yet), "thin" (the earlier days have
+    values on fewer than half of them), "zero" (the earlier figure is 0) or "missing" (nothing logged in one of
+    them: `current` or `previous` is None)."""
 
     change: Decimal | None
     days: int  # the days compared on each side
     period_days: int
     previous_days_logged: int
     reason: str | None = None
+    current: Decimal | None = None  # the metric over the period's days that are over
+    previous: Decimal | None = None  # the metric over as many days just before the period
+    days_logged: int = 0  # of the period's days that are over, those with a value
+    per_day: bool = False  # a summed metric: compared by its mean per day logged (`now`, `before`)
+
+    @property
+    def now(self) -> Decimal | None:
+        """The figure compared of the period's days that are over."""
+        return self.current if not self.per_day else metrics.like_for_like("sum", self.current, self.days_logged)
+
+    @property
+    def before(self) -> Decimal | None:
+        """The figure compared of the days before."""
+        return self.previous if not self.per_day else metrics.like_for_like("sum", self.previous,
+                                                                            self.previous_days_logged)
+
+
+def compared_days(start: date, end: date, today: date) -> tuple[date, date, date, date] | None:
+    """The two spans `compare_periods` compares: the period's days that are over, [start, min(end, yesterday)],
+    and as many days just before the period; None when no day of the period is over yet."""
+    compared_end = min(end, today - timedelta(days=1))
+    days = (compared_end - start).days + 1
+    if days <= 0:
+        return None
+    return start, compared_end, start - timedelta(days=days), start - timedelta(days=1)
 
 
 def compare_periods(
-    session: Session, *, metric: Metric, start: date, end: date, today: date, channel: str | None = None
+    session: Session, *, metric: Metric, start: date, end: date, today: date,
+    channel: str | Sequence[str] | None = None,
 ) -> PeriodComparison:
-    compared_end = min(end, today - timedelta(days=1))
+    """`/kpi show`'s change, its `why` form's and a retrospective's: one rule (README "How the figures are
+    computed"). `channel`: one channel, or any of several (a campaign's)."""
     period_days = (end - start).days + 1
-    days = (compared_end - start).days + 1
-    if days <= 0:
+    spans = compared_days(start, end, today)
+    if spans is None:
         return PeriodComparison(None, 0, period_days, 0, "none")
+    _, compared_end, before_start, before_end = spans
+    days = (compared_end - start).days + 1
     now = period_value(session, metric=metric, start=start, end=compared_end, channel=channel).value
-    before_start, before_end = start - timedelta(days=days), start - timedelta(days=1)
     before = period_value(session, metric=metric, start=before_start, end=before_end, channel=channel).value
-    ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
-    query = select(func.count(func.distinct(KpiValue.day))).where(
-        KpiValue.metric_id.in_(ids), KpiValue.day >= before_start, KpiValue.day <= before_end)
-    if channel:
-        query = query.where(_on_channel(session, workspace_id=metric.workspace_id, channel=channel))
-    logged = int(session.scalar(query) or 0)
+    logged_now = days_logged(session, metric=metric, start=start, end=compared_end, channel=channel)
+    logged = days_logged(session, metric=metric, start=before_start, end=before_end, channel=channel)
+    per_day = not metric.is_ratio and metric.agg == "sum"
+    comparison = PeriodComparison(None, days, period_days, logged, None, now, before, logged_now, per_day)
     if now is None or before is None:
-        return PeriodComparison(None, days, period_days, logged, "missing")
+        return dataclasses.replace(comparison, reason="missing")
     if Decimal(logged) < MIN_PREVIOUS_COVERAGE * days:
-        return PeriodComparison(None, days, period_days, logged, "thin")
-    change = metrics.change(now, before)
-    return PeriodComparison(change, days, period_days, logged, None if change is not None else "zero")
+        return dataclasses.replace(comparison, reason="thin")
+    change = metrics.change(comparison.now, comparison.before)
+    return dataclasses.replace(comparison, change=change, reason=None if change is not None else "zero")
 
 
 #: What "why it moved" splits a GMV into: traffic (visits) × conversion (orders ÷ visits) × AOV (GMV ÷ orders).
@@ -588,6 +617,7 @@ class WhyItMoved:
 
     moves: anomalies.GmvMoves | None
     missing: str | None = None
+    per_day: bool = False  # the funnels are means per day logged of the GMV (a summed one), as `compare_periods`
 
 
 def why_it_moved(
@@ -604,25 +634,33 @@ def why_it_moved(
         if found is None:
             return WhyItMoved(None, role)
         parts[role] = found
-    compared_end = min(end, today - timedelta(days=1))
-    days = (compared_end - start).days + 1
-    if days <= 0 or comparison.reason == "none":
+    spans = compared_days(start, end, today)
+    if spans is None or comparison.reason == "none":
         return WhyItMoved(None, "days")
     if comparison.reason == "missing":
-        return WhyItMoved(None, "earlier" if comparison.previous_days_logged == 0 else "later")
+        return WhyItMoved(None, "earlier" if comparison.previous is None else "later")
     if comparison.reason == "thin":
         return WhyItMoved(None, "thin")
-    windows = ((start - timedelta(days=days), start - timedelta(days=1)), (start, compared_end))
+    _, compared_end, before_start, before_end = spans
+    # like with like, as `compare_periods`: a summed GMV by its mean per day logged, its funnel with it (visits
+    # and orders over the same days, so conversion and AOV are unchanged and the three factors still multiply up)
+    windows = ((before_start, before_end, comparison.previous_days_logged),
+               (start, compared_end, comparison.days_logged))
 
-    def funnels(first: date, last: date) -> dict[str, anomalies.Funnel]:
+    def funnels(first: date, last: date, logged: int) -> dict[str, anomalies.Funnel]:
         values = {role: period_value(session, metric=m, start=first, end=last, channel=channel).by_channel
                   for role, m in (*parts.items(), ("gmv", metric))}
         names = dict.fromkeys([*values["gmv"], *values["visits"], *values["orders"]])
-        return {name: anomalies.Funnel(values["visits"].get(name), values["orders"].get(name), values["gmv"].get(name))
+
+        def scaled(value: Decimal | None) -> Decimal | None:
+            return value / logged if value is not None and comparison.per_day and logged > 0 else value
+
+        return {name: anomalies.Funnel(scaled(values["visits"].get(name)), scaled(values["orders"].get(name)),
+                                       scaled(values["gmv"].get(name)))
                 for name in names}
 
-    before, after = (funnels(a, b) for a, b in windows)
-    return WhyItMoved(anomalies.why_gmv_moved(before, after))
+    before, after = (funnels(*window) for window in windows)
+    return WhyItMoved(anomalies.why_gmv_moved(before, after), per_day=comparison.per_day)
 
 
 def latest_day(session: Session, *, metric: Metric) -> date | None:

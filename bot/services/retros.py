@@ -185,17 +185,15 @@ class RetroGoal:
     attained: Decimal | None  # "% of target", as everywhere (bot.metrics.attainment)
 
 
-#: A previous window with values on fewer of its days than this share is too thin to compare with.
-MIN_PREVIOUS_COVERAGE = Decimal("0.5")
-
-
 @dataclass(frozen=True)
 class RetroKpi:
     """A KPI over the retrospective's period so far, against the same number of days just before it."""
 
     name: str
     value: Decimal | None
-    previous: Decimal | None  # None when there is nothing like-for-like to compare with (see `why_not`)
+    # what `value` is set against (kpis.compare_periods): the days before, for a summed metric their mean per day
+    # logged times the period's days logged; None when there is nothing like-for-like to compare with (`why_not`)
+    previous: Decimal | None
     unit: str | None
     better: str
     days: int  # the days compared: the period's days that are over
@@ -236,11 +234,9 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
         progress = goals.progress(session, goal=goal, today=today)
         out.goals.append(RetroGoal(f"G-{goal.number}", goal.title, progress.current, goal.target, goal.metric.unit,
                                    progress.status, progress.percent_of_target))
-    # Like with like: only the period's days that are over, against as many days just before the period.
+    # Like with like, as `/kpi show` (kpis.compare_periods): the period's days that are over against as many
+    # days just before the period, a summed metric by its mean per day logged.
     period_days = (retro.period_end - retro.period_start).days + 1
-    compared_end = min(retro.period_end, today - timedelta(days=1))
-    days = max((compared_end - retro.period_start).days + 1, 0)
-    prev_start, prev_end = retro.period_start - timedelta(days=max(days, 1)), retro.period_start - timedelta(days=1)
     on = out.channels or None  # a campaign on 天猫 is judged on 天猫's figures, not the whole shop's
     in_period = [KpiValue.workspace_id == retro.workspace_id, KpiValue.day >= retro.period_start,
                  KpiValue.day <= retro.period_end]
@@ -253,17 +249,21 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
         relevant = metric.id in metric_ids or (metric.is_ratio and {metric.numerator_id, metric.denominator_id} <= metric_ids)
         if not relevant:
             continue
-        if days == 0:
+        compared = kpis.compare_periods(session, metric=metric, start=retro.period_start, end=retro.period_end,
+                                        today=today, channel=on)
+        if compared.reason == "none":
             now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=retro.period_end,
                                           channel=on).value
             out.kpis.append(RetroKpi(metric.name, now_value, None, metric.unit, metric.better, 0, period_days, "none"))
             continue
-        now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=compared_end, channel=on).value
-        before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end, channel=on).value
-        covered = kpis.days_logged(session, metric=metric, start=prev_start, end=prev_end, channel=on)
-        thin = before is not None and Decimal(covered) < MIN_PREVIOUS_COVERAGE * days
-        out.kpis.append(RetroKpi(metric.name, now_value, None if thin or before is None else before, metric.unit,
-                                 metric.better, days, period_days, "thin" if thin or before is None else None))
+        # `previous` is the earlier figure the period's is set against: for a sum, the earlier mean per day
+        # logged over as many days as the period's logged, so that change(value, previous) is the change compared
+        thin = compared.reason == "thin" or compared.previous is None
+        previous = None
+        if not thin and compared.before is not None:
+            previous = compared.before * compared.days_logged if compared.per_day else compared.before
+        out.kpis.append(RetroKpi(metric.name, compared.current, previous, metric.unit, metric.better, compared.days,
+                                 period_days, "thin" if thin else None))
         if len(out.kpis) >= 10:
             break
     return out

@@ -86,5 +86,6 @@ def test_kpi_show_counts_one_day_as_one_and_a_flat_change_has_no_arrow(bot: Bot)
     ok(bot.say(ANA, "/kpi log gmv 100 date:2026-11-21"))
     ok(bot.say(ANA, "/kpi log gmv 100 date:2026-11-22"))
     said = ok(bot.say(ANA, "/kpi show gmv period:2026-11-22..2026-11-23"))
-    assert "the day over vs the day before" in said and "1 days" not in said, said
+    assert "0%: 100 a day vs 100 a day, the day over (yesterday) vs the day before (Nov 21)" in said, said
+    assert "1 days" not in said, said
     assert ":arrow_upper_right:" not in said and ":arrow_lower_right:" not in said, said

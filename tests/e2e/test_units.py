@@ -47,7 +47,7 @@ def test_kpi_show_compares_like_with_like(bot: Bot) -> None:
     assert "%" not in said, said
     # a fair comparison: the last 7 days over against the 7 before, both fully logged
     said = bot.say(ANA, "/kpi show visits period:7d")
-    assert "0%: the 6 days over vs the 6 days before" in said, said
+    assert "0%: 1,000 a day vs 1,000 a day, the 6 days over (Nov 17 – yesterday) vs the 6 days before" in said, said
 
 
 def test_kpi_show_gmv_why_splits_the_move(bot: Bot) -> None:

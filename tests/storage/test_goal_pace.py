@@ -211,8 +211,10 @@ def test_lower_is_better_ratio(db: Database, workspace: str, spend: str, status:
     cac = D(spend) / 100
     assert p.kind == goals.LEVEL and p.current == cac and p.projected == cac
     assert p.percent_of_target == D(60) / cac and p.status == status
-    if cac > 60:  # 9 days over (Nov 1-9), 21 to come
-        assert p.needed_level == D(60) + (D(60) - cac) * 9 / 21 and p.needed_level < 60
+    if cac > 60:  # 9 days over (Nov 1-9) but one logged: its 100 new customers are one day's, 21 days to come
+        assert p.needed_level == D(60) + (D(60) - cac) * 1 / 21 and p.needed_level < 60
+        rest = D(100) * 21  # the new customers still to come at that rate
+        assert (D(spend) + p.needed_level * rest) / (D(100) + rest) == D(60)
     else:
         assert p.needed_level is None
 

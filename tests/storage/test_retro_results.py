@@ -39,6 +39,20 @@ def test_a_thin_previous_window_is_not_compared(db: Database, workspace: str) ->
     assert gmv.value == D(750) and gmv.previous is None and gmv.why_not == "thin"
 
 
+def test_a_half_empty_previous_window_is_compared_by_its_mean_per_day_logged(db: Database, workspace: str) -> None:
+    """¥100 a day throughout, the 5 days before logged on 3 of them (enough to compare): flat, as `/kpi show`
+    compares it, not +67 % for ¥500 against ¥300."""
+    from bot.render.retro import kpi_line
+
+    for n in (26, 28, 30):
+        make.log(db, workspace, "gmv", 100, date(2026, 11, n), channel="天猫")
+    for n in range(1, 6):
+        make.log(db, workspace, "gmv", 100, date(2026, 12, n), channel="天猫")
+    [gmv] = campaign_retro(db, workspace, date(2026, 12, 6)).kpis
+    assert gmv.value == D(500) and gmv.previous == D(500), "¥100 a day logged before, over the 5 days logged now"
+    assert "0% vs the 5 days before" in kpi_line(gmv), kpi_line(gmv)
+
+
 def test_a_campaign_that_has_not_begun_compares_nothing(db: Database, workspace: str) -> None:
     make.log(db, workspace, "gmv", 100, date(2026, 11, 30), channel="天猫")
     make.log(db, workspace, "gmv", 100, date(2026, 12, 1), channel="天猫")  # today's, not over yet

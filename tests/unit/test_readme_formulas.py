@@ -52,7 +52,25 @@ ROWS = example_rows()
 
 def test_the_readme_has_its_worked_examples() -> None:
     assert len(ROWS) >= 8
-    assert {row["kind"] for row in ROWS} >= {"total", "ratio", "latest"}
+    assert {row["kind"] for row in ROWS} >= {"total", "ratio", "average", "latest"}
+
+
+def test_a_level_needed_from_here_on_weighs_the_days_logged_not_the_days_elapsed() -> None:
+    """CAC ¥60 wanted, one ¥75 logged on Nov 22 with 8 days left: the rest must average ¥58.13, not ¥18.75 (which
+    weighs the one value as if it stood for all 22 elapsed days)."""
+    [row] = [r for r in ROWS if r["kind"] == "average" and r["days logged"] == "1"]
+    assert row["needed"] == "58.13 level"
+    # and it is the ratio identity: target = (num so far + needed × den rest) ÷ (den so far + den rest), with the
+    # denominator coming at its run-rate so far (den so far ÷ days logged a day, over the days left)
+    figures = metrics.goal_figures(
+        kind=metrics.LEVEL, target=Decimal("0.03"), baseline=None, better="up", start=date(2026, 11, 1),
+        deadline=date(2026, 11, 30), today=date(2026, 11, 21), current=Decimal(100) / Decimal(5000),
+        averaged=True, logged_days=5,
+    )
+    den_so_far, num_so_far = Decimal(5000), Decimal(100)
+    den_rest = den_so_far / 5 * 10
+    assert figures.needed_level is not None
+    assert (num_so_far + figures.needed_level * den_rest) / (den_so_far + den_rest) == Decimal("0.03")
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r['kind']}-{r['today']}-{r['current']}" for r in ROWS])
@@ -70,6 +88,7 @@ def test_a_worked_example(row: dict[str, str]) -> None:
         elapsed_value=number(row["through yesterday"]),
         averaged=row["kind"] in ("ratio", "average"),
         logged_today=row["logged today"] == "yes",
+        logged_days=int(row["days logged"]) if row["days logged"] else None,
     )
     assert shown(figures.attained, row["% of target"], percent=True) == row["% of target"]
     assert shown(figures.time, row["% of time"], percent=True) == row["% of time"]
