@@ -25,7 +25,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import exports, uploads
 from bot.errors import LocalizedError, NotFound
-from bot.i18n import t
+from bot.i18n import resolve, t
 from bot.i18n.fmt import fmt_date
 from bot.ids import ActionId, BlockId
 from bot.render import home as home_render
@@ -199,18 +199,44 @@ def post_digest_now(runtime: Runtime, item: PostDigestNow, respond: Respond | No
 
 
 def post_chart(runtime: Runtime, client: WebClient, item: PostChart, respond: Respond | None) -> None:
-    """`/kpi show`'s chart, rendered off the ack path and shared once (bot.uploads.share_file)."""
+    """`/kpi show`'s chart, rendered off the ack path and shared once (bot.uploads.share_file). The chart is
+    in the language of where it is posted: the channel's team language, or the asker's own in a DM (also
+    when it goes to the asker by DM because the bot cannot post in the channel). What is told to the asker
+    alone (a table when the chart cannot be drawn or uploaded) is in the asker's language."""
     from bot.posts.report import build_chart
     from bot.render import charts
+    from bot.services.languages import team_language
 
     def tell(text: str) -> None:
         if respond is not None:
             respond(text=text, response_type="ephemeral")
 
-    if runtime.jobs is None:
+    jobs = runtime.jobs
+    if jobs is None:
         return
+    asker = resolve(item.locale)
+    if item.channel_id.startswith("D"):  # the asker's DM with the bot
+        locale = asker
+    else:
+        with runtime.db.session(write=False) as session:
+            locale = team_language(session, workspace_id=item.workspace_id, channel=item.channel_id)
+    built: dict[str, charts.Chart] = {}
+
+    def chart_in(loc: str) -> charts.Chart:
+        if loc not in built:
+            built[loc] = build_chart(jobs, item.workspace_id, item.spec, loc)
+        return built[loc]
+
+    def numbers(key: str) -> str:
+        """The chart's numbers as a table, told to the asker in the asker's language."""
+        try:
+            table = charts.text_table(chart_in(asker))
+        except Exception:
+            table = charts.text_table(chart)
+        return f"{t(key, item.locale)}\n```{esc(table)}```"
+
     try:
-        chart = build_chart(runtime.jobs, item.workspace_id, item.spec, item.locale)
+        chart = chart_in(locale)
     except charts.NoChartData:
         return  # the text summary already says nothing was logged
     try:
@@ -220,7 +246,7 @@ def post_chart(runtime: Runtime, client: WebClient, item: PostChart, respond: Re
         return
     except Exception:
         log.exception("chart for /kpi show %r failed", item.label)
-        tell(t("chart.failed_table", item.locale, table=charts.text_table(chart)))
+        tell(numbers("chart.fallback.not_drawn"))
         return
     filename = f"{item.spec['name']}.png"
     try:
@@ -228,21 +254,30 @@ def post_chart(runtime: Runtime, client: WebClient, item: PostChart, respond: Re
             client, channel=item.channel_id, content=png, filename=filename, title=chart.title,
             initial_comment=item.comment,
         )
-        # the Home tab shows the latest chart (a DM fallback below stays private to the asker)
-        chart_files.remember(item.workspace_id, file_id, chart.title, runtime.clock())
+        # the Home tab shows the latest chart in its reader's language (a DM fallback below stays private)
+        chart_files.remember(item.workspace_id, file_id, chart.title, runtime.clock(), locale=locale)
     except uploads.ShareUnknown:
         tell(t("chart.unconfirmed", item.locale, title=esc(chart.title)))
     except SlackApiError as exc:
-        # Not a member of that channel (or a DM with someone else): send it to the person who asked.
+        # Not a member of that channel (or a DM with someone else): send it to the person who asked, in
+        # that person's language.
         log.info("chart upload to %s failed (%s); sending it by DM", item.channel_id, exc.response.get("error"))
+        own = chart
+        try:
+            if asker != locale:
+                own = chart_in(asker)
+                png = charts.render(own)
+        except Exception:
+            log.warning("chart for /kpi show %r could not be redrawn in %s", item.label, item.locale, exc_info=True)
+            own = chart
         try:
             dm = client.conversations_open(users=item.user_id)["channel"]["id"]
-            uploads.share_file(client, channel=dm, content=png, filename=filename, title=chart.title,
+            uploads.share_file(client, channel=dm, content=png, filename=filename, title=own.title,
                                initial_comment=item.comment)
         except uploads.ShareUnknown:
-            tell(t("chart.unconfirmed", item.locale, title=esc(chart.title)))
+            tell(t("chart.unconfirmed", item.locale, title=esc(own.title)))
         except Exception:
-            tell(f"The chart could not be uploaded; here are its numbers:\n```{charts.text_table(chart)}```")
+            tell(numbers("chart.fallback.not_uploaded"))
 
 
 # ---- Slack calls -----------------------------------------------------------------------------------
@@ -278,7 +313,7 @@ def publish_home(runtime: Runtime, client: WebClient, team: str, user: str, *, l
     today = runtime.clock().astimezone(runtime.zone).date()
     with _home_lock(team, user):
         with runtime.db.session(write=False) as session:
-            data = home_service.home_data(session, workspace_id=team, user_id=user, today=today)
+            data = home_service.home_data(session, workspace_id=team, user_id=user, today=today, locale=locale)
         view = home_render.home_view(data, locale=locale, notice=notice)
         try:
             client.views_publish(user_id=user, view=view)

@@ -209,14 +209,56 @@ def _option_table(options: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
     return {key.lower(): key.lower() for key in options}
 
 
+#: Options whose value may run over several words unquoted, and what they read: `due:next fri`, `by:end of
+#: month`, `start:in 2 weeks`, `tz:New York`. The words after the value join it only while together they read
+#: as one date (or one city); the first word that does not stays where it was (in the title, say).
+PHRASE_OPTIONS: dict[str, str] = {"due": "date", "by": "date", "start": "date", "end": "date", "date": "date",
+                                  "tz": "zone"}
+_PHRASE_WORDS = 4  # `end of the next month`, `Ho Chi Minh City`: the most words a value takes after its first
+
+
+def _reads_as_date(text: str) -> bool:
+    """Whether the words name a date, or a date refused with a reason of its own (`next week`, `dec 32`)."""
+    v = " ".join(_norm(text).lower().split())
+    try:
+        return _parse_date(text, v, _PHRASE_TODAY) is not None
+    except ParseError as exc:
+        return exc.msg is None or exc.msg.key != "error.parse.date.unknown"
+    except (OverflowError, ValueError):
+        return True
+
+
+def _reads_as_zone(text: str) -> bool:
+    return _city_key(text) in CITY_ZONES
+
+
+def _phrase_length(kind: str, value: str, tokens: list[Token], start: int) -> int:
+    """How many of the tokens from `start` on continue `value` as one date or zone (0: none)."""
+    reads = _reads_as_date if kind == "date" else _reads_as_zone
+    words: list[str] = []
+    for token in tokens[start : start + _PHRASE_WORDS]:
+        if token.quoted or token.raw.startswith("<") or _option_match(token.text):
+            break
+        words.append(token.text)
+    for n in range(len(words), 0, -1):
+        if reads(" ".join([value, *words[:n]])):
+            return n
+    return 0
+
+
 def parse_args(
     text: str,
     *,
     options: Mapping[str, str] | Iterable[str] = frozenset(),
     usage: str | None = None,
+    phrases: Mapping[str, str] | None = None,
 ) -> Parsed:
-    """Split `key:value` / `key=value` options (also ： and ＝) from the positional words."""
+    """Split `key:value` / `key=value` options (also ： and ＝) from the positional words.
+
+    An unquoted value of an option in `phrases` (canonical key → "date" or "zone"; PHRASE_OPTIONS unless given)
+    takes the words after it that continue it as one date or city: `due:next fri launch` is due `next fri`."""
     table = _option_table(options)
+    phrase_kinds = PHRASE_OPTIONS if phrases is None else phrases
     try:
         tokens = tokenize(text)
     except ParseError as exc:
@@ -224,7 +266,10 @@ def parse_args(
     words: list[Token] = []
     found: dict[str, str] = {}
     typed_as: dict[str, str] = {}
-    for index, token in enumerate(tokens):
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
         m = None if token.quoted or token.raw.startswith("<") else _option_match(token.text)
         if m is None or m.group(2).startswith("//"):  # a word, a quoted text, a mention, or a URL
             words.append(token)
@@ -241,8 +286,12 @@ def parse_args(
             raise ParseError.of(
                 "error.parse.option.unknown", usage=usage, option=_q(typed + ":"), options=[f"`{k}:`" for k in known]
             )
+        kind = phrase_kinds.get(key)
         if not value:
-            following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+            following = tokens[index].text if index < len(tokens) else ""
+            if following and kind:  # `due: next fri` → like `due:next fri`
+                more = _phrase_length(kind, following, tokens, index + 1)
+                following = " ".join(t.text for t in tokens[index : index + 1 + more])
             example = f"{typed}:{following}" if following else f"{typed}:…"
             raise ParseError.of("error.parse.option.empty", usage=usage, option=_q(typed + ":"), example=_q(example))
         if key in found:
@@ -250,6 +299,11 @@ def parse_args(
             if first.lower() == typed.lower():
                 raise ParseError.of("error.parse.option.twice", usage=usage, option=_q(typed + ":"))
             raise ParseError.of("error.parse.option.same", usage=usage, option=_q(typed + ":"), other=_q(first + ":"))
+        value_quoted = token.raw[len(typed) + 1 : len(typed) + 2] in _CLOSERS  # due:"next fri" is already whole
+        if kind and not value_quoted:
+            more = _phrase_length(kind, value, tokens, index)
+            value = " ".join([value, *(t.text for t in tokens[index : index + more])])
+            index += more
         found[key] = value
         typed_as[key] = typed
     return Parsed(words=words, options=found)
@@ -274,7 +328,7 @@ _CJK_DAY_DIGITS: dict[str, int] = {
 }  # fmt: skip
 _CJK_WEEK = r"(?:周|週|星期|礼拜|禮拜)"
 _CJK_WEEKDAY_RE = re.compile(rf"{_CJK_WEEK}([一二三四五六日天1-7])")
-_CJK_DATE_WEEKDAY_RE = re.compile(rf"(下下|下|本|这|這)?{_CJK_WEEK}([一二三四五六日天1-7]|末)")
+_CJK_DATE_WEEKDAY_RE = re.compile(rf"(下下|下|本|这|這)?(?:个|個)?{_CJK_WEEK}([一二三四五六日天1-7]|末)")
 
 _RELATIVE_DAYS: dict[str, int] = {
     "today": 0, "tomorrow": 1, "tmr": 1, "tmrw": 1, "yesterday": -1,
@@ -285,9 +339,54 @@ _RELATIVE_DAYS: dict[str, int] = {
 _YMD_RE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", re.ASCII)
 _MD_RE = re.compile(r"(\d{1,2})-(\d{1,2})", re.ASCII)
 _SLASH_RE = re.compile(r"(\d{1,2})/(\d{1,2})", re.ASCII)
-_NEXT_WEEKDAY_RE = re.compile(r"(next|this)\s+([a-z]+)", re.ASCII)
+_DOT_RE = re.compile(r"(\d{1,2})\.(\d{1,2})", re.ASCII)  # 12.15, 6.18, 11.11: month.day, as on Chinese posters
+_NEXT_WEEKDAY_RE = re.compile(r"(next|this)[\s_-]+([a-z]+)", re.ASCII)
 _CJK_YMD_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号號]?", re.ASCII)
 _OFFSET_RE = re.compile(r"([+-]?)(\d{1,4})(d|days?|w|wks?|weeks?|m|mos?|months?|y|yrs?|years?)", re.ASCII)
+
+# Written out in words (`next week`, `end of next month`, `in 2 weeks`, `dec 15`, `3天后`, `下月15号`).
+_PERIOD_RE = re.compile(r"(this|next)[\s_-]+(week|month|quarter|year)", re.ASCII)
+_EDGE_RE = re.compile(
+    r"(?:the\s+)?(end|start|beginning)\s+of\s+(?:the\s+)?(?:(this|next)\s+)?(week|month|quarter|year)", re.ASCII
+)
+_WORD_NUMBERS: dict[str, int] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10,
+}  # fmt: skip
+_IN_RE = re.compile(
+    r"(?:in\s+)?(\d{1,4}|[a-z]+)\s*(days?|weeks?|wks?|months?|years?)(?:\s+(?:from\s+now|later))?", re.ASCII
+)
+_MONTH_NAMES: dict[str, int] = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
+    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
+    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}  # fmt: skip
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
+_MONTH_DAY_RE = re.compile(rf"([a-z]+)\.?\s+{_ORDINAL}(?:,?\s+(\d{{4}}))?", re.ASCII)  # dec 15, Dec 15th, 2026
+_DAY_MONTH_RE = re.compile(rf"{_ORDINAL}\s+(?:of\s+)?([a-z]+)\.?(?:,?\s+(\d{{4}}))?", re.ASCII)  # 15 dec 2026
+_CJK_NUM = r"[0-9]{1,3}|[一二两兩三四五六七八九十]{1,3}"
+_CJK_IN_RE = re.compile(
+    rf"({_CJK_NUM})\s*(天|日|[个個]?(?:周|週|星期|礼拜|禮拜)|[个個]月|年)"
+    r"(?:后|後|之后|之後|以后|以後|内|內|以内|以內)"
+)
+_CJK_WHICH_MONTH = r"(?:(本|这个?|這個?|下个?|下個?)月)"
+_CJK_MONTH_DAY_RE = re.compile(rf"{_CJK_WHICH_MONTH}?({_CJK_NUM})[号號日]")  # 15号, 下月15号
+_CJK_MONTH_PART_RE = re.compile(r"(本|这个?|這個?|下个?|下個?)?月(初|中|底|末)")  # 月初, 月中, 下月底
+#: a whole week or month, which is no one day: 下周, 本周, 下个月, 这个月
+_CJK_WHOLE_RE = re.compile(rf"(下下|下|本|这|這)(?:个|個)?({_CJK_WEEK}|月)")
+
+
+def _cjk_number(text: str) -> int | None:
+    """3, 十五, 两, 二十一 → 3, 15, 2, 21 (1 to 999 in digits, 1 to 99 in Chinese numerals)."""
+    if text.isascii():
+        return int(text) if text.isdigit() else None
+    digits = {"一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    if "十" not in text:
+        return digits.get(text) if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if "十" in ones or (tens and tens not in digits) or (ones and ones not in digits) or tens in ("两", "兩"):
+        return None
+    return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
 
 
 def _month_end(year: int, month: int) -> date:
@@ -365,15 +464,7 @@ def _parse_date(value: str, v: str, today: date) -> date | None:
         year = int(m.group(1)) if m.group(1) else today.year
         return _checked_date(value, year, int(m.group(2)), int(m.group(3)))
     if m := _OFFSET_RE.fullmatch(v):
-        amount = int(m.group(2)) * (-1 if m.group(1) == "-" else 1)
-        unit = m.group(3)[0]
-        if unit == "d":
-            return today + timedelta(days=amount)
-        if unit == "w":
-            return today + timedelta(weeks=amount)
-        if unit == "m":
-            return _add_months(today, amount)
-        return _add_months(today, 12 * amount)
+        return _offset(today, int(m.group(2)) * (-1 if m.group(1) == "-" else 1), m.group(3)[0])
     if m := _CJK_DATE_WEEKDAY_RE.fullmatch(v):
         which, day_name = m.group(1), m.group(2)
         weekday = 6 if day_name == "末" else _CJK_DAY_DIGITS[day_name]
@@ -382,12 +473,122 @@ def _parse_date(value: str, v: str, today: date) -> date | None:
         if which or day_name == "末":  # 本周五 / 这周五 / 周末: this week's
             return _week_day(today, weekday, 0)
         return _next_weekday(today, weekday)
+    return _parse_date_words(value, v, today)
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def _period_edges(today: date, period: str, ahead: int) -> tuple[date, date]:
+    """This (ahead=0) or a later week's Monday and Friday, month's, quarter's or year's first and last day."""
+    if period == "week":
+        return _week_day(today, 0, ahead), _week_day(today, 4, ahead)
+    if period == "month":
+        first = _add_months(today.replace(day=1), ahead)
+        return first, _month_end(first.year, first.month)
+    if period == "quarter":
+        first = _add_months(_quarter_start(today), 3 * ahead)
+        return first, _month_end(first.year, first.month + 2)
+    return date(today.year + ahead, 1, 1), date(today.year + ahead, 12, 31)
+
+
+def _whole_period(value: str, period: str, first: str, last: str, edges: tuple[date, date]) -> ParseError:
+    """`next week` / 下周 names no one day: say which two days it could be and how to write them."""
+    return ParseError.of(
+        "error.parse.date.whole", value=_q(value), period=msg(f"error.parse.period.{period}"),
+        first=f"`{first}`", first_day=edges[0].isoformat(), last=f"`{last}`", last_day=edges[1].isoformat(),
+    )
+
+
+_WHOLE_WORDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("this", "week"): ("this mon", "this fri"), ("next", "week"): ("next mon", "next fri"),
+    ("this", "month"): ("start of month", "end of month"), ("next", "month"): ("start of next month", "end of next month"),
+    ("this", "quarter"): ("start of quarter", "end of quarter"),
+    ("next", "quarter"): ("start of next quarter", "end of next quarter"),
+    ("this", "year"): ("start of year", "end of year"), ("next", "year"): ("start of next year", "end of next year"),
+}  # fmt: skip
+
+
+def _cjk_whole(value: str, which: str, unit: str, today: date) -> ParseError:
+    """下周 → 下周一 or 下周五; 下个月 → 下月初 or 下月底; 本周, 这个月, 下下周 alike."""
+    ahead = which.count("下")
+    if unit == "月":
+        if ahead > 1:
+            return ParseError.of("error.parse.date.unknown", value=_q(value), hint=_DATE_HINT)
+        first, last = ("下月初", "下月底") if ahead else ("月初", "月底")
+        return _whole_period(value, "month", first, last, _period_edges(today, "month", ahead))
+    prefix = "下" * ahead + "周" if ahead else "本周"
+    return _whole_period(value, "week", prefix + "一", prefix + "五", _period_edges(today, "week", ahead))
+
+
+def _offset(today: date, amount: int, unit: str) -> date:
+    """today moved by `amount` days (d), weeks (w), months (m, clamped to the month's end) or years (y)."""
+    if unit == "d":
+        return today + timedelta(days=amount)
+    if unit == "w":
+        return today + timedelta(weeks=amount)
+    if unit == "m":
+        return _add_months(today, amount)
+    return _add_months(today, 12 * amount)
+
+
+def _parse_date_words(value: str, v: str, today: date) -> date | None:
+    """The forms written in words or in Chinese beyond the short ones: `12.15`, `next week` (refused), `end of
+    next month`, `in 2 weeks`, `dec 15`, `15号`, `下月15号`, `月中`, `3天后`, `两周后`, `下周` (refused)."""
+    if m := _DOT_RE.fullmatch(v):
+        month, day = int(m.group(1)), int(m.group(2))
+        if month > 12 >= day >= 1:  # 15.12: a European day.month; dots read month.day here, so say how to write it
+            raise ParseError.of(
+                "error.parse.date.dot_order", value=_q(value), month=month,
+                fixed=f"{day}.{month}", iso=f"{today.year}-{day:02d}-{month:02d}",
+            )
+        return _checked_date(value, today.year, month, day)
+    if m := _PERIOD_RE.fullmatch(v):
+        which, period = m.group(1), m.group(2)
+        write_first, write_last = _WHOLE_WORDS[(which, period)]
+        raise _whole_period(value, period, write_first, write_last, _period_edges(today, period, int(which == "next")))
+    if m := _EDGE_RE.fullmatch(v):
+        edge, which, period = m.group(1), m.group(2), m.group(3)
+        first_day, last_day = _period_edges(today, period, int(which == "next"))
+        return last_day if edge == "end" else first_day
+    if v in ("day after tomorrow", "the day after tomorrow"):
+        return today + timedelta(days=2)
+    if (m := _IN_RE.fullmatch(v)) and (" " in v):
+        count = m.group(1)
+        amount = int(count) if count.isdigit() else _WORD_NUMBERS.get(count)
+        if amount is not None:
+            return _offset(today, amount, m.group(2)[0])
+    for pattern, month_group, day_group in ((_MONTH_DAY_RE, 1, 2), (_DAY_MONTH_RE, 2, 1)):
+        if (m := pattern.fullmatch(v)) and m.group(month_group) in _MONTH_NAMES:
+            year = int(m.group(3)) if m.group(3) else today.year
+            return _checked_date(value, year, _MONTH_NAMES[m.group(month_group)], int(m.group(day_group)))
+    if m := _CJK_IN_RE.fullmatch(v):
+        amount = _cjk_number(m.group(1))
+        unit = m.group(2)
+        if amount is None:
+            return None
+        return _offset(today, amount, "d" if unit in "天日" else "y" if unit == "年" else "m" if "月" in unit else "w")
+    if m := _CJK_MONTH_DAY_RE.fullmatch(v):
+        nth = _cjk_number(m.group(2))
+        if nth is None:
+            return None
+        month_start = _add_months(today.replace(day=1), 1 if (m.group(1) or "").startswith("下") else 0)
+        return _checked_date(value, month_start.year, month_start.month, nth)
+    if m := _CJK_MONTH_PART_RE.fullmatch(v):
+        month_start, month_end = _period_edges(today, "month", 1 if (m.group(1) or "").startswith("下") else 0)
+        part = m.group(2)
+        return month_start if part == "初" else month_start.replace(day=15) if part == "中" else month_end
+    if m := _CJK_WHOLE_RE.fullmatch(v):
+        raise _cjk_whole(value, m.group(1), m.group(2), today)
     return None
 
 
 def parse_date(value: str, *, today: date) -> date:
-    """2026-12-01, 12-01, 15/12, today, fri, next fri, +3d, eow, eom, eoq, eoy, 明天, 周五, 下周五, 月底, …"""
-    v = _norm(value).lower()
+    """2026-12-01, 12-01, 12.15, 15/12, dec 15, today, fri, next fri, +3d, in 2 weeks, eow, eom, end of next month,
+    明天, 周五, 下周五, 15号, 下月15号, 3天后, 两周后, 月中, 月底, …; `next week`, 下周, 下个月 and `03/04` are refused
+    with the days they could mean (README "Dates")."""
+    v = " ".join(_norm(value).lower().split())
     if not v:
         raise ParseError.of("error.parse.date.missing", hint=_DATE_HINT)
     try:
@@ -403,6 +604,8 @@ def parse_date(value: str, *, today: date) -> date:
 
 #: The years a date may name: a marketing plan's, with room on both sides.
 MIN_YEAR, MAX_YEAR = 2000, 2100
+#: any day will do to tell whether some words read as a date at all (parse_args joining `due:next fri`)
+_PHRASE_TODAY = date(2026, 1, 15)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -762,15 +965,34 @@ CITY_ZONES: dict[str, str] = {
     "beijing": "Asia/Shanghai", "北京": "Asia/Shanghai", "shanghai": "Asia/Shanghai", "上海": "Asia/Shanghai",
     "shenzhen": "Asia/Shanghai", "深圳": "Asia/Shanghai", "guangzhou": "Asia/Shanghai", "广州": "Asia/Shanghai",
     "hangzhou": "Asia/Shanghai", "杭州": "Asia/Shanghai", "chengdu": "Asia/Shanghai", "成都": "Asia/Shanghai",
-    "china": "Asia/Shanghai", "中国": "Asia/Shanghai",
-    "hong kong": "Asia/Hong_Kong", "hongkong": "Asia/Hong_Kong", "香港": "Asia/Hong_Kong",
-    "taipei": "Asia/Taipei", "台北": "Asia/Taipei", "macau": "Asia/Macau", "澳门": "Asia/Macau",
+    "china": "Asia/Shanghai", "中国": "Asia/Shanghai", "beijing time": "Asia/Shanghai", "北京时间": "Asia/Shanghai",
+    "chongqing": "Asia/Shanghai", "重庆": "Asia/Shanghai", "tianjin": "Asia/Shanghai", "天津": "Asia/Shanghai",
+    "wuhan": "Asia/Shanghai", "武汉": "Asia/Shanghai", "nanjing": "Asia/Shanghai", "南京": "Asia/Shanghai",
+    "suzhou": "Asia/Shanghai", "苏州": "Asia/Shanghai", "xi'an": "Asia/Shanghai", "xian": "Asia/Shanghai",
+    "西安": "Asia/Shanghai", "xiamen": "Asia/Shanghai", "厦门": "Asia/Shanghai", "qingdao": "Asia/Shanghai",
+    "青岛": "Asia/Shanghai", "changsha": "Asia/Shanghai", "长沙": "Asia/Shanghai", "zhengzhou": "Asia/Shanghai",
+    "郑州": "Asia/Shanghai", "ningbo": "Asia/Shanghai", "宁波": "Asia/Shanghai", "dongguan": "Asia/Shanghai",
+    "东莞": "Asia/Shanghai", "foshan": "Asia/Shanghai", "佛山": "Asia/Shanghai", "hefei": "Asia/Shanghai",
+    "合肥": "Asia/Shanghai", "kunming": "Asia/Shanghai", "昆明": "Asia/Shanghai", "fuzhou": "Asia/Shanghai",
+    "福州": "Asia/Shanghai", "jinan": "Asia/Shanghai", "济南": "Asia/Shanghai", "shenyang": "Asia/Shanghai",
+    "沈阳": "Asia/Shanghai", "dalian": "Asia/Shanghai", "大连": "Asia/Shanghai", "harbin": "Asia/Shanghai",
+    "哈尔滨": "Asia/Shanghai", "yiwu": "Asia/Shanghai", "义乌": "Asia/Shanghai", "zhuhai": "Asia/Shanghai",
+    "珠海": "Asia/Shanghai",
+    "hong kong": "Asia/Hong_Kong", "hongkong": "Asia/Hong_Kong", "hk": "Asia/Hong_Kong", "香港": "Asia/Hong_Kong",
+    "taipei": "Asia/Taipei", "台北": "Asia/Taipei", "臺北": "Asia/Taipei", "kaohsiung": "Asia/Taipei",
+    "高雄": "Asia/Taipei", "macau": "Asia/Macau", "macao": "Asia/Macau", "澳门": "Asia/Macau", "澳門": "Asia/Macau",
     "singapore": "Asia/Singapore", "新加坡": "Asia/Singapore",
     "tokyo": "Asia/Tokyo", "东京": "Asia/Tokyo", "東京": "Asia/Tokyo",
     "seoul": "Asia/Seoul", "首尔": "Asia/Seoul",
     "bangkok": "Asia/Bangkok", "曼谷": "Asia/Bangkok", "jakarta": "Asia/Jakarta", "雅加达": "Asia/Jakarta",
-    "kuala lumpur": "Asia/Kuala_Lumpur", "吉隆坡": "Asia/Kuala_Lumpur", "manila": "Asia/Manila", "马尼拉": "Asia/Manila",
-    "ho chi minh city": "Asia/Ho_Chi_Minh", "saigon": "Asia/Ho_Chi_Minh", "胡志明市": "Asia/Ho_Chi_Minh",
+    "kuala lumpur": "Asia/Kuala_Lumpur", "kl": "Asia/Kuala_Lumpur", "吉隆坡": "Asia/Kuala_Lumpur",
+    "manila": "Asia/Manila", "马尼拉": "Asia/Manila",
+    "ho chi minh city": "Asia/Ho_Chi_Minh", "ho chi minh": "Asia/Ho_Chi_Minh", "hcmc": "Asia/Ho_Chi_Minh",
+    "saigon": "Asia/Ho_Chi_Minh", "胡志明市": "Asia/Ho_Chi_Minh", "胡志明": "Asia/Ho_Chi_Minh",
+    "hanoi": "Asia/Ho_Chi_Minh", "河内": "Asia/Ho_Chi_Minh", "phnom penh": "Asia/Phnom_Penh", "金边": "Asia/Phnom_Penh",
+    "yangon": "Asia/Yangon", "仰光": "Asia/Yangon", "osaka": "Asia/Tokyo", "大阪": "Asia/Tokyo",
+    "busan": "Asia/Seoul", "釜山": "Asia/Seoul", "abu dhabi": "Asia/Dubai", "阿布扎比": "Asia/Dubai",
+    "riyadh": "Asia/Riyadh", "利雅得": "Asia/Riyadh", "tel aviv": "Asia/Jerusalem", "特拉维夫": "Asia/Jerusalem",
     "dubai": "Asia/Dubai", "迪拜": "Asia/Dubai", "mumbai": "Asia/Kolkata", "delhi": "Asia/Kolkata",
     "new delhi": "Asia/Kolkata", "孟买": "Asia/Kolkata",
     "sydney": "Australia/Sydney", "悉尼": "Australia/Sydney", "melbourne": "Australia/Melbourne",
@@ -779,7 +1001,23 @@ CITY_ZONES: dict[str, str] = {
     "paris": "Europe/Paris", "巴黎": "Europe/Paris", "berlin": "Europe/Berlin", "柏林": "Europe/Berlin",
     "amsterdam": "Europe/Amsterdam", "madrid": "Europe/Madrid", "rome": "Europe/Rome", "罗马": "Europe/Rome",
     "moscow": "Europe/Moscow", "莫斯科": "Europe/Moscow",
-    "new york": "America/New_York", "nyc": "America/New_York", "纽约": "America/New_York",
+    "istanbul": "Europe/Istanbul", "伊斯坦布尔": "Europe/Istanbul", "frankfurt": "Europe/Berlin",
+    "法兰克福": "Europe/Berlin", "zurich": "Europe/Zurich", "苏黎世": "Europe/Zurich", "milan": "Europe/Rome",
+    "米兰": "Europe/Rome", "barcelona": "Europe/Madrid", "巴塞罗那": "Europe/Madrid", "lisbon": "Europe/Lisbon",
+    "stockholm": "Europe/Stockholm", "warsaw": "Europe/Warsaw", "cape town": "Africa/Johannesburg",
+    "johannesburg": "Africa/Johannesburg", "约翰内斯堡": "Africa/Johannesburg", "cairo": "Africa/Cairo",
+    "lagos": "Africa/Lagos", "nairobi": "Africa/Nairobi",
+    "new york": "America/New_York", "new york city": "America/New_York", "nyc": "America/New_York",
+    "纽约": "America/New_York", "washington dc": "America/New_York",
+    "washington d.c.": "America/New_York", "华盛顿": "America/New_York", "boston": "America/New_York",
+    "波士顿": "America/New_York", "miami": "America/New_York", "迈阿密": "America/New_York",
+    "atlanta": "America/New_York", "denver": "America/Denver", "salt lake city": "America/Denver",
+    "phoenix": "America/Phoenix", "dallas": "America/Chicago", "houston": "America/Chicago",
+    "las vegas": "America/Los_Angeles", "拉斯维加斯": "America/Los_Angeles", "san jose": "America/Los_Angeles",
+    "silicon valley": "America/Los_Angeles", "硅谷": "America/Los_Angeles", "san diego": "America/Los_Angeles",
+    "mexico city": "America/Mexico_City", "墨西哥城": "America/Mexico_City", "buenos aires": "America/Argentina/Buenos_Aires",
+    "布宜诺斯艾利斯": "America/Argentina/Buenos_Aires", "rio de janeiro": "America/Sao_Paulo", "里约热内卢": "America/Sao_Paulo",
+    "montreal": "America/Toronto", "蒙特利尔": "America/Toronto", "honolulu": "Pacific/Honolulu", "檀香山": "Pacific/Honolulu",
     "toronto": "America/Toronto", "多伦多": "America/Toronto", "chicago": "America/Chicago", "芝加哥": "America/Chicago",
     "los angeles": "America/Los_Angeles", "la": "America/Los_Angeles", "洛杉矶": "America/Los_Angeles",
     "san francisco": "America/Los_Angeles", "旧金山": "America/Los_Angeles", "seattle": "America/Los_Angeles",
@@ -787,6 +1025,11 @@ CITY_ZONES: dict[str, str] = {
     "sao paulo": "America/Sao_Paulo", "são paulo": "America/Sao_Paulo", "圣保罗": "America/Sao_Paulo",
     "utc": "UTC", "gmt": "UTC",
 }  # fmt: skip
+
+
+def _city_key(text: str) -> str:
+    """How a city is looked up in CITY_ZONES: half-width, lower case, `_` as a space, single spaces."""
+    return " ".join(_norm(text).replace("_", " ").split()).lower()
 
 
 @functools.cache
@@ -798,8 +1041,7 @@ def parse_zone(value: str) -> str:
     """A time zone as people type it: an IANA name in any letter case (asia/shanghai, full-width too), or a
     city from CITY_ZONES (Beijing, 北京, New York, new_york, Hong Kong, 香港, 东京) → the IANA name."""
     typed = _norm(value)
-    lowered = " ".join(typed.replace("_", " ").split()).lower()
-    name = CITY_ZONES.get(lowered) or _zones_by_lower_name().get(typed.lower())
+    name = CITY_ZONES.get(_city_key(typed)) or _zones_by_lower_name().get(typed.lower())
     if name is None:
         raise ParseError.of("error.parse.tz.unknown", value=value.strip())
     return name

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
-from bot.i18n import t, tn
+from bot.i18n import EN, ZH_CN, t, tn
 from bot.i18n.fmt import fmt_date, mention
 from bot.ids import ActionId, BlockId, CallbackId, record_block
 from bot.posts import retro as retro_posts
@@ -236,18 +236,24 @@ def warn_dropped(event: dict[str, Any], body: dict[str, Any], context: BoltConte
 
 # ---- the thread parent's buttons and the note form -------------------------------------------------
 
-RETRO_PREFIX = {"well": "went well:", "not": "didn't:", "try": "try:", "action": "action:", "note": ""}
+#: The prefix a note from the form is written with, in the thread's team language: the line reads as if typed
+#: there, and either language's prefixes are read back (bot.services.retros.CATEGORIES).
+RETRO_PREFIX = {
+    EN: {"well": "went well:", "not": "didn't:", "try": "try:", "action": "action:"},
+    ZH_CN: {"well": "做得好：", "not": "问题：", "try": "改进：", "action": "行动："},
+}
 
 
-def parse_retro_note_form(values: JSON, *, locale: str) -> str:
-    """The note as the line a person would have typed in the thread ("went well: …", "action: <@U…> … due:…")."""
+def parse_retro_note_form(values: JSON, *, locale: str, written_in: str = EN) -> str:
+    """The note as the line a person would have typed in the thread ("went well: …", "action: <@U…> … due:…"),
+    its prefix in `written_in` (the thread's language); `locale` is the language of any error."""
     category = option_value(values, BlockId.CATEGORY) or "note"
     text = text_value(values, BlockId.TEXT)
     if not text:
         raise FieldErrors({BlockId.TEXT: t("error.required", locale)})
     if category != "note":
         text = " ".join(text.split())  # one line: the category prefix applies to all of it
-    prefix = RETRO_PREFIX.get(category, "")
+    prefix = RETRO_PREFIX.get(written_in, RETRO_PREFIX[EN]).get(category, "")
     owner = user_value(values, BlockId.OWNER)
     due = date_value(values, BlockId.DUE, locale)
     if category == "action":
@@ -255,7 +261,9 @@ def parse_retro_note_form(values: JSON, *, locale: str) -> str:
             text += f" <@{owner}>"
         if due:
             text += f" due:{due.isoformat()}"
-    return f"{prefix} {text}".strip() if prefix else text
+    if not prefix:
+        return text
+    return f"{prefix}{text}" if prefix.endswith("：") else f"{prefix} {text}"
 
 
 def open_note_modal(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]:
@@ -329,19 +337,21 @@ def on_close(runtime: Runtime, body: JSON, client: WebClient) -> list[FollowUp]:
 def submit_note(runtime: Runtime, ack: Ack, sub: Submission) -> list[FollowUp]:
     team, user, meta, locale, view = sub.team, sub.user, sub.meta, sub.locale, sub.view
     try:
-        line = parse_retro_note_form(sub.values, locale=locale)
+        parse_retro_note_form(sub.values, locale=locale)  # its errors before anything is read
         number = parse_ref(str(meta.get(M_REF) or ""), "retro")
 
         def note(session: Session) -> tuple[Any, ...]:
             retro = service.get_retro(session, workspace_id=team, number=number)
             if retro.status != "open":
                 raise FieldErrors({BlockId.TEXT: t("retro.closed_no_notes", locale, ref=f"R-{number}")})
+            thread_language = languages.team_language(session, workspace_id=team, channel=retro.slack_channel_id)
+            line = parse_retro_note_form(sub.values, locale=locale, written_in=thread_language)
             # The view id makes a re-sent submission harmless, as a thread reply's ts does.
             key = f"modal.{view.get('id') or ''}"[:32]
             service.record_reply(session, retro=retro, user_id=user, message_ts=key, text=line)
-            return retro.slack_channel_id, retro.thread_ts
+            return retro.slack_channel_id, retro.thread_ts, line
 
-        channel, thread = runtime.db.retrying(note)
+        channel, thread, line = runtime.db.retrying(note)
     except FieldErrors as exc:
         return field_errors(ack, exc.errors)
     except (ParseError, NotFound):

@@ -18,12 +18,13 @@ NO_VALUE = "—"
 ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
-def _group_digits(value: Decimal, places: int) -> str:
-    """`value` rounded half up to `places` decimals, thousands grouped, trailing zeros dropped: 12,500 · 0.25."""
+def _group_digits(value: Decimal, places: int, *, all_or_none: bool = False) -> str:
+    """`value` rounded half up to `places` decimals, thousands grouped, trailing zeros dropped: 12,500 · 0.25;
+    with `all_or_none` the decimals are all kept or, when they are all zero, dropped (money: ¥862.50, ¥862)."""
     q = Decimal(1).scaleb(-places) if places else Decimal(1)
     rounded = value.quantize(q, rounding=ROUND_HALF_UP)
     text = f"{rounded:,.{places}f}"
-    if "." in text:
+    if "." in text and (not all_or_none or rounded == rounded.to_integral_value()):
         text = text.rstrip("0").rstrip(".")
     return text
 
@@ -45,8 +46,9 @@ def _with_unit(text: str, negative: bool, unit: str | None) -> str:
 
 
 def fmt_number(value: Decimal | None, unit: str | None, locale: str | None) -> str:
-    """2 decimals below 1,000 (4 below 1), none from 1,000 up; a `%` unit shows a fraction as a percentage;
-    in Chinese, amounts from 100,000 up are written in 万 and 亿."""
+    """2 decimals below 1,000 (4 below 1), none from 1,000 up; money has 2 decimals or none (¥862.50, ¥862,
+    ¥0.05); a `%` unit shows a fraction as a percentage; in Chinese, amounts from 100,000 up are written in
+    万 and 亿."""
     if value is None:
         return NO_VALUE
     if unit == "%":
@@ -57,10 +59,11 @@ def fmt_number(value: Decimal | None, unit: str | None, locale: str | None) -> s
         else:
             scaled, suffix = value / Decimal(10_000), "万"
         return _with_unit(_group_digits(scaled, 2) + suffix, value < 0, unit)
+    money = unit in CURRENCY_UNITS  # money has cents or none: ¥862.50, never ¥862.5
     places = 2 if abs(value) < 1000 else 0
-    if abs(value) < 1 and value != 0:
+    if abs(value) < 1 and value != 0 and not money:
         places = 4
-    return _with_unit(_group_digits(value, places), value < 0, unit)
+    return _with_unit(_group_digits(value, places, all_or_none=money), value < 0, unit)
 
 
 def fmt_percent(fraction: Decimal | None, locale: str | None) -> str:
@@ -80,13 +83,16 @@ def fmt_signed_percent(fraction: Decimal | None, locale: str | None) -> str:
     return ("+" if fraction > 0 else "-") + shown
 
 
-def fmt_date(day: date | None, today: date | None, locale: str | None) -> str:
-    """Relative where it helps (today, tomorrow, a weekday this week), else a short date in the locale's order."""
+def fmt_date(day: date | None, today: date | None, locale: str | None, *, relative: bool = True) -> str:
+    """Relative where it helps (today, tomorrow, a weekday this week), else a short date in the locale's order.
+
+    `relative=False` for what stays in a channel (announcements, retro posts): read next week, "tomorrow" would
+    be wrong, so the date is written out (its year only when it is not this year's)."""
     loc = resolve(locale)
     if day is None:
         return t("common.no_date", loc)
     zh = loc == ZH_CN
-    if today is not None:
+    if today is not None and relative:
         delta = (day - today).days
         if delta == 0:
             return "今天" if zh else "today"
@@ -96,8 +102,8 @@ def fmt_date(day: date | None, today: date | None, locale: str | None) -> str:
             return "昨天" if zh else "yesterday"
         if 1 < delta < 7:
             return f"{ZH_WEEKDAYS[day.weekday()]} {day.month}月{day.day}日" if zh else day.strftime("%a %b %-d")
-        if day.year == today.year:
-            return f"{day.month}月{day.day}日" if zh else day.strftime("%b %-d")
+    if today is not None and day.year == today.year:
+        return f"{day.month}月{day.day}日" if zh else day.strftime("%b %-d")
     return f"{day.year}年{day.month}月{day.day}日" if zh else day.strftime("%b %-d, %Y")
 
 

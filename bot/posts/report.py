@@ -237,15 +237,17 @@ def upload_charts(ctx: JobContext, sent: Sent) -> None:
             file_id = uploads.share_file(
                 ctx.client, channel=channel, thread_ts=ts, content=png, filename=filename, title=chart.title
             )
-            uploaded.append(chart_files.remember(sent.workspace_id, file_id, chart.title, ctx.clock()))
+            uploaded.append(chart_files.remember(sent.workspace_id, file_id, chart.title, ctx.clock(), locale=locale))
         except uploads.ShareUnknown as exc:  # it may be in the thread: a table as well could show it twice
             log.error("chart %s for post %s: cannot tell whether file %s was shared", spec, sent.outbox_id, exc.file_id)
         except Exception:
             log.exception("chart %s for post %s failed; posting its numbers instead", spec, sent.outbox_id)
-            try:
+            try:  # the table starts with the chart's title itself
+                fallback = "chart.fallback.not_uploaded" if png else "chart.fallback.not_drawn"
                 table = charts.text_table(chart)
                 ctx.client.chat_postMessage(
-                    channel=channel, thread_ts=ts, text=f"{esc(chart.title)}\n```{esc(table)}```", unfurl_links=False
+                    channel=channel, thread_ts=ts, text=f"{t(fallback, locale)}\n```{esc(table)}```",
+                    unfurl_links=False,
                 )
             except Exception:
                 log.exception("text fallback for chart %s failed", spec)

@@ -18,7 +18,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
@@ -27,8 +27,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.i18n import EN, ZH_CN
-from bot.i18n.fmt import fmt_number, with_currency
+from bot.i18n import EN, ZH_CN, resolve, t
+from bot.i18n.fmt import fmt_date, fmt_number, with_currency
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -96,7 +96,9 @@ class NoChartData(ChartError):
 
 @dataclass(frozen=True)
 class ChartLabels:
-    """Every word a chart draws besides user-typed names: pass another language's set."""
+    """Every word a chart draws besides user-typed names, and the locale its numbers and dates are written in.
+
+    `ChartLabels.of(locale)` reads them from the catalogs (keys `chart.label.*`); the defaults are English."""
 
     actual: str = "Actual"
     target: str = "Target"
@@ -118,32 +120,22 @@ class ChartLabels:
     # the text table's closing lines (their punctuation is the language's too)
     target_line: str = "{target}: {value} ({deadline} {date})"
     projected_line: str = "{projected}: {value}"
-    cjk_units: bool = False  # amounts in 万 and 亿 rather than k, M and B
+    deadline_on: str = "Deadline {date}"  # the deadline's mark on a goal chart
+    locale: str = EN  # numbers in 万 and 亿 (zh_CN) or k, M and B; dates as the language writes them
+
+    @property
+    def cjk_units(self) -> bool:
+        return self.locale == ZH_CN
+
+    @classmethod
+    def of(cls, locale: str | None) -> ChartLabels:
+        loc = resolve(locale)
+        words = {f.name: t(f"chart.label.{f.name}", loc) for f in fields(cls) if f.name != "locale"}
+        return cls(**words, locale=loc)
 
     @classmethod
     def zh(cls) -> ChartLabels:
-        return cls(
-            actual="实际",
-            target="目标",
-            pace="进度线",
-            projected="预计",
-            deadline="截止",
-            total="合计",
-            other="其他",
-            no_channel="（无渠道）",
-            period="整期",
-            week_of="周",
-            day="日期",
-            channel="渠道",
-            numerator="分子",
-            denominator="分母",
-            value="数值",
-            from_parts="按分子分母汇总计算",
-            partial="不完整周期（斜线）",
-            target_line="{target}：{value}（{deadline} {date}）",
-            projected_line="{projected}：{value}",
-            cjk_units=True,
-        )
+        return cls.of(ZH_CN)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -239,9 +231,10 @@ class BreakdownChart:
         labels: ChartLabels | None = None,
         generated_on: date | None = None,
     ) -> BreakdownChart:
+        locale = (labels or ChartLabels()).locale
         return cls(
             title=title if title is not None else breakdown.metric.name,
-            subtitle=subtitle if subtitle is not None else f"{breakdown.start} – {breakdown.end}",
+            subtitle=subtitle if subtitle is not None else date_range(breakdown.start, breakdown.end, locale),
             unit=breakdown.metric.unit,
             periods=breakdown.periods,
             values=breakdown.values,
@@ -363,8 +356,36 @@ def drawable(text: str) -> str:
 # Rendering
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """Every string a chart drew, by where it is, and any text that leaves the picture (it would be cut off).
+
+    The PNG carries `texts` as its Description, so what a chart says can be read back from the file."""
+
+    title: str
+    subtitle: str
+    footer: str
+    legend: tuple[str, ...]
+    x_ticks: tuple[str, ...]
+    y_ticks: tuple[str, ...]
+    notes: tuple[str, ...]  # values written on points and bars, the deadline's mark
+    outside: tuple[str, ...]  # texts (and "legend") whose box is not wholly inside the picture
+    legend_box: tuple[float, float, float, float] | None  # x0, y0, x1, y1 in pixels, the picture's origin bottom left
+    size: tuple[float, float]  # the picture's width and height in pixels
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.title, self.subtitle, *self.legend, *self.y_ticks, *self.x_ticks, *self.notes,
+                                 self.footer) if s)
+
+
 def render(chart: Chart) -> bytes:
     """PNG bytes of any chart; NoChartData when there is nothing to plot, ChartError when drawing fails."""
+    return render_drawn(chart)[0]
+
+
+def render_drawn(chart: Chart) -> tuple[bytes, Drawn]:
+    """The PNG and every string drawn on it (read from the figure before it was saved)."""
     if isinstance(chart, GoalChart):
         return goal_chart(chart)
     if isinstance(chart, BreakdownChart):
@@ -372,7 +393,7 @@ def render(chart: Chart) -> bytes:
     return ratio_chart(chart)
 
 
-def goal_chart(data: GoalChart) -> bytes:
+def goal_chart(data: GoalChart) -> tuple[bytes, Drawn]:
     if len(data.days) != len(data.actual):
         raise ChartError(f"{len(data.days)} days but {len(data.actual)} values")
     if all(v is None for v in data.actual):
@@ -380,7 +401,7 @@ def goal_chart(data: GoalChart) -> bytes:
     return _render(data, _draw_goal)
 
 
-def breakdown_chart(data: BreakdownChart) -> bytes:
+def breakdown_chart(data: BreakdownChart) -> tuple[bytes, Drawn]:
     if data.stacked:
         for channel, values in data.values.items():
             if len(values) != len(data.periods):
@@ -392,7 +413,7 @@ def breakdown_chart(data: BreakdownChart) -> bytes:
     return _render(data, _draw_breakdown)
 
 
-def ratio_chart(data: RatioChart) -> bytes:
+def ratio_chart(data: RatioChart) -> tuple[bytes, Drawn]:
     if len(data.periods) != len(data.values):
         raise ChartError(f"{len(data.periods)} periods but {len(data.values)} values")
     if all(v is None for v in data.values):
@@ -400,16 +421,20 @@ def ratio_chart(data: RatioChart) -> bytes:
     return _render(data, _draw_ratio)
 
 
-def _render(data: Any, draw: Callable[[Figure, Axes, Any], None]) -> bytes:
+def _render(data: Any, draw: Callable[[Figure, Axes, Any], None]) -> tuple[bytes, Drawn]:
     global _worker
     if _worker is None:
         with _FONTS_LOCK:
             if _worker is None:
                 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mktbot-charts")
-    return _worker.submit(_render_here, data, draw).result()
+    return _worker.submit(_render_drawn_here, data, draw).result()
 
 
 def _render_here(data: Any, draw: Callable[[Figure, Axes, Any], None]) -> bytes:
+    return _render_drawn_here(data, draw)[0]
+
+
+def _render_drawn_here(data: Any, draw: Callable[[Figure, Axes, Any], None]) -> tuple[bytes, Drawn]:
     try:
         import matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -426,12 +451,15 @@ def _render_here(data: Any, draw: Callable[[Figure, Axes, Any], None]) -> bytes:
                 ax = fig.add_axes((0.11, 0.27, 0.86, 0.54))  # legend under the plot, title above it
                 draw(fig, ax, data)
                 _frame_text(fig, data)
+                _fit(fig, ax)
+                drawn = _drawn(fig, ax)
                 buffer = io.BytesIO()
-                fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "mktbot"})
+                fig.savefig(buffer, format="png", dpi=DPI,
+                            metadata={"Software": "mktbot", "Description": "\n".join(drawn.texts)})
                 fig.clear()
         finally:
             _SCALES.reset(token)
-        return buffer.getvalue()
+        return buffer.getvalue(), drawn
     except ChartError:
         raise
     except Exception as exc:
@@ -456,16 +484,159 @@ def _frame_text(fig: Figure, data: Any) -> None:
         fig.text(
             0.02, 0.885, drawable(_clip(subtitle, TITLE_WIDTH + 22)), size=10, color=MUTED_COLOR, va="top"
         )
-    footer = data.footer or (f"mktbot · {data.generated_on.isoformat()}" if data.generated_on else "mktbot")
+    locale = data.labels.locale
+    footer = data.footer or (f"mktbot · {fmt_date(data.generated_on, None, locale)}" if data.generated_on else "mktbot")
     fig.text(0.98, 0.015, drawable(footer), size=8, color="#9CA3AF", ha="right", va="bottom")
 
 
 def _legend_under(ax: Axes, ncol: int) -> None:
-    """The legend in one or two rows under the plot, where it never covers a line or a bar."""
+    """The legend in one or two rows under the plot, where it never covers a line or a bar (_fit takes
+    columns away while it is wider than the picture)."""
     handles, _ = ax.get_legend_handles_labels()
     ncol = max(1, min(ncol, 4, len(handles)))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=ncol, borderaxespad=0.0, handlelength=1.6,
-              columnspacing=1.2)
+    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=ncol, borderaxespad=0.0,
+                       handlelength=1.6, columnspacing=1.2)
+    legend.set_gid(UNDER)
+
+
+def _legend_beside(ax: Axes) -> None:
+    """The legend as a column at the right of the plot, top entry first (many channels)."""
+    ax.set_position((0.11, 0.15, 0.66, 0.66))
+    handles, names = ax.get_legend_handles_labels()
+    legend = ax.legend(handles[::-1], names[::-1], loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    legend.set_gid(BESIDE)
+
+
+UNDER, BESIDE, VALUE_NOTE = "legend-under", "legend-beside", "value-note"
+MARGIN_PX = 8.0  # nothing is drawn closer than this to the picture's edge
+
+
+def _fit(fig: Figure, ax: Axes) -> None:
+    """Make everything fit inside the picture, measured as drawn: the legend (fewer columns, or the plot
+    moved up or narrowed for it), the tick labels (the plot moved in), the title lines (cut shorter), and
+    values written on points and bars (one that would overlap another is left out)."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    width, height = fig.bbox.width, fig.bbox.height
+    legend = ax.get_legend()
+    footer = fig.texts[-1] if fig.texts else None
+    if legend is not None and legend.get_gid() == UNDER:
+        ncol = int(getattr(legend, "_ncols", 1))
+
+        def sticks_out(legend: Any) -> bool:
+            box = legend.get_window_extent(renderer)
+            return bool(box.x0 < MARGIN_PX or box.x1 > width - MARGIN_PX)
+
+        while ncol > 1 and sticks_out(legend):
+            ncol -= 1
+            _legend_under(ax, ncol)
+            legend = ax.get_legend()
+            assert legend is not None
+        box = legend.get_window_extent(renderer)
+        floor = footer.get_window_extent(renderer).y1 + 2 if footer is not None else MARGIN_PX
+        if box.y0 < floor:  # more rows than there is room for: the plot moves up and gets shorter
+            x0, y0, w, h = ax.get_position().bounds
+            lift = (floor - box.y0) / height
+            ax.set_position((x0, y0 + lift, w, max(h - lift, 0.25)))
+    elif legend is not None and legend.get_gid() == BESIDE:
+        box = legend.get_window_extent(renderer)
+        if box.x1 > width - MARGIN_PX:
+            x0, y0, w, h = ax.get_position().bounds
+            ax.set_position((x0, y0, max(w - (box.x1 - width + MARGIN_PX) / width, 0.4), h))
+    # the y tick labels (¥12,500万 is wide) stay inside on the left, the last x tick label on the right
+    for _ in range(2):
+        x0, y0, w, h = ax.get_position().bounds
+        ybox = ax.yaxis.get_tightbbox(renderer)
+        xbox = ax.xaxis.get_tightbbox(renderer)
+        shift = max(0.0, MARGIN_PX - ybox.x0) / width if ybox is not None else 0.0
+        if xbox is not None:
+            shift = max(shift, (MARGIN_PX - xbox.x0) / width)
+        over = max(0.0, xbox.x1 - width + MARGIN_PX) / width if xbox is not None else 0.0
+        legend = ax.get_legend()
+        if legend is not None and legend.get_gid() == BESIDE:
+            over = max(over, (legend.get_window_extent(renderer).x1 - width + MARGIN_PX) / width)
+        if shift <= 0 and over <= 0:
+            break
+        ax.set_position((x0 + shift, y0, max(w - shift - over, 0.3), h))
+    for text in fig.texts:
+        _cut_to_fit(text, renderer, width)
+    _drop_overlapping_notes(ax, renderer)
+
+
+def _cut_to_fit(text: Any, renderer: Any, width: float) -> None:
+    """A title line longer than the picture is cut with "…" until it fits."""
+    original = text.get_text()
+    columns = display_width(original)
+    while columns > 4 and text.get_window_extent(renderer).x1 > width - MARGIN_PX + 0.5:
+        columns -= 2
+        text.set_text(_clip(original.replace(r"\$", "$"), columns).replace("$", r"\$"))
+    if text.get_window_extent(renderer).x0 < MARGIN_PX - 0.5 and text.get_horizontalalignment() == "right":
+        text.set_text(_clip(original.replace(r"\$", "$"), max(columns - 4, 1)).replace("$", r"\$"))
+
+
+def _drop_overlapping_notes(ax: Axes, renderer: Any) -> None:
+    """Values written on points and bars: the last one always, then from the right each one that touches no
+    value already kept and stays inside the plot's width; the others are left out (the table has them all)."""
+    notes = [t for t in ax.texts if t.get_gid() == VALUE_NOTE and t.get_visible()]
+    if not notes:
+        return
+    fig_box = ax.figure.bbox
+    kept: list[Any] = []
+    for note in sorted(notes, key=lambda t: -float(getattr(t, "xy", (0.0, 0.0))[0])):
+        box = note.get_window_extent(renderer).expanded(1.08, 1.0)
+        inside = box.x0 >= fig_box.x0 + MARGIN_PX - 1 and box.x1 <= fig_box.x1 - MARGIN_PX + 1
+        if inside and not any(box.overlaps(other) for other in kept):
+            kept.append(box)
+        else:
+            note.set_visible(False)
+
+
+def _drawn(fig: Figure, ax: Axes) -> Drawn:
+    """Read every string back from the figure as it will be saved, and which of them leave the picture."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for axis in (ax.xaxis, ax.yaxis):  # the tick labels as the next draw writes them (a full draw costs a third more)
+        axis._update_ticks()  # type: ignore[union-attr]
+    box = fig.bbox
+
+    def inside(extent: Any) -> bool:
+        return bool(extent.x0 >= box.x0 - 0.5 and extent.y0 >= box.y0 - 0.5 and extent.x1 <= box.x1 + 0.5
+                    and extent.y1 <= box.y1 + 0.5)
+
+    def ticks(axis: Any) -> list[Any]:
+        low, high = sorted(axis.get_view_interval())
+        span = (high - low) * 1e-9
+        return [tick.label1 for tick in axis.get_major_ticks()
+                if low - span <= tick.get_loc() <= high + span and tick.label1.get_visible() and tick.label1.get_text()]
+
+    x_labels, y_labels = ticks(ax.xaxis), ticks(ax.yaxis)
+    notes = [t for t in ax.texts if t.get_visible() and t.get_text()]
+    legend = ax.get_legend()
+    legend_texts = [t for t in legend.get_texts() if t.get_text()] if legend is not None else []
+    frame = [t.get_text() for t in fig.texts]
+    # the legend's texts are placed when it is drawn: its own box (which holds them) is measured instead
+    outside = [t.get_text() for t in (*fig.texts, *x_labels, *y_labels, *notes)
+               if not inside(t.get_window_extent(renderer))]
+    legend_box = None
+    if legend is not None:
+        extent = legend.get_window_extent(renderer)
+        legend_box = (float(extent.x0), float(extent.y0), float(extent.x1), float(extent.y1))
+        if not inside(extent):
+            outside.append("legend")
+
+    def plain(text: str) -> str:
+        return text.replace(r"\$", "$")
+
+    return Drawn(
+        title=plain(frame[0]) if frame else "",
+        subtitle=plain(frame[1]) if len(frame) > 2 else "",
+        footer=plain(frame[-1]) if len(frame) > 1 else "",
+        legend=tuple(plain(t.get_text()) for t in legend_texts),
+        x_ticks=tuple(t.get_text() for t in x_labels),
+        y_ticks=tuple(t.get_text() for t in y_labels),
+        notes=tuple(plain(t.get_text()) for t in notes),
+        outside=tuple(plain(t) for t in outside),
+        legend_box=legend_box,
+        size=(float(box.width), float(box.height)),
+    )
 
 
 def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
@@ -501,7 +672,7 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
     ax.plot([], [], color=TARGET_COLOR, linestyle=":", label=f"{labels.target} {_short(data.target, unit)}")
     ax.axvline(deadline_x, color=PACE_COLOR, linewidth=0.9, zorder=1)
     ax.annotate(
-        f"{labels.deadline} {data.deadline:%m-%d}",
+        labels.deadline_on.format(date=month_day(data.deadline, labels.locale)),
         xy=(deadline_x, 1.0),
         xycoords=("data", "axes fraction"),
         xytext=(-3, -2),
@@ -538,7 +709,7 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
     _y_range(ax, span, unit)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+    ax.xaxis.set_major_formatter(_date_formatter(locator, labels.locale))
     _legend_under(ax, ncol=4)
 
 
@@ -608,17 +779,19 @@ def _draw_stacked(ax: Axes, data: BreakdownChart) -> None:
                     va="bottom",
                     size=8.5,
                     color=TEXT_COLOR,
+                    gid=VALUE_NOTE,
                 )
-    _period_axis(ax, data.periods, data.freq)
+    _period_axis(ax, data.periods, data.freq, labels.locale)
     _y_range(ax, [0.0, *bottoms, *(_f(v) for _, v in data.references)], data.unit, headroom=0.12)
-    if any(partial):
-        ax.bar([], [], color="#9CA3AF", alpha=0.45, hatch="///", label=labels.partial)
+    if any(partial):  # a swatch that looks like the hatched bars (an empty bar would show a plain colour)
+        from matplotlib.patches import Rectangle
+
+        ax.add_patch(Rectangle((0, 0), 0, 0, facecolor="#9CA3AF", alpha=0.45, hatch="///", linewidth=0,
+                               label=labels.partial))
     if len(series) + len(data.references[:3]) <= 4:
         _legend_under(ax, ncol=4)
     else:  # one row would overflow into the subtitle: a column at the right instead, top channel first
-        ax.set_position((0.11, 0.15, 0.66, 0.66))
-        handles, names = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], names[::-1], loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        _legend_beside(ax)
 
 
 def _draw_totals(ax: Axes, data: BreakdownChart) -> None:
@@ -637,7 +810,7 @@ def _draw_totals(ax: Axes, data: BreakdownChart) -> None:
     ax.grid(axis="x", visible=True)
     for y, (_, value) in zip(positions, items, strict=True):
         ax.annotate(
-            fmt_number(value, data.unit, EN),
+            fmt_number(value, data.unit, labels.locale),
             (_f(value), y),
             xytext=(3, 0),
             textcoords="offset points",
@@ -658,7 +831,7 @@ def _draw_totals(ax: Axes, data: BreakdownChart) -> None:
             [],
             color=TARGET_COLOR,
             linestyle=":",
-            label=f"{labels.total} {fmt_number(data.overall, data.unit, EN)}",
+            label=f"{labels.total} {fmt_number(data.overall, data.unit, labels.locale)}",
         )
         _legend_under(ax, ncol=1)
     ax.set_position((0.2, 0.15, 0.77, 0.64))
@@ -682,13 +855,14 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
         for x, value in zip(positions, data.values, strict=True):
             if value is not None:
                 ax.annotate(
-                    fmt_number(value, data.unit, EN),
+                    fmt_number(value, data.unit, labels.locale),
                     (x, _f(value)),
                     xytext=(0, 6),
                     textcoords="offset points",
                     ha="center",
                     size=8.5,
                     color=TEXT_COLOR,
+                    gid=VALUE_NOTE,
                 )
     if data.overall is not None:
         ax.axhline(_f(data.overall), color=TARGET_COLOR, linestyle=":", linewidth=1.2, zorder=2)
@@ -697,7 +871,7 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
             [],
             color=TARGET_COLOR,
             linestyle=":",
-            label=f"{labels.period} {fmt_number(data.overall, data.unit, EN)}",
+            label=f"{labels.period} {fmt_number(data.overall, data.unit, labels.locale)}",
         )
     partial = list(data.partial) if len(data.partial) == len(positions) else []
     hollow = [(x, _f(v)) for x, v, p in zip(positions, data.values, partial, strict=False) if p and v is not None]
@@ -705,7 +879,7 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
         ax.plot([x for x, _ in hollow], [y for _, y in hollow], linestyle="none", marker="o", markersize=7,
                 markerfacecolor="white", markeredgecolor=ACTUAL_COLOR, zorder=4, label=labels.partial)
     _reference_lines(ax, data.references, data.unit)
-    _period_axis(ax, data.periods, data.freq)
+    _period_axis(ax, data.periods, data.freq, labels.locale)
     span = [v for v in (*values, _f(data.overall), *(_f(v) for _, v in data.references)) if v == v]
     _y_range(ax, span, data.unit, headroom=0.15, floor_zero=True)
     _legend_under(ax, ncol=3)
@@ -715,16 +889,72 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
 # Axes and number formats
 
 
+def month_day(day: date, locale: str) -> str:
+    """A day without its year: Dec 31 · 12月31日."""
+    return f"{day.month}月{day.day}日" if resolve(locale) == ZH_CN else f"{day:%b} {day.day}"
+
+
+def date_range(start: date, end: date, locale: str) -> str:
+    """Two days as the language writes a span: Nov 2 – Nov 29, 2026 · 2026年11月2日–11月29日."""
+    if resolve(locale) == ZH_CN:
+        tail = month_day(end, locale) if end.year == start.year else f"{end.year}年{month_day(end, locale)}"
+        return f"{start.year}年{month_day(start, locale)}–{tail}"
+    head = month_day(start, locale) if end.year == start.year else f"{month_day(start, locale)}, {start.year}"
+    return f"{head} – {month_day(end, locale)}, {end.year}"
+
+
+def period_label(day: date, freq: str, locale: str = EN) -> str:
+    """A bucket's label under its bar or point: a month (2026-11 · 2026年11月) or its first day (11-02 · 11月2日)."""
+    if resolve(locale) == ZH_CN:
+        return f"{day.year}年{day.month}月" if freq == "M" else month_day(day, locale)
+    return day.strftime("%Y-%m" if freq == "M" else "%m-%d")
+
+
+#: ConciseDateFormatter's formats (years, months, days, hours, minutes, seconds) in Chinese: 2027年, 11月,
+#: 11月15日; the leading zeros strftime writes (01月, 11月05日) are taken out after formatting
+_ZH_DATE_FORMATS = ["%Y年", "%m月", "%m月%d日", "%H:%M", "%H:%M", "%S.%f"]
+_ZH_ZERO_FORMATS = ["", "%Y年", "%m月", "%m月%d日", "%H:%M", "%H:%M"]
+
+
+def _date_formatter(locator: Any, locale: str) -> Any:
+    import matplotlib.dates as mdates
+
+    if resolve(locale) != ZH_CN:
+        return mdates.ConciseDateFormatter(locator, show_offset=False)
+    return _zh_date_formatter_class()(locator, formats=_ZH_DATE_FORMATS, zero_formats=_ZH_ZERO_FORMATS,
+                                      show_offset=False)
+
+
+@cache
+def _zh_date_formatter_class() -> type:
+    import re
+
+    import matplotlib.dates as mdates
+
+    leading_zero = re.compile(r"(?<!\d)0(?=\d[月日])")
+
+    class ZhDateFormatter(mdates.ConciseDateFormatter):  # type: ignore[misc]
+        """Matplotlib's concise date ticks in Chinese: 10月 11月 12月 2027年; 11月15日 12月 12月15日."""
+
+        def format_ticks(self, values: Any) -> list[str]:
+            return [leading_zero.sub("", label) for label in super().format_ticks(values)]
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return str(leading_zero.sub("", super().__call__(x, pos)))
+
+    return ZhDateFormatter
+
+
 def _f(value: Decimal | float | None, missing: float = float("nan")) -> float:
     return missing if value is None else float(value)
 
 
-def _period_axis(ax: Axes, periods: Sequence[date], freq: str) -> None:
+def _period_axis(ax: Axes, periods: Sequence[date], freq: str, locale: str = EN) -> None:
     n = len(periods)
-    step = max(1, -(-n // 10))  # at most ten labels
-    fmt = {"M": "%Y-%m", "D": "%m-%d"}.get(freq, "%m-%d")
+    most = 10 if locale != ZH_CN else (7 if freq == "D" else 8)  # 11月22日 is wider than 11-22
+    step = max(1, -(-n // most))
     ticks = list(range(0, n, step))
-    ax.set_xticks(ticks, [periods[i].strftime(fmt) for i in ticks])
+    ax.set_xticks(ticks, [period_label(periods[i], freq, locale) for i in ticks])
     ax.set_xlim(-0.6, n - 0.4)
     ax.grid(axis="x", visible=False)
 
@@ -827,11 +1057,16 @@ def _tick_labels(
         places = min(TICK_PLACES, _decimals(step * 100, TICK_PLACES, [v * 100 for v in ticks]))
         return [_plain(v * 100, places) + "%" for v in values]
     # The largest scale the axis reaches, unless its labels would need too many decimals (a narrow range
-    # high up, 1,000,020 – 1,000,100, in millions): then a smaller one.
+    # high up, 1,000,020 – 1,000,100, in millions): then a smaller one. One scale for the whole axis; in
+    # Chinese it is one every gridline but 0 reaches (¥2,500万 … ¥12,500万, never ¥0.25亿), as a Chinese
+    # team writes amounts.
+    scales = _SCALES.get()
+    if scales is _CJK_SCALES:
+        size = min((abs(v) for v in ticks if v), default=size)
     divisor, suffix = next(
         (
             (d, s)
-            for limit, d, s in _SCALES.get()
+            for limit, d, s in scales
             if size >= limit and not _needs_more_than(step / d, TICK_PLACES, [v / d for v in ticks])
         ),
         (1.0, ""),
@@ -872,7 +1107,7 @@ def _compact(value: float, unit: str | None) -> str:
 def _short(value: Decimal, unit: str | None) -> str:
     """A legend figure: exact below 10,000, compact above (the text table keeps every digit)."""
     if unit == "%" or abs(value) < 10_000:
-        return fmt_number(value, unit, EN)
+        return fmt_number(value, unit, EN)  # below 10,000 both languages write every digit
     return _axis_number(float(value), unit, 0.0, places=2)
 
 
@@ -933,8 +1168,8 @@ def text_table(chart: Chart) -> str:
 
 
 def _locale(labels: ChartLabels) -> str:
-    """The locale a chart's numbers are written in: Chinese labels write 万 and 亿."""
-    return ZH_CN if labels.cjk_units else EN
+    """The locale a chart's numbers and dates are written in: Chinese labels write 万, 亿 and 11月23日."""
+    return labels.locale
 
 
 def _title_lines(chart: Chart) -> list[str]:
@@ -943,22 +1178,22 @@ def _title_lines(chart: Chart) -> list[str]:
 
 
 def _goal_table(chart: GoalChart) -> str:
-    labels, unit = chart.labels, chart.unit
+    labels, unit, loc = chart.labels, chart.unit, chart.labels.locale
     rows: list[list[str]] = []
     points = list(zip(chart.days, chart.actual, strict=True))
     # one row a week, always ending on the last day shown
     for day, value in points[::-1][::7][::-1]:
-        pace = _pace_at(chart, day)
-        rows.append([day.isoformat(), fmt_number(value, unit, EN), fmt_number(pace, unit, EN)])
-    headers = [labels.day, labels.actual, labels.pace if chart.pace is not None else ""]
+        row = [month_day(day, loc), fmt_number(value, unit, loc)]
+        rows.append([*row, fmt_number(_pace_at(chart, day), unit, loc)] if chart.pace is not None else row)
+    headers = [labels.day, labels.actual, *([labels.pace] if chart.pace is not None else [])]
     table = format_table(headers, rows) if rows else ""
     summary = [
-        labels.target_line.format(target=labels.target, value=fmt_number(chart.target, unit, _locale(labels)),
-                                  deadline=labels.deadline, date=chart.deadline.isoformat()),
+        labels.target_line.format(target=labels.target, value=fmt_number(chart.target, unit, loc),
+                                  deadline=labels.deadline, date=fmt_date(chart.deadline, None, loc)),
     ]
     if chart.projected is not None:
         summary.append(labels.projected_line.format(projected=labels.projected,
-                                                    value=fmt_number(chart.projected, unit, _locale(labels))))
+                                                    value=fmt_number(chart.projected, unit, loc)))
     return "\n".join([*_title_lines(chart), *([table] if table else []), *summary])
 
 
@@ -972,47 +1207,92 @@ def _pace_at(chart: GoalChart, day: date) -> Decimal | None:
     return from_value + (to_value - from_value) * Decimal(done) / Decimal(span) if span > 0 else to_value
 
 
+#: the channels a breakdown's text table has a column for; the rest are summed into "Other"
+TABLE_CHANNELS = 2
+
+
+def _weeks(periods: Sequence[date], freq: str) -> list[tuple[date, list[int]]]:
+    """Periods grouped into table rows: daily ones into weeks from Monday (the first row starts on the first
+    day shown), weekly and monthly ones one a row."""
+    if freq != "D":
+        return [(day, [i]) for i, day in enumerate(periods)]
+    rows: list[tuple[date, list[int]]] = []
+    for i, day in enumerate(periods):
+        monday = day - timedelta(days=day.weekday())
+        if rows and rows[-1][0] - timedelta(days=rows[-1][0].weekday()) == monday:
+            rows[-1][1].append(i)
+        else:
+            rows.append((day, [i]))
+    return rows
+
+
+def _sum(values: Sequence[Decimal | None]) -> Decimal | None:
+    known = [v for v in values if v is not None]
+    return sum(known, Decimal(0)) if known else None
+
+
 def _breakdown_table(chart: BreakdownChart) -> str:
-    labels, unit = chart.labels, chart.unit
+    """One row a week (or month), one column for each of the largest channels, then Other and the total: a
+    table that stays narrow enough for a Slack thread, in the chart's units and dates."""
+    labels, unit, loc = chart.labels, chart.unit, chart.labels.locale
     names = list(chart.totals) or list(chart.values)
+
+    def name(channel: str) -> str:
+        return labels.no_channel if channel == "" else channel
+
     if chart.stacked and chart.periods:
-        fmt = "%Y-%m" if chart.freq == "M" else "%m-%d"
-        headers = [labels.channel, *(p.strftime(fmt) for p in chart.periods), labels.total]
-        rows = [
-            [
-                labels.no_channel if ch == "" else ch,
-                *(fmt_number(v, unit, EN) for v in chart.values.get(ch, [None] * len(chart.periods))),
-                fmt_number(chart.totals.get(ch), unit, EN),
-            ]
-            for ch in names
-        ]
+        ranked = sorted(names, key=lambda ch: -_f(chart.totals.get(ch), 0.0))
+        shown, rest = ranked[:TABLE_CHANNELS], ranked[TABLE_CHANNELS:]
+        if len(rest) == 1:
+            shown, rest = ranked, []
+        n = len(chart.periods)
+
+        def values(channel: str) -> Sequence[Decimal | None]:
+            return chart.values.get(channel) or [None] * n
+
+        headers = [labels.week_of if chart.freq != "M" else labels.period, *(_clip(name(ch), 12) for ch in shown),
+                   *([labels.other] if rest else []), labels.total]
+        rows = []
+        for start, at in _weeks(chart.periods, chart.freq):
+            cells = [_sum([values(ch)[i] for i in at]) for ch in shown]
+            other = [_sum([values(ch)[i] for ch in rest for i in at])] if rest else []
+            total = _sum([values(ch)[i] for ch in names for i in at])
+            label = period_label(start, chart.freq, loc) if chart.freq == "M" else month_day(start, loc)
+            rows.append([label, *(fmt_number(v, unit, loc) for v in (*cells, *other, total))])
+        other_total = [_sum([chart.totals.get(ch) for ch in rest])] if rest else []
+        overall = chart.overall if chart.overall is not None else _sum([chart.totals.get(ch) for ch in names])
+        rows.append([labels.total, *(fmt_number(v, unit, loc)
+                                     for v in (*(chart.totals.get(ch) for ch in shown), *other_total, overall))])
     else:
         headers = [labels.channel, labels.value]
-        rows = [
-            [labels.no_channel if ch == "" else ch, fmt_number(chart.totals.get(ch), unit, EN)] for ch in names
-        ]
-    if chart.overall is not None:
-        rows.append([labels.total, *([""] * (len(headers) - 2)), fmt_number(chart.overall, unit, EN)])
+        rows = [[name(ch), fmt_number(chart.totals.get(ch), unit, loc)] for ch in names]
+        if chart.overall is not None:
+            rows.append([labels.total, fmt_number(chart.overall, unit, loc)])
     return "\n".join([*_title_lines(chart), format_table(headers, rows)])
 
 
 def _ratio_table(chart: RatioChart) -> str:
-    labels, unit = chart.labels, chart.unit
+    """One row a week (a daily ratio's weeks from its summed parts, never a mean of days) with its parts."""
+    labels, unit, loc = chart.labels, chart.unit, chart.labels.locale
     n = len(chart.periods)
     nums = list(chart.numerators) or [None] * n
     dens = list(chart.denominators) or [None] * n
-    fmt = "%Y-%m" if chart.freq == "M" else "%Y-%m-%d"
-    rows = [
-        [p.strftime(fmt), fmt_number(num, None, EN), fmt_number(den, None, EN), fmt_number(v, unit, EN)]
-        for p, num, den, v in zip(chart.periods, nums, dens, chart.values, strict=True)
-    ]
+    has_parts = any(v is not None for v in nums) and any(v is not None for v in dens)
+    groups = _weeks(chart.periods, chart.freq) if has_parts else [(day, [i]) for i, day in enumerate(chart.periods)]
+    rows = []
+    for start, at in groups:
+        num, den = _sum([nums[i] for i in at]), _sum([dens[i] for i in at])
+        value = chart.values[at[0]] if len(at) == 1 else (num / den if num is not None and den else None)
+        label = period_label(start, chart.freq, loc) if chart.freq == "M" else month_day(start, loc)
+        rows.append([label, fmt_number(num, None, loc), fmt_number(den, None, loc), fmt_number(value, unit, loc)])
     if chart.overall is not None:
-        total_row = [fmt_number(chart.overall_numerator, None, EN), fmt_number(chart.overall_denominator, None, EN)]
-        rows.append([labels.period, *total_row, fmt_number(chart.overall, unit, EN)])
+        total_row = [fmt_number(chart.overall_numerator, None, loc), fmt_number(chart.overall_denominator, None, loc)]
+        rows.append([labels.period, *total_row, fmt_number(chart.overall, unit, loc)])
+    weekly = chart.freq == "W" or (chart.freq == "D" and has_parts)
     headers = [
-        labels.week_of if chart.freq == "W" else labels.day,
+        labels.week_of if weekly else labels.day,
         labels.numerator,
         labels.denominator,
-        chart.title,
+        _clip(chart.title, 16),
     ]
     return "\n".join([*_title_lines(chart), format_table(headers, rows)])

@@ -66,13 +66,16 @@ def kpi_line(kpi: RetroKpi, locale: str = DEFAULT_LOCALE) -> str:
 def parent_post(retro: RetroCard, data: RetroResults, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:
     title = retro_title(retro.kind, retro.title, retro.period_start, locale)
     b = Builder().header(t("retro.post.header", locale, n=retro.number, title=title))
-    b.context(f"{fmt_date(retro.period_start, today, locale)} – {fmt_date(retro.period_end, today, locale)}")
+    b.context(f"{fmt_date(retro.period_start, today, locale, relative=False)} – "
+              f"{fmt_date(retro.period_end, today, locale, relative=False)}")  # the thread stays: no "yesterday"
     lines = [goal_line(goal, locale) for goal in data.goals]
     if lines:
         b.section(t("retro.post.goals", locale) + "\n" + "\n".join(lines))
     kpi_lines = [kpi_line(kpi, locale) for kpi in data.kpis]
     if kpi_lines:
-        b.section(t("retro.post.kpis", locale) + "\n" + "\n".join(kpi_lines))
+        head = (t("retro.post.kpis_on", locale, channels=t("list.separator", locale).join(esc(c) for c in data.channels))
+                if data.channels else t("retro.post.kpis", locale))
+        b.section(head + "\n" + "\n".join(kpi_lines))
     if data.spend is not None:
         budget = t("retro.post.budget", locale, budget=fmt_number(data.budget, data.currency, locale)) if data.budget else ""
         roi = f" · ROI {fmt_percent(data.roi, locale)}" if data.roi is not None else ""
@@ -106,7 +109,8 @@ def summary_post(retro: RetroCard, notes: list[SummaryNote], tasks: list[Summary
             + [
                 t("retro.closed_task", locale, ref=f"T-{task.number}", title=esc_keep_mentions(task.title),
                   owner=mention(task.owner_id, locale))
-                + (t("retro.closed_task_due", locale, date=fmt_date(task.due_on, today, locale)) if task.due_on else "")
+                + (t("retro.closed_task_due", locale, date=fmt_date(task.due_on, today, locale, relative=False))
+                   if task.due_on else "")
                 for task in tasks
             ]
         )

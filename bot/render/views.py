@@ -29,7 +29,7 @@ from bot.ids import ActionId, BlockId, record_block, split_record_block
 from bot.render.reply import MAX_BLOCKS, SECTION_TEXT, Builder, Reply
 from bot.services.campaigns import CampaignCard, SpendEntry
 from bot.services.feedback import FeedbackItem
-from bot.services.goals import GoalCard, Progress
+from bot.services.goals import LEVEL, GoalCard, Progress
 from bot.services.kpis import LoggedValue, MetricCard, PeriodComparison, PeriodValue, WhyItMoved
 from bot.services.tasks import NewTask, TaskCard, TaskChange, TaskFilter
 from bot.slack_text import esc, link, truncate
@@ -394,10 +394,13 @@ def goal_progress_line(goal: GoalLike, progress: Progress, today: date, *, local
 
 
 def _target(goal: GoalCard, locale: str) -> str:
+    """A level's baseline is where it starts from (a lift); a total's is a reference it is compared with, never
+    a starting point (README: "How the figures are computed")."""
     unit = goal.unit
     text = fmt_number(goal.target, unit, locale)
     if goal.baseline is not None:
-        text += t("goal.from_baseline", locale, baseline=fmt_number(goal.baseline, unit, locale))
+        key = "goal.from_baseline" if goal.kind == LEVEL else "goal.baseline_reference"
+        text += t(key, locale, baseline=fmt_number(goal.baseline, unit, locale))
     return text
 
 
@@ -406,7 +409,8 @@ def goal_created(goal: GoalCard, *, today: date, actor: str, locale: str = DEFAU
     fields = [
         _field("field.metric", f"{esc(goal.metric_name)} (K-{goal.metric_number})", locale),
         _field("field.target", _target(goal, locale), locale),
-        _field("field.time_frame", f"{fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)}", locale),
+        _field("field.time_frame", f"{fmt_date(goal.start_on, today, locale, relative=False)} → "
+                                   f"{fmt_date(goal.due_on, today, locale, relative=False)}", locale),
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if goal.channel:
@@ -415,10 +419,9 @@ def goal_created(goal: GoalCard, *, today: date, actor: str, locale: str = DEFAU
         fields.append(_field("field.part_of", f"G-{goal.parent_number} {esc(goal.parent_title)}", locale))
     b.fields(fields)
     if goal.ratio_parts is not None:  # a ratio is logged as its two parts
-        log = f"{goal.ratio_parts[0]} <value> {goal.ratio_parts[1]}"
+        b.context(t("goal.created_hint_ratio", locale, num=goal.ratio_parts[0], den=goal.ratio_parts[1], n=goal.number))
     else:
-        log = goal.metric_name
-    b.context(t("goal.created_hint", locale, metric=log, n=goal.number))
+        b.context(t("goal.created_hint", locale, metric=goal.metric_name, n=goal.number))
     reply = b.build(in_channel=True, text=t("goal.set_plain", locale, n=goal.number, title=esc(goal.title)))
     return _with(reply, goal_actions_block(goal.number, locale=locale))
 
@@ -451,7 +454,10 @@ def goal_show(
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if progress.projected is not None:
-        fields.append(_field("field.projected", fmt_number(progress.projected, unit, locale), locale))
+        projected = fmt_number(progress.projected, unit, locale)
+        if progress.vs_baseline is not None:
+            projected += t("goal.vs_baseline", locale, change=fmt_signed_percent(progress.vs_baseline, locale))
+        fields.append(_field("field.projected", projected, locale))
     if progress.needed_per_day is not None:
         fields.append(_field("field.needed_per_day", fmt_number(progress.needed_per_day, unit, locale), locale))
     elif progress.needed_level is not None:
@@ -715,15 +721,16 @@ def campaign_line(s: CampaignLike, today: date, *, locale: str = DEFAULT_LOCALE)
 
 def campaign_created(s: CampaignCard, *, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
     b = Builder().section(":rocket: " + t("campaign.added", locale, actor=mention(actor, locale), n=s.number, name=esc(s.name)))
-    b.fields(_campaign_fields(s, today, locale))
+    b.fields(_campaign_fields(s, today, locale, relative=False))  # it stays in the channel: no "today"
     b.context(t("campaign.created_hint", locale, n=s.number))
     return b.build(in_channel=True, text=t("campaign.added_plain", locale, n=s.number, name=esc(s.name)))
 
 
-def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE) -> list[str]:
+def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE, *, relative: bool = True) -> list[str]:
     fields = [
-        _field("field.dates", t("campaign.dates_phase", locale, start=fmt_date(s.start_on, today, locale),
-                                end=fmt_date(s.end_on, today, locale), phase=phase_label(s.phase, locale)), locale),
+        _field("field.dates", t("campaign.dates_phase", locale, start=fmt_date(s.start_on, today, locale, relative=relative),
+                                end=fmt_date(s.end_on, today, locale, relative=relative), phase=phase_label(s.phase, locale)),
+               locale),
         _field("field.budget", _budget_line(s, locale), locale),
     ]
     if s.channels:

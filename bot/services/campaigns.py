@@ -122,6 +122,11 @@ def add_spend(
     campaign = get_campaign(session, workspace_id=workspace_id, number=number)
     if currency and campaign.currency and currency != campaign.currency:  # never relabel $ as ¥
         raise UserError.of("error.campaign.currency", ref=f"C-{campaign.number}", unit=campaign.currency, typed=currency)
+    if channel and campaign.channels:  # spend is set against the revenue of the campaign's own channels
+        canon = channel_names.canon(session, workspace_id=workspace_id)
+        if not any(canon.same(channel, on) for on in campaign.channels):
+            raise UserError.of("error.campaign.spend_channel", ref=f"C-{campaign.number}", channel=channel,
+                               channels=tuple(campaign.channels))
     row = CampaignSpend(
         workspace_id=workspace_id,
         campaign_id=campaign.id,
@@ -241,21 +246,21 @@ def summary(session: Session, *, campaign: Campaign) -> CampaignSummary:
     on: dict[str, str] = {}  # a channel under two of its names counts once
     for spelling in campaign.channels:
         on.setdefault(canon.of(spelling), spelling)
+    # The revenue metric: of revenue, gmv, sales… the one logged on the most of the campaign's days on its
+    # channels (the first in that order on a tie), so one stray `revenue` value does not replace a month of gmv.
+    best_days = 0
     for name in REVENUE_METRICS:
         metric = kpis.find_metric(session, workspace_id=campaign.workspace_id, name=name)
         if metric is None or metric.is_ratio:
             continue
-        total = Decimal(0)
-        found = False
-        channels: list[str | None] = list(on.values()) or [None]
-        for channel in channels:
-            value = kpis.period_value(session, metric=metric, start=campaign.start_on, end=campaign.end_on, channel=channel)
-            if value.value is not None:
-                total += value.value
-                found = True
-        if found:
-            revenue, revenue_metric = total, metric.name
-            break
+        value = kpis.period_value(session, metric=metric, start=campaign.start_on, end=campaign.end_on,
+                                  channel=list(on.values()) or None)
+        if value.value is None:
+            continue
+        days = kpis.days_logged(session, metric=metric, start=campaign.start_on, end=campaign.end_on,
+                                channel=list(on.values()) or None)
+        if days > best_days:
+            best_days, revenue, revenue_metric = days, value.value, metric.name
     roi = (revenue - spend) / spend if revenue is not None and spend > 0 else None
     goals = list(
         session.scalars(

@@ -182,6 +182,7 @@ class GoalCard:
     ratio_parts: tuple[str, str] | None  # a ratio metric's numerator and denominator names: it is logged as those
     parent_number: int | None
     parent_title: str | None
+    kind: str = metrics.TOTAL  # metrics.TOTAL or LEVEL: what its baseline means
 
     @classmethod
     def of(cls, goal: Goal) -> GoalCard:
@@ -194,7 +195,7 @@ class GoalCard:
             start_on=goal.start_on, due_on=goal.due_on, owner_id=goal.owner_id, channel=goal.channel,
             unit=metric.unit, metric_name=metric.name, metric_number=metric.number, ratio_parts=parts,
             parent_number=parent.number if parent is not None else None,
-            parent_title=parent.title if parent is not None else None,
+            parent_title=parent.title if parent is not None else None, kind=pace_kind(metric),
         )
 
 

@@ -71,7 +71,8 @@ class HomeData:
     chart_title: str | None = None
 
 
-def home_data(session: Session, *, workspace_id: str, user_id: str, today: date) -> HomeData:
+def home_data(session: Session, *, workspace_id: str, user_id: str, today: date, locale: str | None = None) -> HomeData:
+    """`locale`: the reader's; the chart shown is the latest drawn in that language (None: in any)."""
     rows = tasks.list_tasks(session, workspace_id=workspace_id, filters=tasks.TaskFilter(owner_id=user_id), today=today,
                             limit=MAX_TASKS)
     open_count = session.scalar(
@@ -81,7 +82,7 @@ def home_data(session: Session, *, workspace_id: str, user_id: str, today: date)
     owned = [g for g in goals.list_goals(session, workspace_id=workspace_id) if g.owner_id == user_id]
     live = [c for c in campaigns.list_campaigns(session, workspace_id=workspace_id) if campaigns.phase(c, today) == "live"]
     summaries = [campaigns.summary(session, campaign=c) for c in live[:CAMPAIGN_LIMIT]]
-    chart = chart_files.latest(session, workspace_id)
+    chart = chart_files.latest(session, workspace_id, locale=locale)
     return HomeData(
         user_id=user_id,
         today=today,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -380,11 +381,12 @@ class PartTotals:
 
 
 def _part_totals(
-    session: Session, *, metric: Metric, start: date, end: date, channel: str | None
+    session: Session, *, metric: Metric, start: date, end: date, channel: str | Sequence[str] | None
 ) -> dict[str, PartTotals]:
     conditions = [KpiValue.metric_id == metric.id, KpiValue.day >= start, KpiValue.day <= end]
     if channel is not None:
-        conditions.append(_on_channel(session, workspace_id=metric.workspace_id, channel=channel))
+        conditions.append(_on_channels(session, workspace_id=metric.workspace_id,
+                                       names=[channel] if isinstance(channel, str) else list(channel)))
     rows = session.execute(
         select(
             KpiValue.channel,
@@ -442,9 +444,10 @@ class PeriodValue:
 
 
 def period_value(
-    session: Session, *, metric: Metric, start: date, end: date, channel: str | None = None
+    session: Session, *, metric: Metric, start: date, end: date, channel: str | Sequence[str] | None = None
 ) -> PeriodValue:
-    """A metric over [start, end]; a ratio metric from the summed parts, never the mean of daily ratios."""
+    """A metric over [start, end] (on one channel, or on any of several: a campaign's); a ratio metric from the
+    summed parts, never the mean of daily ratios."""
     if metric.is_ratio:
         assert metric.numerator is not None and metric.denominator is not None
         num = _part_totals(session, metric=metric.numerator, start=start, end=end, channel=channel)
@@ -460,6 +463,18 @@ def period_value(
     return PeriodValue(
         combine(metric, list(parts.values())), {ch: combine(metric, [p]) for ch, p in parts.items()}
     )
+
+
+def days_logged(
+    session: Session, *, metric: Metric, start: date, end: date, channel: str | Sequence[str] | None = None
+) -> int:
+    """On how many days of [start, end] the metric (a ratio: either part) has a value, on `channel` if given."""
+    ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
+    conditions = [KpiValue.metric_id.in_(ids), KpiValue.day >= start, KpiValue.day <= end]
+    if channel:
+        conditions.append(_on_channels(session, workspace_id=metric.workspace_id,
+                                       names=[channel] if isinstance(channel, str) else list(channel)))
+    return int(session.scalar(select(func.count(func.distinct(KpiValue.day))).where(*conditions)) or 0)
 
 
 #: A previous window with values on fewer of its days than this share is too thin to compare with.
@@ -564,6 +579,12 @@ def latest_day(session: Session, *, metric: Metric) -> date | None:
 def _on_channel(session: Session, *, workspace_id: str, channel: str) -> Any:
     """A value's channel is `channel` under any of its names (京东 is JD)."""
     return func.lower(KpiValue.channel).in_(channels.names(session, workspace_id=workspace_id, channel=channel))
+
+
+def _on_channels(session: Session, *, workspace_id: str, names: Sequence[str]) -> Any:
+    """A value's channel is one of `names`, each under any of its names."""
+    spellings = {n for name in names for n in channels.names(session, workspace_id=workspace_id, channel=name)}
+    return func.lower(KpiValue.channel).in_(sorted(spellings))
 
 
 def daily_series(

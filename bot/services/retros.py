@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.i18n import Msg, msg
-from bot.services import campaigns, goals, kpis
+from bot.services import campaigns, channels, goals, kpis
 from bot.services.notifications import Actor
 from bot.services.refs import get_by_number, next_number
 from bot.services.tasks import TaskCreate, create_task
@@ -35,6 +35,7 @@ PREFIX = re.compile(
 )
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 DUE = re.compile(r"(?:^|\s)(?:due|by)[:：]\s*(\S+)", re.IGNORECASE)
+DUE_MORE_WORDS = 4  # `due:end of next month`: the most words a due date takes after its first
 
 
 def period_name(kind: str, start: date, title: str) -> str | Msg:
@@ -210,14 +211,7 @@ class RetroResults:
     budget: Decimal | None = None
     currency: str | None = None
     roi: Decimal | None = None
-
-
-def _days_with_values(session: Session, metric: Metric, start: date, end: date) -> int:
-    ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
-    return int(session.scalar(
-        select(func.count(func.distinct(KpiValue.day))).where(
-            KpiValue.metric_id.in_(ids), KpiValue.day >= start, KpiValue.day <= end)
-    ) or 0)
+    channels: tuple[str, ...] = ()  # a campaign's channels: its KPIs are those channels' alone
 
 
 def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
@@ -227,6 +221,7 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
         summary = campaigns.summary(session, campaign=retro.campaign)
         out.spend, out.budget, out.currency, out.roi = summary.spend, retro.campaign.budget, retro.campaign.currency, summary.roi
         goal_rows = summary.goals
+        out.channels = tuple(dict.fromkeys(retro.campaign.channels or ()))
     else:
         goal_rows = list(
             session.scalars(
@@ -246,25 +241,26 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
     compared_end = min(retro.period_end, today - timedelta(days=1))
     days = max((compared_end - retro.period_start).days + 1, 0)
     prev_start, prev_end = retro.period_start - timedelta(days=max(days, 1)), retro.period_start - timedelta(days=1)
-    metric_ids = set(
-        session.scalars(
-            select(KpiValue.metric_id)
-            .where(KpiValue.workspace_id == retro.workspace_id, KpiValue.day >= retro.period_start, KpiValue.day <= retro.period_end)
-            .distinct()
-        )
-    )
+    on = out.channels or None  # a campaign on 天猫 is judged on 天猫's figures, not the whole shop's
+    in_period = [KpiValue.workspace_id == retro.workspace_id, KpiValue.day >= retro.period_start,
+                 KpiValue.day <= retro.period_end]
+    if on:
+        spellings = {n for name in on for n in channels.names(session, workspace_id=retro.workspace_id, channel=name)}
+        in_period.append(func.lower(KpiValue.channel).in_(sorted(spellings)))
+    metric_ids = set(session.scalars(select(KpiValue.metric_id).where(*in_period).distinct()))
     metrics = list(session.scalars(select(Metric).where(Metric.workspace_id == retro.workspace_id).order_by(Metric.number)))
     for metric in metrics:
         relevant = metric.id in metric_ids or (metric.is_ratio and {metric.numerator_id, metric.denominator_id} <= metric_ids)
         if not relevant:
             continue
         if days == 0:
-            now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=retro.period_end).value
+            now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=retro.period_end,
+                                          channel=on).value
             out.kpis.append(RetroKpi(metric.name, now_value, None, metric.unit, metric.better, 0, period_days, "none"))
             continue
-        now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=compared_end).value
-        before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end).value
-        covered = _days_with_values(session, metric, prev_start, prev_end)
+        now_value = kpis.period_value(session, metric=metric, start=retro.period_start, end=compared_end, channel=on).value
+        before = kpis.period_value(session, metric=metric, start=prev_start, end=prev_end, channel=on).value
+        covered = kpis.days_logged(session, metric=metric, start=prev_start, end=prev_end, channel=on)
         thin = before is not None and Decimal(covered) < MIN_PREVIOUS_COVERAGE * days
         out.kpis.append(RetroKpi(metric.name, now_value, None if thin or before is None else before, metric.unit,
                                  metric.better, days, period_days, "thin" if thin or before is None else None))
@@ -502,9 +498,15 @@ def close_retro(
         due, title = None, note.text
         match = DUE.search(note.text)
         if match:
-            due = parse_due(match.group(1))
-            if due is not None:
-                title = note.text[: match.start()] + note.text[match.end() :]
+            # `due:next fri`: the words after the value join it while together they read as a date, as in a command
+            for more in range(DUE_MORE_WORDS, -1, -1):
+                tail = re.match(r"(?:\s+\S+){" + str(more) + "}", note.text[match.end():])
+                if tail is None:
+                    continue
+                due = parse_due(" ".join([match.group(1), *tail.group(0).split()]))
+                if due is not None:
+                    title = note.text[: match.start()] + note.text[match.end() + tail.end():]
+                    break
         title = action_title(title, owner_id=note.owner_id) or note.text
         task = create_task(
             session,

@@ -77,3 +77,17 @@ def test_a_ratio_goal_is_paced_as_a_level_and_a_summed_goal_as_a_total(bot: Bot)
     assert "60% · 2.4% of 4%" in text and "projected 2.4% by Dec 31 · needs 6.17% from here on" in text, text
     assert "projected ¥1,840,000 by Dec 31 · needs ¥24,103/day" in text, text
     assert "1 at risk, 1 off track" in text, text
+
+
+def test_a_totals_baseline_is_a_reference_and_a_levels_is_where_it_starts(bot: Bot) -> None:
+    """¥30,000 last year is what a ¥40,000 GMV goal is compared with, not where its total starts; a CTR goal from
+    2 % to 4 % starts at 2 %."""
+    said = ok(bot.say(ANA, '/goal add "GMV" metric:gmv target:¥40,000 baseline:¥30,000 by:2026-11-30 start:2026-11-01'),
+              in_channel=True)
+    assert "¥40,000 (baseline ¥30,000)" in said and "from ¥30,000" not in said, said
+    for day in range(1, 23):  # ¥1,500 a day through yesterday: ¥45,000 projected for the month
+        ok(bot.say(ANA, f"/kpi log gmv ¥1,500 date:2026-11-{day:02d}"))
+    said = ok(bot.say(ANA, "/goal show G-1"))
+    assert "¥45,000 (+50% vs baseline)" in said, said  # (45,000 − 30,000) ÷ 30,000
+    said = ok(bot.say(ANA, '/goal add "CTR" metric:ctr target:4% baseline:2% by:2026-12-31'), in_channel=True)
+    assert "4% from 2%" in said, said

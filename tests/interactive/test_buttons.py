@@ -309,3 +309,25 @@ def test_a_post_delivered_at_once_is_only_that_post(bot: Bot) -> None:
     bot.slack.wait_for_message(GENERAL, where=lambda m: m.thread_ts is not None and "R-1 closed" in m.text)
     assert bot.rows("SELECT status FROM outbox WHERE id = :id", id=other) == [("pending",)]
     assert not [c for c in bot.slack.calls if c.method == "chat.postMessage" and "Someone else" in str(c.args)]
+
+
+def test_a_note_from_the_form_is_written_in_the_threads_language(bot: Bot) -> None:
+    from jobs.delivery import deliver_due
+
+    bot.reply_to(ANA, "/mkt language zh-CN")
+    bot.reply_to(ANA, "/retro start period:month")
+    runtime = bot.app.runtime
+    wait_until(lambda: deliver_due(runtime.jobs, limit=10) is not None and bot.rows(
+        "SELECT thread_ts FROM retros WHERE workspace_id = :team")[0][0], what="the retro parent posted")
+    parent = bot.slack.wait_for_message(GENERAL, where=lambda m: "R-1" in m.text and not m.is_ephemeral)
+    bot.click(parent, ActionId.RETRO_NOTE, ANA)  # Ana reads English; the thread is Chinese
+    bot.submit(bot.opened_modal(ANA), ANA, fill(category="well", text="直播间转化翻倍"))
+    bot.click(parent, ActionId.RETRO_NOTE, BO)
+    bot.submit(bot.opened_modal(BO), BO, fill(category="action", text="写双十二海报需求", owner=BO, due="2026-11-27"))
+    wait_until(lambda: bot.count("retro_notes") == 2, what="two notes")
+    assert bot.rows("SELECT category, text FROM retro_notes WHERE workspace_id = :team ORDER BY id") == [
+        ("well", "直播间转化翻倍"), ("action", f"写双十二海报需求 <@{BO}> due:2026-11-27")]
+    well = bot.slack.wait_for_message(GENERAL, where=lambda m: m.thread_ts == parent.ts and "直播间转化翻倍" in m.text)
+    assert well.text == f":memo: <@{ANA}>: 做得好：直播间转化翻倍", well.text
+    action = bot.slack.wait_for_message(GENERAL, where=lambda m: m.thread_ts == parent.ts and "海报需求" in m.text)
+    assert "行动：写双十二海报需求" in action.text and "action:" not in action.text, action.text

@@ -58,3 +58,45 @@ def test_a_retro_goal_reads_the_goals_own_percent_of_target(db: Database, worksp
     with db.session(write=False) as s:
         expected = goals.progress(s, goal=goals.get_goal(s, workspace_id=workspace, number=1), today=date(2026, 12, 6))
     assert goal.attained == expected.percent_of_target == D("0.5"), "half way from 2 % to 4 %, not 3/4 = 75 %"
+
+
+def test_a_campaigns_kpis_are_its_own_channels_figures(db: Database, workspace: str) -> None:
+    """A campaign on 天猫 is judged on 天猫: JD's sales in the same days are not its results (Tmall is 天猫 too)."""
+    day = date(2026, 11, 1)
+    while day <= date(2026, 12, 6):
+        make.log(db, workspace, "gmv", 150 if day >= date(2026, 12, 1) else 100, day, channel="天猫")
+        make.log(db, workspace, "gmv", 1_000, day, channel="JD")
+        day += timedelta(days=1)
+    make.log(db, workspace, "gmv", 10, date(2026, 12, 2), channel="Tmall")  # 天猫's under its other name: replaces 150
+    results = campaign_retro(db, workspace, date(2026, 12, 6))
+    [gmv] = results.kpis
+    assert results.channels == ("天猫",)
+    assert gmv.value == D(610) and gmv.previous == D(500), "天猫 alone (Tmall included), not ¥5,000 of JD on top"
+
+
+def test_a_campaign_whose_channels_logged_nothing_shows_no_other_channels_kpis(db: Database, workspace: str) -> None:
+    for n in range(1, 6):
+        make.log(db, workspace, "gmv", 1_000, date(2026, 12, n), channel="JD")
+    assert campaign_retro(db, workspace, date(2026, 12, 6)).kpis == []
+
+
+def test_an_action_items_due_date_may_run_over_several_words(db: Database, workspace: str) -> None:
+    """`due:end of month` in a thread reads as a command's option does: the date, and the rest stays the title."""
+    from commands.grammar import ParseError, parse_date
+
+    today = date(2026, 11, 23)
+
+    def parse_due(value: str) -> date | None:
+        try:
+            return parse_date(value, today=today)
+        except ParseError:
+            return None
+
+    with db.session() as s:
+        retro = retros.start_retro(s, workspace_id=workspace, channel="C1", kind="month", today=today, user_id="U1")
+        retros.record_reply(s, retro=retro, user_id="U1", message_ts="1.1",
+                            text="action: <@U2> book the studio due:end of month with Bo")
+        retros.record_reply(s, retro=retro, user_id="U1", message_ts="1.2", text="action: recap deck due:someday")
+        closed = retros.close_retro(s, workspace_id=workspace, number=retro.number, user_id="U1", parse_due=parse_due)
+        made = [(task.title, task.due_on) for task in closed.tasks]
+    assert made == [("book the studio with Bo", date(2026, 11, 30)), ("recap deck due:someday", None)]

@@ -173,6 +173,33 @@ def test_campaign_roi_from_revenue_and_spend(db: Database, workspace: str) -> No
     assert summary.roi == D("1.5")
 
 
+def test_campaign_revenue_is_the_metric_logged_on_most_of_its_days(db: Database, workspace: str) -> None:
+    with db.session() as s:
+        number = make.campaign(s, workspace, "双十一", date(2026, 11, 1), date(2026, 11, 11), channels=["天猫"],
+                               currency="¥").number
+        campaigns.add_spend(s, workspace_id=workspace, number=number, amount=D(5000), channel="Tmall",
+                            day=date(2026, 11, 2), user_id="U1")  # 天猫 under its other name
+    for day in range(1, 11):
+        make.log(db, workspace, "gmv", "3000", date(2026, 11, day), channel="天猫")
+    make.log(db, workspace, "revenue", "1000", date(2026, 11, 5), channel="天猫")  # one stray value
+    with db.session(write=False) as s:
+        summary = campaigns.summary(s, campaign=campaigns.get_campaign(s, workspace_id=workspace, number=number))
+    assert (summary.revenue_metric, summary.revenue) == ("gmv", D(30000)), "ten days of gmv, not one of revenue"
+    assert summary.roi == D(5)
+
+
+def test_spend_on_a_channel_the_campaign_does_not_run_on_is_refused(db: Database, workspace: str) -> None:
+    with db.session() as s:
+        number = make.campaign(s, workspace, "双十一", date(2026, 11, 1), date(2026, 11, 11), channels=["天猫"]).number
+    with pytest.raises(UserError) as refused, db.session() as s:
+        campaigns.add_spend(s, workspace_id=workspace, number=number, amount=D(100), channel="JD", day=date(2026, 11, 2),
+                            user_id="U1")
+    assert refused.value.msg is not None and refused.value.msg.key == "error.campaign.spend_channel"
+    with db.session(write=False) as s:
+        summary = campaigns.summary(s, campaign=campaigns.get_campaign(s, workspace_id=workspace, number=number))
+    assert summary.spend == 0
+
+
 def test_concurrent_writers_get_distinct_references(db: Database, workspace: str) -> None:
     errors: list[BaseException] = []
 

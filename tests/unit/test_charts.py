@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot import analytics as an
+from bot.i18n import ZH_CN
+from bot.i18n.fmt import fmt_number
 from bot.render import charts as c
 from bot.services import kpis
 from storage.db import Database
@@ -321,19 +323,24 @@ def test_no_figure_outlives_its_render() -> None:
 def test_text_tables_carry_the_same_numbers() -> None:
     goal = c.text_table(goal_chart())
     assert goal.splitlines()[0] == "G-3 双十一 GMV 冲刺 (天猫 + 京东)"
-    assert "2026-11-23  ¥847,500" in goal
-    assert "Target: ¥1,200,000 (Deadline 2026-11-30)" in goal and "Projected: ¥1,017,000" in goal
+    assert "Nov 23  ¥847,500" in goal
+    assert "Target: ¥1,200,000 (Deadline Nov 30, 2026)" in goal and "Projected: ¥1,017,000" in goal
 
     stacked = c.text_table(stacked_chart())
     lines = stacked.splitlines()
-    assert lines[2].split()[:2] == ["渠道", "10-05"] and lines[2].split()[-1] == "合计"
-    assert "（无渠道）" in stacked and lines[-1].startswith("合计")
+    # one row a week, the two largest channels, the rest summed into 其他, then the total
+    assert lines[2].split() == ["周起始日", "天猫", "京东", "其他", "合计"], lines[2]
+    assert lines[4].split()[0] == "10月5日" and lines[-1].startswith("合计")
+    overall = stacked_chart().overall
+    assert overall is not None and overall > 1_000_000
+    assert lines[-1].split()[-1] == fmt_number(overall, "¥", ZH_CN).replace(" ", "")  # in 万, as Chinese writes it
+    assert lines[-1].split()[-1].endswith("万")
     # columns line up in a monospace font: a hanzi takes two columns
-    widths = {c.display_width(line) for line in lines[2:-1]}
+    widths = {c.display_width(line) for line in lines[2:]}
     assert len(widths) == 1, lines
 
     ratio = c.text_table(ratio_chart())
-    assert "2026-10-05        300       10,000      3%" in ratio
+    assert "Oct 5          300       10,000      3%" in ratio
     assert ratio.splitlines()[-1].split() == ["Period", "2,960", "83,500", "3.54%"]
     assert "转化率 = 订单 / 访客" in ratio
 

@@ -131,7 +131,7 @@ def test_every_error_key_in_the_catalog_is_used() -> None:
 
 def test_parse_error_message_stays_english_and_text_follows_the_locale() -> None:
     err = ParseError.of("error.parse.date.unknown", usage="/task …", value="`soonish`", hint=msg("error.parse.hint.date"))
-    english = "`soonish` isn't a date I understand — use 2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom or eoq"
+    english = "`soonish` isn't a date I understand — use 2026-12-01, 12-01, 12.15, today, tomorrow, fri, next fri, +3d, in 2 weeks, eow, eom or eoq"
     assert err.message == english and str(err) == english and err.text(EN) == english and err.text() == english
     assert err.text(ZH_CN).startswith("无法识别日期 `soonish`，可以写 2026-12-01、")
     assert err.text("zh-CN") == err.text(ZH_CN), "Slack's tag works too"
@@ -282,8 +282,8 @@ def _problem(said: Said) -> str:
 SLACK_CASES = [
     # bad date
     ("/task add Banner due:someday",
-     "`someday` isn't a date I understand — use 2026-12-01, 12-01, today, tomorrow, fri, +3d, +2w, eow, eom or eoq",
-     "无法识别日期 `someday`，可以写 2026-12-01、12-01、今天、明天、周五、today、tomorrow、fri、+3d、+2w、eow、eom 或 eoq"),
+     "`someday` isn't a date I understand — use 2026-12-01, 12-01, 12.15, today, tomorrow, fri, next fri, +3d, in 2 weeks, eow, eom or eoq",
+     "无法识别日期 `someday`，可以写 2026-12-01、12-01、12.15、15号、今天、明天、周五、下周五、3天后、月底、today、tomorrow、fri、+3d、+2w、eow、eom 或 eoq"),
     # bad number
     ("/goal checkin G-1 lots",
      "`lots` isn't a number I understand — use 12500, 12,500, 12.5k, 1.2m, 15%, ¥12,500 or $1,200",

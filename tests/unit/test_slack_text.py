@@ -167,7 +167,7 @@ def test_summary_shows_text_as_typed_with_live_mentions() -> None:
     assert "• 直播带货 &amp; R&amp;D helped, thanks <@U0BO> — <@U0ANA>" in text
     assert "• the banner was late &lt;again&gt; &lt;!channel&gt; — <@U0BO>" in text
     assert "• read <https://x.y/?a=1&amp;b=2|P&amp;G brief> — <@U0ANA>" in text
-    assert "• *T-1* <@U0BO> write the brief for P&amp;G · owner <@U0ANA> · due Fri Nov 27" in text
+    assert "• *T-1* <@U0BO> write the brief for P&amp;G · owner <@U0ANA> · due Nov 27" in text
     assert "&amp;amp;" not in text and "&amp;lt;" not in text and "<!channel>" not in text
 
 
