@@ -108,7 +108,8 @@ class ChartLabels:
     total: str = "Total"
     other: str = "Other"
     no_channel: str = "(no channel)"
-    period: str = "Period"
+    period: str = "Period"  # the whole period: the ratio table's last row and its line on the chart
+    month: str = "Month"  # the monthly table's first column
     week_of: str = "Week of"
     day: str = "Day"
     channel: str = "Channel"
@@ -121,6 +122,7 @@ class ChartLabels:
     target_line: str = "{target}: {value} ({deadline} {date})"
     projected_line: str = "{projected}: {value}"
     deadline_on: str = "Deadline {date}"  # the deadline's mark on a goal chart
+    overall_line: str = "{period} {value}"  # the whole period's ratio in the legend
     locale: str = EN  # numbers in 万 and 亿 (zh_CN) or k, M and B; dates as the language writes them
 
     @property
@@ -871,7 +873,8 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
             [],
             color=TARGET_COLOR,
             linestyle=":",
-            label=f"{labels.period} {fmt_number(data.overall, data.unit, labels.locale)}",
+            label=labels.overall_line.format(period=labels.period,
+                                             value=fmt_number(data.overall, data.unit, labels.locale)),
         )
     partial = list(data.partial) if len(data.partial) == len(positions) else []
     hollow = [(x, _f(v)) for x, v, p in zip(positions, data.values, partial, strict=False) if p and v is not None]
@@ -1250,7 +1253,7 @@ def _breakdown_table(chart: BreakdownChart) -> str:
         def values(channel: str) -> Sequence[Decimal | None]:
             return chart.values.get(channel) or [None] * n
 
-        headers = [labels.week_of if chart.freq != "M" else labels.period, *(_clip(name(ch), 12) for ch in shown),
+        headers = [labels.week_of if chart.freq != "M" else labels.month, *(_clip(name(ch), 12) for ch in shown),
                    *([labels.other] if rest else []), labels.total]
         rows = []
         for start, at in _weeks(chart.periods, chart.freq):
