@@ -467,9 +467,10 @@ def preview_blocks(p: engine.Preview, *, pending_id: int, locale: str, today: da
               n=(p.last_day - p.first_day).days + 1) if p.first_day and p.last_day else t("import.no_days", locale))
     none = t("import.none", locale)
     channels = t("list.separator", locale).join(esc(c) if c else t("import.no_channel", locale) for c in p.channels)
-    metrics = t("list.separator", locale).join(
-        f"{esc(m.name)}{' [' + esc(m.unit) + ']' if m.unit else ''}{' (' + t('import.new', locale) + ')' if m.new else ''}"
-        f"{' ← ' + esc(m.header) if m.header and m.header != m.name else ''}: {m.values:,}" for m in p.metrics)
+    metrics = t("list.separator", locale).join(t("import.metric", locale,
+        name=esc(m.name) + (" [" + esc(m.unit) + "]" if m.unit else "") + (t("import.metric_new", locale) if m.new else ""),
+        header=t("import.metric_header", locale, header=esc(m.header)) if m.header and m.header != m.name else "",
+        values=f"{m.values:,}") for m in p.metrics)
     lines = [
         t("import.rows", locale, read=f"{p.rows_read:,}", skipped=f"{p.skipped_rows:,}"),
         days,
@@ -479,7 +480,7 @@ def preview_blocks(p: engine.Preview, *, pending_id: int, locale: str, today: da
           unchanged=f"{p.unchanged:,}"),
     ]
     detail = [t("import.replaces", locale, metric=esc(r.metric), channel=esc(r.channel) or t("import.no_channel", locale),
-                day=r.day.isoformat(), old=_fmt_value(r.old), new=_fmt_value(r.new)) for r in p.replacements[:10]]
+                day=fmt_date(r.day, today, locale), old=_fmt_value(r.old), new=_fmt_value(r.new)) for r in p.replacements[:10]]
     if p.replaced > len(detail):
         detail.append(t("import.more_replaced", locale, n=f"{p.replaced - len(detail):,}"))
     from bot.imports.reader import in_locale
@@ -487,7 +488,8 @@ def preview_blocks(p: engine.Preview, *, pending_id: int, locale: str, today: da
     skipped = [t("import.skipped_row", locale, row=s.row, reason=esc(in_locale(s.reason, locale))) for s in p.skipped[:10]]
     if p.skipped_rows > len(skipped):
         skipped.append(t("import.more_skipped", locale, n=f"{p.skipped_rows - len(skipped):,}"))
-    b = Builder().section(":bar_chart: " + t("import.preview_head", locale, file=esc(p.file), preset=esc(p.preset)))
+    b = Builder().section(":bar_chart: " + t("import.preview_head", locale, file=esc(p.file),
+                                                           preset=t(f"import.preset.{p.preset_name}", locale)))
     b.section("\n".join(lines))
     if detail:
         b.section("\n".join(detail))
@@ -620,7 +622,8 @@ def run_import(runtime: Runtime, client: WebClient, item: RunImport, *, chunk_ro
                                          n=f"{result.inserted + result.replaced:,}", new=f"{result.inserted:,}",
                                          replaced=f"{result.replaced:,}", unchanged=f"{result.unchanged:,}")
         if result.metrics_created:
-            text += "\n" + t("import.metrics_created", locale, metrics=", ".join(esc(m) for m in result.metrics_created))
+            text += "\n" + t("import.metrics_created", locale, metrics=t("list.separator", locale).join(
+                esc(m) for m in result.metrics_created))
     else:
         text = ":information_source: " + t("import.unchanged", locale, file=esc(row.filename), n=f"{result.unchanged:,}")
     with runtime.db.session() as session:

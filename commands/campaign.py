@@ -160,7 +160,7 @@ def handle(text: str, ctx: CommandContext) -> Reply:
         risk = _unquote(risk)
         with ctx.db.session() as session:
             campaign, _row = service.add_risk(session, workspace_id=ctx.workspace_id, number=number, text=risk, user_id=ctx.user_id)
-            return views.campaign_noted(campaign.number, campaign.name, t("campaign.risk_noted", loc, risk=risk))
+            return views.campaign_noted(campaign.number, campaign.name, t("campaign.risk_noted", loc, risk=risk), locale=loc)
     if verb in ("doc", "docs", "document"):
         number, tail = _ref_and_rest(rest, msg("error.campaign.which.doc"), ctx)
         parts = tail.split(None, 1)
@@ -179,7 +179,8 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             campaign, _doc = service.add_document(
                 session, workspace_id=ctx.workspace_id, number=number, url=url, title=title, user_id=ctx.user_id
             )
-            return views.campaign_noted(campaign.number, campaign.name, t("campaign.doc_linked", loc, link=link(url, title)), raw=True)
+            return views.campaign_noted(campaign.number, campaign.name, t("campaign.doc_linked", loc, link=link(url, title)), raw=True,
+                                       locale=loc)
     raise ParseError.of("error.command.unknown_action", usage=DOC.usage, verb=verb, command="/campaign")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import t
-from bot.i18n.fmt import fmt_number
+from bot.i18n.fmt import fmt_date, fmt_number
 from bot.render.reply import Builder, Reply
 from bot.services import channels as service
 from bot.slack_text import esc
@@ -32,16 +32,17 @@ def merged_lines(merged: service.Merged, locale: str) -> list[str]:
         return [t("kpi.channel.nothing", locale, channel=channel)]
     lines = []
     if merged.moved:
-        spellings = ", ".join(f"{esc(name)} ({count})" for name, count in merged.moved.items())
+        spellings = t("list.separator", locale).join(t("kpi.channel.spelling_count", locale, name=esc(name), count=count)
+                                                     for name, count in merged.moved.items())
         lines.append(t("kpi.channel.merged", locale, count=sum(merged.moved.values()), spellings=spellings,
                        channel=channel))
     if merged.replaced:
-        items = [t("kpi.channel.replaced_item", locale, metric=esc(r.metric), day=r.day.isoformat(),
+        items = [t("kpi.channel.replaced_item", locale, metric=esc(r.metric), day=fmt_date(r.day, None, locale),
                    old=fmt_number(r.old, None, locale), new=fmt_number(r.new, None, locale), spelling=esc(r.spelling))
                  for r in merged.replaced[:MAX_REPLACED_SHOWN]]
         if len(merged.replaced) > MAX_REPLACED_SHOWN:
             items.append("…")
-        lines.append(t("kpi.channel.replaced", locale, count=len(merged.replaced), items="; ".join(items)))
+        lines.append(t("kpi.channel.replaced", locale, count=len(merged.replaced), items=t("list.semicolon", locale).join(items)))
     if merged.goals or merged.campaigns or merged.spend:
         lines.append(t("kpi.channel.renamed", locale, goals=merged.goals, campaigns=merged.campaigns,
                        spend=merged.spend, channel=channel))
@@ -59,11 +60,11 @@ def handle(text: str, ctx: CommandContext) -> Reply:
             groups = service.list_groups(session, workspace_id=ctx.workspace_id)
         lines = []
         for group in groups:
-            line = t("kpi.channel.list_item", loc, channel=esc(group.channel), names=", ".join(esc(n) for n in group.names))
+            line = t("kpi.channel.list_item", loc, channel=esc(group.channel), names=t("list.separator", loc).join(esc(n) for n in group.names))
             if group.built_in:
                 line += " " + t("kpi.channel.built_in", loc)
             if len(group.spellings) > 1:
-                line += "\n  " + t("kpi.channel.split", loc, spellings=", ".join(esc(s) for s in group.spellings),
+                line += "\n  " + t("kpi.channel.split", loc, spellings=t("list.separator", loc).join(esc(s) for s in group.spellings),
                                    alias=esc(group.spellings[1]), channel=esc(group.spellings[0]))
             lines.append(line)
         return (Builder().section(t("kpi.channel.list_title", loc)).lines_section(lines)

@@ -74,11 +74,13 @@ def fmt_percent(fraction: Decimal | None, locale: str | None) -> str:
 
 
 def fmt_signed_percent(fraction: Decimal | None, locale: str | None) -> str:
-    """A change as a percentage with its sign: +12%, -3.5%, 0%."""
+    """A change as a percentage with its sign: +12%, -3.5%, and 0% (no sign) for any change that rounds to zero."""
     if fraction is None:
         return NO_VALUE
-    sign = "+" if fraction > 0 else ""
-    return sign + fmt_percent(fraction, locale)
+    shown = fmt_percent(abs(fraction), locale)
+    if shown == "0%":  # a change too small to show is no change: never "-0%" or "+0%"
+        return shown
+    return ("+" if fraction > 0 else "-") + shown
 
 
 def fmt_date(day: date | None, today: date | None, locale: str | None, *, relative: bool = True) -> str:

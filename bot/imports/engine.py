@@ -77,8 +77,9 @@ class Skipped:
 class Preview:
     file: str
     layout: str  # "wide" | "long"
-    preset: str
+    preset: str  # the preset's label, as the CLI prints it
     header_row: int
+    preset_name: str = "generic"  # its name: `import.preset.<name>` says it in the reader's language
     rows_read: int = 0
     first_day: date | None = None
     last_day: date | None = None
@@ -484,7 +485,7 @@ def _scan(
 ) -> tuple[Preview, _Names]:
     layout = _layout(table, options)
     preview = Preview(file=table.path.name, layout="long" if layout.long else "wide", preset=layout.preset.label,
-                      header_row=table.header_row)
+                      header_row=table.header_row, preset_name=layout.preset.name)
     names = _Names(workspace_id)
     channels: dict[str, None] = {}
     repeated = 0

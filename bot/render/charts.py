@@ -108,7 +108,8 @@ class ChartLabels:
     total: str = "Total"
     other: str = "Other"
     no_channel: str = "(no channel)"
-    period: str = "Period"
+    period: str = "Period"  # the whole period: the ratio table's last row and its line on the chart
+    month: str = "Month"  # the monthly table's first column
     week_of: str = "Week of"
     day: str = "Day"
     channel: str = "Channel"
@@ -121,6 +122,7 @@ class ChartLabels:
     target_line: str = "{target}: {value} ({deadline} {date})"
     projected_line: str = "{projected}: {value}"
     deadline_on: str = "Deadline {date}"  # the deadline's mark on a goal chart
+    named_value: str = "{name} {value}"  # a legend line with its figure: Period 3.54% · 全期3.54%, G-1 target …
     locale: str = EN  # numbers in 万 and 亿 (zh_CN) or k, M and B; dates as the language writes them
 
     @property
@@ -728,11 +730,13 @@ def channel_colors(channels: Sequence[str], order: Sequence[str]) -> dict[str, s
     return colors
 
 
-def _reference_lines(ax: Axes, references: Sequence[tuple[str, Decimal]], unit: str | None) -> None:
+def _reference_lines(ax: Axes, references: Sequence[tuple[str, Decimal]], unit: str | None,
+                     labels: ChartLabels) -> None:
     """A goal's line on a KPI chart: its target level, or its pace per period for a total."""
     for i, (label, value) in enumerate(references[:3]):
+        text = labels.named_value.format(name=label, value=_short(value, unit))
         ax.axhline(_f(value), color=TARGET_COLOR if i == 0 else PACE_COLOR, linestyle=(0, (5, 3)), linewidth=1.3,
-                   zorder=5, label=_legend_text(f"{label} {_short(value, unit)}", 30))
+                   zorder=5, label=_legend_text(text, 30))
 
 
 def _draw_breakdown(fig: Figure, ax: Axes, data: BreakdownChart) -> None:
@@ -766,7 +770,7 @@ def _draw_stacked(ax: Axes, data: BreakdownChart) -> None:
                 bar.set_alpha(0.45)
                 bar.set_hatch("///")
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-    _reference_lines(ax, data.references, data.unit)
+    _reference_lines(ax, data.references, data.unit, data.labels)
     if n <= 16:
         for x, total in zip(positions, bottoms, strict=True):
             if total:
@@ -871,14 +875,15 @@ def _draw_ratio(fig: Figure, ax: Axes, data: RatioChart) -> None:
             [],
             color=TARGET_COLOR,
             linestyle=":",
-            label=f"{labels.period} {fmt_number(data.overall, data.unit, labels.locale)}",
+            label=labels.named_value.format(name=labels.period,
+                                            value=fmt_number(data.overall, data.unit, labels.locale)),
         )
     partial = list(data.partial) if len(data.partial) == len(positions) else []
     hollow = [(x, _f(v)) for x, v, p in zip(positions, data.values, partial, strict=False) if p and v is not None]
     if hollow:  # a period not over yet: an open marker, not a full point
         ax.plot([x for x, _ in hollow], [y for _, y in hollow], linestyle="none", marker="o", markersize=7,
                 markerfacecolor="white", markeredgecolor=ACTUAL_COLOR, zorder=4, label=labels.partial)
-    _reference_lines(ax, data.references, data.unit)
+    _reference_lines(ax, data.references, data.unit, data.labels)
     _period_axis(ax, data.periods, data.freq, labels.locale)
     span = [v for v in (*values, _f(data.overall), *(_f(v) for _, v in data.references)) if v == v]
     _y_range(ax, span, data.unit, headroom=0.15, floor_zero=True)
@@ -1250,7 +1255,7 @@ def _breakdown_table(chart: BreakdownChart) -> str:
         def values(channel: str) -> Sequence[Decimal | None]:
             return chart.values.get(channel) or [None] * n
 
-        headers = [labels.week_of if chart.freq != "M" else labels.period, *(_clip(name(ch), 12) for ch in shown),
+        headers = [labels.week_of if chart.freq != "M" else labels.month, *(_clip(name(ch), 12) for ch in shown),
                    *([labels.other] if rest else []), labels.total]
         rows = []
         for start, at in _weeks(chart.periods, chart.freq):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.i18n import DEFAULT_LOCALE, EN, resolve, t, tn
-from bot.i18n.fmt import bar, fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
+from bot.i18n.fmt import bar, fmt_date, fmt_day, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import BlockId, record_block
 from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
 from bot.render.retro import retro_title
@@ -301,8 +301,9 @@ def alert_reply(kpis: list[KpiChange], today: date, locale: str = DEFAULT_LOCALE
     b = Builder().section(":rotating_light: " + t("digest.alert.title", locale, day=_long_alert_day(day, locale)))
     b.lines_section(lines)
     b.context(t("digest.alert.note", locale))
-    return b.build(text=t("digest.alert.plain", locale, day=day.isoformat(),
-                          names=_join([esc(a.metric) for a in alerts[:5]], locale)))
+    metrics = list(dict.fromkeys(a.metric for a in alerts))  # one alert a channel: each metric named once
+    return b.build(text=t("digest.alert.plain", locale, day=fmt_day(day, locale),
+                          names=_join([esc(m) for m in metrics[:5]], locale) + ("…" if len(metrics) > 5 else "")))
 
 
 def _long_alert_day(day: date, locale: str) -> str:
@@ -316,7 +317,8 @@ def why_line(alert: KpiAlert, locale: str = DEFAULT_LOCALE) -> str:
         return ""
     parts = [(t(f"digest.why.{label}", locale), factor.change) for label, factor in
              (("traffic", split.traffic), ("conversion", split.conversion), ("aov", split.aov))]
-    text = _join([f"{label} {fmt_signed_percent(Decimal(str(round(change, 4))), locale)}" for label, change in parts], locale)
+    text = _join([t("digest.why.factor", locale, label=label, change=fmt_signed_percent(Decimal(str(round(change, 4))), locale))
+                  for label, change in parts], locale)
     return "\n      " + t("digest.why.line", locale, parts=text)
 
 

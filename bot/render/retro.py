@@ -4,6 +4,7 @@ team language of the retro's channel."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from bot.i18n import DEFAULT_LOCALE, EN, resolve, t, tn
 from bot.i18n.fmt import fmt_date, fmt_number, fmt_percent, fmt_signed_percent, mention
@@ -54,11 +55,12 @@ def kpi_line(kpi: RetroKpi, locale: str = DEFAULT_LOCALE) -> str:
     versus = tn("retro.kpi.versus", kpi.days, locale)
     head = t("retro.kpi.head", locale, so_far=so_far) if so_far else ""
     marks = ""
-    if delta != 0:
+    shown = fmt_signed_percent(delta, locale)
+    if shown != fmt_signed_percent(Decimal(0), locale):  # a change that shows as 0% gets no arrow and no warning
         arrow = ":arrow_upper_right:" if delta > 0 else ":arrow_lower_right:"
         warn = " :warning:" if (delta > 0) != (kpi.better == "up") else ""
         marks = f" {arrow}{warn}"
-    return line + t("retro.kpi.compared", locale, head=head, delta=fmt_signed_percent(delta, locale), versus=versus, marks=marks)
+    return line + t("retro.kpi.compared", locale, head=head, delta=shown, versus=versus, marks=marks)
 
 
 def parent_post(retro: RetroCard, data: RetroResults, *, today: date, locale: str = DEFAULT_LOCALE) -> Reply:

@@ -51,6 +51,16 @@ def _field(label_key: str, value: str, locale: str) -> str:
     return f"*{t(label_key, locale)}*\n{value}"
 
 
+def _paren(text: str, detail: str, locale: str) -> str:
+    """`text (detail)` in English, `text（detail）` in Chinese."""
+    return t("common.paren", locale, text=text, detail=detail)
+
+
+def _labelled(label: str, value: str, locale: str) -> str:
+    """`label: value` in English, `label：value` in Chinese."""
+    return t("common.labelled", locale, label=label, value=value)
+
+
 def pace_label(status: str | None, locale: str = DEFAULT_LOCALE) -> str:
     return t(PACE_KEY[status], locale) if status in PACE_KEY else t("pace.no_data", locale)
 
@@ -436,11 +446,13 @@ def goal_show(
     b.section(f"{emoji} *{status}* · `{bar(progress.percent_of_target)}`")
     source = t(f"goal.source.{progress.source}", locale)
     fields = [
-        _field("field.current", f"{fmt_number(progress.current, unit, locale)} ({source})", locale),
+        _field("field.current", _paren(fmt_number(progress.current, unit, locale), source, locale), locale),
         _field("field.target", _target(goal, locale), locale),
         _field("field.reached", t("goal.of_target", locale, pct=fmt_percent(progress.percent_of_target, locale)), locale),
-        _field("field.time_elapsed", f"{fmt_percent(progress.percent_of_time, locale)} ({fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)})", locale),
-        _field("field.metric", f"{esc(goal.metric_name)} (K-{goal.metric_number}){' · ' + esc(goal.channel) if goal.channel else ''}", locale),
+        _field("field.time_elapsed", _paren(fmt_percent(progress.percent_of_time, locale),
+                                            f"{fmt_date(goal.start_on, today, locale)} → {fmt_date(goal.due_on, today, locale)}", locale), locale),
+        _field("field.metric", _paren(esc(goal.metric_name), f"K-{goal.metric_number}", locale)
+               + (" · " + esc(goal.channel) if goal.channel else ""), locale),
         _field("field.owner", mention(goal.owner_id, locale), locale),
     ]
     if progress.projected is not None:
@@ -494,12 +506,13 @@ def kpi_logged(logged: list[LoggedValue], *, today: date, locale: str = DEFAULT_
     for item in logged:
         m = item.metric
         channel = f" · {esc(item.channel)}" if item.channel else ""
-        line = f"*{esc(m.name)}* (K-{m.number}) = {fmt_number(item.value, m.unit, locale)}{channel} · {fmt_date(item.day, today, locale)}"
+        line = (_paren(f"*{esc(m.name)}*", f"K-{m.number}", locale)
+                + f" = {fmt_number(item.value, m.unit, locale)}{channel} · {fmt_date(item.day, today, locale)}")
         if item.previous is not None:
             line += " — _" + t("kpi.replaced", locale, value=fmt_number(item.previous, m.unit, locale)) + "_"
         lines.append(line)
         if item.metric_created:
-            notes.append(t("kpi.new_metric", locale, k=m.number, name=esc(m.name), agg=m.agg))
+            notes.append(t("kpi.new_metric", locale, k=m.number, name=esc(m.name), agg=t(f"kpi.agg.{m.agg}", locale)))
     b = Builder().section(":bar_chart: " + t("kpi.logged_head", locale) + "\n" + "\n".join(lines))
     if notes:
         b.context(t("kpi.created_notes", locale, notes=t("list.semicolon", locale).join(notes)))
@@ -593,14 +606,16 @@ def kpi_show(
     if by_channel:
         rows = sorted(current.by_channel.items(), key=lambda kv: kv[1] if kv[1] is not None else Decimal(-1), reverse=True)
         if rows:
-            b.lines_section(_fit([f"• {esc(ch) or '_' + t('kpi.no_channel', locale) + '_'}: {fmt_number(v, unit, locale)}" for ch, v in rows]))
+            b.lines_section(_fit(["• " + _labelled(esc(ch) or "_" + t("kpi.no_channel", locale) + "_", fmt_number(v, unit, locale), locale)
+                                  for ch, v in rows]))
         else:
             b.context(t("kpi.no_channel_values", locale))
     for goal, progress in goals:
         b.section(goal_progress_line(goal, progress, today, locale=locale))
     if current.value is None:
         b.context(t("kpi.nothing_logged", locale, name=esc(metric.name)))
-    return b.build(text=f"{esc(metric.name)}: {fmt_number(current.value, unit, locale)} ({start} – {end})")
+    span = f"{fmt_date(start, today, locale)} – {fmt_date(end, today, locale)}"
+    return b.build(text=_labelled(esc(metric.name), _paren(fmt_number(current.value, unit, locale), span, locale), locale))
 
 
 def _span(first: date, last: date, today: date, locale: str) -> str:
@@ -622,9 +637,10 @@ def _compared_line(metric: MetricCard, comparison: PeriodComparison, *, start: d
     change = comparison.change
     assert change is not None
     good = (change >= 0) == (metric.better == "up")
-    # a change of 0 is flat: no arrow, as everywhere
-    marks = "" if change == 0 else " " + (":arrow_upper_right:" if change > 0 else ":arrow_lower_right:")
-    marks += "" if good else " :warning:"
+    # a change that shows as 0% is flat: no arrow and no warning, as everywhere
+    flat = fmt_signed_percent(change, locale) == fmt_signed_percent(Decimal(0), locale)
+    marks = "" if flat else " " + (":arrow_upper_right:" if change > 0 else ":arrow_lower_right:")
+    marks += "" if good or flat else " :warning:"
     n = comparison.days
     last = start + timedelta(days=n - 1)
     before_span = _span(start - timedelta(days=n), start - timedelta(days=1), today, locale)
@@ -695,12 +711,12 @@ def kpi_why(
     lines = []
     for move in why.moves.channels[:20]:
         name = esc(move.channel) if move.channel else "_" + t("kpi.no_channel", locale) + "_"
-        change = f" {_pct(move.split.change, locale)}" if move.split is not None else ""
+        change = t("kpi.why.overall_change", locale, change=_pct(move.split.change, locale)) if move.split is not None else ""
         lines.append(t("kpi.why.channel_line", locale, name=name, change=change, split=_split_text(move, locale, metric.name)))
     if lines:
         b.lines_section(lines)
     b.context(t("kpi.why.formula", locale))
-    return b.build(text=f"{esc(metric.name)}: {_split_text(overall, locale, metric.name)}")
+    return b.build(text=_labelled(esc(metric.name), _split_text(overall, locale, metric.name), locale))
 
 
 # ---- campaigns -----------------------------------------------------------------------------------
@@ -746,7 +762,7 @@ def _budget_line(s: CampaignLike, locale: str = DEFAULT_LOCALE) -> str:
 
 def campaign_line(s: CampaignLike, today: date, *, locale: str = DEFAULT_LOCALE) -> str:
     p = s.phase
-    channels = f" · {', '.join(esc(ch) for ch in s.channels)}" if s.channels else ""
+    channels = " · " + t("list.separator", locale).join(esc(ch) for ch in s.channels) if s.channels else ""
     return (
         f"{PHASE_EMOJI[p]} *C-{s.number}* {esc(s.name)} · {phase_label(p, locale)} · "
         f"{fmt_date(s.start_on, today, locale)} → {fmt_date(s.end_on, today, locale)}{channels} · {_budget_line(s, locale)}"
@@ -768,7 +784,7 @@ def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE,
         _field("field.budget", _budget_line(s, locale), locale),
     ]
     if s.channels:
-        fields.append(_field("field.channels", ", ".join(esc(ch) for ch in s.channels), locale))
+        fields.append(_field("field.channels", t("list.separator", locale).join(esc(ch) for ch in s.channels), locale))
     if s.theme:
         fields.append(_field("field.theme", esc(s.theme), locale))
     if s.audience:
@@ -776,7 +792,7 @@ def _campaign_fields(s: CampaignCard, today: date, locale: str = DEFAULT_LOCALE,
     if s.goals:
         fields.append(_field("field.goals", "\n".join(f"G-{number} {esc(title)}" for number, title in s.goals), locale))
     if s.revenue is not None:
-        fields.append(f"*{t('field.revenue', locale)}* ({esc(s.revenue_metric)})\n{fmt_number(s.revenue, s.currency, locale)}")
+        fields.append(_paren(f"*{t('field.revenue', locale)}*", esc(s.revenue_metric), locale) + f"\n{fmt_number(s.revenue, s.currency, locale)}")
     if s.roi is not None:
         fields.append(_field("field.roi", fmt_percent(s.roi, locale), locale))
     return fields
@@ -795,14 +811,15 @@ def campaign_show(s: CampaignCard, *, today: date, locale: str = DEFAULT_LOCALE)
     if s.spend_by_channel and len(s.spend_by_channel) > 1:
         unassigned = "_" + t("campaign.unassigned_channel", locale) + "_"
         b.section(f"*{t('campaign.spend_by_channel', locale)}*\n" + "\n".join(
-            f"• {esc(ch) or unassigned}: {fmt_number(v, s.currency, locale)}" for ch, v in sorted(s.spend_by_channel.items())
+            "• " + _labelled(esc(ch) or unassigned, fmt_number(v, s.currency, locale), locale) for ch, v in sorted(s.spend_by_channel.items())
         ))
     b.section(f"*{t('campaign.tasks', locale)}* · " + t("campaign.tasks_count", locale, open=s.open_tasks, done=s.done_tasks))
     if s.risks:
         b.section(f"*{t('campaign.risks', locale)}*\n" + "\n".join(f"• {esc(risk)}" for risk in s.risks[-10:]))
     if s.documents:
         b.section(f"*{t('campaign.documents', locale)}*\n" + "\n".join(f"• {link(url, title)}" for url, title in s.documents[-10:]))
-    return b.build(text=f"C-{s.number} {esc(s.name)}: {phase_label(s.phase, locale)}, {_budget_line(s, locale)}")
+    return b.build(text=t("campaign.show_plain", locale, n=s.number, name=esc(s.name), phase=phase_label(s.phase, locale),
+                          budget=_budget_line(s, locale)))
 
 
 def campaign_closed(s: CampaignCard, *, changed: bool, today: date, actor: str, locale: str = DEFAULT_LOCALE) -> Reply:
@@ -824,10 +841,11 @@ def campaign_spent(s: CampaignCard, row: SpendEntry, *, today: date, locale: str
     ).build(text=t("campaign.spent_plain", locale, n=s.number))
 
 
-def campaign_noted(number: int, name: str, note: str, *, raw: bool = False) -> Reply:
+def campaign_noted(number: int, name: str, note: str, *, raw: bool = False, locale: str = DEFAULT_LOCALE) -> Reply:
     """A risk or a document added to campaign C-`number`, `name` as typed."""
     shown = note if raw else esc(note)
-    return Builder().section(f":pushpin: *C-{number}* {esc(name)}: {shown}").build(text=f"C-{number}: {shown}")
+    return Builder().section(":pushpin: " + _labelled(f"*C-{number}* {esc(name)}", shown, locale)).build(
+        text=_labelled(f"C-{number}", shown, locale))
 
 
 # ---- feedback ------------------------------------------------------------------------------------
@@ -842,7 +860,7 @@ def feedback_line(row: FeedbackItem, today: date, *, locale: str = DEFAULT_LOCAL
     icon = ":speech_balloon:" if row.source == "customer" else ":busts_in_silhouette:"
     source = t(f"feedback.source.{row.source}", locale) if row.source in ("customer", "team") else row.source
     link = f"<{row.permalink}|{t('feedback.source_message', locale)}>" if row.permalink else ""
-    meta = " · ".join(x for x in [source, ", ".join(links), tags, link] if x)
+    meta = " · ".join(x for x in [source, t("list.separator", locale).join(links), tags, link] if x)
     return f"{icon} *F-{row.number}* {esc(row.text)}\n      {meta}"
 
 

@@ -44,7 +44,7 @@ def test_a_team_alias_merges_values_logged_under_two_names_by_the_replace_rule(a
     said = ok(bot.say(ANA, "/kpi channel alias XHS 小红书"))
     assert "now a name of *小红书*" in said, said
     assert "Merged 2 values" in said and "XHS (2)" in said, said
-    assert "gmv 2026-11-20 100 → 40" in said, said
+    assert "gmv Nov 20, 2026 100 → 40" in said, said
     assert "1 goals" in said, said
     assert [(c, d) for c, d, _v in _values(bot)] == [("小红书", "2026-11-20")] * 2 + [("小红书", "2026-11-21")]
     # from now on either name logs to 小红书

@@ -173,13 +173,13 @@ def test_api_token_commands_never_call_slack_on_the_ack_path(bot: Bot) -> None:
     try:
         said = bot.say(LILEI, "/mkt api-token list")
         assert said.status == 200 and said.elapsed < 0.8 and "管理员" in said, said
-        bot.ephemeral_to(LILEI, containing="API 令牌", timeout=10)
+        bot.ephemeral_to(LILEI, containing="API令牌", timeout=10)
         wait_until(lambda: bot.app.runtime.after_ack._admins, what="the admin look-up remembered")
     finally:
         bot.slack.api_delay = 0.0
     before = len(bot.slack.get_calls("users.info"))
     bot.say(LILEI, "/mkt api-token list")
-    wait_until(lambda: len([m for m in bot.slack.ephemeral_messages(LILEI) if "API 令牌" in m.all_text()]) == 2)
+    wait_until(lambda: len([m for m in bot.slack.ephemeral_messages(LILEI) if "API令牌" in m.all_text()]) == 2)
     lookups: list[Any] = [c for c in bot.slack.get_calls("users.info")[before:] if c.get("user") == LILEI]
     assert not lookups  # remembered
     assert bot.say(LILEI, "/mkt api-token revoke x", channel=GENERAL).ephemeral

@@ -19,7 +19,7 @@ def test_a_percent_goal_on_a_new_metric_averages_like_kpi_log(bot: Bot) -> None:
     ok(bot.say(ANA, "/kpi log ctr 2.5% date:2026-11-20"))
     ok(bot.say(ANA, "/kpi log ctr 2.5% date:2026-11-21"))
     said = ok(bot.say(ANA, "/kpi log ctr2 2.5%"))
-    assert "new metric K-2 ctr2 (avg" in said, said
+    assert "new metric K-2 ctr2 (averaged" in said, said
 
     said = ok(bot.say(ANA, "/kpi show ctr"))
     assert "2.5%" in said and "5%" not in said.replace("2.5%", ""), f"two days at 2.5% average 2.5%: {said}"

@@ -133,7 +133,7 @@ def test_chinese_charts_have_no_english_and_write_wan_and_chinese_dates(drawn: d
     assert any("万" in t for t in goal.y_ticks) and any("万" in t or "亿" in t for t in goal.legend), goal
     assert any(t.startswith("截止") and t.endswith("12月31日") for t in goal.notes), goal.notes
     show = drawn[("kpi-show", ZH_CN)]
-    assert "不完整周期（斜线）" in show.legend and any(t.startswith("G-1 每日进度 ¥") for t in show.legend), show.legend
+    assert "不完整周期（斜线）" in show.legend and any(t.startswith("G-1每日进度¥") for t in show.legend), show.legend
     assert any(re.fullmatch(r"\d{1,2}月\d{1,2}日", t) for t in show.x_ticks), show.x_ticks
     assert "按渠道" in drawn[("by-channel", ZH_CN)].title
     assert "年" in drawn[("by-channel", ZH_CN)].subtitle  # 2026年10月26日–11月22日, not ISO dates

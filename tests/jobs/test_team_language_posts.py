@@ -117,7 +117,7 @@ def test_every_post_is_in_its_channels_language_and_every_dm_in_its_readers(
         assert not not_english(text, TYPED), (not_english(text, TYPED), text)
     joined = "\n".join(channel)
     if chinese:
-        for word in ("每日摘要", "异常 KPI", "原因：", "个渠道中", "每周 KPI 报告", "复盘 R-", "做得好：", "万"):
+        for word in ("每日摘要", "异常KPI", "原因：", "个渠道中", "每周KPI报告", "复盘R-", "做得好：", "万"):
             assert word in joined, word
     else:
         for word in ("Daily digest", "Unusual KPIs", "why:", "channels logged", "Weekly KPI report", "Retrospective R-"):

@@ -498,3 +498,31 @@ def test_chinese_charts_write_amounts_in_wan_and_yi() -> None:
     assert any("万" in t for t in seen["zh"]) and not any("M" in t for t in seen["zh"]), seen["zh"]
     assert any("5,400万" in t for t in seen["zh legend"]), seen["zh legend"]
     assert any("M" in t for t in seen["en"]) and not any("万" in t for t in seen["en"]), seen["en"]
+
+
+def test_the_whole_period_reads_as_the_language_writes_it() -> None:
+    """A Chinese chart names the whole period 全期 (its ratio row and its line in the legend, no space before the
+    number) and a monthly table's first column 月份; the English ones keep Period and Month."""
+    legends: dict[str, list[str]] = {}
+
+    def reader(name: str) -> object:
+        def draw_and_read(fig: object, ax: object, chart: object) -> None:
+            c._draw_ratio(fig, ax, chart)  # type: ignore[arg-type]
+            legends[name] = [t.get_text() for t in ax.get_legend().get_texts()]  # type: ignore[attr-defined]
+        return draw_and_read
+
+    c._render_here(ratio_chart(labels=c.ChartLabels.zh()), reader("zh"))  # type: ignore[arg-type]
+    c._render_here(ratio_chart(), reader("en"))  # type: ignore[arg-type]
+    assert "全期3.54%" in legends["zh"], legends["zh"]
+    assert "Period 3.54%" in legends["en"], legends["en"]
+
+    zh_ratio = c.text_table(ratio_chart(labels=c.ChartLabels.zh()))
+    assert zh_ratio.splitlines()[-1].split() == ["全期", "2,960", "83,500", "3.54%"]
+    assert "整期" not in zh_ratio
+
+    months = [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+    monthly = {"天猫": [D(1000), D(2000), D(3000)], "京东": [D(500), D(600), D(700)]}
+    for labels, first in ((c.ChartLabels.zh(), "月份"), (c.ChartLabels.of("en"), "Month")):
+        table = c.text_table(stacked_chart(periods=months, values=monthly, freq="M", labels=labels,
+                                           totals={ch: sum(v, D(0)) for ch, v in monthly.items()}))
+        assert table.splitlines()[2].split()[0] == first, table

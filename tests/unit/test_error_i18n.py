@@ -133,7 +133,7 @@ def test_parse_error_message_stays_english_and_text_follows_the_locale() -> None
     err = ParseError.of("error.parse.date.unknown", usage="/task …", value="`soonish`", hint=msg("error.parse.hint.date"))
     english = "`soonish` isn't a date I understand — use 2026-12-01, 12-01, 12.15, today, tomorrow, fri, next fri, +3d, in 2 weeks, eow, eom or eoq"
     assert err.message == english and str(err) == english and err.text(EN) == english and err.text() == english
-    assert err.text(ZH_CN).startswith("无法识别日期 `soonish`，可以写 2026-12-01、")
+    assert err.text(ZH_CN).startswith("无法识别日期 `soonish`，可以写2026-12-01、")
     assert err.text("zh-CN") == err.text(ZH_CN), "Slack's tag works too"
     assert err.usage == "/task …"
     plain = ParseError("`x` is wrong", "/task add <title>")
@@ -151,7 +151,7 @@ def test_with_usage_keeps_the_key() -> None:
 def test_nested_messages_and_lists_render_in_one_language() -> None:
     m = Msg("error.goal.missing", {"missing": [msg("error.goal.a_title"), "`by:`"]})
     assert m.render(EN) == "A SMART goal needs a title, `by:` — what is measured, the number to reach and the deadline."
-    assert m.render(ZH_CN) == "SMART 目标还缺少标题、`by:`：衡量什么、要达到的数字和截止日期。"
+    assert m.render(ZH_CN) == "SMART目标还缺少标题、`by:`：衡量什么、要达到的数字和截止日期。"
     assert str(m) == m.render(EN)
 
 
@@ -167,15 +167,15 @@ def test_not_found_for_every_kind(kind: str) -> None:
     ("call", "english", "chinese"),
     [
         (lambda: parse_date("2026-02-30", today=NOW.date()),
-         "`2026-02-30` isn't a real date — February 2026 has 28 days", "`2026-02-30` 不是有效的日期：2026年2月只有 28 天"),
+         "`2026-02-30` isn't a real date — February 2026 has 28 days", "`2026-02-30` 不是有效的日期：2026年2月只有28天"),
         (lambda: parse_number(""), "a number is missing — use 12500, 12,500, 12.5k, 1.2m, 15%, ¥12,500 or $1,200",
-         "缺少数字，可以写 12500、12,500、12.5k、1.2m、3万、15%、¥12,500 或 $1,200"),
+         "缺少数字，可以写12500、12,500、12.5k、1.2m、3万、15%、¥12,500或$1,200"),
         (lambda: parse_ref("K-3", "task"), "`K-3` is a KPI metric; expected a task like T-12",
-         "`K-3` 是KPI 指标编号，这里需要任务编号，例如 T-12"),
+         "`K-3` 是KPI指标编号，这里需要任务编号，例如T-12"),
         (lambda: parse_ref(" ", "feedback"), "a feedback item is missing — give one like F-12",
-         "缺少反馈编号，请给出一个，例如 F-12"),
+         "缺少反馈编号，请给出一个，例如F-12"),
         (lambda: parse_ref("", "retro"), "a retrospective is missing — give one like R-12",
-         "缺少复盘编号，请给出一个，例如 R-12"),
+         "缺少复盘编号，请给出一个，例如R-12"),
     ],
 )
 def test_grammar_errors_in_both_languages(call: Callable[[], object], english: str, chinese: str) -> None:
@@ -283,23 +283,23 @@ SLACK_CASES = [
     # bad date
     ("/task add Banner due:someday",
      "`someday` isn't a date I understand — use 2026-12-01, 12-01, 12.15, today, tomorrow, fri, next fri, +3d, in 2 weeks, eow, eom or eoq",
-     "无法识别日期 `someday`，可以写 2026-12-01、12-01、12.15、15号、今天、明天、周五、下周五、3天后、月底、today、tomorrow、fri、+3d、+2w、eow、eom 或 eoq"),
+     "无法识别日期 `someday`，可以写2026-12-01、12-01、12.15、15号、今天、明天、周五、下周五、3天后、月底、today、tomorrow、fri、+3d、+2w、eow、eom或eoq"),
     # bad number
     ("/goal checkin G-1 lots",
      "`lots` isn't a number I understand — use 12500, 12,500, 12.5k, 1.2m, 15%, ¥12,500 or $1,200",
-     "无法识别数字 `lots`，可以写 12500、12,500、12.5k、1.2m、3万、15%、¥12,500 或 $1,200"),
+     "无法识别数字 `lots`，可以写12500、12,500、12.5k、1.2m、3万、15%、¥12,500或$1,200"),
     # unknown reference: the wrong kind, and one that does not exist
-    ("/task done G-1", "`G-1` is a goal; expected a task like T-12", "`G-1` 是目标编号，这里需要任务编号，例如 T-12"),
+    ("/task done G-1", "`G-1` is a goal; expected a task like T-12", "`G-1` 是目标编号，这里需要任务编号，例如T-12"),
     ("/task add Banner campaign:C-9", "There is no campaign `C-9` in this workspace.", "本工作区没有活动 `C-9`。"),
     # missing title
     ("/task add due:fri", "A task needs a title, e.g. `/task add \"Draft 双十一 banner\" @ana due:fri`.",
      "任务需要一个标题，例如 `/task add \"双十一 banner 初稿\" @ana due:fri`。"),
     ("/goal add metric:gmv",
      "A SMART goal needs a title, `target:`, `by:` — what is measured, the number to reach and the deadline.",
-     "SMART 目标还缺少标题、`target:`、`by:`：衡量什么、要达到的数字和截止日期。"),
+     "SMART目标还缺少标题、`target:`、`by:`：衡量什么、要达到的数字和截止日期。"),
     # a rule checked by a service
     ("/campaign add Sale start:11-11 end:11-01", "The end 2026-11-01 is before the start 2026-11-11.",
-     "结束日期 2026-11-01 早于开始日期 2026-11-11。"),
+     "结束日期2026-11-01早于开始日期2026-11-11。"),
 ]
 
 

@@ -147,15 +147,15 @@ def test_parse_date_reads_the_forms_people_type(value: str, today: date, expecte
         ("next-month", "is a whole month", "是一整个月"),
         # a dot is month.day, so a day.month is refused with the way to write it
         ("15.12", "`15.12` reads month.day (like 6.18), and there is no month 15 — write `12.15` or `2026-12-15`",
-         "`15.12` 中的点号按“月.日”读（如 6.18），没有 15 月：请写 `12.15` 或 `2026-12-15`"),
-        ("13.13", "there is no month 13", "没有 13 月"),
-        ("2.30", "February 2026 has 28 days", "2026年2月只有 28 天"),
+         "`15.12` 中的点号按“月.日”读（如6.18），没有15月：请写 `12.15` 或 `2026-12-15`"),
+        ("13.13", "there is no month 13", "没有13月"),
+        ("2.30", "February 2026 has 28 days", "2026年2月只有28天"),
         # the nth that this month does not have
         ("31号", "", ""),  # checked below against February
-        ("32号", "March 2026 has 31 days", "只有 31 天"),
-        ("0号", "March 2026 has 31 days", "只有 31 天"),
-        ("dec 32", "December 2026 has 31 days", "只有 31 天"),
-        ("feb 30", "February 2026 has 28 days", "只有 28 天"),
+        ("32号", "March 2026 has 31 days", "只有31天"),
+        ("0号", "March 2026 has 31 days", "只有31天"),
+        ("dec 32", "December 2026 has 31 days", "只有31天"),
+        ("feb 30", "February 2026 has 28 days", "只有28天"),
         # still no date: an ambiguous slash, a month after which no one can tell, numbers that are not numbers
         ("03/04", "`2026-04-03` for the first or `2026-03-04` for the second", "有歧义"),
         ("1月后", "isn't a date I understand", "无法识别日期"),  # after January, or in a month?
@@ -174,7 +174,7 @@ def test_parse_date_refuses_with_a_reason(value: str, english: str, chinese: str
     with pytest.raises(ParseError) as info:
         parse_date(value, today=today)
     if value == "31号":
-        english, chinese = "February 2026 has 28 days", "2026年2月只有 28 天"
+        english, chinese = "February 2026 has 28 days", "2026年2月只有28天"
     assert english in info.value.message
     assert chinese in info.value.text("zh_CN")
 
@@ -369,8 +369,8 @@ def _catalog(locale: str) -> dict[str, str]:
 
 
 def _listed(text: str) -> list[str]:
-    """The forms a note lists: `a, b or c` / `a、b 或 c`, each without what follows it in brackets."""
-    forms = re.split(r", | or |、| 或 ", text)
+    """The forms a note lists: `a, b or c` / `a、b或c`, each without what follows it in brackets."""
+    forms = re.split(r", | or |、| ?或 ?", text)
     return [re.sub(r"（.*?）|\(.*?\)", "", form).strip() for form in forms]
 
 
