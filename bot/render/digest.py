@@ -258,7 +258,9 @@ def _versus_weekday(kpi: KpiChange, basis: KpiAlert, locale: str) -> str:
         delta = fmt_signed_percent((check.value - check.expected) / abs(check.expected), EN)
     else:
         delta = t("digest.kpi.from_zero", locale)
-    where = (t("digest.kpi.vs_weekday_where", locale, channel=esc(basis.channel) or t("digest.no_channel", locale))
+    # judged on some channels only: their own value beside their median, never the line's all-channel figure
+    where = (t("digest.kpi.vs_weekday_where", locale, channel=esc(basis.channel) or t("digest.no_channel", locale),
+               value=fmt_number(check.value, kpi.unit, locale))
              if basis.channel is not None and len(kpi.channels) > 1 else "")
     return t("digest.kpi.vs_weekday", locale, arrow=arrow, delta=delta, where=where,
              weekday=_weekday(check.day, locale), median=fmt_number(check.expected, kpi.unit, locale))

@@ -403,7 +403,11 @@ def _significance(
     )
     alerts: list[KpiAlert] = []
     total_alert: KpiAlert | None = None
-    if total.verdict in ("high", "low") and (judged == reported or len(judged) > 1):
+    histories = ({k: _daily_series(metric, logged, {k}, history_start, before) for k in reported}
+                 if len(reported) > 1 else {})
+    # a group of channels of which one alone has history is that channel: its own alert below says it, once
+    with_history = [k for k in judged if k in histories and any(v is not None for v in histories[k].values())]
+    if total.verdict in ("high", "low") and (len(reported) == 1 or len(with_history) > 1):
         if judged != reported:
             where: str | None = ", ".join(sorted(names[k] for k in judged))
         else:
@@ -416,8 +420,7 @@ def _significance(
             if own is None:
                 continue
             check = anomalies.check_day(
-                yesterday, own, _daily_series(metric, logged, {key}, history_start, before),
-                campaigns=_windows_for(windows, {key}), better=metric.better,
+                yesterday, own, histories[key], campaigns=_windows_for(windows, {key}), better=metric.better,
             )
             if check.verdict in ("high", "low"):
                 alerts.append(KpiAlert(metric.name, metric.unit, names[key], check))

@@ -52,3 +52,21 @@ def test_a_campaign_on_one_channel_does_not_explain_another_channels_fall(db: Da
     assert visits.verdict == "bad", visits
     line = kpi_line(visits)
     assert "on JD" in line and "↓" in line and "campaign" not in line, line
+
+
+def test_a_line_judged_on_some_channels_shows_their_value_and_the_alert_names_it_once(db: Database,
+                                                                                      workspace: str) -> None:
+    """A campaign on 天猫; JD falls and 小红书 logs for the first time. The line's comparison is JD's own value
+    against JD's usual Sunday, not the all-channel total against it; the thread lists JD once, not also as
+    'JD, 小红书' (a group of which JD alone has history)."""
+    _history(db, workspace, "天猫", 1000, 1000)
+    _history(db, workspace, "JD", 500, 500)
+    make.campaign(db, workspace, "黑五", date(2026, 11, 20), date(2026, 11, 29), channels=["天猫"])
+    make.log(db, workspace, "visits", "3000", YESTERDAY, channel="天猫")
+    make.log(db, workspace, "visits", "170", YESTERDAY, channel="JD")
+    make.log(db, workspace, "visits", "10", YESTERDAY, channel="小红书")
+    with db.session(write=False) as s:
+        (visits,) = digest.collect_kpis(s, workspace_id=workspace, today=TODAY)
+    assert [a.channel for a in visits.alerts] == ["JD"], visits.alerts
+    line = kpi_line(visits)
+    assert "on JD (170) vs a usual Sunday" in line, line
