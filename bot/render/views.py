@@ -571,7 +571,7 @@ def kpi_show(
     locale: str = DEFAULT_LOCALE,
 ) -> Reply:
     unit = metric.unit
-    title = f"{metric.name} · {fmt_date(start, today, locale)} – {fmt_date(end, today, locale)}" + (f" · {channel}" if channel else "")
+    title = f"{metric.name} · {_span(start, end, today, locale)}" + (f" · {channel}" if channel else "")
     b = Builder().header(title)
     # the headline is the whole period's value, today's values so far included; the change compares the days that
     # are over with as many before, and shows the two figures it compares
@@ -614,7 +614,7 @@ def kpi_show(
         b.section(goal_progress_line(goal, progress, today, locale=locale))
     if current.value is None:
         b.context(t("kpi.nothing_logged", locale, name=esc(metric.name)))
-    span = f"{fmt_date(start, today, locale)} – {fmt_date(end, today, locale)}"
+    span = _span(start, end, today, locale)
     return b.build(text=_labelled(esc(metric.name), _paren(fmt_number(current.value, unit, locale), span, locale), locale))
 
 
@@ -689,8 +689,7 @@ def kpi_why(
     locale: str = DEFAULT_LOCALE,
 ) -> Reply:
     """`/kpi show gmv why`: the change split into traffic × conversion × AOV, overall and per channel."""
-    b = Builder().header(t("kpi.why.title", locale, name=metric.name, start=fmt_date(start, today, locale),
-                           end=fmt_date(end, today, locale)))
+    b = Builder().header(t("kpi.why.title", locale, name=metric.name, span=_span(start, end, today, locale)))
     if why.moves is None:
         key = {"visits": "kpi.why.needs", "orders": "kpi.why.needs", "money": "kpi.why.money",
                "earlier": "kpi.why.no_earlier", "thin": "kpi.why.thin", "later": "kpi.why.no_later"}.get(
@@ -704,7 +703,8 @@ def kpi_why(
     before, after = fmt_number(overall.before.gmv, unit, locale), fmt_number(overall.after.gmv, unit, locale)
     if why.per_day:  # a summed GMV is compared by its mean per day logged, as `/kpi show` compares it
         before, after = t("kpi.per_day", locale, value=before), t("kpi.per_day", locale, value=after)
-    head = t("kpi.why.overall", locale, name=esc(metric.name), before=before, after=after, days=comparison.days)
+    head = tn("kpi.why.overall", comparison.days, locale, name=esc(metric.name), before=before, after=after,
+              days=comparison.days)
     if overall.split is not None:
         head += t("kpi.why.overall_change", locale, change=_pct(overall.split.change, locale))
     b.section(f"{head}\n{_split_text(overall, locale, metric.name)}")

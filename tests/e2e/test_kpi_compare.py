@@ -96,3 +96,13 @@ def test_a_level_goal_needs_what_the_data_still_to_come_can_carry(bot: Bot) -> N
     said = ok(bot.say(ANA, "/goal show G-2"))
     # 100 orders of 5,000 visits; 1,000 visits a day over the 8 days is 8,000 more: (100 + x × 8,000) ÷ 13,000 = 3 %
     assert "*Needed from here on*\n3.63%" in said and "5.75%" not in said, said
+
+
+def test_a_one_day_period_is_named_once_and_counted_as_one_day(bot: Bot) -> None:
+    for day in ("2026-11-21", "2026-11-22"):
+        ok(bot.say(ANA, f"/kpi log visits 1000 orders 20 gmv 5000 date:{day}"))
+    said = ok(bot.say(ANA, "/kpi show visits period:1d"))
+    assert "today – today" not in said and "today – today" not in said.fallback, said
+    said = ok(bot.say(ANA, "/kpi show gmv why period:2026-11-22..2026-11-22"))
+    assert "yesterday – yesterday" not in said and "the 1 days" not in said, said
+    assert "the day over vs the day before" in said, said
