@@ -164,6 +164,9 @@ class _Layout:
     value: int | None = None
     date_format: str | None = None
     notes: list[str] = field(default_factory=list)
+    # with --channel, the file's own channel column: its cells must all name one channel, or they would be folded
+    overridden: int | None = None
+    seen_channels: dict[str, str] = field(default_factory=dict)  # casefolded -> as written
 
     @property
     def long(self) -> bool:
@@ -187,7 +190,7 @@ def _layout(table: Table, options: Options) -> _Layout:
     if channel_col is not None and options.channel is not None:
         layout.notes.append(Reason("import.note.channel_column", column=header[channel_col],
                                    channel=options.channel))
-        layout.channel = None
+        layout.channel, layout.overridden = None, channel_col
     taken = {date_col} | ({channel_col} if channel_col is not None else set())
     metric_col = _find(header, presets.METRIC_HEADERS, taken)
     value_col = _find(header, presets.VALUE_HEADERS, taken | ({metric_col} if metric_col is not None else set()))
@@ -203,7 +206,7 @@ def _wide_columns(layout: _Layout, frame: pd.DataFrame, data: np.ndarray) -> lis
     columns: list[_Column] = []
     used: dict[str, str] = {}
     for i, h in enumerate(header):
-        if i in (layout.date, layout.channel) or i >= frame.shape[1]:
+        if i in (layout.date, layout.channel, layout.overridden) or i >= frame.shape[1]:
             continue
         if not h:
             continue
@@ -308,6 +311,15 @@ def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
                           column=c.header)
 
     if options.channel is not None:
+        if layout.overridden is not None:  # one channel named in the file may be renamed; several are never merged
+            for cell in texts(frame[layout.overridden])[keep].unique():
+                name = " ".join(str(cell).split())
+                if name:
+                    layout.seen_channels.setdefault(name.casefold(), name)
+            if len(layout.seen_channels) > 1:
+                names = list(layout.seen_channels.values())
+                raise BadFile(Reason("import.reason.several_channels", column=header[layout.overridden],
+                                     channels=", ".join(names[:5]), channel=options.channel))
         channel = pd.Series(" ".join(options.channel.split()), index=frame.index)
     elif channel_text is not None:
         channel = pd.Series(by_unique(channel_text, lambda u: u.str.split().str.join(" ")), index=frame.index)

@@ -260,3 +260,20 @@ def test_a_channels_names_are_one_channel_in_a_file_and_with_channel(db: Databas
     wide.write_text("日期,访客数\n2026-11-03,30\n", encoding="utf-8")
     run_import(db, workspace_id=workspace, path=wide, options=Options(channel="京东"))
     assert stored(db, workspace)[("visits", "jd", day(3))] == "30"
+
+
+def test_a_channel_given_never_folds_a_files_several_channels_into_one(db: Database, workspace: str,
+                                                                       tmp_path: Path) -> None:
+    path = tmp_path / "shops.csv"
+    path.write_text("日期,渠道,访客数\n2026-11-01,天猫,300\n2026-11-01,JD,200\n2026-11-02,天猫,310\n", encoding="utf-8")
+    with pytest.raises(BadFile, match="several channels"):
+        preview(db, workspace_id=workspace, path=path, options=Options(channel="京东商城"))
+    with pytest.raises(BadFile, match="several channels"):
+        run_import(db, workspace_id=workspace, path=path, options=Options(channel="京东商城"))
+    assert stored(db, workspace) == {}
+    one = tmp_path / "one.csv"  # a file of one channel may be filed under another name
+    one.write_text("日期,渠道,访客数\n2026-11-01,旗舰店,300\n2026-11-02,旗舰店,310\n", encoding="utf-8")
+    seen = preview(db, workspace_id=workspace, path=one, options=Options(channel="天猫"))
+    assert not any("not numbers" in n for n in seen.notes), seen.notes
+    run_import(db, workspace_id=workspace, path=one, options=Options(channel="天猫"))
+    assert stored(db, workspace) == {("visits", "天猫", day(1)): "300", ("visits", "天猫", day(2)): "310"}
