@@ -655,7 +655,7 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
         values,
         color=ACTUAL_COLOR,
         linewidth=2.2,
-        label=f"{labels.actual} {_short(last_value, unit)}",
+        label=labels.named_value.format(name=labels.actual, value=_short(last_value, unit)),
         zorder=4,
     )
     ax.plot([last_x], [_f(last_value)], marker="o", color=ACTUAL_COLOR, markersize=5, zorder=5)
@@ -671,7 +671,7 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
             zorder=2,
         )
     ax.axhline(_f(data.target), color=TARGET_COLOR, linewidth=1.2, linestyle=":", zorder=2)
-    ax.plot([], [], color=TARGET_COLOR, linestyle=":", label=f"{labels.target} {_short(data.target, unit)}")
+    ax.plot([], [], color=TARGET_COLOR, linestyle=":", label=labels.named_value.format(name=labels.target, value=_short(data.target, unit)))
     ax.axvline(deadline_x, color=PACE_COLOR, linewidth=0.9, zorder=1)
     ax.annotate(
         labels.deadline_on.format(date=month_day(data.deadline, labels.locale)),
@@ -700,7 +700,7 @@ def _draw_goal(fig: Figure, ax: Axes, data: GoalChart) -> None:
             markersize=6,
             color=PROJECTION_COLOR,
             linestyle="none",
-            label=f"{labels.projected} {_short(data.projected, unit)}",
+            label=labels.named_value.format(name=labels.projected, value=_short(data.projected, unit)),
             zorder=5,
         )
     ax.set_xlim(
@@ -835,7 +835,7 @@ def _draw_totals(ax: Axes, data: BreakdownChart) -> None:
             [],
             color=TARGET_COLOR,
             linestyle=":",
-            label=f"{labels.total} {fmt_number(data.overall, data.unit, labels.locale)}",
+            label=labels.named_value.format(name=labels.total, value=fmt_number(data.overall, data.unit, labels.locale)),
         )
         _legend_under(ax, ncol=1)
     ax.set_position((0.2, 0.15, 0.77, 0.64))

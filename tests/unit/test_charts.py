@@ -497,6 +497,9 @@ def test_chinese_charts_write_amounts_in_wan_and_yi() -> None:
     c._render_here(en, reader("en"))  # type: ignore[arg-type]
     assert any("万" in t for t in seen["zh"]) and not any("M" in t for t in seen["zh"]), seen["zh"]
     assert any("5,400万" in t for t in seen["zh legend"]), seen["zh legend"]
+    # a legend line and its figure are written as the language writes them: 目标¥5,400万, Target ¥54M
+    assert any(t.startswith(("目标¥", "预计¥")) for t in seen["zh legend"]), seen["zh legend"]
+    assert not any(" ¥" in t for t in seen["zh legend"]), seen["zh legend"]
     assert any("M" in t for t in seen["en"]) and not any("万" in t for t in seen["en"]), seen["en"]
 
 
