@@ -98,7 +98,7 @@ _PAYLOAD_IDS = {"schedule_id": "schedules", "retro_id": "retros", "goal_id": "go
 _KEY_IDS = [  # dedupe key shape -> which ":"-separated part is a record id, and of which table
     ("digest:", 1, "schedules"), ("report:", 1, "schedules"), ("retro:", 1, "retros"),
     ("retro-summary:", 1, "retros"), ("reminder:", 2, "tasks"), ("retro-auto:campaign:", 2, "campaigns"),
-    ("checkin-nudge:", 1, "goals"),
+    ("checkin-nudge:", 1, "goals"), ("notify:", 3, "notification_events"),
 ]
 
 
@@ -123,6 +123,7 @@ def _remap_outbox(row: dict[str, Any], id_maps: dict[str, dict[Any, Any]], sourc
     for prefix, index, table in _KEY_IDS:
         if key.startswith(prefix) and len(parts) > index and parts[index].isdigit():
             parts[index] = str(id_maps.get(table, {}).get(int(parts[index]), parts[index]))
+            parts = [target_ws if p == source_ws else p for p in parts]  # a key naming its workspace too
             break
     else:
         if source_ws in parts:

@@ -166,7 +166,8 @@ class _Layout:
     notes: list[str] = field(default_factory=list)
     # with --channel, the file's own channel column: its cells must all name one channel, or they would be folded
     overridden: int | None = None
-    seen_channels: dict[str, str] = field(default_factory=dict)  # casefolded -> as written
+    seen_channels: dict[str, str] = field(default_factory=dict)  # channel key (京东 is JD) -> as written
+    aliases: channels.AliasMap | None = None  # the workspace's channel names, read once
 
     @property
     def long(self) -> bool:
@@ -315,7 +316,8 @@ def _chunk_values(layout: _Layout, chunk: Chunk, options: Options) -> _Values:
             for cell in texts(frame[layout.overridden])[keep].unique():
                 name = " ".join(str(cell).split())
                 if name:
-                    layout.seen_channels.setdefault(name.casefold(), name)
+                    root = layout.aliases.root(channels.key(name)) if layout.aliases else channels.key(name)
+                    layout.seen_channels.setdefault(root, name)
             if len(layout.seen_channels) > 1:
                 names = list(layout.seen_channels.values())
                 raise BadFile(Reason("import.reason.several_channels", column=header[layout.overridden],
@@ -492,10 +494,19 @@ def _compare(stored: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- preview and import
 
 
+def _layout_in(db: Database, workspace_id: str, table: Table, options: Options) -> _Layout:
+    """The file's layout, with the workspace's channel names when a given channel overrides the file's column."""
+    layout = _layout(table, options)
+    if layout.overridden is not None:
+        with db.session(write=False) as session:
+            layout.aliases = channels.alias_map(session, workspace_id=workspace_id)
+    return layout
+
+
 def _scan(
     db: Database, workspace_id: str, table: Table, options: Options, progress: Progress | None,
 ) -> tuple[Preview, _Names]:
-    layout = _layout(table, options)
+    layout = _layout_in(db, workspace_id, table, options)
     preview = Preview(file=table.path.name, layout="long" if layout.long else "wide", preset=layout.preset.label,
                       header_row=table.header_row, preset_name=layout.preset.name)
     names = _Names(workspace_id)
@@ -569,7 +580,7 @@ def run_import(
                                         spec=MetricSpec(metric.name, unit=names.new_unit(metric)))
                 metric.id, metric.unit = defined.metric.id, defined.metric.unit
                 result.metrics_created.append(defined.metric.name)
-    layout = _layout(table, options)
+    layout = _layout_in(db, workspace_id, table, options)
     for values in _written_chunks(layout, table, options, written):
         if values.frame.empty:
             continue

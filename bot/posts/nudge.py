@@ -127,7 +127,7 @@ def enqueue_nudges(ctx: JobContext, now: datetime) -> list[str]:
     ready: dict[date, set[tuple[str, str]]] = defaultdict(set)  # their today -> people whose 10:00 has come
     for person in people:
         local = now.astimezone(zones[person])
-        if local.hour >= NUDGE_AT_HOUR:
+        if local.hour >= NUDGE_AT_HOUR and (engine, local.date(), *person) not in _done:
             ready[local.date()].add(person)
     by_person: dict[tuple[str, str, date], list[Missing]] = defaultdict(list)
     with ctx.db.session(write=False) as session:

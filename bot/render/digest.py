@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from bot.i18n import DEFAULT_LOCALE, EN, resolve, t, tn
 from bot.i18n.fmt import bar, fmt_date, fmt_day, fmt_number, fmt_percent, fmt_signed_percent, mention
 from bot.ids import BlockId, record_block
+from bot.metrics import MISSED, REACHED
 from bot.render.reply import FALLBACK_TEXT, SECTION_TEXT, Builder, Reply
 from bot.render.retro import retro_title
 from bot.render.views import PACE_EMOJI, TITLE_CHARS, mark_locale, pace_label, task_actions_block, task_line
@@ -107,7 +108,7 @@ def pace_summary(data: DigestData, locale: str = DEFAULT_LOCALE) -> str:
         return t("digest.no_goals", locale)
     counts = data.pace_counts()
     parts = [t("digest.pace.count", locale, n=counts[s], status=pace_label(s, locale))
-             for s in (ON_TRACK, AT_RISK, OFF_TRACK) if counts.get(s)]
+             for s in (ON_TRACK, AT_RISK, OFF_TRACK, MISSED, REACHED) if counts.get(s)]  # every open goal counted
     if counts.get(None):
         parts.append(t("digest.pace.without_data", locale, n=counts[None]))
     return t("digest.pace.summary", locale, goals=tn("digest.goals", len(data.goals), locale), parts=_join(parts, locale))
@@ -472,7 +473,7 @@ def fallback_text(data: DigestData, *, header: str, locale: str = DEFAULT_LOCALE
         overdue.sort(key=lambda t: (t.due_on or data.today, t.number))
         names = _join([f"T-{t.number} {_short(t.title)}" for t in overdue[:5]], locale)
         lines.append(t("digest.plain.overdue", locale, names=names) + _and_more(len(overdue) - 5, locale))
-    behind = [g for g in data.goals if g.progress.status in (OFF_TRACK, AT_RISK)]
+    behind = [g for g in data.goals if g.progress.status in (MISSED, OFF_TRACK, AT_RISK)]
     if behind:
         names = _join([t("digest.plain.named", locale, name=f"G-{g.number} {_short(g.title)}",
                          state=pace_label(g.progress.status, locale)) for g in behind[:5]], locale)

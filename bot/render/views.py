@@ -421,9 +421,10 @@ def goal_created(goal: GoalCard, *, today: date, actor: str, locale: str = DEFAU
         fields.append(_field("field.part_of", f"G-{goal.parent_number} {esc(goal.parent_title)}", locale))
     b.fields(fields)
     if goal.ratio_parts is not None:  # a ratio is logged as its two parts
-        b.context(t("goal.created_hint_ratio", locale, num=goal.ratio_parts[0], den=goal.ratio_parts[1], n=goal.number))
+        b.context(t("goal.created_hint_ratio", locale, num=esc(goal.ratio_parts[0]), den=esc(goal.ratio_parts[1]),
+                    n=goal.number))
     else:
-        b.context(t("goal.created_hint", locale, metric=goal.metric_name, n=goal.number))
+        b.context(t("goal.created_hint", locale, metric=esc(goal.metric_name), n=goal.number))
     reply = b.build(in_channel=True, text=t("goal.set_plain", locale, n=goal.number, title=esc(goal.title)))
     return _with(reply, goal_actions_block(goal.number, locale=locale))
 

@@ -75,6 +75,7 @@ class KpiAlert:
     channel: str | None  # None: all the channels compared
     check: anomalies.DayCheck
     why: anomalies.GmvMove | None = None  # GMV only: traffic × conversion × AOV against what was expected
+    keys: frozenset[str] = frozenset()  # the channel keys judged (Canon.of), what `why` splits over
 
 
 @dataclass(frozen=True)
@@ -391,28 +392,34 @@ def _significance(
     for window, on in windows:
         if on and window.covers(yesterday):
             live_on |= on & reported
+    histories = ({k: _daily_series(metric, logged, {k}, history_start, before) for k in reported}
+                 if len(reported) > 1 else {})
     judged, value = reported, change.yesterday
     if live_on and not reported <= live_on:
-        rest = reported - live_on
-        rest_value = _daily_series(metric, logged, rest, yesterday, yesterday)[yesterday]
-        if rest_value is not None:
-            judged, value = rest, rest_value
+        judged = reported - live_on
+    # like with like: a channel logging for the first time has no usual to be judged against, so it is left out
+    known = {k for k in judged if k in histories and any(v is not None for v in histories[k].values())}
+    if histories and known and known != judged:
+        judged = known
+    if judged != reported:
+        judged_value = _daily_series(metric, logged, judged, yesterday, yesterday)[yesterday]
+        if judged_value is None:
+            judged = reported
+        else:
+            value = judged_value
     total = anomalies.check_day(
         yesterday, value, _daily_series(metric, logged, judged, history_start, before),
         campaigns=_windows_for(windows, judged, yesterday), better=metric.better,
     )
     alerts: list[KpiAlert] = []
     total_alert: KpiAlert | None = None
-    histories = ({k: _daily_series(metric, logged, {k}, history_start, before) for k in reported}
-                 if len(reported) > 1 else {})
-    # a group of channels of which one alone has history is that channel: its own alert below says it, once
-    with_history = [k for k in judged if k in histories and any(v is not None for v in histories[k].values())]
-    if total.verdict in ("high", "low") and (len(reported) == 1 or len(with_history) > 1):
+    # a group of one channel is that channel: its own alert below says it, once
+    if total.verdict in ("high", "low") and (len(reported) == 1 or len(judged) > 1):
         if judged != reported:
             where: str | None = ", ".join(sorted(names[k] for k in judged))
         else:
             where = None if len(reported) > 1 else names[next(iter(reported))]
-        total_alert = KpiAlert(metric.name, metric.unit, where, total)
+        total_alert = KpiAlert(metric.name, metric.unit, where, total, keys=frozenset(judged))
         alerts.append(total_alert)
     if len(reported) > 1:
         for key in sorted(reported, key=lambda k: names[k]):
@@ -423,7 +430,7 @@ def _significance(
                 yesterday, own, histories[key], campaigns=_windows_for(windows, {key}), better=metric.better,
             )
             if check.verdict in ("high", "low"):
-                alerts.append(KpiAlert(metric.name, metric.unit, names[key], check))
+                alerts.append(KpiAlert(metric.name, metric.unit, names[key], check, keys=frozenset({key})))
     # the line is coloured by the alert that flagged it: the total's, else its worst channel's, so the headline's
     # counts of unusual KPIs agree with the alert in the thread
     basis = total_alert
@@ -460,8 +467,9 @@ def _explain_gmv(
             continue
         explained = []
         for alert in change.alerts:
-            keys = {k for k in logged.get(metric.id, {}).get(yesterday, {}) if alert.channel is None
-                    or k == canon.of(alert.channel)}
+            keys = set(logged.get(metric.id, {}).get(yesterday, {}))
+            if alert.keys:
+                keys &= alert.keys  # the channels that alert judged, a campaign's left out
             series = {m: _daily_series(m, logged, keys, history_start, before) for m in (visits, orders, metric)}
             expected = anomalies.expected_funnel(
                 yesterday, series[visits], series[orders], series[metric], campaigns=_windows_for(windows, keys))

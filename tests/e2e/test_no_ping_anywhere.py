@@ -106,3 +106,13 @@ def test_no_scheduled_post_carries_a_typed_special_mention(bot: Bot) -> None:
     assert [m for m in sent if m.channel == bot.slack.im_channel(ANA)], "reminder DMs"
     leaks = leaks_in_everything_sent(bot)
     assert not leaks, "would ping:\n" + "\n".join(leaks)
+
+
+def test_a_goal_announcement_escapes_its_metric_names(bot: Bot) -> None:
+    for line in ('/goal add "Q4" metric:"<!here>gmv" target:5 by:2026-12-31',
+                 "/kpi define rate = <!channel>a / <!everyone>b",
+                 '/goal add "Rate" metric:rate target:5% by:2026-12-31'):
+        assert bot.say(ANA, line).status == 200, line
+    time.sleep(0.5)
+    leaks = leaks_in_everything_sent(bot)
+    assert not leaks, "would ping:\n" + "\n".join(leaks)

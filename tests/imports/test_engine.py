@@ -271,8 +271,8 @@ def test_a_channel_given_never_folds_a_files_several_channels_into_one(db: Datab
     with pytest.raises(BadFile, match="several channels"):
         run_import(db, workspace_id=workspace, path=path, options=Options(channel="京东商城"))
     assert stored(db, workspace) == {}
-    one = tmp_path / "one.csv"  # a file of one channel may be filed under another name
-    one.write_text("日期,渠道,访客数\n2026-11-01,旗舰店,300\n2026-11-02,旗舰店,310\n", encoding="utf-8")
+    one = tmp_path / "one.csv"  # a file of one channel (京东 is JD) may be filed under another name
+    one.write_text("日期,渠道,访客数\n2026-11-01,京东,300\n2026-11-02,JD,310\n", encoding="utf-8")
     seen = preview(db, workspace_id=workspace, path=one, options=Options(channel="天猫"))
     assert not any("not numbers" in n for n in seen.notes), seen.notes
     run_import(db, workspace_id=workspace, path=one, options=Options(channel="天猫"))

@@ -190,3 +190,11 @@ def test_pending_imports_and_report_attachments_round_trip_into_another_workspac
 
     assert plain(again, "pending_imports") == plain(out, "pending_imports")
     assert plain(again, "schedules") == plain(out, "schedules")
+
+
+def test_a_notify_key_names_the_imported_event_and_workspace() -> None:
+    from storage.export import _remap_outbox
+
+    row = {"dedupe_key": "notify:TOLD:U0BO:17", "payload": None}
+    _remap_outbox(row, {"notification_events": {17: 3}}, "TOLD", "TNEW")
+    assert row["dedupe_key"] == "notify:TNEW:U0BO:3"  # a later batch in the new workspace never collides with it
