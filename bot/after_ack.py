@@ -356,8 +356,9 @@ def update_task_message(runtime: Runtime, client: WebClient, item: UpdateTaskMes
     if not found:
         return
     message = found[0]
-    # redrawn in the language the message was written in; a message that does not say speaks the workspace's
-    locale = views.written_locale(message.get("blocks")) or runtime.locales.workspace_default(runtime.db, item.workspace_id)
+    # redrawn in the language the message was written in; a message that does not say speaks its channel's
+    locale = (views.written_locale(message.get("blocks"))
+              or runtime.locales.workspace_default(runtime.db, item.workspace_id, item.channel))
     today = runtime.clock().astimezone(runtime.zone).date()
     with runtime.db.session(write=False) as session:
         try:

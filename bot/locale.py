@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.i18n import DEFAULT_LOCALE, normalize
+from bot.services.languages import team_language
 from bot.services.refs import ensure_workspace
 from storage.db import Database
 from storage.models import Workspace
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 USER_TTL = 6 * 3600.0  # people rarely switch language; a day-old answer is fine
 MISS_TTL = 300.0  # after a failed lookup, try again in a few minutes
-WORKSPACE_TTL = 600.0
+TEAM_LANGUAGE_TTL = 30.0  # `/mkt language` is seen by someone not looked up yet within half a minute
 TEAM_TTL = 6 * 3600.0  # team.info: a workspace's language changes about never
 
 
@@ -38,7 +39,7 @@ class Locales:
         self.ttl = ttl
         self.clock = clock
         self._users: dict[tuple[str, str], tuple[float, str | None]] = {}
-        self._workspaces: dict[str, tuple[float, str]] = {}
+        self._workspaces: dict[tuple[str, str], tuple[float, str]] = {}  # (workspace, channel) -> team language
         self._teams_asked: dict[str, float] = {}  # workspace -> when team.info may be asked again
         self._lock = Lock()
 
@@ -67,29 +68,30 @@ class Locales:
 
     # ---- workspace default ---------------------------------------------------------------------
 
-    def workspace_default(self, db: Database | None, workspace_id: str) -> str:
-        """The workspace's language (workspaces.locale), English when unset."""
+    def workspace_default(self, db: Database | None, workspace_id: str, channel: str | None = None) -> str:
+        """The team language where someone writes (bot.services.languages.team_language: the channel's setting,
+        the workspace's, else its Slack language), English when none is known; cached for TEAM_LANGUAGE_TTL."""
+        key = (workspace_id, channel or "")
         with self._lock:
-            entry = self._workspaces.get(workspace_id)
+            entry = self._workspaces.get(key)
         if entry is not None and entry[0] >= self.clock():
             return entry[1]
         locale = DEFAULT_LOCALE
         if db is not None and workspace_id:
             try:
                 with db.session(write=False) as session:
-                    row = session.get(Workspace, workspace_id)
-                    locale = normalize(row.locale if row is not None else None) or DEFAULT_LOCALE
+                    locale = team_language(session, workspace_id=workspace_id, channel=channel)
             except Exception:  # a missing table in a half-migrated test database must not break a reply
-                log.exception("could not read the workspace locale of %s", workspace_id)
+                log.exception("could not read the team language of %s", workspace_id)
         with self._lock:
-            self._workspaces[workspace_id] = (self.clock() + WORKSPACE_TTL, locale)
+            self._workspaces[key] = (self.clock() + TEAM_LANGUAGE_TTL, locale)
         return locale
 
     # ---- what callers use ----------------------------------------------------------------------
 
-    def for_user(self, db: Database | None, workspace_id: str, user_id: str) -> str:
-        """Cache only (safe on the ack path): the user's locale, else the workspace default."""
-        return self.cached(workspace_id, user_id) or self.workspace_default(db, workspace_id)
+    def for_user(self, db: Database | None, workspace_id: str, user_id: str, channel: str | None = None) -> str:
+        """Cache only (safe on the ack path): the user's locale, else the team language where they write."""
+        return self.cached(workspace_id, user_id) or self.workspace_default(db, workspace_id, channel)
 
     def fetch(self, client: WebClient, workspace_id: str, user_id: str) -> str | None:
         """Ask Slack (users.info with include_locale) and remember the answer."""
@@ -155,7 +157,8 @@ class Locales:
             log.exception("could not store the workspace locale of %s", workspace_id)
             return
         with self._lock:
-            self._workspaces[workspace_id] = (now + WORKSPACE_TTL, normalize(tag) or DEFAULT_LOCALE)
+            for key in [k for k in self._workspaces if k[0] == workspace_id]:
+                del self._workspaces[key]  # read again with the workspace's language now known
 
     def resolve(self, client: WebClient, db: Database | None, workspace_id: str, user_id: str) -> str:
         """Off the ack path (lazy listeners): warm the cache if needed, then answer."""

@@ -332,7 +332,8 @@ def answer_command(
                                   client, respond)
         return
     ctx = command_context(runtime, body, client)
-    ctx.locale = runtime.locales.for_user(runtime.db, team, user)  # cache only: users.info never delays the ack
+    # cache only (users.info never delays the ack); someone not looked up yet reads the channel's team language
+    ctx.locale = runtime.locales.for_user(runtime.db, team, user, body.get("channel_id"))
     if len(text) > MAX_COMMAND_CHARS:
         # Nothing is parsed or written: a record this long is a paste gone wrong, not a title.
         ack(text=t("command.too_long", ctx.locale, chars=f"{len(text):,}", limit=f"{MAX_COMMAND_CHARS:,}"),
@@ -432,9 +433,9 @@ def user_locale(runtime: Runtime, client: WebClient, team: str, user: str) -> st
     return runtime.locales.resolve(client, runtime.db, team, user)
 
 
-def shared_locale(runtime: Runtime, team: str) -> str:
-    """Messages everyone sees speak the workspace's language, whoever clicked."""
-    return runtime.locales.workspace_default(runtime.db, team)
+def shared_locale(runtime: Runtime, team: str, channel: str | None = None) -> str:
+    """Messages everyone sees speak their channel's team language, whoever clicked."""
+    return runtime.locales.workspace_default(runtime.db, team, channel)
 
 
 def team_of(body: JSON) -> str:

@@ -317,8 +317,9 @@ def on_task_action(runtime: Runtime, body: JSON, client: WebClient) -> list[Foll
         return open_block_modal(runtime, body, team=team, user=user, number=number, locale=locale)
     today = today_of(runtime)
     shared = not home and not container.get("is_ephemeral") and isinstance(body.get("message"), dict)
-    # a shared message is redrawn in the language it was written in (else the workspace's), whoever clicked
-    shared_loc = (views.written_locale(body["message"].get("blocks")) or shared_locale(runtime, team)) if shared else locale
+    # a shared message is redrawn in the language it was written in (else its channel's), whoever clicked
+    shared_loc = (views.written_locale(body["message"].get("blocks"))
+                  or shared_locale(runtime, team, container.get("channel_id"))) if shared else locale
     what = "snooze" if kind == "snooze" else None
 
     def click(session: Session) -> tuple[Any, ...]:

@@ -119,3 +119,13 @@ def test_a_failed_team_info_keeps_english_and_is_asked_again_later(bot: Bot) -> 
     assert _workspace_locale(bot) is None
     with bot.db.session(write=False) as s:
         assert languages.team_language(s, workspace_id=bot.team_id, channel=GENERAL) == EN
+
+
+def test_someone_not_looked_up_yet_is_answered_in_the_channels_team_language(bot: Bot) -> None:
+    bot.say(ANA, f"/mkt language <#{MARKETING}|marketing> zh-CN")
+    bot.slack.add_user("U0MEI", "meimei", real_name="韩梅梅", tz="Asia/Shanghai", locale="zh-CN")
+    said = bot.say("U0MEI", "/task list", channel=MARKETING)  # her first command: her own language is not known
+    assert "任务" in said and not not_chinese(str(said), TYPED), said
+    bot.slack.add_user("U0SAM", "sam", real_name="Sam", tz="Europe/London", locale="en-GB")
+    said = bot.say("U0SAM", "/task list", channel=GENERAL)  # the workspace's language elsewhere
+    assert not not_english(str(said), TYPED), said

@@ -86,6 +86,7 @@ def test_locale_cache_ttl_and_workspace_default(sqlite_db: object) -> None:
         session.add(Workspace(id="TW", locale="zh-CN"))
     locales._workspaces.clear()
     assert locales.for_user(sqlite_db, "TW", "U1") == ZH_CN, "the workspace default"
+    assert locales.for_user(sqlite_db, "TW", "U1", "C1") == ZH_CN, "a channel with no setting of its own"
     locales.remember("TW", "U1", EN)
     assert locales.for_user(sqlite_db, "TW", "U1") == EN, "the user's own locale wins"
     now[0] = 61
