@@ -559,9 +559,28 @@ def _fit(fig: Figure, ax: Axes) -> None:
         if shift <= 0 and over <= 0:
             break
         ax.set_position((x0 + shift, y0, max(w - shift - over, 0.3), h))
+    _thin_x_labels(ax, renderer)
     for text in fig.texts:
         _cut_to_fit(text, renderer, width)
     _drop_overlapping_notes(ax, renderer)
+
+
+def _thin_x_labels(ax: Axes, renderer: Any) -> None:
+    """Labelled periods (11-05, 11月5日…) measured as drawn: if neighbours touch once the plot is narrowed (a
+    legend beside it), every second one, then third…, is kept, so no two labels run into each other."""
+    from matplotlib.ticker import FixedLocator
+
+    if not isinstance(ax.xaxis.get_major_locator(), FixedLocator):
+        return  # a date axis picks its own ticks as it draws
+    ticks = list(ax.get_xticks())
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    boxes = [label.get_window_extent(renderer) for label in ax.get_xticklabels()]
+    for step in range(1, len(ticks) + 1):
+        kept = boxes[::step]
+        if all(a.x1 + 6 <= b.x0 for a, b in pairwise(kept)):
+            if step > 1:
+                ax.set_xticks(ticks[::step], labels[::step])
+            return
 
 
 def _cut_to_fit(text: Any, renderer: Any, width: float) -> None:

@@ -529,3 +529,29 @@ def test_the_whole_period_reads_as_the_language_writes_it() -> None:
         table = c.text_table(stacked_chart(periods=months, values=monthly, freq="M", labels=labels,
                                            totals={ch: sum(v, D(0)) for ch, v in monthly.items()}))
         assert table.splitlines()[2].split()[0] == first, table
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_period_labels_never_run_into_each_other(locale: str) -> None:
+    """30 daily bars and six channels (the legend beside the plot narrows it): the labels left are apart."""
+    days = [date(2026, 11, 1) + timedelta(days=i) for i in range(30)]
+    channels = ["天猫旗舰店", "JD self-operated", "抖音直播间", "email newsletter", "paid search", "小红书"]
+    chart = c.BreakdownChart(
+        title="gmv by channel", unit="¥", periods=days, freq="D",
+        values={ch: [D(100_000 + 1_000 * i) for i in range(30)] for ch in channels},
+        totals={ch: D(3_000_000) for ch in channels}, channel_order=channels,
+        references=[("G-1 pace/day", D("923080.77"))], partial=[False] * 29 + [True],
+        labels=c.ChartLabels.zh() if locale == "zh" else c.ChartLabels(),
+    )
+    boxes: list[tuple[float, float]] = []
+
+    def draw_and_read(fig: object, ax: object, data: object) -> None:
+        c._draw_breakdown(fig, ax, data)  # type: ignore[arg-type]
+        c._fit(fig, ax)  # type: ignore[arg-type]
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        boxes.extend((b.x0, b.x1) for b in (t.get_window_extent(renderer) for t in ax.get_xticklabels())  # type: ignore[attr-defined]
+                     if b.width > 0)
+
+    c._render_here(chart, draw_and_read)  # type: ignore[arg-type]
+    assert len(boxes) >= 3, boxes  # thinned, not emptied
+    assert all(a[1] < b[0] for a, b in pairwise(boxes)), boxes
