@@ -439,7 +439,7 @@ def _part_totals(
 ) -> dict[str, PartTotals]:
     conditions = [KpiValue.metric_id == metric.id, KpiValue.day >= start, KpiValue.day <= end]
     if channel is not None:
-        conditions.append(_on_channels(session, workspace_id=metric.workspace_id,
+        conditions.append(on_channels(session, workspace_id=metric.workspace_id,
                                        names=[channel] if isinstance(channel, str) else list(channel)))
     rows = session.execute(
         select(
@@ -527,7 +527,7 @@ def days_logged(
     ids = [metric.numerator_id, metric.denominator_id] if metric.is_ratio else [metric.id]
     conditions = [KpiValue.metric_id.in_(ids), KpiValue.day >= start, KpiValue.day <= end]
     if channel:
-        conditions.append(_on_channels(session, workspace_id=metric.workspace_id,
+        conditions.append(on_channels(session, workspace_id=metric.workspace_id,
                                        names=[channel] if isinstance(channel, str) else list(channel)))
     return int(session.scalar(select(func.count(func.distinct(KpiValue.day))).where(*conditions)) or 0)
 
@@ -670,10 +670,10 @@ def latest_day(session: Session, *, metric: Metric) -> date | None:
 
 def _on_channel(session: Session, *, workspace_id: str, channel: str) -> Any:
     """A value's channel is `channel` under any of its names (京东 is JD)."""
-    return func.lower(KpiValue.channel).in_(channels.names(session, workspace_id=workspace_id, channel=channel))
+    return on_channels(session, workspace_id=workspace_id, names=[channel])
 
 
-def _on_channels(session: Session, *, workspace_id: str, names: Sequence[str]) -> Any:
+def on_channels(session: Session, *, workspace_id: str, names: Sequence[str]) -> Any:
     """A value's channel is one of `names`, each under any of its names."""
     spellings = {n for name in names for n in channels.names(session, workspace_id=workspace_id, channel=name)}
     return func.lower(KpiValue.channel).in_(sorted(spellings))

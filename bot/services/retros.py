@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.i18n import Msg, msg
-from bot.services import campaigns, channels, goals, kpis
+from bot.services import campaigns, goals, kpis
 from bot.services.notifications import Actor
 from bot.services.refs import get_by_number, next_number
 from bot.services.tasks import TaskCreate, create_task
@@ -241,8 +241,7 @@ def results(session: Session, *, retro: Retro, today: date) -> RetroResults:
     in_period = [KpiValue.workspace_id == retro.workspace_id, KpiValue.day >= retro.period_start,
                  KpiValue.day <= retro.period_end]
     if on:
-        spellings = {n for name in on for n in channels.names(session, workspace_id=retro.workspace_id, channel=name)}
-        in_period.append(func.lower(KpiValue.channel).in_(sorted(spellings)))
+        in_period.append(kpis.on_channels(session, workspace_id=retro.workspace_id, names=on))
     metric_ids = set(session.scalars(select(KpiValue.metric_id).where(*in_period).distinct()))
     metrics = list(session.scalars(select(Metric).where(Metric.workspace_id == retro.workspace_id).order_by(Metric.number)))
     for metric in metrics:

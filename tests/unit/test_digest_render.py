@@ -404,3 +404,14 @@ def test_every_block_round_trips_through_slack_sdk() -> None:
         for raw in digest_reply(data, today=TODAY).blocks:
             parsed = Block.parse(raw)
             assert parsed is not None and parsed.to_dict() == raw
+
+
+def test_a_goal_past_its_deadline_is_counted_and_a_missed_one_named_as_behind() -> None:
+    from bot.metrics import MISSED, REACHED
+    from bot.render.digest import fallback_text, pace_summary
+
+    data = DigestData(today=TODAY, owners=[], goals=[goal(1, status=MISSED), goal(2, "Q3 orders", status=REACHED),
+                                                      goal(3, "CTR", status=ON_TRACK)], kpis=[], campaigns=[], retros=[])
+    summary = pace_summary(data)
+    assert summary.startswith("3 goals:") and "1 missed" in summary and "1 reached" in summary, summary
+    assert "G-1 Q4 GMV (missed)" in fallback_text(data, header="Daily digest"), "a missed goal is behind"
